@@ -1,0 +1,4 @@
+"""Segmentors for domain adaptation."""
+from .ada_encoder_decoder import ADAEncoderDecoder
+
+__all__ = ['ADAEncoderDecoder']

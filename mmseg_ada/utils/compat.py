@@ -1,0 +1,119 @@
+"""Compatibility fixes for the pinned stack (torch >= 2.6, numpy 2).
+
+* torch >= 2.6 defaults ``torch.load(weights_only=True)``; mmengine 0.10.7
+  calls ``torch.load`` without the argument, so resuming, ``load_from`` and
+  ``tools/test.py`` fail on the few non-tensor objects an mmengine
+  checkpoint holds (``HistoryBuffer`` in the message hub, numpy scalars and
+  dtypes in the log history).  We allow-list exactly those classes with
+  :func:`torch.serialization.add_safe_globals` instead of falling back to
+  ``weights_only=False``, which would execute arbitrary code from a
+  downloaded checkpoint.
+* numpy 2 removed aliases (``np.float``, ``np.int``, ...) that parts of the
+  OpenMMLab stack still touch at call time; they are restored as aliases of
+  the builtins they always meant.
+
+:func:`apply` is idempotent and is called when :mod:`mmseg_ada` is imported.
+"""
+from __future__ import annotations
+
+import builtins
+from typing import List
+
+import numpy as np
+
+_APPLIED = False
+
+# numpy 2 removed these names; map them back to what they always aliased.
+_NUMPY_ALIASES = {
+    'float': builtins.float,
+    'int': builtins.int,
+    'bool': builtins.bool,
+    'object': builtins.object,
+    'str': builtins.str,
+    'long': builtins.int,
+    'NaN': float('nan'),
+    'Inf': float('inf'),
+}
+
+
+def _numpy_safe_globals() -> List[object]:
+    """Numpy objects that appear in mmengine checkpoints' ``message_hub``."""
+    out: List[object] = []
+    try:
+        from numpy.core.multiarray import _reconstruct, scalar  # type: ignore
+    except Exception:  # numpy >= 2 moved the module
+        from numpy._core.multiarray import _reconstruct, scalar  # type: ignore
+    out += [_reconstruct, scalar, np.ndarray, np.dtype]
+    # dtype classes (np.dtypes.Float64DType, ...) are pickled by class.
+    dtypes_mod = getattr(np, 'dtypes', None)
+    if dtypes_mod is not None:
+        for name in dir(dtypes_mod):
+            obj = getattr(dtypes_mod, name)
+            if isinstance(obj, type) and name.endswith('DType'):
+                out.append(obj)
+    return out
+
+
+def history_buffer_getattr(obj: object, name: str) -> object:
+    """The only ``getattr`` an mmengine checkpoint needs, and nothing more.
+
+    ``HistoryBuffer`` pickles its statistics table as
+    ``getattr(HistoryBuffer, 'mean')`` etc., so checkpoints reference the
+    builtin ``getattr``.  Allow-listing the builtin itself would let a
+    malicious file walk from any allowed object to arbitrary attributes; this
+    stand-in (registered under the name ``builtins.getattr``) resolves only
+    public methods of :class:`HistoryBuffer` and refuses everything else.
+
+    Args:
+        obj: must be the ``HistoryBuffer`` class.
+        name: a public attribute name of it.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is not HistoryBuffer or name.startswith('_') or not callable(
+            getattr(HistoryBuffer, name, None)):
+        raise RuntimeError(
+            f'checkpoint asks for getattr({obj!r}, {name!r}); only public '
+            'methods of mmengine HistoryBuffer are allowed when loading with '
+            'weights_only=True')
+    return getattr(HistoryBuffer, name)
+
+
+def safe_checkpoint_globals() -> List[object]:
+    """All classes allow-listed for ``torch.load(weights_only=True)``."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer] + _numpy_safe_globals()
+
+
+def _patch_numpy() -> None:
+    for name, value in _NUMPY_ALIASES.items():
+        if name not in np.__dict__:
+            try:
+                setattr(np, name, value)
+            except Exception:  # pragma: no cover - read-only module attr
+                pass
+    if not hasattr(np, 'in1d'):
+        np.in1d = lambda ar1, ar2, *a, **k: np.isin(ar1, ar2, *a, **k)  # type: ignore
+    if not hasattr(np, 'product'):
+        np.product = np.prod  # type: ignore
+    if not hasattr(np, 'trapz') and hasattr(np, 'trapezoid'):
+        np.trapz = np.trapezoid  # type: ignore
+
+
+def _patch_torch_load() -> None:
+    import torch
+    add = getattr(getattr(torch, 'serialization', None), 'add_safe_globals',
+                  None)
+    if add is None:  # torch < 2.4 loads everything anyway
+        return
+    add(safe_checkpoint_globals())
+    add([(history_buffer_getattr, 'builtins.getattr')])
+
+
+def apply() -> None:
+    """Apply all fixes once (safe to call many times)."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    _patch_numpy()
+    _patch_torch_load()
+    _APPLIED = True

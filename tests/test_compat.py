@@ -1,0 +1,83 @@
+"""The torch>=2.6 checkpoint fix and the numpy 2 aliases."""
+import collections
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner.checkpoint import _load_checkpoint
+
+import mmseg_ada  # noqa: F401  (applies the fixes)
+from mmseg_ada.utils import compat
+
+
+class _NotAllowed:
+    pass
+
+
+def _mmengine_like_checkpoint():
+    hub = MessageHub.get_instance('test_compat')
+    hub.update_scalar('train/loss', np.float64(0.5))
+    hub.update_scalar('train/lr', 0.01)
+    hub.update_info('iter', np.int64(3))
+    return dict(
+        meta=dict(epoch=0, iter=3, seed=np.int64(7), dtype=np.dtype('float32'),
+                  arr=np.arange(3, dtype=np.float32)),
+        state_dict=collections.OrderedDict(w=torch.ones(2)),
+        message_hub=hub.state_dict())
+
+
+def test_torch_load_default_weights_only_reads_mmengine_checkpoint(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    torch.save(_mmengine_like_checkpoint(), path)
+    # torch.load's default (weights_only=True since torch 2.6), as mmengine
+    # 0.10.7 calls it
+    ckpt = torch.load(path)
+    assert ckpt['meta']['iter'] == 3
+    assert ckpt['meta']['seed'] == 7
+    assert isinstance(ckpt['message_hub']['log_scalars']['train/loss'],
+                      HistoryBuffer)
+    ckpt2 = _load_checkpoint(str(path), map_location='cpu')
+    assert torch.equal(ckpt2['state_dict']['w'], torch.ones(2))
+
+
+def test_arbitrary_classes_are_still_refused(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': _NotAllowed()}, path)
+    with pytest.raises(Exception, match='weights_only|Unsupported global'):
+        torch.load(path)
+
+
+def test_allow_list_is_small_and_explicit():
+    allowed = compat.safe_checkpoint_globals()
+    assert HistoryBuffer in allowed
+    assert all(getattr(o, '__module__', '').split('.')[0] in
+               ('numpy', 'mmengine') for o in allowed)
+
+
+def test_apply_is_idempotent():
+    compat.apply()
+    compat.apply()
+
+
+@pytest.mark.parametrize('name,expected', [('float', float), ('int', int),
+                                           ('object', object)])
+def test_numpy_removed_aliases_restored(name, expected):
+    assert getattr(np, name) is expected
+    assert np.product([2, 3]) == 6
+    assert np.in1d([1, 5], [5]).tolist() == [False, True]
+
+
+def test_getattr_stand_in_refuses_anything_but_history_buffer(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (getattr, (HistoryBuffer, '__init__'))
+
+    path = tmp_path / 'evil_getattr.pth'
+    torch.save({'x': Evil()}, path)
+    with pytest.raises(Exception, match='only public methods'):
+        torch.load(path)
+    with pytest.raises(RuntimeError):
+        compat.history_buffer_getattr(HistoryBuffer, '__init__')
+    assert compat.history_buffer_getattr(HistoryBuffer,
+                                         'mean') is HistoryBuffer.mean
