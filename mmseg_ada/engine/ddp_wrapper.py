@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 import torch
+import torch.distributed as torch_dist
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
-from mmseg.registry import MODEL_WRAPPERS
+from mmengine.registry import MODEL_WRAPPERS  # the runner looks wrappers up here
 from torch import nn
 
 
@@ -18,7 +19,10 @@ class ADADistributedDataParallel(MMDistributedDataParallel):
     ``SyncBN``, which has no CPU kernel.  For a CPU module this wrapper drops
     ``device_ids`` and reverts ``SyncBN`` to ``BN`` (each process then keeps
     its own batch statistics, as with plain DDP); on GPUs it is exactly
-    :class:`MMDistributedDataParallel`.
+    :class:`MMDistributedDataParallel`.  On the CPU the buffers (BN running
+    statistics) are broadcast from rank 0 after every training step, so all
+    ranks hold the same model at all times (validation shards agree), as
+    SyncBN gives on GPUs.
 
     Args:
         module (nn.Module): the model to wrap.
@@ -35,3 +39,13 @@ class ADADistributedDataParallel(MMDistributedDataParallel):
             device_ids = None
             module = revert_sync_batchnorm(module)
         super().__init__(module=module, device_ids=device_ids, **kwargs)
+        self._sync_buffers_after_step = on_cpu
+
+    def train_step(self, data, optim_wrapper):
+        """One DDP training step; on CPU then share rank 0's buffers."""
+        log_vars = super().train_step(data, optim_wrapper)
+        if self._sync_buffers_after_step:
+            with torch.no_grad():
+                for buf in self.module.buffers():
+                    torch_dist.broadcast(buf, src=0)
+        return log_vars

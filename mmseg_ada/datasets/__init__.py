@@ -1,0 +1,9 @@
+"""Datasets and transforms for active domain adaptation."""
+from .gta5 import GTA5Dataset
+from .source_target import SourceTargetDataset, source_target_collate
+from .synthia import SynthiaDataset
+
+__all__ = [
+    'GTA5Dataset', 'SourceTargetDataset', 'source_target_collate',
+    'SynthiaDataset'
+]

@@ -1,0 +1,26 @@
+"""A test-only hook: each rank writes a digest of its model after training."""
+import hashlib
+import json
+import os.path as osp
+
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmseg.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DumpStateHook(Hook):
+    """Write ``<work_dir>/state_rank<r>.json``: per-tensor sha1 digests."""
+
+    def after_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        digests = {
+            k: hashlib.sha1(v.detach().cpu().contiguous().numpy().tobytes()
+                            ).hexdigest()
+            for k, v in model.state_dict().items()
+        }
+        with open(osp.join(runner.work_dir,
+                           f'state_rank{get_rank()}.json'), 'w') as f:
+            json.dump(digests, f)
