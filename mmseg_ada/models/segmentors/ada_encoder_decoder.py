@@ -1,10 +1,12 @@
 """Encoder-decoder trained on a labelled source batch plus a target batch."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+import math
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import OptSampleList, SampleList
 from torch import Tensor
@@ -104,3 +106,44 @@ class ADAEncoderDecoder(EncoderDecoder):
             for k in src:
                 losses[f'tgt.{k}'] = zero
         return losses
+
+    @torch.no_grad()
+    def predict_prob_and_feature(
+        self, inputs: Tensor, data_samples: SampleList
+    ) -> Tuple[List[Tensor], Optional[List[Tensor]]]:
+        """Softmax probabilities and the 256-d head features, per image.
+
+        Used by the active selection pass.  Probabilities are bilinearly
+        resized to the network input and cropped to each image's
+        ``img_shape`` (padding removed); features stay at their own
+        resolution, cropped to the same valid area.
+
+        Args:
+            inputs: preprocessed images ``[B, 3, H, W]``.
+            data_samples: their samples (``img_shape`` in the metainfo).
+
+        Returns:
+            ``(probs, feats)``: lists of ``[C, h, w]`` and ``[D, h', w']``
+            tensors; ``feats`` is ``None`` when the decode head exposes no
+            feature map.
+        """
+        x = self.extract_feat(inputs)
+        head = self.decode_head
+        feat = None
+        if getattr(head, 'with_features', False):
+            feat = head.forward_feature(x)
+            logits = head.cls_seg(feat)
+        else:
+            logits = head.forward(x)
+        ph, pw = inputs.shape[-2:]
+        logits = resize(logits, size=(ph, pw), mode='bilinear',
+                        align_corners=head.align_corners)
+        probs, feats = [], []
+        for i, sample in enumerate(data_samples):
+            h, w = sample.metainfo.get('img_shape', (ph, pw))[:2]
+            probs.append(logits[i, :, :h, :w].softmax(0))
+            if feat is not None:
+                fh = max(1, math.ceil(feat.shape[-2] * h / ph))
+                fw = max(1, math.ceil(feat.shape[-1] * w / pw))
+                feats.append(feat[i, :, :fh, :fw])
+        return probs, (feats if feat is not None else None)

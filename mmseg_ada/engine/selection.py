@@ -1,0 +1,172 @@
+"""The selection pass: model -> per-region statistics -> picks -> label store.
+
+Every function here is rank-aware: each rank scores its shard of the pool,
+the pooled rows are gathered and ordered by image index on every rank, the
+strategy runs once (rank 0), its picks are broadcast and every rank checks
+it holds the same picks; only rank 0 writes the label store.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.dist import (all_gather_object, broadcast_object_list,
+                           get_rank, get_world_size, is_main_process)
+from mmengine.utils import ProgressBar
+
+from mmseg_ada.active.pooling import build_region_pool
+from mmseg_ada.active.regions import RegionCache
+from mmseg_ada.active.strategies.base import RegionPool, Selection
+
+
+def concat_pools(pools: Sequence[RegionPool]) -> RegionPool:
+    """One pool from many (rows in the given order)."""
+    pools = [p for p in pools if len(p) > 0]
+    if not pools:
+        return RegionPool(
+            image_index=np.zeros(0, np.int64), region_id=np.zeros(0, np.int64),
+            cost=np.zeros(0, np.int64), prob=np.zeros((0, 0), np.float32))
+    stats_keys = set.intersection(*[set(p.stats) for p in pools])
+    with_feat = all(p.feature is not None for p in pools)
+    return RegionPool(
+        image_index=np.concatenate([p.image_index for p in pools]),
+        region_id=np.concatenate([p.region_id for p in pools]),
+        cost=np.concatenate([p.cost for p in pools]),
+        prob=np.concatenate([p.prob for p in pools]),
+        stats={k: np.concatenate([p.stats[k] for p in pools])
+               for k in sorted(stats_keys)},
+        feature=np.concatenate([p.feature for p in pools])
+        if with_feat else None)
+
+
+@torch.no_grad()
+def score_pool(model: torch.nn.Module,
+               dataloader,
+               stems: Sequence[str],
+               stem_of: Any,
+               region_cache: RegionCache,
+               labeled_mask: Optional[Any] = None,
+               with_features: bool = False,
+               desc: str = 'scoring') -> RegionPool:
+    """Run ``model`` over ``dataloader`` and pool the outputs per region.
+
+    Args:
+        model: an :class:`~mmseg_ada.models.ADAEncoderDecoder` (unwrapped).
+        dataloader: test-pipeline loader over the pool (this rank's shard).
+        stems: stem of every dataset index (defines ``image_index``).
+        stem_of: callable ``img_path -> stem``.
+        region_cache: where the region maps are.
+        labeled_mask: callable ``(stem, shape) -> bool [H, W]`` of already
+            labelled pixels, or ``None``.
+        with_features: pool the head's features too.
+        desc: label of the progress output.
+
+    Returns:
+        RegionPool: the rows of all images, on every rank, sorted by
+        ``(image_index, region_id)``.
+    """
+    index_of = {s: i for i, s in enumerate(stems)}
+    was_training = model.training
+    model.eval()
+    parts: Dict[int, RegionPool] = {}
+    bar = ProgressBar(len(dataloader)) if is_main_process() else None
+    try:
+        for batch in dataloader:
+            data = model.data_preprocessor(batch, False)
+            probs, feats = model.predict_prob_and_feature(
+                data['inputs'], data['data_samples'])
+            for j, sample in enumerate(data['data_samples']):
+                stem = stem_of(sample.metainfo['img_path'])
+                idx = index_of[stem]
+                shape = tuple(sample.metainfo['ori_shape'][:2])
+                rmap = region_cache.load(stem, shape)
+                lab = labeled_mask(stem, shape) if labeled_mask else None
+                parts[idx] = build_region_pool(
+                    probs[j].float().cpu(), torch.from_numpy(rmap),
+                    labeled_mask=None if lab is None else
+                    torch.from_numpy(lab),
+                    feature=feats[j].float().cpu()
+                    if (with_features and feats is not None) else None,
+                    image_index=idx)
+            if bar is not None:
+                bar.update()
+    finally:
+        model.train(was_training)
+    if bar is not None:
+        print(flush=True)
+    if get_world_size() > 1:
+        merged: Dict[int, RegionPool] = {}
+        for rank_parts in all_gather_object(parts):
+            merged.update(rank_parts)  # padded duplicates collapse by index
+        parts = merged
+    return concat_pools([parts[i] for i in sorted(parts)])
+
+
+def digest(index: np.ndarray, pool: RegionPool) -> str:
+    """A short hash of the picked (image, region, cost) triples."""
+    h = hashlib.sha1()
+    for arr in (pool.image_index[index], pool.region_id[index],
+                pool.cost[index]):
+        h.update(np.ascontiguousarray(arr, dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def select_once(strategy, pool: RegionPool, budget: int, round_idx: int,
+                **context: Any) -> Selection:
+    """Run ``strategy`` on rank 0, broadcast, and check every rank agrees.
+
+    Raises:
+        RuntimeError: if any rank ends up with other picks than rank 0.
+    """
+    obj: List[Optional[Selection]] = [None]
+    if get_rank() == 0:
+        obj[0] = strategy.select(pool, budget, round_idx=round_idx, **context)
+    if get_world_size() > 1:
+        broadcast_object_list(obj, src=0)
+        sel = obj[0]
+        digests = all_gather_object(digest(sel.index, pool))
+        if len(set(digests)) != 1:
+            raise RuntimeError(
+                f'active round {round_idx}: ranks disagree on the picks '
+                f'(digests {digests}); pools differ between ranks')
+    return obj[0]
+
+
+def picks_by_image(selection: Selection,
+                   pool: RegionPool) -> Dict[int, np.ndarray]:
+    """``{image_index: region ids}`` of a selection."""
+    idx = np.asarray(selection.index, dtype=np.int64)
+    out: Dict[int, List[int]] = {}
+    for i, r in zip(pool.image_index[idx].tolist(),
+                    pool.region_id[idx].tolist()):
+        out.setdefault(int(i), []).append(int(r))
+    return {k: np.asarray(v, dtype=np.int64) for k, v in sorted(out.items())}
+
+
+def region_mask(region_map: np.ndarray, region_ids: np.ndarray) -> np.ndarray:
+    """``bool [H, W]``: pixels of ``region_map`` in ``region_ids``."""
+    lut = np.zeros(int(region_map.max()) + 1, dtype=bool)
+    ids = region_ids[region_ids <= region_map.max()]
+    lut[ids] = True
+    return lut[region_map]
+
+
+def class_histogram(label: np.ndarray, mask: np.ndarray,
+                    num_classes: int) -> np.ndarray:
+    """Pixels of each ground-truth class inside ``mask`` (255 ignored)."""
+    vals = label[mask]
+    vals = vals[vals < num_classes]
+    return np.bincount(vals.astype(np.int64), minlength=num_classes)
+
+
+def image_sizes(paths: Sequence[str]) -> List[Tuple[int, int]]:
+    """``(H, W)`` of every image, read from the file headers."""
+    from PIL import Image
+    out = []
+    for p in paths:
+        with Image.open(p) as im:
+            w, h = im.size
+        out.append((int(h), int(w)))
+    return out
