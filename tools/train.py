@@ -21,6 +21,7 @@ import mmseg_ada  # noqa: E402,F401  (registers modules, applies compat)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
+from mmengine.runner.checkpoint import find_latest_checkpoint  # noqa: E402
 from mmseg.registry import RUNNERS  # noqa: E402
 
 from mmseg_ada.utils import setup_launcher  # noqa: E402
@@ -88,6 +89,18 @@ def main() -> None:
             cfg.optim_wrapper.loss_scale = 'dynamic'
 
     cfg.resume = args.resume
+    if args.resume:
+        # mmengine resumes from `load_from` when it is set, which would
+        # restart an active run from its warm-up checkpoint.  --resume means
+        # the latest checkpoint of the work dir; without one, a fresh start
+        # (from load_from, if any).
+        latest = find_latest_checkpoint(cfg.work_dir)
+        if latest is not None:
+            cfg.load_from = None
+        else:
+            cfg.resume = False
+            print_log(f'--resume: no checkpoint in {cfg.work_dir}, starting '
+                      'a new run', logger='current', level=logging.WARNING)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

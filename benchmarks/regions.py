@@ -1,0 +1,106 @@
+"""Benchmark: precompute SLIC region maps of Cityscapes-size images.
+
+Writes synthetic 2048x1024 PNGs (smooth gradients, discs, boxes and noise;
+~3.4 MB, larger than a ~2 MB Cityscapes frame, so decoding is if
+anything slower than on the real data) to a temporary directory, runs
+:func:`mmseg_ada.active.regions.precompute_regions` on them and prints the
+throughput; the LAST line is ``images/s: <x>``.
+
+    python benchmarks/regions.py [--num 16] [--nproc 2] [--work-scale 0.25]
+"""
+import argparse
+import os
+import os.path as osp
+import resource
+import tempfile
+import time
+
+import cv2
+import numpy as np
+
+from mmseg_ada.active.regions import (DEFAULT_PARAMS, RegionCache,
+                                      precompute_regions)
+
+CITYSCAPES_TRAIN = 2975
+
+
+def synthetic_image(rng: np.random.Generator, h: int = 1024,
+                    w: int = 2048, noise: float = 3.0) -> np.ndarray:
+    """A street-scene-like BGR image: gradients, discs, boxes, noise."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.stack([xx / w * 200, yy / h * 200, (xx + yy) / (h + w) * 255],
+                   -1)
+    for _ in range(25):
+        cx, cy = rng.integers(0, w), rng.integers(0, h)
+        r = rng.integers(20, 250)
+        img[(xx - cx)**2 + (yy - cy)**2 < r * r] = rng.integers(0, 256, 3)
+    for _ in range(15):
+        x0, y0 = rng.integers(0, w - 50), rng.integers(0, h - 50)
+        img[y0:y0 + rng.integers(20, 400),
+            x0:x0 + rng.integers(20, 400)] = rng.integers(0, 256, 3)
+    img += rng.normal(0, noise, img.shape).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the workers)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        ru = resource.getrusage(who)
+        total += ru.ru_utime + ru.ru_stime
+    return total
+
+
+def main() -> None:
+    slic = DEFAULT_PARAMS['slic']
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--num', type=int, default=16)
+    parser.add_argument('--nproc', type=int, default=2)
+    parser.add_argument('--n-segments', type=int, default=slic['n_segments'])
+    parser.add_argument('--compactness', type=float,
+                        default=slic['compactness'])
+    parser.add_argument('--work-scale', type=float,
+                        default=slic['work_scale'])
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        base = [synthetic_image(rng) for _ in range(min(4, args.num))]
+        for i in range(args.num):
+            path = osp.join(tmp, 'img', f'frame_{i:04d}_leftImg8bit.png')
+            # reuse a few base images with shifts: writing is not timed
+            img = np.roll(base[i % len(base)], 37 * i, axis=1)
+            if i == 0:
+                os.makedirs(osp.dirname(path))
+            cv2.imwrite(path, img)
+            paths.append(path)
+        cache = RegionCache(
+            osp.join(tmp, 'cache'), 'slic', n_segments=args.n_segments,
+            compactness=args.compactness, work_scale=args.work_scale)
+        cpu0 = _cpu_seconds()
+        t0 = time.perf_counter()
+        summary = precompute_regions(paths, cache, nproc=args.nproc,
+                                     suffix='_leftImg8bit.png')
+        elapsed = time.perf_counter() - t0
+        cpu = _cpu_seconds() - cpu0
+    rate = args.num / elapsed
+    cpu_per_image = cpu / args.num
+    print(f'\n{args.num} images 2048x1024, nproc={args.nproc}, work_scale='
+          f'{args.work_scale} ({round(1024 * args.work_scale)}x'
+          f'{round(2048 * args.work_scale)}), n_segments={args.n_segments}, '
+          f'compactness={args.compactness}')
+    print(f"regions per image: min {summary['regions_min']}, mean "
+          f"{summary['regions_mean']:.1f}, max {summary['regions_max']}")
+    print(f'elapsed: {elapsed:.2f} s; projected for the {CITYSCAPES_TRAIN} '
+          f'Cityscapes train images: {CITYSCAPES_TRAIN / rate / 60:.1f} min')
+    print(f'CPU time per image: {cpu_per_image:.3f} s -> on {args.nproc} idle '
+          f'cores: {args.nproc / cpu_per_image:.2f} images/s, '
+          f'{CITYSCAPES_TRAIN * cpu_per_image / args.nproc / 60:.1f} min for '
+          f'{CITYSCAPES_TRAIN} images (load average now: '
+          f'{os.getloadavg()[0]:.1f})')
+    print(f'images/s: {rate:.2f}')
+
+
+if __name__ == '__main__':
+    main()

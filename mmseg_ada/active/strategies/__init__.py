@@ -1,0 +1,9 @@
+"""Active selection strategies (one public class per file)."""
+from .base import BaseActiveStrategy, RegionPool, Selection, take_within_budget
+from .confidence import ActiveConfidence
+from .entropy import ActiveEntropy
+from .margin import ActiveMargin
+from .random import ActiveRandom
+
+__all__ = ['BaseActiveStrategy', 'RegionPool', 'Selection', 'take_within_budget',
+           'ActiveConfidence', 'ActiveEntropy', 'ActiveMargin', 'ActiveRandom']
