@@ -20,6 +20,22 @@ def synthetic_da(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope='session')
+def synthetic_synthia_da(tmp_path_factory):
+    """A tiny synthetic SYNTHIA -> Cityscapes pair, SYNTHIA labels converted.
+
+    ``ROOT/synthia`` (RAND-CITYSCAPES layout) and ``ROOT/cityscapes``.
+    """
+    from mmseg_ada.datasets.converters import convert_synthia
+    from mmseg_ada.datasets.synthetic import make_synthetic_da
+    root = str(tmp_path_factory.mktemp('synthetic_synthia_da') / 'demo')
+    make_synthetic_da(root, num_source=4, num_target_train=2,
+                      num_target_val=2, size=(64, 128), seed=0,
+                      source_format='synthia')
+    convert_synthia(osp.join(root, 'synthia'), nproc=1)
+    return root
+
+
 def run_tool(args, cwd=REPO, env=None, timeout=600):
     """Run a repo tool with the venv's python; return the CompletedProcess."""
     import subprocess
@@ -33,3 +49,40 @@ def run_tool(args, cwd=REPO, env=None, timeout=600):
 
 
 PYTHON = sys.executable
+
+
+DEMO_CFG = osp.join(REPO, 'configs', 'demo',
+                    'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py')
+
+
+@pytest.fixture(scope='session')
+def project(synthetic_da, tmp_path_factory):
+    """A working dir whose ``data/demo`` is the synthetic pair, with the
+    region cache and a (random-init) warm-up checkpoint."""
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+
+    import mmseg_ada  # noqa: F401
+    from mmseg_ada.active.regions import RegionCache, precompute_regions
+    from mmseg_ada.active.regions import find_images
+    proj = tmp_path_factory.mktemp('project')
+    os.makedirs(proj / 'data')
+    os.symlink(synthetic_da, proj / 'data' / 'demo')
+    cache = RegionCache(osp.join(synthetic_da, 'regions',
+                                 'cityscapes_train_slic'), method='slic')
+    if not osp.isfile(cache.meta_path):
+        imgs = find_images(
+            osp.join(synthetic_da, 'cityscapes', 'leftImg8bit', 'train'),
+            suffix='_leftImg8bit.png')
+        precompute_regions(imgs, cache, nproc=1)
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(DEMO_CFG).model)
+    os.makedirs(proj / 'work_dirs' / 'demo')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()),
+               proj / 'work_dirs' / 'demo' / 'iter_600.pth')
+    return str(proj)
+
+

@@ -1,4 +1,5 @@
 """Models: decode heads with features, segmentors, data preprocessors."""
-from . import data_preprocessors, decode_heads, segmentors  # noqa: F401
+from . import (data_preprocessors, decode_heads, discriminators,  # noqa: F401
+               segmentors)
 
 __all__ = []

@@ -78,7 +78,8 @@ class ADAAdversarialOptimWrapperConstructor:
     @staticmethod
     def _parts(model: nn.Module, names: List[str]) -> Dict[str, List[str]]:
         if hasattr(model, 'optim_wrapper_modules'):
-            return {k: list(v) for k, v in model.optim_wrapper_modules().items()}
+            parts = model.optim_wrapper_modules()
+            return {k: list(v) for k, v in parts.items()}
         return {name: [name] for name in names}
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:

@@ -1,0 +1,299 @@
+"""ADeADA: adaptive density-aware active domain adaptation (Wu et al.).
+
+One selection round (paper Sec. 3, Algorithm 1):
+
+1. Region class ``c`` = argmax of the region's mean softmax, in both domains
+   (the paper assigns categories "according to the predicted probability";
+   source ground truth is not used, so both densities condition on the same
+   kind of label).
+2. Fit ``p_S(z|c)`` on the source pool's region features and ``p_T(z|c)``
+   on all target regions (``target_all`` when given, else every row of
+   ``pool``; the training loop's pool covers all target images, labelled
+   rows included with cost 0) -- Algorithm 1 builds both from the whole
+   ``D_S`` and ``D_T``.  Both use the union of the two domains' non-constant
+   dimensions per class (:func:`~mmseg_ada.active.density.class_active_dims`)
+   so the ratio compares densities on the same space.
+3. Score the unlabelled candidates (``cost > 0``): ``pi = log p_T - log p_S``
+   (Eq. 2); per-class ``KL_c`` = mean ``pi`` over the class's *unlabelled*
+   candidates (Eq. 5 as Algorithm 1 computes it, inside the loop over
+   ``R_c``, the unlabelled regions of class ``c``;
+   ``kl_regions='all'`` averages over every target region instead).
+4. Split the round budget (Eq. 7 / Table 5 policies) into ``B_d`` and
+   ``B_u``; split ``B_d`` over the classes with candidates by
+   ``sigma(KL_c)`` (Eq. 6) and buy the top-``pi`` regions of each class
+   (:func:`~mmseg_ada.active.budget.buy_per_class`).
+5. Spend ``B^k`` minus what the density share spent on the remaining
+   candidates by uncertainty (mean pixel entropy by default).  What the
+   density share cannot spend goes to the uncertainty share; the two never
+   buy the same region and never exceed ``B^k`` together.
+
+Reproducibility: with ``density_cfg['warm_start']`` off (the default) a
+selection depends only on the inputs, the seed and the round, so a resumed
+run re-selects identically; warm start (a speed lever) makes it depend on
+the previous rounds' fits held in this object.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import numpy as np
+from mmseg.registry import TASK_UTILS
+
+from ..budget import (buy_per_class, category_budgets, class_kl,
+                      density_score, split_round_budget)
+from ..density import ClassConditionalDensity, class_active_dims
+from .base import BaseActiveStrategy, RegionPool, Selection, take_within_budget
+
+__all__ = ['ActiveADeADA', 'ADEADA_ABLATIONS']
+
+#: Keyword overrides reproducing the rows of the paper's Table 2.
+ADEADA_ABLATIONS: Dict[str, Dict[str, Any]] = {
+    'a': dict(policy='uncertainty'),  # uncertainty only (alpha = 0)
+    'b': dict(policy='density', category_balance=False),  # density, even
+    'c': dict(policy='density', category_balance=True),  # + category bal.
+    'd': dict(policy='even', category_balance=True),  # + uncertainty 50/50
+    'e': dict(policy='half', category_balance=True),  # full (Eq. 7)
+}
+
+_UNCERTAINTY = {'entropy': 1.0, 'confidence': -1.0, 'margin': -1.0}
+
+
+def _json_float(x: float) -> Optional[float]:
+    return float(x) if np.isfinite(x) else None
+
+
+@TASK_UTILS.register_module()
+class ActiveADeADA(BaseActiveStrategy):
+    """ADeADA region selection: density-aware + uncertainty, adaptive budget.
+
+    Args:
+        alpha: balance coefficient ``alpha`` of Eq. 7 (in ``[0, 1]``).
+        beta: decay rate ``beta`` of Eq. 7.
+        policy: budget schedule: ``'half'`` (Eq. 7), ``'even'``,
+            ``'linear'``, ``'density'``, ``'uncertainty'`` (supp. Table 5).
+        category_balance: split the density budget by ``sigma(KL_c)``
+            (Eq. 6); ``False`` splits it evenly over the classes with
+            candidates (Table 2 (b)).
+        sigma: normalisation of Eq. 6 (see :mod:`mmseg_ada.active.budget`;
+            default ``'zsoftmax'``, a softmax of the standardised KL).
+        temperature: temperature of ``sigma``.
+        uncertainty: the uncertainty share's score: ``'entropy'`` (paper),
+            ``'confidence'`` or ``'margin'`` (from ``pool.stats``).
+        kl_regions: ``'unlabelled'`` (Algorithm 1) or ``'all'`` target rows
+            for Eq. 5.
+        max_regions_per_class: optional cap on density picks per class per
+            round (the reference code caps candidates at 200 per class; off
+            by default since the paper does not mention it).
+        linear_step: decrement of the ``'linear'`` policy.
+        density_cfg: keyword arguments of
+            :class:`~mmseg_ada.active.density.ClassConditionalDensity`
+            (``backend``, ``regions_per_component``, ``max_components``,
+            ``max_fit_samples``, ``warm_start``, ``device`` ...).
+        seed: seed of the tie-breaking and of the density fits.
+    """
+
+    requires_features = True
+    requires_source = True
+
+    def __init__(self,
+                 alpha: float = 1.0,
+                 beta: float = 1.0,
+                 policy: str = 'half',
+                 category_balance: bool = True,
+                 sigma: Any = 'zsoftmax',
+                 temperature: float = 1.0,
+                 uncertainty: str = 'entropy',
+                 kl_regions: str = 'unlabelled',
+                 max_regions_per_class: Optional[int] = None,
+                 linear_step: float = 0.2,
+                 density_cfg: Optional[Dict[str, Any]] = None,
+                 seed: int = 0) -> None:
+        super().__init__(seed=seed)
+        if uncertainty not in _UNCERTAINTY:
+            raise ValueError(f'uncertainty must be one of '
+                             f'{sorted(_UNCERTAINTY)}, got {uncertainty!r}')
+        if kl_regions not in ('unlabelled', 'all'):
+            raise ValueError("kl_regions must be 'unlabelled' or 'all', got "
+                             f'{kl_regions!r}')
+        # validate the schedule once, eagerly
+        split_round_budget(0, 1, policy, alpha, beta, linear_step)
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        self.policy = policy
+        self.category_balance = bool(category_balance)
+        self.sigma = sigma
+        self.temperature = float(temperature)
+        self.uncertainty = uncertainty
+        self.kl_regions = kl_regions
+        self.max_regions_per_class = max_regions_per_class
+        self.linear_step = float(linear_step)
+        cfg = dict(backend='torch', regions_per_component=100,
+                   max_components=10)
+        cfg.update(density_cfg or {})
+        for key in ('num_classes', 'seed'):
+            if key in cfg:
+                raise ValueError(f'density_cfg must not set {key!r} (taken '
+                                 'from the pool / the strategy seed)')
+        self.density_cfg = cfg
+        self._densities: Dict[str, ClassConditionalDensity] = {}
+
+    # ------------------------------------------------------------- scores
+    def score(self, pool: RegionPool) -> np.ndarray:
+        """The uncertainty score of the uncertainty share (higher first)."""
+        return _UNCERTAINTY[self.uncertainty] * self._stat(
+            pool, self.uncertainty)
+
+    def _density(self, name: str, num_classes: int) -> ClassConditionalDensity:
+        warm = bool(self.density_cfg.get('warm_start', False))
+        dens = self._densities.get(name)
+        if dens is None or not warm or dens.num_classes != num_classes:
+            dens = ClassConditionalDensity(
+                num_classes=num_classes, seed=self.seed, **self.density_cfg)
+            if warm:
+                self._densities[name] = dens
+        return dens
+
+    @staticmethod
+    def _check_pool(pool: Any, name: str, num_classes: int,
+                    dim: Optional[int]) -> None:
+        if not isinstance(pool, RegionPool):
+            raise ValueError(f'ActiveADeADA needs {name} as a RegionPool, got '
+                             f'{type(pool).__name__}')
+        if pool.feature is None:
+            raise ValueError(f'{name}.feature is None: ActiveADeADA needs '
+                             'pooled region features (requires_features)')
+        if pool.feature.ndim != 2 or pool.feature.shape[0] != len(pool):
+            raise ValueError(f'{name}.feature must be [N, D] with N='
+                             f'{len(pool)}, got {pool.feature.shape}')
+        if pool.prob.ndim != 2 or pool.prob.shape[1] != num_classes:
+            raise ValueError(f'{name}.prob must be [N, {num_classes}], got '
+                             f'{pool.prob.shape}')
+        if dim is not None and pool.feature.shape[1] != dim:
+            raise ValueError(f'{name}.feature has {pool.feature.shape[1]} '
+                             f'dims, the target pool has {dim}')
+
+    def _density_scores(self, pool: RegionPool, source_pool: RegionPool,
+                        target_all: RegionPool, num_classes: int) -> tuple:
+        """``pi`` for every pool row and the fitted densities."""
+        src_cls = source_pool.pred_class
+        tgt_cls = target_all.pred_class
+        dims = (class_active_dims(source_pool.feature, src_cls, num_classes)
+                | class_active_dims(target_all.feature, tgt_cls, num_classes))
+        dens_s = self._density('source', num_classes).fit(
+            source_pool.feature, src_cls, dims=dims)
+        dens_t = self._density('target', num_classes).fit(
+            target_all.feature, tgt_cls, dims=dims)
+        cls = pool.pred_class
+        pi = density_score(
+            dens_t.log_prob(pool.feature, cls),
+            dens_s.log_prob(pool.feature, cls))
+        return pi, dens_s, dens_t
+
+    # ------------------------------------------------------------- select
+    def select(self,
+               pool: RegionPool,
+               budget: int,
+               round_idx: int = 1,
+               source_pool: Optional[RegionPool] = None,
+               target_all: Optional[RegionPool] = None,
+               **context: Any) -> Selection:
+        """Buy regions of ``pool`` spending at most ``budget`` pixels.
+
+        Args:
+            pool: target candidates (rows with ``cost == 0`` are never
+                bought; with ``target_all`` absent they still shape
+                ``p_T``).
+            budget: ``B^k`` pixels.
+            round_idx: 1-based round ``k`` of Eq. 7.
+            source_pool: source regions with features and probabilities
+                (required unless the density share is 0).
+            target_all: optional all target regions for ``p_T``
+                (default: ``pool``).
+            **context: ignored.
+
+        Returns:
+            Selection: bought rows (density picks first) and the round
+            report in ``info``.
+        """
+        if int(budget) != budget or budget < 0:
+            raise ValueError(f'budget must be a non-negative integer, got '
+                             f'{budget}')
+        if int(round_idx) < 1:
+            raise ValueError(f'ActiveADeADA rounds are 1-based (Eq. 7), got '
+                             f'round_idx={round_idx}')
+        split = split_round_budget(int(budget), int(round_idx), self.policy,
+                                   self.alpha, self.beta, self.linear_step)
+        n = len(pool)
+        C = int(pool.prob.shape[1]) if pool.prob.ndim == 2 else 0
+        cost = np.asarray(pool.cost, dtype=np.int64)
+        cls = pool.pred_class if n else np.zeros(0, np.int64)
+        candidate = cost > 0
+        tie = self.rng(round_idx).permutation(n)
+        kl = np.full(C, np.nan)
+        weights = np.zeros(C)
+        class_budget = np.zeros(C, dtype=np.int64)
+        dens_idx = np.zeros(0, dtype=np.int64)
+        fit_seconds = 0.0
+        if split.density > 0 and candidate.any():
+            self._check_pool(pool, 'pool', C, None)
+            dim = pool.feature.shape[1]
+            if source_pool is None:
+                raise ValueError('ActiveADeADA needs source_pool (source '
+                                 'region features and probabilities) for '
+                                 'its density share')
+            self._check_pool(source_pool, 'source_pool', C, dim)
+            if target_all is None:
+                target_all = pool
+            else:
+                self._check_pool(target_all, 'target_all', C, dim)
+            pi, dens_s, dens_t = self._density_scores(
+                pool, source_pool, target_all, C)
+            fit_seconds = dens_s.fit_seconds_ + dens_t.fit_seconds_
+            kl_mask = candidate if self.kl_regions == 'unlabelled' else None
+            kl = class_kl(pi, cls, C, kl_mask)
+            eligible = np.bincount(cls[candidate], minlength=C) > 0
+            class_budget, weights = category_budgets(
+                kl, eligible, split.density, self.sigma, self.temperature,
+                self.category_balance)
+            dens_idx, _, _ = buy_per_class(
+                pi, cls, cost, class_budget, weights, tie,
+                self.max_regions_per_class)
+        dens_spent = int(cost[dens_idx].sum())
+        unc_budget = int(budget) - dens_spent
+        unc_idx = np.zeros(0, dtype=np.int64)
+        if unc_budget > 0 and n:
+            left = candidate.copy()
+            left[dens_idx] = False
+            rows = np.flatnonzero(left)
+            if rows.size:
+                s = self.score(pool)[rows]
+                if np.isnan(s).any():
+                    raise ValueError(
+                        f'pool.stats[{self.uncertainty!r}] contains NaN')
+                order = rows[np.lexsort((tie[rows], -s))]
+                unc_idx = take_within_budget(order, cost, unc_budget)
+        unc_spent = int(cost[unc_idx].sum())
+        index = np.concatenate([dens_idx, unc_idx]).astype(np.int64)
+        info = dict(
+            round=int(round_idx),
+            policy=self.policy,
+            alpha=self.alpha,
+            beta=self.beta,
+            density_fraction=split.density_fraction,
+            density_budget=split.density,
+            uncertainty_budget=split.uncertainty,
+            per_class_kl=[_json_float(v) for v in kl],
+            per_class_weight=[float(v) for v in weights],
+            per_class_density_budget=[int(v) for v in class_budget],
+            density_spent=dens_spent,
+            uncertainty_spent=unc_spent,
+            spent_pixels=dens_spent + unc_spent,
+            regions_per_class_density=[
+                int(v) for v in np.bincount(cls[dens_idx], minlength=C)
+            ],
+            regions_per_class_uncertainty=[
+                int(v) for v in np.bincount(cls[unc_idx], minlength=C)
+            ],
+            density_fit_seconds=float(fit_seconds),
+        )
+        return Selection(index, info)
