@@ -169,6 +169,22 @@ def test_two_processes_buy_the_same_regions(project):
     assert s0 == s1
 
 
+def test_pixel_level_round_buys_top_k_pixels_per_image(project):
+    work = osp.join(project, 'work_dirs', 'pixel')
+    cfg = active_cfg(project, 'pixel', rounds=1, ipr=1, extra=(
+        "strategy = dict(type='ActiveEntropy', unit='pixel', seed=0)\n"
+        "train_cfg = dict(strategy=strategy)"))
+    ok(train(project, cfg, work))
+    rep = rounds(work)[0]
+    m = masks(work)
+    assert rep['unit'] == 'pixel'
+    per_image = [int(np.count_nonzero(x)) for x in m.values()]
+    # every image buys floor(1% of its pixels); all images are 64x128
+    assert per_image and all(n == int(0.01 * 64 * 128) for n in per_image)
+    assert len(m) == 6
+    assert sum(per_image) == rep['labeled_pixels'] <= rep['budget_pixels']
+
+
 @pytest.mark.parametrize('opts,message', [
     (['train_cfg.budget_per_round=0'], 'budget_per_round'),
     (['train_cfg.budget_per_round=1.5'], 'budget_per_round'),

@@ -18,10 +18,11 @@ import copy
 import json
 import os.path as osp
 import time
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
-from mmengine.dist import barrier, get_rank, is_main_process
+import cv2
+from mmengine.dist import barrier, is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
@@ -32,7 +33,8 @@ from mmseg_ada.active.regions import RegionCache
 from mmseg_ada.datasets.active_target import ActiveTargetDataset, image_stem
 from .active_report import draw_round_overlays
 from .selection import (class_histogram, image_sizes, picks_by_image,
-                        region_mask, score_pool, select_once)
+                        region_mask, score_pool, select_once,
+                        select_pixels_pass)
 
 
 def _find_active_cfg(dataset_cfg: Any) -> Optional[dict]:
@@ -260,6 +262,46 @@ class ActiveIterBasedTrainLoop(IterBasedTrainLoop):
             self._pool_loader = self._loader(self.pool_loader_cfg)
         suffix = getattr(self._pool_loader.dataset, 'img_suffix', '')
         stem_of = (lambda p: image_stem(p, suffix))
+        budget = self._budget_pixels
+        info: Dict[str, Any] = {}
+        if getattr(self.strategy, 'unit', 'region') == 'pixel':
+            logger.info(f'active round {k}: pixel-level selection over '
+                        f'{len(self._stems)} target images')
+            picks = select_pixels_pass(
+                self.model, self._pool_loader, self._stems, stem_of,
+                self.strategy, store.mask, self.budget_per_round, k)
+            if is_main_process():
+                def masks():
+                    for i, flat in picks.items():
+                        m = np.zeros(self._sizes[i], dtype=bool)
+                        m.reshape(-1)[flat] = True
+                        yield i, None, m
+                info = self._commit(
+                    k, masks(), sum(len(v) for v in picks.values()),
+                    dict(unit='pixel'), budget, time.time() - t0)
+        else:
+            pool, selection = self._select_regions(
+                k, store, stem_of, budget)
+            if is_main_process():
+                def masks():
+                    for i, ids in picks_by_image(selection, pool).items():
+                        rmap = self.region_cache.load(self._stems[i],
+                                                      self._sizes[i])
+                        yield i, rmap, region_mask(rmap, ids)
+                info = self._commit(k, masks(), len(selection.index),
+                                    selection.info, budget,
+                                    time.time() - t0)
+        barrier()
+        store.refresh()
+        if store.last_round() < k:
+            raise RuntimeError(f'active round {k} was not committed')
+        self._restart_data()
+        return info
+
+    def _select_regions(self, k: int, store: LabelStore, stem_of,
+                        budget: int):
+        """Region-level: score the pool (and the source pool) and pick."""
+        logger = self.runner.logger
         need_feat = bool(getattr(self.strategy, 'requires_features', False))
         logger.info(f'active round {k}: scoring {len(self._stems)} target '
                     'images')
@@ -282,41 +324,39 @@ class ActiveIterBasedTrainLoop(IterBasedTrainLoop):
                 lambda p: image_stem(p, src_suffix),
                 RegionCache.open(self.source_region_cache_dir),
                 with_features=need_feat, desc='source pool')
-        budget = self._budget_pixels
         selection = select_once(self.strategy, pool, budget, k, **context)
-        info: Dict[str, Any] = {}
-        if is_main_process():
-            info = self._commit(k, pool, selection, budget,
-                                time.time() - t0)
-        barrier()
-        store.refresh()
-        if store.last_round() < k:
-            raise RuntimeError(f'active round {k} was not committed')
-        self._restart_data()
-        return info
+        return pool, selection
 
-    def _commit(self, k: int, pool, selection, budget: int,
+    def _commit(self, k: int, new_masks, n_units: int,
+                selection_info: Dict[str, Any], budget: int,
                 elapsed: float) -> Dict[str, Any]:
+        """Rank 0: write the bought pixels and commit round ``k``.
+
+        Args:
+            new_masks: iterable of ``(image_index, region_map or None,
+                bool mask of bought pixels)``.
+            n_units: regions (or pixels) bought.
+        """
         store = self._store
-        per_image = picks_by_image(selection, pool)
         spent = 0
+        images_touched = 0
         round_hist = np.zeros(self.num_classes, dtype=np.int64)
         overlays = []
-        for i, region_ids in per_image.items():
+        for i, rmap, bought in new_masks:
             stem = self._stems[i]
-            rmap = self.region_cache.load(stem, self._sizes[i])
-            new = region_mask(rmap, region_ids) & ~store.mask(
-                stem, self._sizes[i])
+            new = bought & ~store.mask(stem, self._sizes[i])
             added = store.add(stem, new)
+            images_touched += int(added > 0)
             spent += added
             if self._seg_paths[i] and added:
                 # ground truth is read only to report what was bought
-                import cv2
                 gt = cv2.imread(self._seg_paths[i], cv2.IMREAD_UNCHANGED)
                 if gt is not None and gt.shape[:2] == new.shape:
                     round_hist += class_histogram(gt, new, self.num_classes)
-            if len(overlays) < self.num_overlays:
-                overlays.append((self._img_paths[i], rmap, new, stem))
+            if added and len(overlays) < self.num_overlays:
+                overlays.append((self._img_paths[i],
+                                 rmap if rmap is not None else
+                                 new.astype(np.int32), new, stem))
         if spent > budget:
             raise RuntimeError(f'round {k} spent {spent} > budget {budget}')
         prev = store.rounds()
@@ -339,10 +379,11 @@ class ActiveIterBasedTrainLoop(IterBasedTrainLoop):
             round_per_class_labeled_pixels=round_hist.tolist(),
             round_ignored_pixels=int(spent - round_hist.sum()),
             classes=list(self.active_dataset.metainfo.get('classes', ())),
-            regions_bought=int(len(selection.index)),
-            images_touched=len(per_image),
+            unit=getattr(self.strategy, 'unit', 'region'),
+            regions_bought=int(n_units),
+            images_touched=images_touched,
             selection_seconds=round(elapsed, 2),
-            selection_info=selection.info,
+            selection_info=selection_info,
             miou=None)
         store.write_round(k, report)
         try:
@@ -351,8 +392,9 @@ class ActiveIterBasedTrainLoop(IterBasedTrainLoop):
         except Exception as e:  # a report image must never stop training
             self.runner.logger.warning(f'could not draw overlays: {e}')
         self.runner.logger.info(
-            f'active round {k}: bought {len(selection.index)} regions in '
-            f'{len(per_image)} images, {spent} pixels (budget {budget}); '
+            f'active round {k}: bought {n_units} '
+            f"{getattr(self.strategy, 'unit', 'region')}s in "
+            f'{images_touched} images, {spent} pixels (budget {budget}); '
             f'labelled {labeled / self.total_pixels:.3%} of the target')
         return report
 

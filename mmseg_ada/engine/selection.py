@@ -21,26 +21,6 @@ from mmseg_ada.active.regions import RegionCache
 from mmseg_ada.active.strategies.base import RegionPool, Selection
 
 
-def concat_pools(pools: Sequence[RegionPool]) -> RegionPool:
-    """One pool from many (rows in the given order)."""
-    pools = [p for p in pools if len(p) > 0]
-    if not pools:
-        return RegionPool(
-            image_index=np.zeros(0, np.int64), region_id=np.zeros(0, np.int64),
-            cost=np.zeros(0, np.int64), prob=np.zeros((0, 0), np.float32))
-    stats_keys = set.intersection(*[set(p.stats) for p in pools])
-    with_feat = all(p.feature is not None for p in pools)
-    return RegionPool(
-        image_index=np.concatenate([p.image_index for p in pools]),
-        region_id=np.concatenate([p.region_id for p in pools]),
-        cost=np.concatenate([p.cost for p in pools]),
-        prob=np.concatenate([p.prob for p in pools]),
-        stats={k: np.concatenate([p.stats[k] for p in pools])
-               for k in sorted(stats_keys)},
-        feature=np.concatenate([p.feature for p in pools])
-        if with_feat else None)
-
-
 @torch.no_grad()
 def score_pool(model: torch.nn.Module,
                dataloader,
@@ -101,7 +81,9 @@ def score_pool(model: torch.nn.Module,
         for rank_parts in all_gather_object(parts):
             merged.update(rank_parts)  # padded duplicates collapse by index
         parts = merged
-    return concat_pools([parts[i] for i in sorted(parts)])
+    if not parts:
+        raise RuntimeError(f'{desc}: the pool dataloader yielded no image')
+    return RegionPool.cat([parts[i] for i in sorted(parts)])
 
 
 def digest(index: np.ndarray, pool: RegionPool) -> str:
@@ -170,3 +152,67 @@ def image_sizes(paths: Sequence[str]) -> List[Tuple[int, int]]:
             w, h = im.size
         out.append((int(h), int(w)))
     return out
+
+
+@torch.no_grad()
+def select_pixels_pass(model: torch.nn.Module,
+                       dataloader,
+                       stems: Sequence[str],
+                       stem_of: Any,
+                       strategy,
+                       labeled_mask: Any,
+                       budget_fraction: float,
+                       round_idx: int) -> Dict[int, np.ndarray]:
+    """Pixel-level selection: the top-k unlabelled pixels of every image.
+
+    Each image buys ``floor(budget_fraction * H * W)`` pixels (so the round
+    never exceeds ``floor(budget_fraction * total pixels)``), chosen by
+    ``strategy.select_image_pixels`` on the softmax at full resolution,
+    seeded by (seed, round, image) so the picks do not depend on the rank
+    that scored the image.
+
+    Returns:
+        ``{image_index: flat pixel indices}`` on every rank.
+    """
+    import torch.nn.functional as F
+    index_of = {s: i for i, s in enumerate(stems)}
+    was_training = model.training
+    model.eval()
+    picks: Dict[int, np.ndarray] = {}
+    bar = ProgressBar(len(dataloader)) if is_main_process() else None
+    try:
+        for batch in dataloader:
+            data = model.data_preprocessor(batch, False)
+            probs, _ = model.predict_prob_and_feature(data['inputs'],
+                                                      data['data_samples'])
+            for j, sample in enumerate(data['data_samples']):
+                stem = stem_of(sample.metainfo['img_path'])
+                idx = index_of[stem]
+                h, w = sample.metainfo['ori_shape'][:2]
+                prob = F.interpolate(probs[j][None].float(), size=(h, w),
+                                     mode='bilinear',
+                                     align_corners=False)[0].cpu()
+                k = int(np.floor(budget_fraction * h * w))
+                mask = strategy.select_image_pixels(
+                    prob, labeled_mask(stem, (h, w)), k,
+                    round_idx=round_idx, image_index=idx)
+                picks[idx] = np.flatnonzero(mask).astype(np.int64)
+            if bar is not None:
+                bar.update()
+    finally:
+        model.train(was_training)
+    if bar is not None:
+        print(flush=True)
+    if get_world_size() > 1:
+        merged: Dict[int, np.ndarray] = {}
+        for part in all_gather_object(picks):
+            merged.update(part)
+        picks = merged
+        h = hashlib.sha1()
+        for i in sorted(picks):
+            h.update(np.int64(i).tobytes() + picks[i].tobytes())
+        digests = all_gather_object(h.hexdigest())
+        if len(set(digests)) != 1:
+            raise RuntimeError(f'active round {round_idx}: ranks disagree '
+                               f'on the pixel picks ({digests})')
+    return dict(sorted(picks.items()))

@@ -18,6 +18,30 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 from mmseg_ada.engine.active_report import plot_curves, read_rounds  # noqa
 
 
+def format_table(rounds_by_run: dict) -> str:
+    """A text table: one row per round, mIoU (and % labelled) per run."""
+    labels = list(rounds_by_run)
+    n = max((len(r) for r in rounds_by_run.values()), default=0)
+    head = f"{'round':>5} | " + ' | '.join(f'{lb:>18}' for lb in labels)
+    lines = [head, '-' * len(head)]
+    for k in range(n):
+        cells = []
+        for lb in labels:
+            rows = rounds_by_run[lb]
+            if k < len(rows):
+                r = rows[k]
+                miou = r.get('miou')
+                m = '   -' if miou is None else f'{miou:5.2f}'
+                cells.append(f"{m} @ {100 * r['labeled_fraction']:5.2f}%")
+            else:
+                cells.append('')
+            cells[-1] = f'{cells[-1]:>18}'
+        lines.append(f'{k + 1:>5} | ' + ' | '.join(cells))
+    lines.append('(mIoU on the target val split @ % of target pixels '
+                 'labelled)')
+    return '\n'.join(lines)
+
+
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('runs', nargs='+', help='LABEL=WORK_DIR (or WORK_DIR)')
@@ -34,12 +58,7 @@ def main() -> None:
     for item in args.runs:
         label, _, path = item.rpartition('=')
         runs[label or osp.basename(osp.normpath(path))] = path
-    for label, path in runs.items():
-        print(f'{label}:')
-        for r in read_rounds(path):
-            miou = r.get('miou')
-            print(f"  round {r['round']}: {100 * r['labeled_fraction']:.2f}% "
-                  f"labelled, mIoU {'-' if miou is None else f'{miou:.2f}'}")
+    print(format_table({k: read_rounds(v) for k, v in runs.items()}))
     print('wrote', plot_curves(runs, args.out, title=args.title,
                                baseline=args.full_supervision))
 
