@@ -391,14 +391,17 @@ def test_config_builds(path, data_roots, tmp_path):
 
 
 def _parse_name(stem: str):
-    """``{algo}_{backbone}_{gpus}xb{batch}-{iters}_{data}-{h}x{w}[_extra]``
-    (mmseg's naming), or None when the name does not follow it."""
+    """``{algo}_{backbone}_{gpus}xb{batch}-[{rounds}x]{iters}_{data}-{h}x{w}
+    [_extra]`` (mmseg's naming; ``5x10k`` = 5 active rounds of 10k
+    iterations), or None when the name does not follow it."""
     m = re.match(
-        r'^[^_]+_[^_]+_(?P<gpus>\d+)xb(?P<bs>\d+)-(?P<iters>\d+)(?P<k>k?)_'
+        r'^[^_]+_[^_]+_(?P<gpus>\d+)xb(?P<bs>\d+)-(?:(?P<rounds>\d+)x)?'
+        r'(?P<iters>\d+)(?P<k>k?)_'
         r'.*?-(?P<h>\d+)x(?P<w>\d+)(_[^x]*)?$', stem)
     if m is None:
         return None
-    iters = int(m['iters']) * (1000 if m['k'] else 1)
+    iters = int(m['iters']) * (1000 if m['k'] else 1) * int(
+        m['rounds'] or 1)
     return int(m['bs']), iters, (int(m['h']), int(m['w']))
 
 
@@ -409,6 +412,10 @@ def test_parse_name():
                        'cityscapes-128x256') == (4, 600, (128, 256))
     assert _parse_name('deeplabv2_r101_1xb2-40k_cityscapes-512x1024_'
                        'synthia-eval') == (2, 40000, (512, 1024))
+    assert _parse_name('adeada_deeplabv2-r101_1xb2-5x10k_gta5-cityscapes-'
+                       '512x1024') == (2, 50000, (512, 1024))
+    assert _parse_name('deeplabv3plus_r18-d8_4xb4-3x100_demo-active-rand') \
+        is None  # no crop size in the name
     assert _parse_name('readme_like_name') is None
 
 

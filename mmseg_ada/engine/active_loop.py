@@ -32,6 +32,7 @@ from mmseg_ada.active.label_store import LabelStore, atomic_write_json
 from mmseg_ada.active.regions import RegionCache
 from mmseg_ada.datasets.active_target import ActiveTargetDataset, image_stem
 from .active_report import draw_round_overlays
+from .adeada_report import draw_adeada_round
 from .selection import (class_histogram, image_sizes, picks_by_image,
                         region_mask, score_pool, select_once,
                         select_pixels_pass)
@@ -389,6 +390,10 @@ class ActiveIterBasedTrainLoop(IterBasedTrainLoop):
         try:
             draw_round_overlays(
                 osp.join(store.root, 'vis', f'round_{k}'), overlays)
+            if 'per_class_kl' in selection_info:
+                draw_adeada_round(
+                    selection_info, report['classes'],
+                    osp.join(store.root, 'vis', f'round_{k}', 'adeada.png'))
         except Exception as e:  # a report image must never stop training
             self.runner.logger.warning(f'could not draw overlays: {e}')
         self.runner.logger.info(

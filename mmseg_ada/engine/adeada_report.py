@@ -112,6 +112,9 @@ def _draw_kl(ax, kl: np.ndarray, names: List[str]) -> None:
                 color='grey', rotation=90)
     _class_axis(ax, names, labels=False)
     ax.set_ylabel('KL (nats)')
+    if not ok.any():
+        ax.set_ylim(-1.0, 1.0)
+        ax.set_yticks([0.0])
 
 
 def _draw_class_budget(ax, budget: np.ndarray, names: List[str]) -> None:
@@ -133,8 +136,10 @@ def _draw_class_budget(ax, budget: np.ndarray, names: List[str]) -> None:
     _class_axis(ax, names, labels=False)
     ax.set_ylabel('pixels')
     if total <= 0:
-        ax.text(0.5, 0.9, 'no density budget this round', ha='center',
-                va='top', color='grey', transform=ax.transAxes)
+        ax.set_ylim(0.0, 1.0)
+        ax.set_yticks([0.0])
+        ax.text(0.5, 0.5, 'no density budget this round', ha='center',
+                va='center', color='grey', transform=ax.transAxes)
 
 
 def _draw_split(ax, info: Dict[str, Any]) -> None:
@@ -142,7 +147,7 @@ def _draw_split(ax, info: Dict[str, Any]) -> None:
     frac = _to_float(info.get('density_fraction'))
     title = 'round budget split (Eq. 7)'
     if math.isfinite(frac):
-        title += f': density share {100 * frac:.1f}%'
+        title += f'\ndensity share {100 * frac:.1f}%'
     ax.set_title(title, fontsize=10)
     budgets = [_to_float(info.get('density_budget')),
                _to_float(info.get('uncertainty_budget'))]
@@ -190,8 +195,13 @@ def _draw_regions(ax, dens: np.ndarray, unc: np.ndarray,
            label=f'uncertainty ({int(u.sum())})')
     _class_axis(ax, names)
     ax.set_ylabel('regions')
-    ax.legend(fontsize=8, loc='upper left')
+    ax.legend(fontsize=8, loc='upper left', ncol=2)
+    top = float((d + u).max()) if len(names) else 0.0
+    if top > 0:
+        ax.set_ylim(0.0, top * 1.3)  # room for the legend
     if d.sum() + u.sum() <= 0:
+        ax.set_ylim(0.0, 1.0)
+        ax.set_yticks([0.0])
         ax.text(0.5, 0.5, 'no region bought', ha='center', va='center',
                 color='grey', transform=ax.transAxes)
 

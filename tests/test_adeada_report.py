@@ -1,0 +1,271 @@
+"""The per-round ADeADA figure, and the ADeADA / baseline experiment configs.
+
+Figure: drawn from a realistic ``Selection.info`` (and from the info of a
+real :class:`ActiveADeADA` selection on a tiny pool), and from broken ones
+(NaN, None, short lists, no class names, empty dict) without raising; the
+file is a complete PNG of the expected size, written atomically.
+
+Configs (``configs/adeada``, ``configs/active_baselines``): the paper's
+protocol (5 rounds x 1%, alpha/beta per benchmark), Table 2 rows equal to
+``ADEADA_ABLATIONS``, baselines that differ from ADeADA only in the
+strategy, and a warm-up checkpoint from the matching AdaptSegNet config.
+``tests/test_configs_build.py`` builds all of them.
+"""
+import os
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+import mmseg_ada  # noqa: F401  (registers the strategies)
+from mmseg_ada.active.strategies import ActiveADeADA, RegionPool
+from mmseg_ada.active.strategies.adeada import ADEADA_ABLATIONS
+from mmseg_ada.engine.adeada_report import draw_adeada_round
+
+CITYSCAPES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
+              'traffic light', 'traffic sign', 'vegetation', 'terrain', 'sky',
+              'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle',
+              'bicycle')
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+
+
+def _png_size(path) -> tuple:
+    """(width, height) from the IHDR chunk, after checking the signature
+    and that the file ends with an IEND chunk (not truncated)."""
+    data = Path(path).read_bytes()
+    assert data[:8] == PNG_MAGIC, f'{path} is not a PNG'
+    assert data[12:16] == b'IHDR'
+    assert data[-8:-4] == b'IEND', f'{path} is truncated'
+    return struct.unpack('>II', data[16:24])
+
+
+def _realistic_info(round_idx=2):
+    """What ActiveADeADA reports for round 2 of GTA5 -> Cityscapes: 1% of
+    2975 x 2048 x 1024 pixels, half to density; 'train' had no candidate,
+    'wall' no KL estimate."""
+    rng = np.random.default_rng(0)
+    total = int(0.01 * 2975 * 2048 * 1024)
+    dens = total // 2
+    kl = rng.normal(40.0, 60.0, 19).tolist()
+    kl[16] = None
+    kl[3] = float('nan')
+    w = rng.random(19)
+    w[[3, 16]] = 0
+    w /= w.sum()
+    per_class = np.floor(w * dens).astype(int)
+    per_class[0] += dens - per_class.sum()
+    return dict(
+        round=round_idx, policy='half', alpha=1.0, beta=1.0,
+        density_fraction=0.5, density_budget=dens,
+        uncertainty_budget=total - dens, per_class_kl=kl,
+        per_class_weight=w.tolist(),
+        per_class_density_budget=per_class.tolist(),
+        density_spent=dens - 40_000, uncertainty_spent=total - dens + 35_000,
+        spent_pixels=total - 5_000,
+        regions_per_class_density=rng.integers(0, 120, 19).tolist(),
+        regions_per_class_uncertainty=rng.integers(0, 80, 19).tolist(),
+        density_fit_seconds=84.2)
+
+
+def test_figure_from_realistic_info(tmp_path):
+    out = tmp_path / 'vis' / 'round_2' / 'adeada.png'  # folders created
+    assert draw_adeada_round(_realistic_info(), list(CITYSCAPES),
+                             str(out)) == str(out)
+    w, h = _png_size(out)
+    assert 1000 <= w <= 2000 and 700 <= h <= 1400, (w, h)
+    img = cv2.imread(str(out), cv2.IMREAD_COLOR)
+    assert img is not None and img.shape[:2] == (h, w)
+    # drawn, not blank: bars in the colours of the two shares are present
+    # (BGR: density green #9bbb59, uncertainty orange #f79646)
+    green = np.all(np.abs(img.astype(int) - (0x59, 0xbb, 0x9b)) <= 3, -1)
+    orange = np.all(np.abs(img.astype(int) - (0x46, 0x96, 0xf7)) <= 3, -1)
+    assert green.mean() > 0.01 and orange.mean() > 0.005
+    # atomic write: nothing but the figure in the folder
+    assert sorted(os.listdir(out.parent)) == ['adeada.png']
+
+
+@pytest.mark.parametrize('info,classes', [
+    ({}, []),
+    ({}, None),
+    (dict(per_class_kl=[None, float('nan')], density_budget=None), ['a']),
+    (dict(per_class_kl=[float('nan')] * 19,
+          per_class_density_budget=[0] * 19,
+          regions_per_class_density=[],
+          regions_per_class_uncertainty=None,
+          density_budget=0, uncertainty_budget=1000,
+          density_spent=0, uncertainty_spent=990,
+          density_fraction=0.0, policy='uncertainty', round=1),
+     list(CITYSCAPES)),
+    # short / long / junk lists, inf, strings
+    (dict(per_class_kl=[1.0, 'x', float('inf'), -2.0],
+          per_class_density_budget=[5, None],
+          regions_per_class_density=[1, 2, 3, 4, 5, 6],
+          density_spent='n/a', alpha=None), ['a', 'b']),
+])
+def test_figure_survives_missing_values(tmp_path, info, classes):
+    out = tmp_path / 'adeada.png'
+    draw_adeada_round(info, classes, str(out))
+    w, h = _png_size(out)
+    assert w > 500 and h > 400
+
+
+def test_figure_rejects_non_dict(tmp_path):
+    with pytest.raises(ValueError, match='info must be a dict'):
+        draw_adeada_round([1, 2], [], str(tmp_path / 'x.png'))
+    assert not (tmp_path / 'x.png').exists()
+
+
+def test_figure_from_a_real_adeada_selection(tmp_path):
+    """The keys the strategy reports are the ones the figure draws."""
+    rng = np.random.default_rng(1)
+    C, D = 3, 4
+
+    def pool(n, shift):
+        cls = rng.integers(0, C, n)
+        prob = np.full((n, C), 0.1, np.float32)
+        prob[np.arange(n), cls] = 0.8
+        feat = (rng.normal(size=(n, D)) + shift + cls[:, None]).astype(
+            np.float32)
+        p = prob / prob.sum(1, keepdims=True)
+        ent = -(p * np.log(p)).sum(1)
+        return RegionPool(
+            image_index=np.arange(n) // 10, region_id=np.arange(n) % 10,
+            cost=np.full(n, 100, np.int64), prob=p,
+            stats=dict(entropy=ent, confidence=p.max(1),
+                       margin=np.sort(p, 1)[:, -1] - np.sort(p, 1)[:, -2]),
+            feature=feat)
+
+    strategy = ActiveADeADA(
+        density_cfg=dict(backend='sklearn', regions_per_component=50))
+    sel = strategy.select(pool(120, 1.0), 2000, round_idx=2,
+                          source_pool=pool(300, 0.0))
+    info = sel.info
+    for key in ('per_class_kl', 'per_class_density_budget', 'density_budget',
+                'uncertainty_budget', 'density_spent', 'uncertainty_spent',
+                'regions_per_class_density',
+                'regions_per_class_uncertainty'):
+        assert key in info, key
+    assert sum(info['regions_per_class_density']) + sum(
+        info['regions_per_class_uncertainty']) == len(sel.index)
+    out = tmp_path / 'adeada.png'
+    draw_adeada_round(info, ['a', 'b', 'c'], str(out))
+    assert _png_size(out)[0] > 500
+
+
+# ------------------------------------------------------------ the configs
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / 'configs'
+MAIN = {
+    (model, src): CONFIGS / 'adeada' / (
+        f'adeada_{model}_1xb2-5x10k_{src}-cityscapes-512x1024.py')
+    for model in ('deeplabv2-r101', 'deeplabv3plus-r101-d8')
+    for src in ('gta5', 'synthia')
+}
+V3P_GTA5 = MAIN[('deeplabv3plus-r101-d8', 'gta5')]
+
+
+def _load(path) -> Config:
+    return Config.fromfile(str(path))
+
+
+@pytest.mark.parametrize('key', sorted(MAIN), ids=lambda k: '-'.join(k))
+def test_main_configs_follow_the_paper(key):
+    model, src = key
+    cfg = _load(MAIN[key])
+    t = cfg.train_cfg
+    assert t.type == 'ActiveIterBasedTrainLoop'
+    assert (t.num_rounds, t.budget_per_round) == (5, 0.01)
+    assert t.max_iters == t.num_rounds * t.iters_per_round
+    s = t.strategy
+    assert s.type == 'ActiveADeADA' and s.policy == 'half'
+    assert s.category_balance is True and s.uncertainty == 'entropy'
+    assert (s.alpha, s.beta) == ((1.0, 1.0) if src == 'gta5' else (0.5, 1.0))
+    assert t.source_pool_dataloader.dataset.type == (
+        'GTA5Dataset' if src == 'gta5' else 'SynthiaDataset')
+    assert t.source_region_cache == f'data/{src}/regions/slic'
+    assert t.region_cache == 'data/cityscapes/regions/train_slic'
+    pool = t.pool_dataloader
+    assert pool.dataset.data_prefix.img_path == 'leftImg8bit/train'
+    assert 'LoadAnnotations' not in [p['type'] for p in pool.dataset.pipeline]
+    assert cfg.val_evaluator.type == (
+        'IoUMetric' if src == 'gta5' else 'SynthiaIoUMetric')
+    # the same lr schedule as the recipe, over the whole run
+    (poly, ) = cfg.param_scheduler
+    assert (poly.type, poly.power, poly.eta_min, poly.end) == (
+        'PolyLR', 0.9, 0., t.max_iters)
+    assert cfg.optim_wrapper.optimizer.lr == 2.5e-4
+    assert cfg.default_hooks.checkpoint.interval == t.iters_per_round
+    # warm-up: the last checkpoint of the matching AdaptSegNet config
+    warm = Path(cfg.load_from)
+    adapt = CONFIGS / 'adaptseg' / (warm.parent.name + '.py')
+    assert adapt.is_file(), cfg.load_from
+    assert model in warm.parent.name and f'_{src}-' in warm.parent.name
+    assert warm.name == f'iter_{_load(adapt).train_cfg.max_iters}.pth'
+    assert cfg.model.type == 'ADAEncoderDecoder'
+    assert _load(adapt).model.backbone == cfg.model.backbone
+
+
+def test_table2_rows_are_the_ablation_table():
+    rows = sorted((CONFIGS / 'adeada' / 'ablations').glob('*_table2?.py'))
+    assert [p.stem[-1] for p in rows] == sorted(ADEADA_ABLATIONS)
+    main = _load(V3P_GTA5)
+    for path in rows:
+        cfg = _load(path)
+        s = cfg.train_cfg.strategy
+        for k, v in ADEADA_ABLATIONS[path.stem[-1]].items():
+            assert s[k] == v, (path.name, k)
+        # only the strategy differs from the main config
+        for key in ('model', 'train_dataloader', 'param_scheduler',
+                    'load_from', 'optim_wrapper'):
+            assert cfg[key] == main[key], (path.name, key)
+        rest = {k: v for k, v in cfg.train_cfg.items() if k != 'strategy'}
+        assert rest == {k: v for k, v in main.train_cfg.items()
+                        if k != 'strategy'}
+
+
+def test_table5_policies():
+    found = {
+        p.stem.rsplit('table5-', 1)[1]: _load(p).train_cfg.strategy
+        for p in (CONFIGS / 'adeada' / 'policies').glob('*_table5-*.py')
+    }
+    assert sorted(found) == ['even', 'half', 'linear']
+    assert all(s.category_balance for s in found.values())
+    assert {k: s.policy for k, s in found.items()} == dict(
+        even='even', half='half', linear='linear')
+    assert (found['linear'].alpha, found['linear'].linear_step) == (1.0, 0.2)
+    # "half" is the main config's strategy
+    assert found['half'] == _load(V3P_GTA5).train_cfg.strategy
+
+
+@pytest.mark.parametrize('src', ['gta5', 'synthia'])
+def test_baselines_share_the_adeada_protocol(src):
+    adeada = _load(MAIN[('deeplabv3plus-r101-d8', src)])
+    expected = dict(rand='ActiveRandom', ent='ActiveEntropy',
+                    conf='ActiveConfidence', mar='ActiveMargin')
+    paths = sorted((CONFIGS / 'active_baselines').glob(f'*_{src}-*.py'))
+    assert sorted(p.name.split('_')[0] for p in paths) == sorted(expected)
+    for path in paths:
+        cfg = _load(path)
+        t = cfg.train_cfg
+        assert t.strategy.type == expected[path.name.split('_')[0]]
+        assert t.source_pool_dataloader is None
+        for key in ('model', 'train_dataloader', 'val_dataloader',
+                    'val_evaluator', 'param_scheduler', 'optim_wrapper',
+                    'load_from', 'default_hooks', 'randomness'):
+            assert cfg[key] == adeada[key], (path.name, key)
+        for key in ('max_iters', 'num_rounds', 'budget_per_round',
+                    'iters_per_round', 'pool_dataloader', 'region_cache'):
+            assert t[key] == adeada.train_cfg[key], (path.name, key)
+
+
+def test_paper_numbers_in_headers():
+    """Each config states the paper's numbers it should be compared to."""
+    text = V3P_GTA5.read_text()
+    assert '64.03  67.65  69.86  70.66  71.25' in text
+    syn = MAIN[('deeplabv2-r101', 'synthia')].read_text()
+    assert '59.53  67.07  68.99  70.04  70.62' in syn and '76.28' in syn
+    for path in (CONFIGS / 'active_baselines').glob('*.py'):
+        assert 'Paper (supplement Table' in path.read_text(), path.name
