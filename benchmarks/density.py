@@ -1,0 +1,303 @@
+"""Benchmark: ADeADA's class-conditional densities, torch vs scikit-learn.
+
+GTA5-scale synthetic region features: ``--source`` (1,000,000) source and
+``--target`` (120,000) target regions, ``--dim`` (256)-d, ``--classes`` (19)
+classes with GTA5-like imbalance (class ``c`` holds a share proportional to
+``0.8^c``).  Each class is a Gaussian mixture of 6 modes with low-rank
+correlations on its live channels; 20-40% of its channels are dead (exactly
+0, as post-ReLU channels are) and values are clipped at 0.  The target
+domain shifts every mode and redraws the mode weights.
+
+What is timed is what a selection round does: fit ``p_S(z|c)`` on all source
+regions and ``p_T(z|c)`` on all target regions (one full-covariance GMM per
+class, ``clip(n_c // 100, 1, 10)`` components, constant channels dropped),
+then score every target region under both.
+
+* ``torch``: :class:`~mmseg_ada.active.density.ClassConditionalDensity`
+  with its defaults (float32 products through OpenBLAS, truncated EM with
+  ``resp_tol=1e-6``, scikit-learn's stopping rule), on the whole data.
+* ``sklearn`` (the reference, as the paper's code): the same class with
+  ``backend='sklearn'``: :class:`sklearn.mixture.GaussianMixture`,
+  ``covariance_type='full'``, float64, default ``tol``/``max_iter``.
+
+scikit-learn at full size would take hours on this machine, so it runs on a
+*slice*: ``--ref-fits`` class/domain fits (the largest class of each domain
+by default), each on ``--ref-samples`` regions with the component count of
+the full problem; the torch estimator is fitted on exactly the same slice.
+The slice gives the equal-likelihood check (mean log-likelihood of held-out
+regions drawn from the same generators; must agree within 1%) and a direct,
+measured speedup.  The full-size scikit-learn time is extrapolated from the
+slice linearly in the EM work ``n * K * iterations`` (points, components,
+iterations; one iteration costs ``O(n K D^2)``): ``T_full = T_slice *
+sum_full(n K it) / sum_slice(n K it)``, with the iteration counts of the
+torch fits, which use scikit-learn's stopping rule (``tol=1e-3`` on the mean
+log-likelihood, no relative tolerance) and the same k-means initialisation,
+so they need about as many iterations (both counts are printed for the
+slice).  Plain linear-in-``n K`` extrapolation would assume the slice's
+iteration counts at full size, while the full-size fits need several times
+more (EM plateaus); it is printed too.  Times are CPU seconds of this
+process (robust on a shared machine; wall seconds are printed too), with
+``--threads`` (1) threads for both backends.  The LAST line is ``speedup:
+<x>`` (extrapolated full-size scikit-learn CPU time / measured torch CPU
+time).  ``--quick`` shrinks everything so the scikit-learn reference runs on
+all of it (no extrapolation) in well under a minute.
+
+    python benchmarks/density.py [--quick] [--source 1000000] [--target 120000]
+"""
+import argparse
+import resource
+import time
+from typing import Dict, List, Tuple
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+from mmseg_ada.active.density import ClassConditionalDensity, \
+    class_active_dims
+
+
+class Timer:
+    """Wall and CPU seconds of a block."""
+
+    def __enter__(self) -> 'Timer':
+        self.w0, self.c0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self.w0
+        self.cpu = time.process_time() - self.c0
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (``ru_maxrss``, KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class SyntheticDomains:
+    """Class-conditional post-ReLU-like mixtures for a source and a target.
+
+    Args:
+        num_classes: classes.
+        dim: feature channels.
+        modes: Gaussian modes per class.
+        rank: rank of each mode's correlated part.
+        seed: generator seed.
+    """
+
+    def __init__(self, num_classes: int, dim: int, modes: int = 6,
+                 rank: int = 24, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.num_classes, self.dim = num_classes, dim
+        self.classes = []
+        for _ in range(num_classes):
+            live = np.sort(rng.permutation(dim)[:int(dim * rng.uniform(
+                0.6, 0.8))])
+            n_live = live.size
+            means = 2.5 + 0.6 * rng.standard_normal((modes, n_live))
+            shift = rng.standard_normal((modes, n_live)) * rng.uniform(
+                0.1, 0.5)
+            load = rng.standard_normal(
+                (modes, n_live, rank)) * (0.75 / np.sqrt(rank))
+            self.classes.append(
+                dict(live=live, means=means, shift=shift,
+                     load=load.astype(np.float32),
+                     w_s=rng.dirichlet(np.full(modes, 3.0)),
+                     w_t=rng.dirichlet(np.full(modes, 3.0))))
+        share = 0.8**np.arange(num_classes)
+        self.share = share / share.sum()
+
+    def counts(self, n: int) -> np.ndarray:
+        """Regions per class for ``n`` regions (largest remainder)."""
+        quota = self.share * n
+        out = np.floor(quota).astype(np.int64)
+        out[np.argsort(out - quota)[:n - out.sum()]] += 1
+        return out
+
+    def sample(self, n: int, domain: str,
+               rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+        """``n`` features ``float32 [n, D]`` and classes ``int64 [n]``."""
+        feats = np.zeros((n, self.dim), dtype=np.float32)
+        counts = self.counts(n)
+        cls = np.repeat(np.arange(self.num_classes), counts)
+        start = 0
+        for c, m in enumerate(counts):
+            p = self.classes[c]
+            modes, n_live, rank = p['load'].shape
+            w = p['w_s'] if domain == 'source' else p['w_t']
+            z = rng.choice(modes, size=m, p=w)
+            mu = p['means'] + (p['shift'] if domain == 'target' else 0)
+            x = mu[z].astype(np.float32)
+            h = rng.standard_normal((m, rank), dtype=np.float32)
+            for k in range(modes):  # x += load_k @ h for the rows of mode k
+                rows = np.flatnonzero(z == k)
+                x[rows] += h[rows] @ p['load'][k].T
+            x += 0.3 * rng.standard_normal((m, n_live), dtype=np.float32)
+            feats[start:start + m, p['live']] = np.maximum(x, 0)
+            start += m
+        return feats, cls
+
+
+def held_out_ll(dens: ClassConditionalDensity, x: np.ndarray,
+                cls: np.ndarray, classes: List[int]) -> float:
+    """Mean log-likelihood of the held-out rows of ``classes``."""
+    keep = np.isin(cls, classes)
+    return float(dens.log_prob(x[keep], cls[keep]).mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--source', type=int, default=1_000_000)
+    parser.add_argument('--target', type=int, default=120_000)
+    parser.add_argument('--classes', type=int, default=19)
+    parser.add_argument('--dim', type=int, default=256)
+    parser.add_argument('--held-out', type=int, default=20_000)
+    parser.add_argument('--ref-fits', type=int, default=2,
+                        help='class/domain fits of the sklearn slice')
+    parser.add_argument('--ref-samples', type=int, default=10000,
+                        help='regions per fit of the sklearn slice')
+    parser.add_argument('--max-fit-samples', type=int, default=None,
+                        help='torch: subsample large classes (off)')
+    parser.add_argument('--device', default=None)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=1,
+                        help='CPU threads of BOTH backends (torch, BLAS, '
+                        'OpenMP); 1 is the most efficient on a shared '
+                        'machine')
+    parser.add_argument('--quick', action='store_true',
+                        help='small sizes, sklearn on everything (<60 s)')
+    args = parser.parse_args()
+    if args.quick:
+        args.source, args.target, args.classes, args.dim = 12000, 3000, 4, 128
+        args.held_out = 3000
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads)
+    print(f'threads: {args.threads} (torch and BLAS/OpenMP, both backends)')
+    C = args.classes
+    rng = np.random.default_rng(args.seed)
+    gen = SyntheticDomains(C, args.dim, seed=args.seed)
+    with Timer() as t:
+        data = {d: gen.sample(n, d, rng)
+                for d, n in (('source', args.source), ('target', args.target))}
+        held = {d: gen.sample(args.held_out, d, rng)
+                for d in ('source', 'target')}
+    print(f'data: source {args.source:,} x {args.dim}, target '
+          f'{args.target:,} x {args.dim}, {C} classes, held-out '
+          f'{args.held_out:,} per domain ({t.wall:.1f}s)', flush=True)
+    dims = (class_active_dims(*data['source'], C)
+            | class_active_dims(*data['target'], C))
+    base = ClassConditionalDensity(C)
+    k_full = {d: np.array([base.components_for(int(n)) for n in
+                           np.bincount(data[d][1], minlength=C)])
+              for d in data}
+
+    # ------------------------------------------------- slice: both backends
+    counts = {d: np.bincount(data[d][1], minlength=C) for d in data}
+    if args.quick:
+        fits = [(d, c) for d in ('source', 'target') for c in range(C)]
+        n_ref = None
+    else:
+        # fits with a full slice each (EM on fewer regions than ~10 per
+        # parameter block degenerates and stops after 2 iterations, which
+        # would make the extrapolation meaningless), alternating domains and
+        # spread over the class sizes of each domain
+        n_ref = args.ref_samples
+        fits = []
+        for j, d in enumerate(('source', 'target')):
+            m = len(range(j, args.ref_fits, 2))
+            cand = [c for c in np.argsort(-counts[d]) if counts[d][c] >= n_ref]
+            if not cand:
+                cand = [int(np.argmax(counts[d]))]
+            for i in np.unique(np.linspace(0, len(cand) - 1, m).round()):
+                fits.append((d, int(cand[int(i)])))
+    slice_nk = slice_nki = 0
+    res: Dict[str, Dict[str, float]] = {}
+    for backend in ('sklearn', 'torch'):
+        wall = cpu = 0.0
+        lls, ns, iters = [], [], []
+        for domain, c in fits:
+            x, cls = data[domain]
+            rows = np.flatnonzero(cls == c)
+            if n_ref is not None and rows.size > n_ref:
+                rows = np.sort(np.random.default_rng([args.seed, c]).choice(
+                    rows, n_ref, replace=False))
+            only = np.zeros(C, dtype=np.int64)
+            only[c] = k_full[domain][c]
+            dens = ClassConditionalDensity(C, backend=backend,
+                                           device=args.device,
+                                           seed=args.seed)
+            with Timer() as t:
+                dens.fit(x[rows], cls[rows], dims=dims, n_components=only)
+            wall, cpu = wall + t.wall, cpu + t.cpu
+            iters.append(int(dens.n_iter_[c]))
+            hx, hc = held[domain]
+            lls.append(held_out_ll(dens, hx, hc, [c]))
+            ns.append(int((hc == c).sum()))
+            if backend == 'torch':
+                slice_nk += rows.size * int(only[c])
+                slice_nki += rows.size * int(only[c]) * iters[-1]
+        res[backend] = dict(wall=wall, cpu=cpu,
+                            ll=float(np.average(lls, weights=ns)))
+        print(f'[slice] {backend:7s}: {len(fits)} fits '
+              f'({"all" if n_ref is None else f"<= {n_ref}"} regions each): '
+              f'{cpu:8.1f}s cpu {wall:8.1f}s wall, held-out mean log-lik '
+              f'{res[backend]["ll"]:.3f}, EM iterations {iters}', flush=True)
+    ll_diff = abs(res['torch']['ll'] - res['sklearn']['ll']) / abs(
+        res['sklearn']['ll'])
+    print(f'[slice] fits (domain, class, regions): '
+          f'{[(d, c, min(int(counts[d][c]), n_ref or 10**12)) for d, c in fits]}')
+    print(f'[slice] held-out log-likelihood difference {100 * ll_diff:.2f}% '
+          f'(must be < 1%); slice speedup '
+          f'{res["sklearn"]["cpu"] / res["torch"]["cpu"]:.1f}x cpu, '
+          f'{res["sklearn"]["wall"] / res["torch"]["wall"]:.1f}x wall',
+          flush=True)
+
+    # ------------------------------------------------- full size: torch
+    full: Dict[str, ClassConditionalDensity] = {}
+    with Timer() as t_all:
+        for domain in ('source', 'target'):
+            with Timer() as t:
+                full[domain] = ClassConditionalDensity(
+                    C, device=args.device, seed=args.seed,
+                    max_fit_samples=args.max_fit_samples).fit(
+                        *data[domain], dims=dims)
+            print(f'[full] torch fit {domain}: {len(data[domain][1]):,} '
+                  f'regions, {t.cpu:.1f}s cpu {t.wall:.1f}s wall, EM '
+                  f'iterations {full[domain].n_iter_.tolist()}', flush=True)
+        with Timer() as t:
+            xt, ct = data['target']
+            pi = full['target'].log_prob(xt, ct) - full['source'].log_prob(
+                xt, ct)
+        print(f'[full] torch scoring {len(ct):,} target regions under both '
+              f'densities: {t.cpu:.1f}s cpu {t.wall:.1f}s wall '
+              f'(pi finite: {np.isfinite(pi).all()})', flush=True)
+    full_nk = sum(int(n) * int(k) for d in data
+                  for n, k in zip(counts[d], k_full[d]))
+    full_nki = sum(int(n) * int(k) * int(i) for d in data
+                   for n, k, i in zip(counts[d], k_full[d], full[d].n_iter_))
+    scale = full_nki / slice_nki
+    sk_cpu, sk_wall = (res['sklearn']['cpu'] * scale,
+                       res['sklearn']['wall'] * scale)
+    for domain in ('source', 'target'):
+        hx, hc = held[domain]
+        print(f'[full] torch held-out mean log-lik {domain}: '
+              f'{held_out_ll(full[domain], hx, hc, list(range(C))):.3f}')
+    print(f'[full] torch total {t_all.cpu:.1f}s cpu {t_all.wall:.1f}s wall')
+    if args.quick:
+        print(f'[full] sklearn (measured on everything, not extrapolated): '
+              f'{res["sklearn"]["cpu"]:.1f}s cpu {res["sklearn"]["wall"]:.1f}s '
+              'wall')
+        sk_cpu, sk_wall = res['sklearn']['cpu'], res['sklearn']['wall']
+    else:
+        print(f'[full] sklearn extrapolated from the slice x{scale:.1f} = sum '
+              f'n*K*iterations full / slice (iterations: the torch fits\', '
+              f'same stopping rule): {sk_cpu:.0f}s cpu {sk_wall:.0f}s wall; '
+              f'linear in n*K only (slice iteration counts) it would be '
+              f'{res["sklearn"]["cpu"] * full_nk / slice_nk:.0f}s cpu')
+    print(f'peak memory (max RSS): {peak_rss_mb():.0f} MB')
+    print(f'speedup (wall): {sk_wall / t_all.wall:.1f}')
+    print(f'speedup: {sk_cpu / t_all.cpu:.1f}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,214 @@
+"""ActiveADeADA: density-aware + uncertainty selection with adaptive budget."""
+import json
+
+import numpy as np
+import pytest
+from mmseg.registry import TASK_UTILS
+
+from mmseg_ada.active.strategies import (ADEADA_ABLATIONS, ActiveADeADA,
+                                         ActiveEntropy, RegionPool)
+
+INFO_KEYS = ('per_class_kl', 'per_class_density_budget', 'density_budget',
+             'uncertainty_budget', 'density_spent', 'uncertainty_spent',
+             'regions_per_class_density', 'regions_per_class_uncertainty')
+
+
+def _half_up(x):
+    return int(np.floor(x + 0.5))
+
+
+def _pool(rng, feats, cls, num_classes, cost=None):
+    n = len(cls)
+    logits = rng.normal(size=(n, num_classes))
+    logits[np.arange(n), cls] += 6
+    prob = np.exp(logits)
+    prob /= prob.sum(1, keepdims=True)
+    ent = -(prob * np.log(prob)).sum(1) + rng.random(n) * 0.1
+    return RegionPool(
+        image_index=np.arange(n) // 10,
+        region_id=np.arange(n) % 10,
+        cost=rng.integers(50, 150, n) if cost is None else cost,
+        prob=prob.astype(np.float32),
+        stats=dict(entropy=ent, confidence=prob.max(1),
+                   margin=np.sort(prob, 1)[:, -1] - np.sort(prob, 1)[:, -2]),
+        feature=feats.astype(np.float32))
+
+
+def _domains(seed=0, C=3, D=6, n_src=900, n_tgt=450, shifted=0.3):
+    """Source and target pools; target class 0 has a target-only mode."""
+    rng = np.random.default_rng(seed)
+    mu = rng.normal(0, 4, size=(C, D))
+    cs = rng.integers(0, C, n_src)
+    xs = mu[cs] + 0.5 * rng.normal(size=(n_src, D))
+    ct = rng.integers(0, C, n_tgt)
+    xt = mu[ct] + 0.5 * rng.normal(size=(n_tgt, D))
+    novel = (ct == 0) & (rng.random(n_tgt) < shifted)
+    xt[novel] += 3.0
+    return (_pool(rng, xs, cs, C), _pool(rng, xt, ct, C), novel)
+
+
+def test_density_share_buys_target_only_regions_first():
+    src, tgt, novel = _domains()
+    budget = int(tgt.cost.sum() * 0.1)
+    s = ActiveADeADA(policy='density', seed=1)
+    sel = s.select(tgt, budget, 1, source_pool=src)
+    kl = sel.info['per_class_kl']
+    assert kl[0] == max(kl)  # class 0 is the shifted one
+    bought0 = sel.index[tgt.pred_class[sel.index] == 0]
+    assert bought0.size >= 5 and novel[bought0].all()
+    # Eq. 6: the most shifted class gets the largest density budget
+    b = sel.info['per_class_density_budget']
+    assert b[0] == max(b) and sum(b) == budget
+
+
+def test_budget_never_exceeded_no_double_buy_info_fields():
+    src, tgt, _ = _domains(seed=2)
+    tgt.cost[::7] = 0  # fully labelled rows: never bought
+    for k in (1, 2, 3):
+        budget = int(tgt.cost.sum() * 0.15) + k
+        sel = ActiveADeADA(seed=3).select(tgt, budget, k, source_pool=src)
+        idx, info = sel.index, sel.info
+        assert len(set(idx.tolist())) == idx.size
+        assert (tgt.cost[idx] > 0).all()
+        spent = int(tgt.cost[idx].sum())
+        assert spent <= budget
+        assert spent == info['density_spent'] + info['uncertainty_spent']
+        assert info['spent_pixels'] == spent
+        for key in INFO_KEYS:
+            assert key in info
+        json.dumps(info)  # JSON-ready
+        assert info['density_budget'] + info['uncertainty_budget'] == budget
+        assert info['density_budget'] == _half_up(budget * 2.0**-(k - 1))
+        assert sum(info['per_class_density_budget']) == info['density_budget']
+        assert info['density_spent'] <= info['density_budget']
+        assert (sum(info['regions_per_class_density']) +
+                sum(info['regions_per_class_uncertainty'])) == idx.size
+        assert len(info['per_class_kl']) == 3
+        # nearly the whole budget is spent (regions cost < 150 pixels)
+        assert spent > budget - 150
+
+
+def test_ablation_rows():
+    src, tgt, _ = _domains(seed=4)
+    budget = int(tgt.cost.sum() * 0.2)
+    # (a) uncertainty only = ENT, and no density fit at all
+    a = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['a']).select(
+        tgt, budget, 1, source_pool=None)
+    ent = ActiveEntropy(seed=5).select(tgt, budget, 1)
+    np.testing.assert_array_equal(a.index, ent.index)
+    assert a.info['per_class_kl'] == [None] * 3
+    assert a.info['density_spent'] == 0
+    # (b) density without category balance: even per-class split
+    b = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['b']).select(
+        tgt, budget, 1, source_pool=src)
+    per = b.info['per_class_density_budget']
+    assert max(per) - min(per) <= 1 and sum(per) == budget
+    # (c) with category balance the split follows KL
+    c = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['c']).select(
+        tgt, budget, 1, source_pool=src)
+    per_c, kl = c.info['per_class_density_budget'], c.info['per_class_kl']
+    assert np.argsort(per_c).tolist() == np.argsort(kl).tolist()
+    assert c.info['uncertainty_budget'] == 0
+    # (d) even split between density and uncertainty, every round
+    for k in (1, 4):
+        d = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['d']).select(
+            tgt, budget, k, source_pool=src)
+        assert d.info['density_budget'] == _half_up(budget / 2)
+    # (e) full: half decay
+    e = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['e']).select(
+        tgt, budget, 3, source_pool=src)
+    assert e.info['density_budget'] == _half_up(budget / 4)
+    assert e.info['uncertainty_spent'] > 0 and e.info['density_spent'] > 0
+
+
+def test_same_seed_same_selection():
+    src, tgt, _ = _domains(seed=6)
+    budget = int(tgt.cost.sum() * 0.1)
+    runs = [
+        ActiveADeADA(seed=7, policy='even').select(tgt, budget, 2,
+                                                   source_pool=src)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0].index, runs[1].index)
+    assert runs[0].info['per_class_kl'] == runs[1].info['per_class_kl']
+
+
+def test_tiny_classes_dead_dims_missing_source_class():
+    C, D = 4, 8
+    src, tgt, _ = _domains(seed=8, C=C, D=D)
+    # dead channel everywhere, class 1 absent from the source predictions,
+    # class 3 a single target region
+    for p in (src, tgt):
+        p.feature[:, 2] = 0.0
+    keep = src.pred_class != 1
+    src = src.subset(np.flatnonzero(keep))
+    prob = tgt.prob.copy()
+    prob[tgt.pred_class == 3] = np.eye(C)[0]
+    prob[0] = np.eye(C)[3]
+    tgt.prob = prob
+    for backend in ('torch', 'sklearn'):
+        s = ActiveADeADA(policy='density', seed=9,
+                         density_cfg=dict(backend=backend))
+        budget = int(tgt.cost.sum() * 0.3)
+        sel = s.select(tgt, budget, 1, source_pool=src)
+        info = sel.info
+        assert info['per_class_kl'][1] is None  # +inf: unseen in source
+        assert info['per_class_density_budget'][1] > 0
+        assert int(tgt.cost[sel.index].sum()) <= budget
+        w = info['per_class_weight']
+        assert w[1] == max(w)
+        assert info['regions_per_class_density'][3] <= 1
+
+
+def test_unspendable_density_share_goes_to_uncertainty():
+    src, tgt, _ = _domains(seed=10)
+    budget = int(tgt.cost.sum() * 0.2)
+    sel = ActiveADeADA(policy='density', max_regions_per_class=1,
+                       seed=0).select(tgt, budget, 1, source_pool=src)
+    assert sel.info['uncertainty_budget'] == 0
+    assert sum(sel.info['regions_per_class_density']) == 3
+    assert sel.info['uncertainty_spent'] > 0
+    assert int(tgt.cost[sel.index].sum()) <= budget
+
+
+def test_target_all_is_used_for_p_t():
+    src, tgt, _ = _domains(seed=11)
+    cand = np.flatnonzero(np.arange(len(tgt)) % 3 > 0)
+    pool = tgt.subset(cand)
+    budget = int(pool.cost.sum() * 0.1)
+    s = ActiveADeADA(policy='density', seed=2)
+    with_all = s.select(pool, budget, 1, source_pool=src, target_all=tgt)
+    alone = s.select(pool, budget, 1, source_pool=src)
+    assert with_all.index.max() < len(pool)
+    assert with_all.info['per_class_kl'] != alone.info['per_class_kl']
+
+
+def test_errors_and_registry():
+    src, tgt, _ = _domains(seed=12)
+    s = ActiveADeADA()
+    with pytest.raises(ValueError, match='source_pool'):
+        s.select(tgt, 1000, 1)
+    with pytest.raises(ValueError, match='1-based'):
+        s.select(tgt, 1000, 0, source_pool=src)
+    no_feat = tgt.subset(np.arange(len(tgt)))
+    no_feat.feature = None
+    with pytest.raises(ValueError, match='feature'):
+        s.select(no_feat, 1000, 1, source_pool=src)
+    bad_src = src.subset(np.arange(len(src)))
+    bad_src.feature = bad_src.feature[:, :3]
+    with pytest.raises(ValueError, match='dims'):
+        s.select(tgt, 1000, 1, source_pool=bad_src)
+    with pytest.raises(ValueError, match='uncertainty'):
+        ActiveADeADA(uncertainty='bald')
+    with pytest.raises(ValueError, match='policy'):
+        ActiveADeADA(policy='cosine')
+    with pytest.raises(ValueError, match='num_classes'):
+        ActiveADeADA(density_cfg=dict(num_classes=3))
+    built = TASK_UTILS.build(
+        dict(type='ActiveADeADA', alpha=0.5, policy='linear', seed=3,
+             density_cfg=dict(backend='sklearn', max_fit_samples=500)))
+    assert isinstance(built, ActiveADeADA)
+    assert built.requires_features and built.requires_source
+    assert built.density_cfg['backend'] == 'sklearn'
+    sel = built.select(tgt, 2000, 2, source_pool=src)
+    assert sel.info['density_budget'] == 600  # alpha - 0.2 = 0.3
