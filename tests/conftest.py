@@ -40,6 +40,9 @@ def run_tool(args, cwd=REPO, env=None, timeout=600):
     """Run a repo tool with the venv's python; return the CompletedProcess."""
     import subprocess
     full_env = dict(os.environ)
+    # one intra-op thread per tool process: tiny models gain nothing from
+    # more, and OpenMP spin-waiting makes runs crawl on a busy machine
+    full_env.setdefault('OMP_NUM_THREADS', '1')
     full_env.update(env or {})
     full_env['PYTHONPATH'] = os.pathsep.join(
         [REPO, osp.join(REPO, 'tests', 'helpers'),

@@ -22,8 +22,9 @@ DEMO_CFG = osp.join(REPO, 'configs', 'demo',
                     'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py')
 
 
-def active_cfg(project, name, rounds=2, ipr=2, extra=''):
+def active_cfg(project, name, rounds=2, ipr=2, extra='', strategy=None):
     path = osp.join(project, f'{name}.py')
+    strategy_line = '' if strategy is None else f', strategy={strategy!r}'
     with open(path, 'w') as f:
         f.write(f"""
 _base_ = [{ACTIVE_CFG!r}]
@@ -33,7 +34,7 @@ custom_imports = dict(
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 train_cfg = dict(num_rounds={rounds}, iters_per_round={ipr},
-                 max_iters={rounds * ipr})
+                 max_iters={rounds * ipr}{strategy_line})
 default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=1),
@@ -171,11 +172,12 @@ def test_two_processes_buy_the_same_regions(project):
 
 def test_pixel_level_round_buys_top_k_pixels_per_image(project):
     work = osp.join(project, 'work_dirs', 'pixel')
-    cfg = active_cfg(project, 'pixel', rounds=1, ipr=1, extra=(
-        "strategy = dict(type='ActiveEntropy', unit='pixel', seed=0)\n"
-        "train_cfg = dict(strategy=strategy)"))
+    cfg = active_cfg(project, 'pixel', rounds=1, ipr=1, strategy=dict(
+        type='ActiveEntropy', unit='pixel', seed=0))
     ok(train(project, cfg, work))
-    rep = rounds(work)[0]
+    reps = rounds(work)
+    assert len(reps) == 1  # one round of one iteration, as configured
+    rep = reps[0]
     m = masks(work)
     assert rep['unit'] == 'pixel'
     per_image = [int(np.count_nonzero(x)) for x in m.values()]
