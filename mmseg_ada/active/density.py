@@ -305,8 +305,9 @@ class ClassConditionalDensity:
                                           self.num_classes)
         n, d = features.shape
         C = self.num_classes
-        if not np.isfinite(features).all():
-            raise ValueError('features contain NaN or infinite values')
+        for s in range(0, n, 65536):  # chunked: no [N, D] temporary
+            if not np.isfinite(features[s:s + 65536]).all():
+                raise ValueError('features contain NaN or infinite values')
         if n_components is not None and len(n_components) != C:
             raise ValueError(f'n_components must have {C} entries, got '
                              f'{len(n_components)}')
@@ -325,8 +326,7 @@ class ClassConditionalDensity:
             fit_idx[c] = rows
         if dims is None:
             if self.drop_constant_dims:
-                sel = np.concatenate([fit_idx[c] for c in range(C)])
-                dims = class_active_dims(features[sel], classes[sel], C,
+                dims = class_active_dims(features, classes, C,
                                          self.constant_atol)
             else:
                 dims = np.ones((C, d), dtype=bool)
@@ -357,7 +357,7 @@ class ClassConditionalDensity:
             if (prev is None or isinstance(prev, str) or prev_dims is None
                     or not np.array_equal(prev_dims[c], dims[c])):
                 prev = None
-            x = features[rows][:, cols]
+            x = features[np.ix_(rows, cols)]
             t0 = time.perf_counter()
             models[c] = self._fit_one(x, k, c, prev)
             n_comp[c] = models[c].n_components if self.backend == 'sklearn' \
@@ -418,7 +418,7 @@ class ClassConditionalDensity:
             if isinstance(model, str):  # no active dimension: log p = 0
                 out[rows] = 0.0
                 continue
-            x = features[rows][:, np.flatnonzero(self.dims_[c])]
+            x = features[np.ix_(rows, np.flatnonzero(self.dims_[c]))]
             if self.backend == 'sklearn':
                 x = x.astype(np.float64)
             lp = model.score_samples(x)

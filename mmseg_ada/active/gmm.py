@@ -382,7 +382,7 @@ class TorchGMM:
         return cov, inv.T
 
     def _regularise_torch(self, cov: torch.Tensor):
-        """``(cov + ridge, its Cholesky)`` with the smallest ridge that works."""
+        """``(cov + ridge, its Cholesky)``, the smallest ridge that works."""
         eye = torch.eye(cov.shape[0], dtype=cov.dtype, device=cov.device)
         for ridge in self._ridges(float(cov.diagonal().mean())):
             chol, info = torch.linalg.cholesky_ex(cov + ridge * eye)
