@@ -212,3 +212,11 @@ def test_errors_and_registry():
     assert built.density_cfg['backend'] == 'sklearn'
     sel = built.select(tgt, 2000, 2, source_pool=src)
     assert sel.info['density_budget'] == 600  # alpha - 0.2 = 0.3
+
+
+def test_uncertainty_only_needs_no_source_pass():
+    from mmseg_ada.active.strategies.adeada import ActiveADeADA
+    assert not ActiveADeADA(policy='uncertainty').requires_source
+    assert not ActiveADeADA(alpha=0.0, policy='half').requires_features
+    assert ActiveADeADA(alpha=0.0, policy='even').requires_source
+    assert ActiveADeADA().requires_source and ActiveADeADA().requires_features

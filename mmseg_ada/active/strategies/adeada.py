@@ -120,6 +120,12 @@ class ActiveADeADA(BaseActiveStrategy):
         self.alpha = float(alpha)
         self.beta = float(beta)
         self.policy = policy
+        if policy == 'uncertainty' or (self.alpha == 0.0
+                                       and policy in ('half', 'linear')):
+            # no density share in any round (Table 2 (a), alpha = 0): the
+            # selection pass needs neither features nor the source pool
+            self.requires_features = False
+            self.requires_source = False
         self.category_balance = bool(category_balance)
         self.sigma = sigma
         self.temperature = float(temperature)
