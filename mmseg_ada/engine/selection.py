@@ -8,7 +8,7 @@ it holds the same picks; only rank 0 writes the label store.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -21,7 +21,54 @@ from mmseg_ada.active.regions import RegionCache
 from mmseg_ada.active.strategies.base import RegionPool, Selection
 
 
-@torch.no_grad()
+def _predictions(model: torch.nn.Module, dataloader, stems: Sequence[str],
+                 stem_of: Any) -> Iterator[Tuple[int, str, Tuple[int, int],
+                                                 torch.Tensor,
+                                                 Optional[torch.Tensor]]]:
+    """Run ``model`` (eval mode, no grad) over this rank's shard.
+
+    Yields ``(image_index, stem, ori_shape, prob [C, h, w], feature
+    [D, h', w'] or None)`` per image, with a progress bar on rank 0, and
+    restores the model's training mode afterwards.
+    """
+    index_of = {s: i for i, s in enumerate(stems)}
+    was_training = model.training
+    model.eval()
+    bar = ProgressBar(len(dataloader)) if is_main_process() else None
+    try:
+        with torch.no_grad():
+            for batch in dataloader:
+                data = model.data_preprocessor(batch, False)
+                probs, feats = model.predict_prob_and_feature(
+                    data['inputs'], data['data_samples'])
+                for j, sample in enumerate(data['data_samples']):
+                    stem = stem_of(sample.metainfo['img_path'])
+                    yield (index_of[stem], stem,
+                           tuple(sample.metainfo['ori_shape'][:2]),
+                           probs[j].float().cpu(),
+                           None if feats is None else feats[j].float().cpu())
+                if bar is not None:
+                    bar.update()
+    finally:
+        model.train(was_training)
+        if bar is not None:
+            print(flush=True)
+
+
+def _gather_by_index(parts: Dict[int, Any]) -> Dict[int, Any]:
+    """Merge every rank's ``{image_index: value}`` (on every rank).
+
+    ``DefaultSampler`` pads the last shard with duplicates; keying by image
+    index collapses them.
+    """
+    if get_world_size() > 1:
+        merged: Dict[int, Any] = {}
+        for rank_parts in all_gather_object(parts):
+            merged.update(rank_parts)
+        parts = merged
+    return dict(sorted(parts.items()))
+
+
 def score_pool(model: torch.nn.Module,
                dataloader,
                stems: Sequence[str],
@@ -41,49 +88,25 @@ def score_pool(model: torch.nn.Module,
         labeled_mask: callable ``(stem, shape) -> bool [H, W]`` of already
             labelled pixels, or ``None``.
         with_features: pool the head's features too.
-        desc: label of the progress output.
+        desc: label used in errors.
 
     Returns:
         RegionPool: the rows of all images, on every rank, sorted by
         ``(image_index, region_id)``.
     """
-    index_of = {s: i for i, s in enumerate(stems)}
-    was_training = model.training
-    model.eval()
     parts: Dict[int, RegionPool] = {}
-    bar = ProgressBar(len(dataloader)) if is_main_process() else None
-    try:
-        for batch in dataloader:
-            data = model.data_preprocessor(batch, False)
-            probs, feats = model.predict_prob_and_feature(
-                data['inputs'], data['data_samples'])
-            for j, sample in enumerate(data['data_samples']):
-                stem = stem_of(sample.metainfo['img_path'])
-                idx = index_of[stem]
-                shape = tuple(sample.metainfo['ori_shape'][:2])
-                rmap = region_cache.load(stem, shape)
-                lab = labeled_mask(stem, shape) if labeled_mask else None
-                parts[idx] = build_region_pool(
-                    probs[j].float().cpu(), torch.from_numpy(rmap),
-                    labeled_mask=None if lab is None else
-                    torch.from_numpy(lab),
-                    feature=feats[j].float().cpu()
-                    if (with_features and feats is not None) else None,
-                    image_index=idx)
-            if bar is not None:
-                bar.update()
-    finally:
-        model.train(was_training)
-    if bar is not None:
-        print(flush=True)
-    if get_world_size() > 1:
-        merged: Dict[int, RegionPool] = {}
-        for rank_parts in all_gather_object(parts):
-            merged.update(rank_parts)  # padded duplicates collapse by index
-        parts = merged
+    for idx, stem, shape, prob, feat in _predictions(model, dataloader,
+                                                     stems, stem_of):
+        lab = labeled_mask(stem, shape) if labeled_mask else None
+        parts[idx] = build_region_pool(
+            prob, torch.from_numpy(region_cache.load(stem, shape)),
+            labeled_mask=None if lab is None else torch.from_numpy(lab),
+            feature=feat if with_features else None,
+            image_index=idx)
+    parts = _gather_by_index(parts)
     if not parts:
         raise RuntimeError(f'{desc}: the pool dataloader yielded no image')
-    return RegionPool.cat([parts[i] for i in sorted(parts)])
+    return RegionPool.cat(list(parts.values()))
 
 
 def digest(index: np.ndarray, pool: RegionPool) -> str:
@@ -154,7 +177,6 @@ def image_sizes(paths: Sequence[str]) -> List[Tuple[int, int]]:
     return out
 
 
-@torch.no_grad()
 def select_pixels_pass(model: torch.nn.Module,
                        dataloader,
                        stems: Sequence[str],
@@ -175,44 +197,23 @@ def select_pixels_pass(model: torch.nn.Module,
         ``{image_index: flat pixel indices}`` on every rank.
     """
     import torch.nn.functional as F
-    index_of = {s: i for i, s in enumerate(stems)}
-    was_training = model.training
-    model.eval()
     picks: Dict[int, np.ndarray] = {}
-    bar = ProgressBar(len(dataloader)) if is_main_process() else None
-    try:
-        for batch in dataloader:
-            data = model.data_preprocessor(batch, False)
-            probs, _ = model.predict_prob_and_feature(data['inputs'],
-                                                      data['data_samples'])
-            for j, sample in enumerate(data['data_samples']):
-                stem = stem_of(sample.metainfo['img_path'])
-                idx = index_of[stem]
-                h, w = sample.metainfo['ori_shape'][:2]
-                prob = F.interpolate(probs[j][None].float(), size=(h, w),
-                                     mode='bilinear',
-                                     align_corners=False)[0].cpu()
-                k = int(np.floor(budget_fraction * h * w))
-                mask = strategy.select_image_pixels(
-                    prob, labeled_mask(stem, (h, w)), k,
-                    round_idx=round_idx, image_index=idx)
-                picks[idx] = np.flatnonzero(mask).astype(np.int64)
-            if bar is not None:
-                bar.update()
-    finally:
-        model.train(was_training)
-    if bar is not None:
-        print(flush=True)
+    for idx, stem, (h, w), prob, _ in _predictions(model, dataloader, stems,
+                                                   stem_of):
+        prob = F.interpolate(prob[None], size=(h, w), mode='bilinear',
+                             align_corners=False)[0]
+        mask = strategy.select_image_pixels(
+            prob, labeled_mask(stem, (h, w)),
+            int(np.floor(budget_fraction * h * w)),
+            round_idx=round_idx, image_index=idx)
+        picks[idx] = np.flatnonzero(mask).astype(np.int64)
+    picks = _gather_by_index(picks)
     if get_world_size() > 1:
-        merged: Dict[int, np.ndarray] = {}
-        for part in all_gather_object(picks):
-            merged.update(part)
-        picks = merged
         h = hashlib.sha1()
-        for i in sorted(picks):
-            h.update(np.int64(i).tobytes() + picks[i].tobytes())
+        for i, flat in picks.items():
+            h.update(np.int64(i).tobytes() + flat.tobytes())
         digests = all_gather_object(h.hexdigest())
         if len(set(digests)) != 1:
             raise RuntimeError(f'active round {round_idx}: ranks disagree '
                                f'on the pixel picks ({digests})')
-    return dict(sorted(picks.items()))
+    return picks
