@@ -207,3 +207,41 @@ def test_resume_with_other_settings_is_refused(project, reference_run):
                  '--resume', '--cfg-options', 'train_cfg.budget_per_round=0.02')
     assert proc.returncode != 0
     assert 'budget_per_round' in proc.stderr, proc.stderr[-3000:]
+
+
+ADEADA_CFG = osp.join(REPO, 'configs', 'demo', 'active',
+                      'deeplabv3plus_r18-d8_4xb4-3x100_demo-active-adeada.py')
+
+
+def test_adeada_two_processes_buy_the_same_regions(project):
+    from mmseg_ada.active.regions import (RegionCache, find_images,
+                                          precompute_regions)
+    root = osp.join(project, 'data', 'demo')
+    cache = RegionCache(osp.join(root, 'regions', 'gta5_slic'),
+                        method='slic')
+    if not osp.isfile(cache.meta_path):
+        precompute_regions(find_images(osp.join(root, 'gta5', 'images')),
+                           cache, nproc=1)
+    cfg = active_cfg(project, 'adeada_one_round', rounds=1, ipr=1).replace(
+        '.py', '')
+    with open(cfg + '.py') as f:
+        text = f.read().replace(repr(ACTIVE_CFG), repr(ADEADA_CFG))
+    cfg = cfg + '_adeada.py'
+    with open(cfg, 'w') as f:
+        f.write(text)
+    one = osp.join(project, 'work_dirs', 'adeada_one')
+    two = osp.join(project, 'work_dirs', 'adeada_two')
+    ok(train(project, cfg, one))
+    ok(run_tool(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
+                 '--work-dir', two], cwd=project,
+                env=dict(PYTHON=PYTHON, PORT='29627', ADA_TEST_WORK_DIR=two)))
+    a, b = masks(one), masks(two)
+    assert a and a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    ra, rb = rounds(one)[0], rounds(two)[0]
+    assert ra['strategy'] == 'ActiveADeADA'
+    assert ra['selection_info']['per_class_kl'] == \
+        rb['selection_info']['per_class_kl']
+    assert osp.isfile(osp.join(two, 'active', 'vis', 'round_1',
+                               'adeada.png'))
