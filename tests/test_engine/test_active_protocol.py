@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import PYTHON, REPO, run_tool
+from tests.utils import PYTHON, REPO, run_tool
 
 ACTIVE_CFG = osp.join(REPO, 'configs', 'demo', 'active',
                       'deeplabv3plus_r18-d8_4xb4-3x100_demo-active-ent.py')

@@ -38,7 +38,7 @@ from mmseg.structures import SegDataSample
 import mmseg_ada  # noqa: F401  (registers our modules)
 from mmseg_ada.datasets import GTA5Dataset, SynthiaDataset
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIG_ROOT = REPO / 'configs'
 CONFIGS: List[Path] = sorted(
     p for p in CONFIG_ROOT.rglob('*.py')

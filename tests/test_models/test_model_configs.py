@@ -15,7 +15,7 @@ from mmseg.structures import SegDataSample
 
 import mmseg_ada  # noqa: F401  (registers our heads)
 
-BASE = Path(__file__).resolve().parents[1] / 'configs' / '_base_'
+BASE = Path(__file__).resolve().parents[2] / 'configs' / '_base_'
 SCHEDULE = BASE / 'schedules' / 'da_sgd_poly.py'
 
 

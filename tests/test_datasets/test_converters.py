@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from _seg_data_fixtures import (CITYSCAPES_EXPECTED, GTA5_IDS,
+from tests.data_fixtures import (CITYSCAPES_EXPECTED, GTA5_IDS,
                                 SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
                                 make_gta5, make_synthia, read_png,
                                 write_gta5_label, write_rgb)
@@ -16,7 +16,7 @@ from mmseg_ada.datasets import converters
 from mmseg_ada.datasets.converters import (atomic_write_bytes, convert_gta5,
                                            convert_synthia, read_broken_list)
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _out(root, stem):

@@ -19,7 +19,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmseg_ada  # noqa: F401
-from conftest import PYTHON, REPO, run_tool
+from tests.utils import PYTHON, REPO, run_tool
 
 TINY_MODEL = osp.join(REPO, 'configs', '_base_', 'models',
                       'deeplabv3plus_r18-d8_tiny.py')

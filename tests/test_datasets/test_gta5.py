@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmseg_ada  # noqa: F401  (registers the datasets)
-from _seg_data_fixtures import (CITYSCAPES_EXPECTED, GTA5_IDS, expected,
+from tests.data_fixtures import (CITYSCAPES_EXPECTED, GTA5_IDS, expected,
                                 make_gta5, write_rgb)
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import DATASETS
@@ -18,7 +18,7 @@ from mmseg_ada.datasets.label_maps import (CITYSCAPES_ID_TO_TRAINID,
                                            gta5_to_train_ids)
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def test_cityscapes_lut_matches_labels_table():

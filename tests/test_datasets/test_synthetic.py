@@ -373,7 +373,7 @@ def test_bad_arguments(tmp_path, kwargs, field):
 
 def test_cli(tmp_path, monkeypatch, capsys):
     import importlib.util
-    tool = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools',
+    tool = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
                     'make_demo_data.py')
     spec = importlib.util.spec_from_file_location('make_demo_data', tool)
     module = importlib.util.module_from_spec(spec)

@@ -6,7 +6,7 @@ import os.path as osp
 
 import pytest
 
-from conftest import PYTHON, REPO, run_tool
+from tests.utils import PYTHON, REPO, run_tool
 
 DEMO_CFG = osp.join(REPO, 'configs', 'demo',
                     'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py')

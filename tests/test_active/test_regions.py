@@ -160,7 +160,7 @@ def test_precompute_parallel_resumable(tmp_path):
 
 
 def test_precompute_tool_cli(tmp_path):
-    from conftest import PYTHON, run_tool
+    from tests.utils import PYTHON, run_tool
     _write_images(str(tmp_path / 'img'), 2)
     out = str(tmp_path / 'cache')
     res = run_tool([PYTHON, 'tools/precompute_regions.py',

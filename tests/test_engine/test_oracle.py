@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import PYTHON, REPO, run_tool
+from tests.utils import PYTHON, REPO, run_tool
 from mmseg_ada.active.label_store import LabelStore
 from mmseg_ada.datasets.active_target import ActiveTargetDataset
 

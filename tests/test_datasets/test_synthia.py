@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmseg_ada  # noqa: F401  (registers the datasets and metrics)
-from _seg_data_fixtures import (SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
+from tests.data_fixtures import (SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
                                 make_synthia, synthia_label_bgr, write_rgb)
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import METRICS
@@ -21,7 +21,7 @@ from mmseg_ada.datasets.label_maps import (SYNTHIA_13_CLASSES,
 from mmseg_ada.evaluation import SynthiaIoUMetric
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = CityscapesDataset.METAINFO['classes']
 
 

@@ -156,7 +156,7 @@ def test_figure_from_a_real_adeada_selection(tmp_path):
 
 
 # ------------------------------------------------------------ the configs
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs'
 MAIN = {
     (model, src): CONFIGS / 'adeada' / (
