@@ -1,34 +1,53 @@
-"""The interface every active-selection strategy implements.
+"""The contract every selection strategy implements.
 
-A selection pass turns the current model's predictions on the unlabelled
-target pool into a :class:`RegionPool` (one row per candidate region, see
-:func:`mmseg_ada.active.pooling.build_region_pool`).  A strategy ranks the
-rows and buys as many as the pixel budget allows; it never sees ground
-truth.
+A selection round has two phases:
 
-Strategies also work at pixel level (``unit='pixel'``): per image,
-:meth:`BaseActiveStrategy.pixel_score` turns the ``[C, H, W]`` softmax map
-into a ``[H, W]`` score map (higher = buy first) and
-:meth:`BaseActiveStrategy.select_pixels` buys the ``k`` best unlabelled
-pixels, ``k`` being the image's share of the round budget (e.g. budget
-fraction x image pixels).  :meth:`BaseActiveStrategy.select_image_pixels`
-chains the two with a generator seeded by (seed, round, image index), so the
-result does not depend on the order or the rank images are processed on.
+1. **collect** (every rank, over its shard of the pool): the model turns
+   each pool image into the outputs the strategy declared in
+   :attr:`BaseStrategy.requires` (``'prob'``, ``'feature'``,
+   ``'aux_prob'``, ``'domain'``, ... - one call of the model's
+   ``predict_active``), and the unit kind pools them into
+   :class:`~mmseg_ada.active.pool.UnitPool` rows (per region, per candidate
+   pixel, per image).  Pixel units keep only each image's best candidates by
+   :meth:`BaseStrategy.pixel_score`, so a pool never holds every pixel.
+   Requirements that are not model outputs are served by the engine:
+   ``'source_pool'`` (the same collect over the source images, passed to
+   :meth:`select` as ``source_pool``).
+2. **select** (rank 0 only): :meth:`BaseStrategy.select` picks rows within
+   the round's budget (in the unit's cost: pixels for regions and pixels,
+   images for images).  The engine broadcasts the picks, checks every rank
+   holds the same, commits them to the label store and calls
+   :meth:`BaseStrategy.visualize` for the round's figure.
 
-Strategies are registered in MMSegmentation's ``TASK_UTILS`` registry (the
-class names carry the ``Active`` prefix so they never clash with mmseg's loss
-pixel samplers, which live there too) and are built from config, e.g.
-``dict(type='ActiveEntropy', unit='region')``.
+The default :meth:`select` ranks candidates by :meth:`score` (higher first,
+ties broken by a generator seeded with ``(seed, round)``) and buys greedily
+within the budget; for pixel units each image buys its share of the budget
+(``pixel_quota='image'``) or all images compete (``'global'``).  A strategy
+with its own budget logic (ADeADA, k-means based ones) overrides
+:meth:`select`.  Strategies are registered in
+:data:`mmseg_ada.registry.STRATEGIES`; a new one is one file::
+
+    from mmseg_ada.active import BaseStrategy
+    from mmseg_ada.registry import STRATEGIES
+
+    @STRATEGIES.register_module()
+    class MyScore(BaseStrategy):
+        requires = ('prob',)
+        def score(self, pool):
+            return pool.stat('entropy') * (1 - pool.stat('margin'))
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['RegionPool', 'Selection', 'take_within_budget',
-           'BaseActiveStrategy']
+from ..pool import UNIT_KINDS, Selection, UnitPool, take_within_budget
+
+__all__ = ['BaseStrategy', 'ENGINE_REQUIREMENTS']
+
+#: Requirements served by the engine rather than by the model's outputs.
+ENGINE_REQUIREMENTS = ('source_pool', )
 
 
 def _to_numpy(x: Any) -> np.ndarray:
@@ -37,189 +56,43 @@ def _to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-@dataclass
-class RegionPool:
-    """Candidate regions of one selection pass.
-
-    All arrays share the first dimension ``N`` (one entry per region).
+class BaseStrategy:
+    """Base class of selection strategies.
 
     Args:
-        image_index: ``int64 [N]`` dataset index of the region's target image.
-        region_id: ``int64 [N]`` id of the region inside that image's region
-            map.
-        cost: ``int64 [N]`` pixels a purchase would add to the label store
-            (the region's pixels that are not labelled yet).
-        prob: ``float32 [N, C]`` mean softmax probability over the region.
-        stats: per-region means of per-pixel scores, by name: ``'entropy'``,
-            ``'confidence'`` (max prob) and ``'margin'`` (top-1 minus top-2),
-            plus whatever a strategy's pass adds.
-        feature: optional ``float32 [N, D]`` mean feature over the region.
+        seed: seed of the tie-breaking / sampling generators; combined with
+            the round (and, for pixels, the image) so rounds differ but
+            reruns do not.
+        pixel_quota: pixel units only: ``'image'`` (each image buys
+            ``floor(budget * its pixels / all pixels)`` of its best pixels)
+            or ``'global'`` (the best pixels over all images; each image
+            offers at most ``candidate_factor`` times its share).
+        candidate_factor: pixel units with ``pixel_quota='global'``: how many
+            times its share of the budget an image offers as candidates.
     """
 
-    image_index: np.ndarray
-    region_id: np.ndarray
-    cost: np.ndarray
-    prob: np.ndarray
-    stats: Dict[str, np.ndarray] = field(default_factory=dict)
-    feature: Optional[np.ndarray] = None
+    #: What :meth:`select` needs, collected per unit by the selection pass.
+    requires: Tuple[str, ...] = ('prob', )
+    #: The unit kinds this strategy can rank.
+    unit_kinds: Tuple[str, ...] = UNIT_KINDS
 
-    def __post_init__(self) -> None:
-        n = int(np.shape(self.cost)[0])
-        fields = dict(image_index=self.image_index, region_id=self.region_id,
-                      prob=self.prob, feature=self.feature,
-                      **{f'stats[{k!r}]': v for k, v in self.stats.items()})
-        for name, value in fields.items():
-            if value is not None and int(np.shape(value)[0]) != n:
-                raise ValueError(f'RegionPool.{name} has {np.shape(value)[0]} '
-                                 f'rows, cost has {n}')
-        if np.ndim(self.prob) != 2:
-            raise ValueError('RegionPool.prob must be [N, C], got shape '
-                             f'{np.shape(self.prob)}')
-
-    def __len__(self) -> int:
-        return int(self.cost.shape[0])
-
-    @property
-    def pred_class(self) -> np.ndarray:
-        """``int64 [N]`` region class: argmax of the mean probability."""
-        return self.prob.argmax(axis=1).astype(np.int64)
-
-    def subset(self, index: np.ndarray) -> 'RegionPool':
-        """The rows ``index`` of this pool, as a new pool."""
-        return RegionPool(
-            image_index=self.image_index[index],
-            region_id=self.region_id[index],
-            cost=self.cost[index],
-            prob=self.prob[index],
-            stats={k: v[index] for k, v in self.stats.items()},
-            feature=None if self.feature is None else self.feature[index])
-
-    @classmethod
-    def cat(cls, pools: Sequence['RegionPool']) -> 'RegionPool':
-        """Concatenate pools (e.g. per image, or gathered from ranks).
-
-        All pools must have the same stats keys and all or none features.
-
-        Args:
-            pools: at least one pool.
-
-        Returns:
-            RegionPool: the rows of all pools, in order.
-        """
-        pools = list(pools)
-        if not pools:
-            raise ValueError('RegionPool.cat needs at least one pool')
-        keys = set(pools[0].stats)
-        if any(set(p.stats) != keys for p in pools):
-            raise ValueError('RegionPool.cat: pools have different stats keys')
-        has_feat = [p.feature is not None for p in pools]
-        if any(has_feat) and not all(has_feat):
-            raise ValueError('RegionPool.cat: some pools have features and '
-                             'some do not')
-        return cls(
-            image_index=np.concatenate([p.image_index for p in pools]),
-            region_id=np.concatenate([p.region_id for p in pools]),
-            cost=np.concatenate([p.cost for p in pools]),
-            prob=np.concatenate([p.prob for p in pools]),
-            stats={k: np.concatenate([p.stats[k] for p in pools])
-                   for k in pools[0].stats},
-            feature=np.concatenate([p.feature for p in pools])
-            if all(has_feat) else None)
-
-
-@dataclass
-class Selection:
-    """What a strategy bought.
-
-    Args:
-        index: ``int64 [M]`` rows of the pool that were bought, in the order
-            they were chosen.
-        info: JSON-serialisable facts for the round report (budgets per
-            class, shares, ...).
-    """
-
-    index: np.ndarray
-    info: Dict[str, Any] = field(default_factory=dict)
-
-
-def take_within_budget(order: np.ndarray, cost: np.ndarray,
-                       budget: int) -> np.ndarray:
-    """Walk ``order`` and keep every row whose cost still fits the budget.
-
-    Rows that would overflow the remaining budget are skipped (a smaller row
-    further down may still fit), so the spent total never exceeds ``budget``
-    and, at the end, every row not kept costs more than what is left.
-    Rows with zero cost are skipped: they would buy nothing.
-
-    Args:
-        order: row indices in preference order (best first).
-        cost: ``[N]`` pixel cost of every row of the pool (``>= 0``).
-        budget: pixels that may be spent.
-
-    Returns:
-        ``int64 [M]`` the kept rows, in preference order.
-    """
-    order = np.asarray(order, dtype=np.int64).ravel()
-    cost = np.asarray(cost)
-    if cost.size and cost.min() < 0:
-        raise ValueError(f'region costs must be >= 0, got {cost.min()}')
-    c = cost.astype(np.int64)[order]
-    budget = int(budget)
-    if budget <= 0 or order.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    # Fast path: the prefix that fits without any skipping.
-    csum = np.cumsum(c)
-    n_prefix = int(np.searchsorted(csum, budget, side='right'))
-    keep = [order[:n_prefix][c[:n_prefix] > 0]]
-    left = budget - (int(csum[n_prefix - 1]) if n_prefix else 0)
-    # Slow path over the remainder: skip rows that do not fit.  Only rows
-    # that fit the budget left now can ever fit later.
-    rest_order, rest_cost = order[n_prefix:], c[n_prefix:]
-    if left > 0 and rest_order.size:
-        extra = []
-        for i in np.flatnonzero((rest_cost <= left) & (rest_cost > 0)):
-            if rest_cost[i] <= left:
-                extra.append(rest_order[i])
-                left -= int(rest_cost[i])
-                if left <= 0:
-                    break
-        keep.append(np.asarray(extra, dtype=np.int64))
-    return np.concatenate(keep).astype(np.int64)
-
-
-class BaseActiveStrategy:
-    """Base class of region- and pixel-level active strategies.
-
-    Subclasses implement :meth:`score` (region level, higher = buy first)
-    and :meth:`pixel_score` (pixel level).  The default :meth:`select` ranks
-    all rows by score (ties broken by a seeded random permutation, so every
-    rank and every rerun agrees) and buys greedily within the budget.
-
-    Args:
-        seed: seed of the tie-breaking / sampling generator; combined with the
-            round index so rounds differ but reruns do not.
-        unit: ``'region'`` (buy regions of a :class:`RegionPool`) or
-            ``'pixel'`` (buy single pixels per image, see
-            :meth:`select_image_pixels`); default: the class attribute.
-    """
-
-    #: ``'region'`` or ``'pixel'``.
-    unit: str = 'region'
-    #: whether the selection pass must pool 256-d features.
-    requires_features: bool = False
-    #: whether the selection pass must also run over the source pool.
-    requires_source: bool = False
-
-    def __init__(self, seed: int = 0, unit: Optional[str] = None) -> None:
+    def __init__(self,
+                 seed: int = 0,
+                 pixel_quota: str = 'image',
+                 candidate_factor: float = 4.0) -> None:
         self.seed = int(seed)
-        if unit is not None:
-            if unit not in ('region', 'pixel'):
-                raise ValueError(f"unit must be 'region' or 'pixel', got "
-                                 f'{unit!r}')
-            self.unit = unit
+        if pixel_quota not in ('image', 'global'):
+            raise ValueError("pixel_quota must be 'image' or 'global', got "
+                             f'{pixel_quota!r}')
+        if float(candidate_factor) < 1:
+            raise ValueError('candidate_factor must be >= 1, got '
+                             f'{candidate_factor}')
+        self.pixel_quota = pixel_quota
+        self.candidate_factor = float(candidate_factor)
 
+    # ------------------------------------------------------------ helpers
     def rng(self, round_idx: int, *keys: int) -> np.random.Generator:
-        """The generator for round ``round_idx`` (same on every rank).
+        """The generator for round ``round_idx`` (the same on every rank).
 
         Args:
             round_idx: the round.
@@ -229,9 +102,24 @@ class BaseActiveStrategy:
         return np.random.default_rng(
             [self.seed, int(round_idx)] + [int(k) for k in keys])
 
-    def score(self, pool: RegionPool) -> np.ndarray:
+    @property
+    def model_requires(self) -> Tuple[str, ...]:
+        """The part of :attr:`requires` the model must provide."""
+        return tuple(r for r in self.requires
+                     if r not in ENGINE_REQUIREMENTS)
+
+    def check_unit_kind(self, kind: str) -> None:
+        """Raise a clear error when this strategy cannot rank ``kind``."""
+        if kind not in self.unit_kinds:
+            raise ValueError(
+                f'{type(self).__name__} ranks {list(self.unit_kinds)} '
+                f'units, not {kind!r}')
+
+    # ------------------------------------------------------------- scores
+    def score(self, pool: UnitPool) -> np.ndarray:
         """``float [N]`` value of buying each row (higher is better)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f'{type(self).__name__} implements neither score() nor select()')
 
     def pixel_score(self, prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
@@ -244,109 +132,113 @@ class BaseActiveStrategy:
         raise NotImplementedError(
             f'{type(self).__name__} has no pixel-level score')
 
-    @staticmethod
-    def _stat(pool: RegionPool, name: str) -> np.ndarray:
-        if name not in pool.stats:
-            raise KeyError(
-                f"the region pool has no stats[{name!r}] (has "
-                f'{sorted(pool.stats)}); build it with '
-                'mmseg_ada.active.pooling.build_region_pool')
-        return np.asarray(pool.stats[name], dtype=np.float64)
-
-    def select(self, pool: RegionPool, budget: int, round_idx: int = 0,
-               **context: Any) -> Selection:
-        """Buy rows of ``pool`` spending at most ``budget`` pixels.
-
-        Args:
-            pool: the candidates.
-            budget: pixel budget of this round.
-            round_idx: 1-based round number (schedules depend on it).
-            **context: extra inputs some strategies need (e.g.
-                ``source_pool`` for density-aware selection).
-
-        Returns:
-            Selection: the bought rows; ``info['spent_pixels']`` is their
-            total cost.
-        """
-        if len(pool) == 0:
-            return Selection(np.zeros(0, dtype=np.int64),
-                             dict(spent_pixels=0))
-        scores = np.asarray(self.score(pool), dtype=np.float64)
+    # ------------------------------------------------------------- select
+    def ranked(self, pool: UnitPool, scores: np.ndarray,
+               round_idx: int) -> np.ndarray:
+        """Candidate rows by descending ``scores`` (seeded tie-breaks)."""
+        scores = np.asarray(scores, dtype=np.float64)
         if scores.shape != (len(pool), ):
-            raise ValueError(f'{type(self).__name__}.score returned shape '
+            raise ValueError(f'{type(self).__name__}: scores of shape '
                              f'{scores.shape}, expected ({len(pool)},)')
-        if np.isnan(scores).any():
-            raise ValueError(f'{type(self).__name__}.score returned NaN')
+        if np.isnan(scores[pool.candidates]).any():
+            raise ValueError(f'{type(self).__name__}: scores contain NaN')
         tie = self.rng(round_idx).permutation(len(pool))
         order = np.lexsort((tie, -scores))
-        index = take_within_budget(order, pool.cost, budget)
-        return Selection(index,
-                         dict(spent_pixels=int(pool.cost[index].sum())))
+        return order[pool.candidates[order]]
+
+    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+               **context: Any) -> Selection:
+        """Buy rows of ``pool`` spending at most ``budget``.
+
+        Args:
+            pool: the candidates (rows with ``cost == 0`` are never bought).
+            budget: what this round may spend, in the units' cost.
+            round_idx: 1-based round.
+            **context: what the engine knows besides the pool:
+                ``num_rounds``, ``image_pixels`` (``int64 [num_images]``,
+                segmentation), ``class_names``, ``source_pool`` (when
+                required), ...
+
+        Returns:
+            Selection: the bought rows; ``info['spent']`` is their cost.
+        """
+        if int(budget) != budget or budget < 0:
+            raise ValueError(f'budget must be a non-negative integer, got '
+                             f'{budget}')
+        if len(pool) == 0:
+            return Selection(np.zeros(0, np.int64), dict(spent=0))
+        self.check_unit_kind(pool.kind)
+        order = self.ranked(pool, self.score(pool), round_idx)
+        if pool.kind == 'pixel' and self.pixel_quota == 'image':
+            index = self._per_image_quota(pool, order, int(budget),
+                                          context.get('image_pixels'))
+        else:
+            index = take_within_budget(order, pool.cost, int(budget))
+        return Selection(index, dict(spent=int(pool.cost[index].sum())))
 
     @staticmethod
-    def select_pixels(score_map: Any,
-                      labeled_mask: Optional[Any],
-                      k: int,
-                      rng: Optional[np.random.Generator] = None
-                      ) -> np.ndarray:
-        """Buy the ``k`` highest-scoring unlabelled pixels of one image.
+    def _per_image_quota(pool: UnitPool, order: np.ndarray, budget: int,
+                         image_pixels: Optional[np.ndarray]) -> np.ndarray:
+        """Each image buys its share ``floor(budget * px_i / sum px)``."""
+        if image_pixels is None:
+            raise ValueError("pixel_quota='image' needs the context "
+                             "'image_pixels' (pixels of every image)")
+        image_pixels = np.asarray(image_pixels, dtype=np.int64)
+        total = int(image_pixels.sum())
+        quota = (budget * image_pixels) // max(total, 1)
+        img = pool.image_index[order]
+        # rank of each row inside its image, in preference order
+        first = np.zeros(len(order), dtype=np.int64)
+        sort = np.argsort(img, kind='stable')
+        sorted_img = img[sort]
+        starts = np.flatnonzero(np.r_[True, sorted_img[1:] != sorted_img[:-1]])
+        run = np.repeat(starts, np.diff(np.r_[starts, len(sort)]))
+        first[sort] = np.arange(len(sort)) - run
+        return order[first < quota[img]]
+
+    # ---------------------------------------------------------- reporting
+    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+                  class_names: Optional[Sequence[str]] = None) -> None:
+        """Draw this round's figure: bought units and cost per class.
+
+        The predicted class of a unit is the argmax of its probabilities.
+        Strategies with their own report (ADeADA) override this.
 
         Args:
-            score_map: ``float [H, W]`` pixel scores (higher = buy first).
-            labeled_mask: optional ``bool [H, W]`` already labelled pixels
-                (never bought again).
-            k: pixels to buy; fewer when fewer are unlabelled.
-            rng: shuffles the candidates first, so ties are broken at
-                random (but reproducibly).
-
-        Returns:
-            np.ndarray: ``bool [H, W]`` the bought pixels, exactly
-            ``min(k, unlabelled pixels)`` of them.
+            selection: what :meth:`select` returned.
+            pool: the pool it selected from.
+            out_file: PNG to write.
+            class_names: names of the classes.
         """
-        s = _to_numpy(score_map).astype(np.float64, copy=False)
-        if s.ndim != 2:
-            raise ValueError(f'score_map must be [H, W], got shape {s.shape}')
-        flat = s.ravel()
-        if labeled_mask is None:
-            cand = np.arange(flat.size)
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        C = pool.num_classes
+        idx = selection.index
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+        if C and idx.size:
+            cls = pool.pred_class[idx]
+            names = list(class_names or [])[:C] or [str(c) for c in range(C)]
+            names += [str(c) for c in range(len(names), C)]
+            for ax, vals, title in (
+                    (axes[0], np.bincount(cls, minlength=C), 'units bought'),
+                    (axes[1], np.bincount(cls, weights=pool.cost[idx],
+                                          minlength=C), 'cost spent')):
+                ax.bar(np.arange(C), vals, color='tab:blue')
+                ax.set_xticks(np.arange(C))
+                ax.set_xticklabels(names, rotation=60, ha='right',
+                                   fontsize=7)
+                ax.set_title(f'{title} per predicted class', fontsize=10)
         else:
-            lab = _to_numpy(labeled_mask).astype(bool, copy=False)
-            if lab.shape != s.shape:
-                raise ValueError(f'labeled_mask has shape {lab.shape}, '
-                                 f'score_map {s.shape}')
-            cand = np.flatnonzero(~lab.ravel())
-        out = np.zeros(flat.size, dtype=bool)
-        k = min(int(k), cand.size)
-        if k <= 0:
-            return out.reshape(s.shape)
-        if rng is not None:
-            cand = cand[rng.permutation(cand.size)]
-        vals = flat[cand]
-        if np.isnan(vals).any():
-            raise ValueError('score_map has NaN at unlabelled pixels')
-        if k < cand.size:
-            cand = cand[np.argpartition(-vals, k - 1)[:k]]
-        out[cand] = True
-        return out.reshape(s.shape)
-
-    def select_image_pixels(self, prob: Any, labeled_mask: Optional[Any],
-                            k: int, round_idx: int = 0,
-                            image_index: int = 0) -> np.ndarray:
-        """Pixel-level selection on one image.
-
-        Args:
-            prob: ``[C, H, W]`` softmax probabilities.
-            labeled_mask: optional ``bool [H, W]`` already labelled pixels.
-            k: pixels to buy in this image.
-            round_idx: the round (seeds the generator).
-            image_index: dataset index of the image (seeds the generator).
-
-        Returns:
-            np.ndarray: ``bool [H, W]`` the bought pixels.
-        """
-        rng = self.rng(round_idx, image_index)
-        return self.select_pixels(self.pixel_score(prob, rng), labeled_mask,
-                                  k, rng)
+            for ax in axes:
+                ax.text(0.5, 0.5, 'nothing bought', ha='center',
+                        va='center', transform=ax.transAxes)
+                ax.set_axis_off()
+        fig.suptitle(f'{type(self).__name__}: {idx.size} {pool.kind}s, '
+                     f'{int(pool.cost[idx].sum())} spent', fontsize=11)
+        fig.tight_layout()
+        fig.savefig(out_file, dpi=100)
+        plt.close(fig)
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(seed={self.seed}, unit={self.unit!r})'
+        return f'{type(self).__name__}(seed={self.seed})'
