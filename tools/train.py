@@ -89,6 +89,9 @@ def main() -> None:
             cfg.optim_wrapper.loss_scale = 'dynamic'
 
     cfg.resume = args.resume
+    # the active loop needs to know that --resume was asked for even when
+    # no checkpoint exists yet (a label store may: it is then continued)
+    cfg.resume_requested = args.resume
     if args.resume:
         # mmengine resumes from `load_from` when it is set, which would
         # restart an active run from its warm-up checkpoint.  --resume means

@@ -1,22 +1,15 @@
-# CONF region-level active learning baseline (ADeADA Figure 3,
-# supplement B) on SYNTHIA -> Cityscapes, DeepLabV3+ R101-D8:
-# regions of lowest mean pixel softmax confidence (supplement Eq. 9).
-# Exactly the ADeADA protocol of the _base_ below (AdaptSegNet warm-up,
-# 5 rounds x 1% of the target pixels as SLIC regions, 10k fine-tuning
-# iterations per round, same data, model and schedule); only the strategy
-# differs and no source pool is scored.
-#
-# Paper (supplement Table 7, Cityscapes val mIoU, 16 SYNTHIA classes):
-#   % target pixels   1      2      3      4      5
-#   CONF              61.94  68.20  69.70  71.17  71.50
-#   ADeADA            62.47  69.35  71.01  72.40  72.74
-#
-# python tools/train.py configs/active_baselines/<this file>
-# Figure 3 curves (all strategies of one benchmark): README.md (ADeADA)
 _base_ = [
-    '../adeada/adeada_deeplabv3plus-r101-d8_1xb2-5x10k_synthia-cityscapes-512x1024.py'
+    '../_base_/models/deeplabv3plus_r101-d8_frozen-bn.py',
+    '../_base_/datasets/active_synthia_cityscapes.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/active_5x10k.py',
+    '../_base_/active/conf.py',
 ]
+load_from = ('work_dirs/adaptseg_deeplabv3plus-r101-d8_1xb2-100k_'
+             'synthia-cityscapes-512x1024/iter_100000.pth')
+randomness = dict(seed=0)
+model = dict(data_preprocessor=dict(size=(512, 1024)))
 train_cfg = dict(
-    strategy=dict(_delete_=True, type='ActiveConfidence', seed=0),
-    source_pool_dataloader=None,
-    source_region_cache=None)
+    _base_.active_protocol,
+    _delete_=True,
+    selector=dict(_base_.active_pool, strategy=_base_.strategy))

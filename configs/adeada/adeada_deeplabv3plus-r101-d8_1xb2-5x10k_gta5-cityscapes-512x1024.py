@@ -1,97 +1,15 @@
-# ADeADA (Wu et al., "D2ADA: Dynamic Density-aware Active Domain Adaptation
-# for Semantic Segmentation", ECCV'22) on GTA5 -> Cityscapes, DeepLabV3+
-# ResNet-101-D8 (frozen backbone BN).
-#
-# Protocol (paper Sec. 4.1, supplement A): start from the AdaptSegNet
-# warm-up; K = 5 rounds, each buys 1% of all Cityscapes train pixels as SLIC
-# regions (40 per image) with ActiveADeADA (alpha = 1, beta = 1, half-decay
-# schedule of Eq. 7, category-balanced density budgets of Eq. 6, entropy for
-# the uncertainty share), then fine-tunes on GTA5 + the labelled target
-# regions with cross-entropy (SGD lr 2.5e-4, momentum 0.9, wd 5e-4, heads
-# x10, poly 0.9).  Cityscapes val is scored after every round; each round's
-# report is work_dirs/<name>/active/round_<k>.json with the ADeADA figure in
-# active/vis/round_<k>/adeada.png.
-#
-# Choices the paper leaves open (README.md, ADeADA "Protocol choices"):
-# * iters_per_round = 10k fine-tuning iterations per round (2 source + up to
-#   2 labelled target images each), 50k in all;
-# * one poly schedule over the whole run (no restart per round): the lr at
-#   round k starts at (1 - (k-1)/5)^0.9 of 2.5e-4;
-# * the model after round k's fine-tuning (its last iteration, not the best
-#   validation checkpoint) selects round k+1.
-#
-# Paper (Table 1(a), Table 8(a), Table 6; Cityscapes val mIoU, 19 classes):
-#   % target pixels   1      2      3      4      5
-#   ADeADA V3+        64.03  67.65  69.86  70.66  71.25
-#   warm-up (Table 3): 45.51; target-only upper bound (Table 1): 73.2
-#   alpha sweep at 1% (Table 4(a)): 0: 59.57, 0.25: 61.95, 0.5: 63.30,
-#     0.75: 63.73, 1.0: 64.03
-#   ablations (Table 2) and schedules (Table 5): configs/adeada/ablations,
-#   configs/adeada/policies; baselines (Table 6): configs/active_baselines
-#
-# Commands (CONFIG = this file; warm-up first, see configs/adaptseg):
-#   python tools/precompute_regions.py data/cityscapes/leftImg8bit/train \
-#       --suffix _leftImg8bit.png --out data/cityscapes/regions/train_slic \
-#       --nproc 8
-#   python tools/precompute_regions.py data/gta5/images \
-#       --out data/gta5/regions/slic --nproc 8
-#   python tools/train.py $CONFIG                # 1 GPU
-#   bash tools/dist_train.sh $CONFIG 8           # 8 GPUs (16 + 16 images)
-#   python tools/train.py $CONFIG --resume       # continue an interrupted run
-#   Table 4 (alpha sweep, 1% only): round 1 of this run with another alpha,
-#   same lr schedule, stopped after round 1:
-#   python tools/train.py $CONFIG --work-dir work_dirs/adeada_v3p_gta5_a0.5 \
-#       --cfg-options train_cfg.strategy.alpha=0.5 train_cfg.num_rounds=1 \
-#       train_cfg.max_iters=10000
 _base_ = [
     '../_base_/models/deeplabv3plus_r101-d8_frozen-bn.py',
     '../_base_/datasets/active_gta5_cityscapes.py',
     '../_base_/default_runtime.py',
-    '../_base_/schedules/da_sgd_poly.py',
+    '../_base_/schedules/active_5x10k.py',
+    '../_base_/active/adeada.py',
 ]
 load_from = ('work_dirs/adaptseg_deeplabv3plus-r101-d8_1xb2-100k_'
              'gta5-cityscapes-512x1024/iter_100000.pth')
 randomness = dict(seed=0)
-crop_size = (512, 1024)
-model = dict(
-    type='ADAEncoderDecoder',
-    data_preprocessor=dict(type='SourceTargetDataPreProcessor',
-                           size=crop_size),
-    target_loss_weight=1.0)
-num_rounds = 5
-budget_per_round = 0.01  # of all target train pixels
-iters_per_round = 10000
-max_iters = num_rounds * iters_per_round
-strategy = dict(
-    type='ActiveADeADA',
-    alpha=1.0,
-    beta=1.0,
-    policy='half',
-    category_balance=True,
-    uncertainty='entropy',
-    seed=0)
+model = dict(data_preprocessor=dict(size=(512, 1024)))
 train_cfg = dict(
+    _base_.active_protocol,
     _delete_=True,
-    type='ActiveIterBasedTrainLoop',
-    max_iters=max_iters,
-    num_rounds=num_rounds,
-    budget_per_round=budget_per_round,
-    iters_per_round=iters_per_round,
-    strategy=strategy,
-    pool_dataloader=_base_.pool_dataloader,
-    region_cache=_base_.target_region_cache,
-    source_pool_dataloader=_base_.source_pool_dataloader,
-    source_region_cache=_base_.source_region_cache,
-    num_overlays=4)
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
-default_hooks = dict(
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=iters_per_round))
+    selector=dict(_base_.active_pool, strategy=_base_.strategy))

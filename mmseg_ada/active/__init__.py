@@ -1,28 +1,21 @@
 """The active-learning core: pure algorithms on arrays and tensors.
 
-Nothing here imports another package of ``mmseg_ada``.
+Units and pools (:mod:`.pool`), budgets (:mod:`.schedule`,
+:mod:`.budget`), label stores (:mod:`.stores`), oracles (:mod:`.oracles`),
+unit kinds (:mod:`.units`), online purchases (:mod:`.online`), regions,
+pooling, densities and the strategies.  Nothing here imports another
+package of ``mmseg_ada`` except :mod:`mmseg_ada.registry` and
+:mod:`mmseg_ada.utils`.
 """
-from . import strategies  # noqa: F401
-from .strategies import (BaseActiveStrategy, RegionPool, Selection,
-                         take_within_budget)
-from .budget import (RoundBudget, allocate_pixels, buy_per_class,
-                     category_budgets, class_kl, class_weights,
-                     density_fraction, density_score, split_round_budget)
-from .density import ClassConditionalDensity, class_active_dims
-from .gmm import TorchGMM
-from .label_store import LabelStore
-from .pooling import build_region_pool, pixel_uncertainty, pool_by_region
-from .regions import (RegionCache, grid_regions, precompute_regions,
-                      regions_to_mask, slic_regions)
-from .strategies import (ActiveADeADA, ActiveConfidence, ActiveEntropy,
-                         ActiveMargin, ActiveRandom)
+from . import oracles, stores, strategies, units  # noqa: F401
+from .pool import UNIT_KINDS, Selection, UnitPool, take_within_budget
+from .schedule import round_budgets
+from .stores import (BaseLabelStore, ImageLabelStore, MaskLabelStore,
+                     StoreLockedError)
+from .strategies import BaseStrategy
 
-__all__ = ['BaseActiveStrategy', 'RegionPool', 'Selection', 'take_within_budget',
-           'LabelStore', 'build_region_pool', 'pixel_uncertainty',
-           'pool_by_region', 'RegionCache', 'grid_regions',
-           'precompute_regions', 'regions_to_mask', 'slic_regions',
-           'ActiveConfidence', 'ActiveEntropy', 'ActiveMargin', 'ActiveRandom',
-           'ActiveADeADA', 'RoundBudget', 'allocate_pixels', 'buy_per_class',
-           'category_budgets', 'class_kl', 'class_weights', 'density_fraction',
-           'density_score', 'split_round_budget', 'ClassConditionalDensity',
-           'class_active_dims', 'TorchGMM']
+__all__ = [
+    'UNIT_KINDS', 'UnitPool', 'Selection', 'take_within_budget',
+    'round_budgets', 'BaseLabelStore', 'MaskLabelStore', 'ImageLabelStore',
+    'StoreLockedError', 'BaseStrategy'
+]

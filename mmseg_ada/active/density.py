@@ -49,6 +49,7 @@ Design decisions (documented because the paper leaves them open):
 """
 from __future__ import annotations
 
+import logging
 import time
 from typing import Dict, Optional, Sequence, Union
 
@@ -165,6 +166,9 @@ class ClassConditionalDensity:
         dims_: ``bool [C, D]`` dimensions each class's density is defined on.
         n_iter_: ``int [C]`` EM iterations per class.
         fit_seconds_: wall time of the last :meth:`fit`.
+        reg_events_: one dict per class whose covariance regularisation had
+            to be raised (``domain``, ``cls``, ``reg_covar``,
+            ``fallback_one_component``); also logged as warnings.
     """
 
     def __init__(self,
@@ -257,10 +261,21 @@ class ClassConditionalDensity:
             random_state=seed)
 
     def _fit_one(self, x: np.ndarray, k: int, c: int, prev):
-        """Fit class ``c``; never raises on degenerate data."""
+        """Fit class ``c``; never raises on degenerate data.
+
+        Returns ``(model, event)``: ``event`` is ``None`` or a dict saying
+        how the covariance regularisation had to be raised
+        (``reg_covar``: the value used) or that the fit fell back to one
+        component (``fallback_one_component``).
+        """
         if self.backend == 'torch':
             warm = prev if isinstance(prev, TorchGMM) else None
-            return self._new_model(k, c).fit(x, warm_start=warm)
+            model = self._new_model(k, c).fit(x, warm_start=warm)
+            event = None
+            if model.extra_ridge_ > 0:
+                event = dict(reg_covar=self.reg_covar + model.extra_ridge_,
+                             fallback_one_component=False)
+            return model, event
         x = x.astype(np.float64)
         model = self._new_model(k, c)
         if prev is not None and prev.means_.shape == (k, x.shape[1]):
@@ -271,20 +286,24 @@ class ClassConditionalDensity:
         reg = self.reg_covar
         for _ in range(8):
             try:
-                return model.fit(x)
+                model = model.fit(x)
+                return model, (None if reg == self.reg_covar else dict(
+                    reg_covar=reg, fallback_one_component=False))
             except ValueError:  # ill-defined covariance: raise the ridge
                 reg = max(reg, 1e-8) * 100
                 model.set_params(reg_covar=reg)
-        model.set_params(n_components=1, reg_covar=max(reg, 1.0),
+        reg = max(reg, 1.0)
+        model.set_params(n_components=1, reg_covar=reg,
                          weights_init=None, means_init=None,
                          precisions_init=None)
-        return model.fit(x)
+        return model.fit(x), dict(reg_covar=reg, fallback_one_component=True)
 
     def fit(self,
             features: np.ndarray,
             classes: np.ndarray,
             dims: Optional[np.ndarray] = None,
-            n_components: Optional[Sequence[int]] = None
+            n_components: Optional[Sequence[int]] = None,
+            domain: str = ''
             ) -> 'ClassConditionalDensity':
         """Fit one mixture per class.
 
@@ -297,6 +316,8 @@ class ClassConditionalDensity:
                 ``drop_constant_dims`` is off).
             n_components: optional ``[C]`` component counts that replace the
                 ``regions_per_component`` rule (still capped by the points).
+            domain: a name for the log messages and :attr:`reg_events_`
+                (e.g. ``'source'``).
 
         Returns:
             ``self``.
@@ -340,6 +361,7 @@ class ClassConditionalDensity:
         n_comp = np.zeros(C, dtype=np.int64)
         n_iter = np.zeros(C, dtype=np.int64)
         fit_counts = np.zeros(C, dtype=np.int64)
+        events = []
         for c in range(C):
             rows = fit_idx[c]
             fit_counts[c] = rows.size
@@ -359,7 +381,16 @@ class ClassConditionalDensity:
                 prev = None
             x = features[np.ix_(rows, cols)]
             t0 = time.perf_counter()
-            models[c] = self._fit_one(x, k, c, prev)
+            models[c], event = self._fit_one(x, k, c, prev)
+            if event is not None:
+                event = dict(domain=domain, cls=c, **event)
+                events.append(event)
+                print_log(
+                    f'density {domain or "?"} class {c}: covariance '
+                    f"regularisation raised to {event['reg_covar']:.3g}"
+                    + (' and the mixture fell back to one component'
+                       if event['fallback_one_component'] else ''),
+                    logger='current', level=logging.WARNING)
             n_comp[c] = models[c].n_components if self.backend == 'sklearn' \
                 else models[c].means_.shape[0]
             n_iter[c] = models[c].n_iter_
@@ -375,6 +406,7 @@ class ClassConditionalDensity:
         self.n_iter_ = n_iter
         self.class_counts_ = counts
         self.fit_counts_ = fit_counts
+        self.reg_events_ = events
         self.fit_seconds_ = time.perf_counter() - start
         print_log(
             f'fitted {self.backend} class densities: {int(fit_counts.sum())}'

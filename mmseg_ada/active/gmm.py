@@ -40,8 +40,6 @@ from typing import Iterator, Optional, Union
 
 import numpy as np
 import torch
-from scipy.linalg import lapack
-from sklearn.cluster import KMeans
 from threadpoolctl import ThreadpoolController
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
@@ -149,6 +147,8 @@ class TorchGMM:
         lower_bound_: mean per-sample log-likelihood of the training data at
             the last E-step.
         history_: ``lower_bound_`` of every EM iteration.
+        extra_ridge_: the largest ridge added on top of ``reg_covar`` to make
+            a covariance factorise during the last fit (0: none needed).
     """
 
     def __init__(self,
@@ -180,6 +180,7 @@ class TorchGMM:
             raise ValueError(f'max_iter must be >= 0 and dense_every >= 1, '
                              f'got {max_iter} and {dense_every}')
         self.n_components = int(n_components)
+        self.extra_ridge_ = 0.0
         self.reg_covar = float(reg_covar)
         self.tol = float(tol)
         self.rtol = float(rtol)
@@ -233,6 +234,7 @@ class TorchGMM:
         if Xs.device.type == 'cpu':
             # scikit-learn's k-means (same greedy k-means++ and Lloyd rule)
             # is about 2x faster than the torch loop on CPU (measured).
+            from sklearn.cluster import KMeans
             km = KMeans(n_clusters=k, n_init=1, max_iter=max(
                 self.kmeans_iter, 1), random_state=self.seed).fit(Xs.numpy())
             C = torch.from_numpy(km.cluster_centers_).to(self.dtype)
@@ -370,6 +372,7 @@ class TorchGMM:
 
     def _factor_np(self, cov: np.ndarray):
         """``(cov, upper precision Cholesky)``; raises the ridge if needed."""
+        from scipy.linalg import lapack
         chol, info = lapack.dpotrf(cov, lower=1, clean=1)
         if info != 0:
             eye = np.eye(cov.shape[0])
@@ -377,6 +380,7 @@ class TorchGMM:
                 chol, info = lapack.dpotrf(cov + ridge * eye, lower=1, clean=1)
                 if info == 0:
                     cov = cov + ridge * eye
+                    self.extra_ridge_ = max(self.extra_ridge_, ridge)
                     break
         inv, info = lapack.dtrtri(chol, lower=1)
         return cov, inv.T
@@ -387,6 +391,7 @@ class TorchGMM:
         for ridge in self._ridges(float(cov.diagonal().mean())):
             chol, info = torch.linalg.cholesky_ex(cov + ridge * eye)
             if int(info) == 0:
+                self.extra_ridge_ = max(self.extra_ridge_, ridge)
                 return cov + ridge * eye, chol
 
     def _log_const(self, d: int) -> torch.Tensor:
@@ -472,6 +477,7 @@ class TorchGMM:
     def _fit(self, X: ArrayLike,
              warm_start: Optional['TorchGMM']) -> 'TorchGMM':
         X = self._tensor(X)
+        self.extra_ridge_ = 0.0
         n, d = X.shape
         if n < 1 or d < 1:
             raise ValueError(f'X must have at least one row and one column, '

@@ -11,12 +11,10 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-from .strategies.base import RegionPool
+from .pool import UnitPool
+from .uncertainty import pixel_uncertainty
 
-__all__ = [
-    'pool_by_region', 'pixel_uncertainty', 'resize_region_map',
-    'build_region_pool'
-]
+__all__ = ['pool_by_region', 'resize_region_map', 'build_region_pool']
 
 ArrayLike = Union[torch.Tensor, np.ndarray]
 
@@ -102,30 +100,6 @@ def pool_by_region(values: ArrayLike,
     return (out[:, 0] if squeeze else out), counts
 
 
-def pixel_uncertainty(prob: ArrayLike) -> Dict[str, torch.Tensor]:
-    """Per-pixel uncertainty of a softmax map.
-
-    Args:
-        prob: ``[C, H, W]`` class probabilities (``C >= 2``).
-
-    Returns:
-        dict: ``[H, W]`` maps ``'entropy'`` (``-sum_c p log p``, natural
-        log, ``0 log 0 = 0``), ``'confidence'`` (max probability) and
-        ``'margin'`` (top-1 minus top-2 probability).
-    """
-    p = _as_tensor(prob)
-    if p.dim() != 3 or p.shape[0] < 2:
-        raise ValueError('prob must be [C, H, W] with C >= 2, got shape '
-                         f'{tuple(p.shape)}')
-    if not p.is_floating_point():
-        raise ValueError(f'prob must be floating point, got {p.dtype}')
-    top2 = p.topk(2, dim=0).values
-    return dict(
-        entropy=torch.special.entr(p).sum(0),
-        confidence=top2[0],
-        margin=top2[0] - top2[1])
-
-
 def resize_region_map(region_map: ArrayLike,
                       size: Sequence[int]) -> torch.Tensor:
     """Nearest-neighbour resize of a region map (pixel-centre sampling).
@@ -154,18 +128,21 @@ def build_region_pool(prob: ArrayLike,
                       labeled_mask: Optional[ArrayLike] = None,
                       feature: Optional[ArrayLike] = None,
                       image_index: int = 0,
-                      num_regions: Optional[int] = None) -> RegionPool:
-    """The :class:`RegionPool` rows of one image.
+                      num_regions: Optional[int] = None,
+                      extras: Optional[Dict[str, ArrayLike]] = None
+                      ) -> UnitPool:
+    """The region rows of one image.
 
     ``cost`` counts each region's unlabelled pixels at the region map's
-    (full) resolution; regions with cost 0 (fully labelled) are dropped.
-    Probabilities, uncertainty statistics and features are averaged over
-    the region's unlabelled pixels at their own resolution: when ``prob`` or
-    ``feature`` is smaller than ``region_map`` (e.g. 1/8-resolution
-    features) the region map and the labelled mask are resized to it with
-    nearest neighbour.  A region that keeps no unlabelled pixel at the
-    resolution of ``prob`` or ``feature`` (a sliver below the stride) is
-    dropped as well.
+    (full) resolution; a fully labelled region stays in the pool with cost
+    0 (never bought, but part of the domain: ADeADA fits ``p_T`` on every
+    target region, Algorithm 1).  A region's descriptors - mean
+    probability, mean uncertainty statistics, mean feature, means of the
+    ``extras`` maps - are averaged over *all* its pixels at their own
+    resolution: when a map is smaller than ``region_map`` (e.g. 1/8
+    resolution features) the region map is resized to it with nearest
+    neighbour.  A region without a pixel at the resolution of some map (a
+    sliver below the stride) is dropped.
 
     Args:
         prob: ``[C, h, w]`` softmax probabilities.
@@ -174,9 +151,11 @@ def build_region_pool(prob: ArrayLike,
         feature: optional ``[D, h', w']`` feature map.
         image_index: dataset index of the image (copied to every row).
         num_regions: ``R``; default ``region_map.max() + 1``.
+        extras: further ``[K, h'', w'']`` maps to average per region (e.g.
+            ``'aux_prob'``).
 
     Returns:
-        RegionPool: one row per purchasable region, with ``stats`` keys
+        UnitPool: one row per region (``kind='region'``) with ``stats``
         ``'entropy'``, ``'confidence'`` and ``'margin'`` (region means of
         the per-pixel values of :func:`pixel_uncertainty`).
     """
@@ -187,49 +166,51 @@ def build_region_pool(prob: ArrayLike,
     if num_regions is None:
         num_regions = int(rmap.max()) + 1 if rmap.numel() else 0
     R = int(num_regions)
-    lab = (torch.zeros(rmap.shape, dtype=torch.bool, device=rmap.device)
-           if labeled_mask is None else
-           _as_tensor(labeled_mask).bool().to(rmap.device))
-    if lab.shape != rmap.shape:
-        raise ValueError(f'labeled_mask has shape {tuple(lab.shape)}, '
-                         f'region_map {tuple(rmap.shape)}')
-    idx = torch.where(lab, torch.full_like(rmap, R), rmap).reshape(-1)
-    cost = torch.bincount(idx, minlength=R + 1)[:R]
-
-    def pool_at(values: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        size = values.shape[-2:]
-        r = resize_region_map(rmap, size).to(values.device)
-        ign = None
-        if labeled_mask is not None:
-            ign = resize_region_map(lab.long(), size).bool().to(values.device)
-        return pool_by_region(values, r, R, ignore_mask=ign)
-
+    if labeled_mask is None:
+        cost = torch.bincount(rmap.reshape(-1), minlength=R)[:R]
+    else:
+        lab = _as_tensor(labeled_mask).bool().to(rmap.device)
+        if lab.shape != rmap.shape:
+            raise ValueError(f'labeled_mask has shape {tuple(lab.shape)}, '
+                             f'region_map {tuple(rmap.shape)}')
+        idx = torch.where(lab, torch.full_like(rmap, R), rmap).reshape(-1)
+        cost = torch.bincount(idx, minlength=R + 1)[:R]
     if not p.is_floating_point():
         raise ValueError(f'prob must be floating point, got {p.dtype}')
+
+    keep = torch.ones(R, dtype=torch.bool)
+
+    def pool_at(values: torch.Tensor, name: str) -> torch.Tensor:
+        if values.dim() != 3:
+            raise ValueError(f'{name} must be [K, h, w], got '
+                             f'{tuple(values.shape)}')
+        r = resize_region_map(rmap, values.shape[-2:]).to(values.device)
+        mean, count = pool_by_region(values.float(), r, R)
+        keep.mul_(count.cpu() > 0)
+        return mean
+
     unc = pixel_uncertainty(p)
-    prob_mean, count = pool_at(p)
-    unc_mean, _ = pool_at(
-        torch.stack([unc['entropy'], unc['confidence'], unc['margin']]))
-    keep = (cost > 0) & (count.to(cost.device) > 0)
-    feat_mean = None
-    if feature is not None:
-        f = _as_tensor(feature)
-        if f.dim() != 3:
-            raise ValueError(f'feature must be [D, h, w], got '
-                             f'{tuple(f.shape)}')
-        feat_mean, fcount = pool_at(f.float())
-        keep &= fcount.to(cost.device) > 0
+    prob_mean = pool_at(p, 'prob')
+    unc_mean = pool_at(
+        torch.stack([unc['entropy'], unc['confidence'], unc['margin']]),
+        'prob')
+    feat_mean = None if feature is None else pool_at(_as_tensor(feature),
+                                                     'feature')
+    extra_means = {k: pool_at(_as_tensor(v), k)
+                   for k, v in (extras or {}).items()}
     rows = torch.nonzero(keep).reshape(-1)
 
     def take(t: torch.Tensor) -> np.ndarray:
         return t[rows.to(t.device)].cpu().numpy().astype(np.float32)
 
     unc_rows = take(unc_mean).T.copy()
-    return RegionPool(
+    return UnitPool(
         image_index=np.full(len(rows), int(image_index), dtype=np.int64),
-        region_id=rows.cpu().numpy().astype(np.int64),
+        unit_id=rows.cpu().numpy().astype(np.int64),
         cost=cost[rows].cpu().numpy().astype(np.int64),
         prob=take(prob_mean),
         stats=dict(entropy=unc_rows[0], confidence=unc_rows[1],
                    margin=unc_rows[2]),
-        feature=None if feat_mean is None else take(feat_mean))
+        feature=None if feat_mean is None else take(feat_mean),
+        extras={k: take(v) for k, v in extra_means.items()},
+        kind='region')

@@ -26,7 +26,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from .label_store import atomic_write_bytes, atomic_write_json
+from mmseg_ada.utils.io import atomic_write_bytes, atomic_write_json
 
 __all__ = [
     'RegionCache', 'slic_regions', 'grid_regions', 'relabel_contiguous',

@@ -1,10 +1,16 @@
-"""Runtime pieces: model wrappers, hooks and loops of the active protocol."""
-from .active_loop import ActiveIterBasedTrainLoop
+"""Runtime pieces: the active loop, its selector and hooks, model wrappers,
+optimiser constructors and schedulers."""
+from . import hooks, schedulers  # noqa: F401
+from .active_loop import ActiveLoop
 from .adversarial_ddp_wrapper import ADAAdversarialDistributedDataParallel
 from .ddp_wrapper import ADADistributedDataParallel
+from .hooks import RoundMetricHook
 from .optimizers import ADAAdversarialOptimWrapperConstructor
+from .schedulers import RestartPolyLR
+from .selector import ActiveSelector
 
 __all__ = [
-    'ActiveIterBasedTrainLoop', 'ADAAdversarialDistributedDataParallel',
-    'ADAAdversarialOptimWrapperConstructor', 'ADADistributedDataParallel'
+    'ActiveLoop', 'ActiveSelector', 'ADAAdversarialDistributedDataParallel',
+    'ADAAdversarialOptimWrapperConstructor', 'ADADistributedDataParallel',
+    'RestartPolyLR', 'RoundMetricHook'
 ]

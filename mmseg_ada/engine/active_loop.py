@@ -1,468 +1,411 @@
 """The active domain adaptation protocol as an mmengine train loop.
 
-``train_cfg = dict(type='ActiveIterBasedTrainLoop', ...)`` runs, inside one
+``train_cfg = dict(type='ActiveLoop', ...)`` runs, inside one
 ``tools/train.py`` run (single process or ``tools/dist_train.sh``)::
 
-    for k in 1..num_rounds:                      # at iter (k-1) * iters_per_round
-        score the target pool, buy budget_per_round of its pixels -> label store
-        fine-tune iters_per_round iterations on source + labelled target
-        validate; write mIoU into active/round_<k>.json
+    for each round k at its milestone (an iteration, or an epoch):
+        the selector buys round k's budget -> the label store
+        train until the next milestone on source + labelled target
+        validate (RoundMetricHook writes the score into round_<k>.json)
 
-Resuming (``--resume``) continues mid-protocol: a round already committed in
-the label store is never bought again, and the labelled set is the one on
-disk.  See README "Active rounds" for the outputs.
+or, with ``online=dict(budget=...)``, lets the model buy pixels inside its
+training steps (:class:`~mmseg_ada.active.online.OnlineAcquisition`).
+
+The loop keeps only what must happen at round boundaries and on resume:
+the data iterator restarts at every round (nothing prefetched predates the
+new labels; :class:`~mmseg_ada.datasets.samplers.RoundInfiniteSampler`
+reseeds it from the round), the main process is reseeded from the iteration
+before every step, a resumed run skips to its position without loading any
+batch, and the store's cursor shows training exactly the rounds it has
+reached.  Selecting is the :class:`~mmseg_ada.engine.ActiveSelector`'s job,
+recording scores the :class:`~mmseg_ada.engine.hooks.RoundMetricHook`'s.
 """
 from __future__ import annotations
 
 import copy
-import json
-import os.path as osp
-import time
-from typing import Any, Dict, List, Optional, Union
+import hashlib
+import math
+from typing import Any, Dict, List, Optional, Sequence, Union
 
-import numpy as np
-import cv2
-from mmengine.dist import barrier, is_main_process
-from mmengine.model import is_model_wrapper
+from mmengine.dist import barrier, get_rank, get_world_size, is_main_process
+from mmengine.hooks import CheckpointHook
 from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
-from mmseg.registry import LOOPS, TASK_UTILS
+from mmseg.registry import LOOPS
 
-from mmseg_ada.active.label_store import LabelStore, atomic_write_json
-from mmseg_ada.active.regions import RegionCache
-from mmseg_ada.datasets.active_target import ActiveTargetDataset, image_stem
-from .active_report import draw_round_overlays
-from .adeada_report import draw_adeada_round
-from .selection import (class_histogram, image_sizes, picks_by_image,
-                        region_mask, score_pool, select_once,
-                        select_pixels_pass)
+from mmseg_ada.active.online import OnlineAcquisition
+from mmseg_ada.active.schedule import round_budgets
+from mmseg_ada.active.stores import BaseLabelStore
+from mmseg_ada.active.units import PoolItem
+from mmseg_ada.datasets.labeled_subset import (LabeledSubsetDataset,
+                                               image_stem)
+from mmseg_ada.datasets.samplers import RoundInfiniteSampler
+from mmseg_ada.datasets.unlabeled import UnlabeledDataset
+from mmseg_ada.registry import LABEL_STORES, ORACLES, build_active
+from mmseg_ada.utils.seeding import derive_seed, seed_all
+from .selector import ActiveSelector
+from .utils import image_sizes
 
+__all__ = ['ActiveLoop']
 
-def _find_active_cfg(dataset_cfg: Any) -> Optional[dict]:
-    """The ``ActiveTargetDataset`` config inside a (wrapped) dataset config."""
-    if isinstance(dataset_cfg, dict):
-        if dataset_cfg.get('type') == 'ActiveTargetDataset':
-            return dataset_cfg
-        for v in dataset_cfg.values():
-            found = _find_active_cfg(v)
-            if found is not None:
-                return found
-    return None
+_WRAPPERS = ('LabeledSubsetDataset', 'UnlabeledDataset')
 
 
-def _find_active_dataset(dataset: Any) -> Optional[ActiveTargetDataset]:
-    if isinstance(dataset, ActiveTargetDataset):
-        return dataset
-    for name in ('target', 'dataset'):
-        found = _find_active_dataset(getattr(dataset, name, None)) \
-            if hasattr(dataset, name) else None
-        if found is not None:
-            return found
-    return None
+def _find(obj: Any, cls: type) -> List[Any]:
+    """Every ``cls`` inside a (wrapped) dataset object."""
+    if isinstance(obj, cls):
+        return [obj]
+    out = []
+    for child in list(getattr(obj, 'streams', {}).values()) + [
+            getattr(obj, 'dataset', None)]:
+        if child is not None and child is not obj:
+            out += _find(child, cls)
+    return out
 
 
-def _pipeline_types(dataset_cfg: dict) -> List[str]:
-    return [t.get('type') for t in dataset_cfg.get('pipeline', [])
-            if isinstance(t, dict)]
+def _set_work_dir(cfg: Any, work_dir: str) -> None:
+    """Fill ``work_dir`` into every store-reading dataset config."""
+    if isinstance(cfg, dict):
+        if cfg.get('type') in _WRAPPERS:
+            cfg['work_dir'] = work_dir
+        for v in cfg.values():
+            _set_work_dir(v, work_dir)
 
 
 @LOOPS.register_module()
-class ActiveIterBasedTrainLoop(IterBasedTrainLoop):
+class ActiveLoop(IterBasedTrainLoop):
     """Iteration-based training with active selection rounds.
 
     Args:
         runner: the runner.
-        dataloader (dict | DataLoader): the training loader; its dataset must
-            contain an :class:`ActiveTargetDataset` (usually as the ``target``
-            of a :class:`SourceTargetDataset`).
-        strategy (dict): the selection strategy, built from mmseg's
-            ``TASK_UTILS`` (e.g. ``dict(type='ActiveEntropy')``).
-        pool_dataloader (dict): loader over the *unlabelled target pool* with
-            a test pipeline and no ``LoadAnnotations`` (the pool never sees
-            labels); the same images as the active target dataset.
-        region_cache (str): directory made by ``tools/precompute_regions.py``
-            for the pool images.
-        num_rounds (int): number of selection rounds ``K``.
-        budget_per_round (float): fraction of all target pixels bought per
-            round, in ``(0, 1]``; ``num_rounds * budget_per_round <= 1``.
-        iters_per_round (int, optional): fine-tuning iterations after each
-            selection; default ``max_iters // num_rounds``.  Must fit:
-            ``num_rounds * iters_per_round <= max_iters``.
-        max_iters (int): total training iterations.
-        source_pool_dataloader (dict, optional): loader over the source pool
-            for strategies with ``requires_source`` (ADeADA).
-        source_region_cache (str, optional): region cache of the source pool.
-        num_overlays (int): target images drawn with their bought regions per
-            round (``active/vis/round_<k>/``).
+        dataloader (dict | DataLoader): the training loader; its sampler
+            must be ``RoundInfiniteSampler`` and its dataset must hold a
+            :class:`LabeledSubsetDataset` (rounds) or an
+            :class:`UnlabeledDataset` target stream (online).
+        max_iters (int, optional): training iterations.
+        max_epochs (int, optional): or training epochs (an epoch = one pass
+            over the primary stream, e.g. the source).
+        num_rounds (int): selection rounds ``K`` (0 with ``online``).
+        iters_per_round (int, optional): rounds at ``0, R, 2R, ...``.
+        round_iters (list, optional): or each round's start iteration.
+        round_epochs (list, optional): or each round's start epoch (LADA,
+            SDM: ``[10, 12, 14, 16, 18]``).
+        budget (dict, optional): ``per_round`` or ``total`` of
+            :func:`~mmseg_ada.active.schedule.round_budgets`.
+        selector (dict, optional): :class:`ActiveSelector` arguments.
+        online (dict, optional): ``dict(budget=0.017)``: pixels (a
+            fraction of all target pixels, or a count) the model may buy
+            during training.
+        store (dict, optional): the label store (default: the one the units
+            need; a mask store for online purchases).
+        oracle (dict): where labels come from (``GroundTruthOracle``).
+        seed_iterations (bool): reseed the main process before every step
+            (exact resume of dropout and other model randomness).
+        val_interval (int, optional): also validate every this many
+            iterations (rounds are always validated at their end).
         val_begin (int): as in :class:`IterBasedTrainLoop`.
     """
 
     def __init__(self,
                  runner,
                  dataloader: Union[dict, Any],
-                 strategy: dict,
-                 pool_dataloader: dict,
-                 region_cache: str,
-                 max_iters: int,
-                 num_rounds: int = 5,
-                 budget_per_round: float = 0.01,
+                 max_iters: Optional[int] = None,
+                 max_epochs: Optional[int] = None,
+                 num_rounds: int = 0,
                  iters_per_round: Optional[int] = None,
-                 source_pool_dataloader: Optional[dict] = None,
-                 source_region_cache: Optional[str] = None,
-                 num_overlays: int = 4,
-                 val_begin: int = 1,
-                 val_interval: Optional[int] = None) -> None:
-        num_rounds = int(num_rounds)
-        if num_rounds < 1:
-            raise ValueError(f'num_rounds must be >= 1, got {num_rounds}')
-        budget_per_round = float(budget_per_round)
-        if not 0.0 < budget_per_round <= 1.0:
-            raise ValueError('budget_per_round must be a fraction of the '
-                             f'target pixels in (0, 1], got {budget_per_round}')
-        if num_rounds * budget_per_round > 1.0 + 1e-12:
-            raise ValueError(
-                f'num_rounds * budget_per_round = {num_rounds} * '
-                f'{budget_per_round} = {num_rounds * budget_per_round:g} > 1: '
-                'more than all target pixels')
-        if iters_per_round is None:
-            iters_per_round = int(max_iters) // num_rounds
-        iters_per_round = int(iters_per_round)
-        if iters_per_round < 1 or num_rounds * iters_per_round > max_iters:
-            raise ValueError(
-                f'{num_rounds} rounds x {iters_per_round} iterations per '
-                f'round do not fit max_iters={max_iters}')
-        if val_interval is not None and int(val_interval) != iters_per_round:
-            raise ValueError(
-                f'val_interval={val_interval} must equal iters_per_round='
-                f'{iters_per_round}: every round is validated at its end')
-        self.num_rounds = num_rounds
-        self.budget_per_round = budget_per_round
-        self.iters_per_round = iters_per_round
-        self.strategy_cfg = copy.deepcopy(strategy)
-        self.strategy = TASK_UTILS.build(copy.deepcopy(strategy))
-        self.pool_loader_cfg = copy.deepcopy(pool_dataloader)
-        self.source_pool_loader_cfg = copy.deepcopy(source_pool_dataloader)
-        self.region_cache_dir = region_cache
-        self.source_region_cache_dir = source_region_cache
-        self.num_overlays = int(num_overlays)
-        if getattr(self.strategy, 'requires_source', False) and (
-                source_pool_dataloader is None or source_region_cache is None):
-            raise ValueError(
-                f'strategy {type(self.strategy).__name__} needs the source '
-                'pool: set source_pool_dataloader and source_region_cache')
-        if 'LoadAnnotations' in _pipeline_types(
-                pool_dataloader.get('dataset', {})):
-            raise ValueError(
-                'pool_dataloader.dataset.pipeline must not load annotations: '
-                'the selection pass never sees target labels')
+                 round_iters: Optional[Sequence[int]] = None,
+                 round_epochs: Optional[Sequence[int]] = None,
+                 budget: Optional[dict] = None,
+                 selector: Optional[dict] = None,
+                 online: Optional[dict] = None,
+                 store: Optional[dict] = None,
+                 oracle: Optional[dict] = None,
+                 seed_iterations: bool = True,
+                 val_interval: Optional[int] = None,
+                 val_begin: int = 1) -> None:
         if isinstance(dataloader, dict):
             dataloader = copy.deepcopy(dataloader)
-            active_cfg = _find_active_cfg(dataloader.get('dataset'))
-            if active_cfg is None:
+            _set_work_dir(dataloader.get('dataset'), runner.work_dir)
+        if (max_iters is None) == (max_epochs is None):
+            raise ValueError('give exactly one of max_iters and max_epochs')
+        # built with a provisional length; fixed below once the epoch
+        # length is known
+        super().__init__(runner, dataloader, max_iters=max_iters or 1,
+                         val_begin=val_begin, val_interval=10**9)
+        self.epoch_length = math.ceil(
+            len(self.dataloader.dataset) /
+            (self.dataloader.batch_size * get_world_size()))
+        self._max_iters = (int(max_iters) if max_iters is not None else
+                           int(max_epochs) * self.epoch_length)
+        self.num_rounds = int(num_rounds)
+        self.milestones = self._milestones(iters_per_round, round_iters,
+                                           round_epochs)
+        if online is not None and self.num_rounds:
+            raise ValueError('online acquisition and selection rounds '
+                             'cannot be combined in one run')
+        if self.num_rounds and (selector is None or budget is None):
+            raise ValueError('selection rounds need `selector` and `budget`')
+        self.budget_cfg = dict(budget or {})
+        self.online_cfg = None if online is None else dict(online)
+        self.selector = (None if selector is None else ActiveSelector(
+            **copy.deepcopy(selector)))
+        self.store_cfg = store
+        self.oracle_cfg = oracle or dict(type='GroundTruthOracle')
+        self.seed_iterations = bool(seed_iterations)
+        self.extra_val_interval = val_interval
+        sampler = getattr(self.dataloader, 'sampler', None)
+        if not isinstance(sampler, RoundInfiniteSampler):
+            raise ValueError(
+                'ActiveLoop needs train_dataloader.sampler = dict(type='
+                "'RoundInfiniteSampler', shuffle=True): it restarts and "
+                'reseeds the data at every round and after a resume, got '
+                f'{type(sampler).__name__}')
+        for ds in _find(self.dataloader.dataset, LabeledSubsetDataset) + \
+                _find(self.dataloader.dataset, UnlabeledDataset):
+            ds.set_work_dir(runner.work_dir)
+        self.store: Optional[BaseLabelStore] = None
+        self.acquisition: Optional[OnlineAcquisition] = None
+
+    # ------------------------------------------------------------ setup
+    def _milestones(self, per_round, round_iters, round_epochs) -> List[int]:
+        given = [x is not None for x in (per_round, round_iters, round_epochs)]
+        K = self.num_rounds
+        if K == 0:
+            if any(given):
+                raise ValueError('round milestones given with num_rounds=0')
+            return []
+        if sum(given) != 1:
+            raise ValueError('give exactly one of iters_per_round, '
+                             'round_iters and round_epochs')
+        if per_round is not None:
+            ms = [k * int(per_round) for k in range(K)]
+        elif round_iters is not None:
+            ms = [int(x) for x in round_iters]
+        else:
+            ms = [int(x) * self.epoch_length for x in round_epochs]
+        if len(ms) != K or ms != sorted(set(ms)) or ms[0] < 0:
+            raise ValueError(f'{K} rounds need {K} increasing start '
+                             f'iterations, got {ms}')
+        if ms[-1] >= self._max_iters:
+            raise ValueError(
+                f'{K} rounds starting at {ms} do not fit max_iters='
+                f'{self._max_iters}: the last round would never train')
+        return ms
+
+    def segment(self, it: int) -> int:
+        """Rounds started at or before iteration ``it`` (0 = none yet)."""
+        return sum(1 for m in self.milestones if m <= it)
+
+    def round_ends(self) -> List[int]:
+        """Iterations after which a round's training is complete."""
+        return self.milestones[1:] + [self._max_iters] if self.milestones \
+            else []
+
+    def _items(self, dataset: Any) -> List[PoolItem]:
+        suffix = getattr(dataset, 'img_suffix', '')
+        infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+        paths = [info['img_path'] for info in infos]
+        image_units = (self.selector is not None
+                       and self.selector.units.kind == 'image')
+        sizes = ([(1, 1)] * len(paths) if image_units else
+                 image_sizes(paths))
+        return [PoolItem(i, image_stem(p, suffix), hw, p)
+                for i, (p, hw) in enumerate(zip(paths, sizes))]
+
+    def _target(self) -> Any:
+        """The target dataset whose images are bought."""
+        found = (_find(self.dataloader.dataset, LabeledSubsetDataset)
+                 if self.num_rounds else
+                 _find(self.dataloader.dataset, UnlabeledDataset))
+        if not found:
+            kind = ('a LabeledSubsetDataset' if self.num_rounds else
+                    'an UnlabeledDataset target stream')
+            raise ValueError(f'ActiveLoop: the train dataset holds no {kind}'
+                             ' (e.g. SourceTargetDataset(target=dict(type='
+                             "'LabeledSubsetDataset', dataset=...)))")
+        return found[0].dataset
+
+    def _check_checkpoint_interval(self) -> None:
+        for hook in self.runner.hooks:
+            if not isinstance(hook, CheckpointHook):
+                continue
+            if hook.by_epoch:
+                raise ValueError('ActiveLoop is iteration based: set '
+                                 'default_hooks.checkpoint.by_epoch=False')
+            bad = [m for m in self.milestones if m % hook.interval]
+            if bad:
                 raise ValueError(
-                    'ActiveIterBasedTrainLoop: the train dataset must contain '
-                    "an ActiveTargetDataset (e.g. SourceTargetDataset(target="
-                    "dict(type='ActiveTargetDataset', dataset=...)))")
-            active_cfg['work_dir'] = runner.work_dir
-        super().__init__(
-            runner, dataloader, max_iters=max_iters, val_begin=val_begin,
-            val_interval=iters_per_round)
-        self.active_dataset = _find_active_dataset(self.dataloader.dataset)
-        if self.active_dataset is None:
-            raise ValueError('the built train dataset holds no '
-                             'ActiveTargetDataset')
-        self.active_dataset.work_dir = runner.work_dir
-        self._store: Optional[LabelStore] = None
-        self._pool_loader = None
-        self._source_pool_loader = None
-
-    # ------------------------------------------------------------ helpers
-    @property
-    def model(self):
-        m = self.runner.model
-        return m.module if is_model_wrapper(m) else m
-
-    def _round_of_iter(self, it: int) -> int:
-        return it // self.iters_per_round + 1
-
-    def _loader(self, cfg: dict):
-        return self.runner.build_dataloader(copy.deepcopy(cfg), seed=0)
+                    f'default_hooks.checkpoint.interval={hook.interval} '
+                    f'does not divide the round starts {self.milestones} '
+                    '(a checkpoint must exist at every round boundary)')
 
     def _setup(self) -> None:
-        """Open the label store (rank 0 writes; all ranks read)."""
-        if self._store is not None:
-            return
-        ds = self.active_dataset.dataset
-        self._stems = list(self.active_dataset.stems)
-        self._img_paths = [ds.get_data_info(i)['img_path']
-                           for i in range(len(ds))]
-        self._seg_paths = [ds.get_data_info(i).get('seg_map_path')
-                           for i in range(len(ds))]
-        self._sizes = image_sizes(self._img_paths)
-        self.total_pixels = int(sum(h * w for h, w in self._sizes))
-        self.num_classes = len(ds.metainfo.get('classes', ())) or int(
-            getattr(self.model.decode_head, 'num_classes', 0))
-        self.region_cache = RegionCache.open(self.region_cache_dir)
-        missing = [s for s in self._stems if not self.region_cache.has(s)]
-        if missing:
-            raise FileNotFoundError(
-                f'region cache {self.region_cache_dir} has no map for '
-                f'{len(missing)} of {len(self._stems)} target images (e.g. '
-                f'{missing[0]!r}); build it with: '
-                + self.region_cache.tool_command())
-        fingerprint = dict(
-            dataset=type(ds).__name__,
-            num_images=len(self._stems),
-            total_pixels=self.total_pixels,
-            stems_sha1=__import__('hashlib').sha1(
-                '\n'.join(self._stems).encode()).hexdigest(),
-            strategy=self.strategy_cfg,
-            num_rounds=self.num_rounds,
-            budget_per_round=self.budget_per_round,
-            iters_per_round=self.iters_per_round,
-            regions=dict(method=self.region_cache.method,
-                         params=self.region_cache.params))
+        runner = self.runner
+        work_dir = runner.work_dir
+        target = self._target()
+        items = self._items(target)
+        suffix = getattr(target, 'img_suffix', '')
+        stem_of = (lambda p: image_stem(p, suffix))
+        classes = list(target.metainfo.get('classes', ()))
+        oracle = build_active(self.oracle_cfg, ORACLES).bind(target)
+        if self.selector is not None:
+            self.selector.setup(runner, items, oracle, classes, stem_of)
+            self.total_cost = self.selector.units.total_cost()
+        else:
+            self.total_cost = int(sum(h * w for h, w in
+                                      (it.shape for it in items)))
+        if self.num_rounds:
+            self.budgets = round_budgets(self.total_cost, self.num_rounds,
+                                         **self.budget_cfg)
+        fp = dict(
+            dataset=type(target).__name__, num_images=len(items),
+            total=self.total_cost,
+            stems_sha1=hashlib.sha1('\n'.join(
+                it.stem for it in items).encode()).hexdigest(),
+            num_rounds=self.num_rounds, milestones=self.milestones,
+            budgets=getattr(self, 'budgets', None), online=self.online_cfg,
+            **(self.selector.fingerprint() if self.selector else {}))
+        store_cfg = self.store_cfg or dict(
+            type=(self.selector.units.store_type if self.selector else
+                  'MaskLabelStore'))
+        resume = bool(runner.cfg.get('resume_requested', runner._resume))
+        exists = BaseLabelStore.exists(work_dir)
+        if exists and not resume:
+            raise RuntimeError(
+                f'{work_dir} holds the label store of an earlier run '
+                f'({work_dir}/active): continue it with --resume, or use '
+                'another --work-dir (a fresh run never reuses bought labels)')
+        if self._iter > 0:
+            info = runner.message_hub.get_info('active_loop')
+            if info is None:
+                raise RuntimeError(
+                    f'resumed at iteration {self._iter} from a checkpoint '
+                    'that was not written by this active run (it carries no '
+                    'active-loop state): MMSegmentation\'s tools/train.py '
+                    '--resume resumes from `load_from` (the warm-up) when it '
+                    'is set. Use mmseg_ada\'s tools/train.py --resume, or '
+                    'add --cfg-options load_from=None')
         if is_main_process():
-            self._store = LabelStore(self.runner.work_dir,
-                                     fingerprint=fingerprint)
+            self.store = build_active(dict(store_cfg, work_dir=work_dir,
+                                           fingerprint=fp), LABEL_STORES)
         barrier()
         if not is_main_process():
-            self._store = LabelStore(self.runner.work_dir,
-                                     fingerprint=fingerprint, readonly=True)
-        self._budget_pixels = int(
-            np.floor(self.budget_per_round * self.total_pixels))
-        self.runner.logger.info(
-            f'active protocol: {self.num_rounds} rounds x '
-            f'{self.budget_per_round:.2%} of {self.total_pixels} target '
-            f'pixels ({self._budget_pixels} per round), '
-            f'{self.iters_per_round} iterations per round, strategy '
-            f'{type(self.strategy).__name__}; label store '
-            f'{self._store.root} at round {self._store.last_round()}')
+            self.store = build_active(dict(store_cfg, work_dir=work_dir,
+                                           readonly=True), LABEL_STORES)
+        self._resume_state()
+        if self.online_cfg is not None:
+            self._setup_online(items, oracle, stem_of)
+        runner.message_hub.update_info(
+            'active_loop', dict(store=self.store.root,
+                                fingerprint=hashlib.sha1(repr(sorted(
+                                    fp.items())).encode()).hexdigest()))
+        self._check_checkpoint_interval()
+        runner.logger.info(
+            f'active protocol: {self.num_rounds} rounds at iterations '
+            f'{self.milestones} with budgets {getattr(self, "budgets", [])} '
+            f'(of {self.total_cost}); online={self.online_cfg}; store '
+            f'{self.store.root} at round {self.store.last_round()}')
 
-    def _restart_data(self) -> None:
-        """Drop prefetched batches: the next iteration sees the new labels.
-
-        The sampler's index stream restarts from its seeded beginning (an
-        ``InfiniteSampler`` keeps one shared generator, which the old
-        iterator would close when it is collected), so a resumed run
-        replays exactly the batches of an uninterrupted one.
-        """
-        sampler = getattr(self.dataloader, 'sampler', None)
-        if hasattr(sampler, '_indices_of_rank'):
-            sampler.indices = sampler._indices_of_rank()
-        self.dataloader_iterator = _InfiniteDataloaderIterator(self.dataloader)
-
-    # ------------------------------------------------------------ rounds
-    def select_round(self, k: int) -> Dict[str, Any]:
-        """Score the pool, buy round ``k``'s budget, commit it (all ranks)."""
-        logger = self.runner.logger
-        t0 = time.time()
-        store = self._store
-        store.refresh()
-        if self._pool_loader is None:
-            self._pool_loader = self._loader(self.pool_loader_cfg)
-        suffix = getattr(self._pool_loader.dataset, 'img_suffix', '')
-        stem_of = (lambda p: image_stem(p, suffix))
-        budget = self._budget_pixels
-        info: Dict[str, Any] = {}
-        if getattr(self.strategy, 'unit', 'region') == 'pixel':
-            logger.info(f'active round {k}: pixel-level selection over '
-                        f'{len(self._stems)} target images')
-            picks = select_pixels_pass(
-                self.model, self._pool_loader, self._stems, stem_of,
-                self.strategy, store.mask, self.budget_per_round, k)
-            if is_main_process():
-                def masks():
-                    for i, flat in picks.items():
-                        m = np.zeros(self._sizes[i], dtype=bool)
-                        m.reshape(-1)[flat] = True
-                        yield i, None, m
-                info = self._commit(
-                    k, masks(), sum(len(v) for v in picks.values()),
-                    dict(unit='pixel'), budget, time.time() - t0)
-        else:
-            pool, selection = self._select_regions(
-                k, store, stem_of, budget)
-            if is_main_process():
-                def masks():
-                    for i, ids in picks_by_image(selection, pool).items():
-                        rmap = self.region_cache.load(self._stems[i],
-                                                      self._sizes[i])
-                        yield i, rmap, region_mask(rmap, ids)
-                info = self._commit(k, masks(), len(selection.index),
-                                    selection.info, budget,
-                                    time.time() - t0)
+    def _resume_state(self) -> None:
+        """Show training the rounds its position has reached."""
+        store, it = self.store, self._iter
+        if self.num_rounds == 0:
+            return
+        reached = sum(1 for m in self.milestones if m < it)
+        last = store.last_round()
+        if last < reached:
+            raise RuntimeError(
+                f'the run is at iteration {it}, trained with rounds '
+                f'1..{reached}, but the label store {store.root} holds only '
+                f'rounds 1..{last}: the store is older than the checkpoint '
+                '(was it deleted or replaced?)')
+        if it >= self._max_iters and last < self.num_rounds:
+            raise RuntimeError(
+                f'the loop starts at iteration {it} >= max_iters '
+                f'{self._max_iters} with only {last} of {self.num_rounds} '
+                'rounds bought: the checkpoint is not from this protocol')
+        if last > reached:
+            self.runner.logger.info(
+                f'the store holds rounds 1..{last}; the checkpoint at '
+                f'iteration {it} has reached round {reached}: rounds '
+                f'{reached + 1}..{last} stay hidden until training reaches '
+                'them, then they are reused (no budget is spent twice)')
+        if is_main_process():
+            store.set_cursor(reached)
         barrier()
-        store.refresh()
+        store.refresh(force=True)
+
+    def _setup_online(self, items, oracle, stem_of) -> None:
+        budget = self.online_cfg.get('budget')
+        if budget is None:
+            raise ValueError("online acquisition needs online=dict(budget=.)")
+        total = round_budgets(self.total_cost, 1, per_round=budget)[0]
+        self.acquisition = OnlineAcquisition(self.store, oracle, items,
+                                             total, stem_of)
+        self.acquisition.open(self._iter)
+        model = self.runner.model
+        model = getattr(model, 'module', model)
+        object.__setattr__(model, 'acquisition', self.acquisition)
+
+    # ------------------------------------------------------------- data
+    def _restart_data(self) -> None:
+        """Restart the data stream at the current position."""
+        seg = self.segment(self._iter)
+        start = self.milestones[seg - 1] if seg else 0
+        sampler = self.dataloader.sampler
+        sampler.set_round(seg, (self._iter - start) *
+                          self.dataloader.batch_size)
+        self.dataloader_iterator = _InfiniteDataloaderIterator(
+            self.dataloader)
+
+    def _round_boundary(self) -> None:
+        k = self.segment(self._iter)
+        store = self.store
+        store.refresh(force=True)
         if store.last_round() < k:
-            raise RuntimeError(f'active round {k} was not committed')
+            self.selector.run_round(k, self.budgets[k - 1], store,
+                                    self.num_rounds, self._iter)
+        else:
+            self.runner.logger.info(f'active round {k} is already in the '
+                                    'label store; reusing it')
+        if is_main_process():
+            store.set_cursor(k)
+        barrier()
+        store.refresh(force=True)
         self._restart_data()
-        return info
 
-    def _select_regions(self, k: int, store: LabelStore, stem_of,
-                        budget: int):
-        """Region-level: score the pool (and the source pool) and pick."""
-        logger = self.runner.logger
-        need_feat = bool(getattr(self.strategy, 'requires_features', False))
-        logger.info(f'active round {k}: scoring {len(self._stems)} target '
-                    'images')
-        pool = score_pool(self.model, self._pool_loader, self._stems, stem_of,
-                          self.region_cache, labeled_mask=store.mask,
-                          with_features=need_feat, desc='target pool')
-        context: Dict[str, Any] = {}
-        if getattr(self.strategy, 'requires_source', False):
-            if self._source_pool_loader is None:
-                self._source_pool_loader = self._loader(
-                    self.source_pool_loader_cfg)
-            src_ds = self._source_pool_loader.dataset
-            src_suffix = getattr(src_ds, 'img_suffix', '')
-            src_stems = [image_stem(src_ds.get_data_info(i)['img_path'],
-                                    src_suffix) for i in range(len(src_ds))]
-            logger.info(f'active round {k}: scoring {len(src_stems)} source '
-                        'images')
-            context['source_pool'] = score_pool(
-                self.model, self._source_pool_loader, src_stems,
-                lambda p: image_stem(p, src_suffix),
-                RegionCache.open(self.source_region_cache_dir),
-                with_features=need_feat, desc='source pool')
-        selection = select_once(self.strategy, pool, budget, k, **context)
-        return pool, selection
-
-    def _commit(self, k: int, new_masks, n_units: int,
-                selection_info: Dict[str, Any], budget: int,
-                elapsed: float) -> Dict[str, Any]:
-        """Rank 0: write the bought pixels and commit round ``k``.
-
-        Args:
-            new_masks: iterable of ``(image_index, region_map or None,
-                bool mask of bought pixels)``.
-            n_units: regions (or pixels) bought.
-        """
-        store = self._store
-        spent = 0
-        images_touched = 0
-        round_hist = np.zeros(self.num_classes, dtype=np.int64)
-        overlays = []
-        for i, rmap, bought in new_masks:
-            stem = self._stems[i]
-            new = bought & ~store.mask(stem, self._sizes[i])
-            added = store.add(stem, new)
-            images_touched += int(added > 0)
-            spent += added
-            if self._seg_paths[i] and added:
-                # ground truth is read only to report what was bought
-                gt = cv2.imread(self._seg_paths[i], cv2.IMREAD_UNCHANGED)
-                if gt is not None and gt.shape[:2] == new.shape:
-                    round_hist += class_histogram(gt, new, self.num_classes)
-            if added and len(overlays) < self.num_overlays:
-                overlays.append((self._img_paths[i],
-                                 rmap if rmap is not None else
-                                 new.astype(np.int32), new, stem))
-        if spent > budget:
-            raise RuntimeError(f'round {k} spent {spent} > budget {budget}')
-        prev = store.rounds()
-        cum_hist = round_hist.copy()
-        if prev and 'per_class_labeled_pixels' in prev[-1]:
-            cum_hist += np.asarray(prev[-1]['per_class_labeled_pixels'],
-                                   dtype=np.int64)
-        labeled = store.labeled_pixels + store.pending_pixels
-        report = dict(
-            round=k,
-            strategy=type(self.strategy).__name__,
-            strategy_cfg=self.strategy_cfg,
-            iteration=self.iter,
-            budget_pixels=int(budget),
-            spent_pixels=int(spent),
-            labeled_pixels=int(labeled),
-            total_pixels=self.total_pixels,
-            labeled_fraction=labeled / self.total_pixels,
-            per_class_labeled_pixels=cum_hist.tolist(),
-            round_per_class_labeled_pixels=round_hist.tolist(),
-            round_ignored_pixels=int(spent - round_hist.sum()),
-            classes=list(self.active_dataset.metainfo.get('classes', ())),
-            unit=getattr(self.strategy, 'unit', 'region'),
-            regions_bought=int(n_units),
-            images_touched=images_touched,
-            selection_seconds=round(elapsed, 2),
-            selection_info=selection_info,
-            miou=None)
-        store.write_round(k, report)
-        try:
-            draw_round_overlays(
-                osp.join(store.root, 'vis', f'round_{k}'), overlays)
-            if 'per_class_kl' in selection_info:
-                draw_adeada_round(
-                    selection_info, report['classes'],
-                    osp.join(store.root, 'vis', f'round_{k}', 'adeada.png'))
-        except Exception as e:  # a report image must never stop training
-            self.runner.logger.warning(f'could not draw overlays: {e}')
-        self.runner.logger.info(
-            f'active round {k}: bought {n_units} '
-            f"{getattr(self.strategy, 'unit', 'region')}s in "
-            f'{images_touched} images, {spent} pixels (budget {budget}); '
-            f'labelled {labeled / self.total_pixels:.3%} of the target')
-        return report
-
-    def _record_miou(self, k: int, metrics: Optional[Dict[str, float]]):
-        if not is_main_process() or not metrics:
-            return
-        path = self._store.round_path(k)
-        if not osp.isfile(path):
-            return
-        with open(path) as f:
-            report = json.load(f)
-        miou = metrics.get('mIoU')
-        report['miou'] = None if miou is None else float(miou)
-        report['metrics'] = {kk: float(v) for kk, v in metrics.items()
-                             if isinstance(v, (int, float, np.floating))}
-        report['evaluated_at_iter'] = self.iter
-        atomic_write_json(path, report)
-
-    # ------------------------------------------------------------ loop
+    # ------------------------------------------------------------- loop
     def run(self) -> None:
-        """Train with a selection round at every round boundary."""
+        """Train with a selection round at every milestone."""
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         self._setup()
-        if self._iter > 0:
-            # The iterator restarts at every round start, so the data
-            # position is the offset since the last round start: replaying
-            # only that much reproduces the uninterrupted run.
-            last_start = min(self._iter // self.iters_per_round,
-                             self.num_rounds - 1) * self.iters_per_round
+        if self._iter not in self.milestones:
             self._restart_data()
-            skip = self._iter - last_start
-            self.runner.logger.info(
-                f'resumed at iteration {self._iter} (round '
-                f'{self._round_of_iter(self._iter)}): replaying {skip} '
-                'batches since the round start')
-            for _ in range(skip):
-                next(self.dataloader_iterator)
+        val_iters = set(self.round_ends())
+        if self.extra_val_interval:
+            val_iters |= set(range(int(self.extra_val_interval),
+                                   self._max_iters + 1,
+                                   int(self.extra_val_interval)))
+        if not self.milestones and not self.extra_val_interval:
+            val_iters.add(self._max_iters)
+        base_seed = int(getattr(self.runner, 'seed', None) or 0)
         while self._iter < self._max_iters and not self.stop_training:
-            k = self._round_of_iter(self._iter)
-            if (self._iter % self.iters_per_round == 0
-                    and k <= self.num_rounds):
-                self._store.refresh()
-                if self._store.last_round() < k:
-                    self.select_round(k)
-                else:
-                    self.runner.logger.info(
-                        f'active round {k} already in the label store; '
-                        'reusing it (no budget spent twice)')
-                    self._restart_data()
+            if self._iter in self.milestones:
+                self._round_boundary()
+            if self.acquisition is not None:
+                self.acquisition.iteration = self._iter
+            if self.seed_iterations:
+                seed_all(derive_seed(base_seed, self._iter, get_rank()))
             self.runner.model.train()
-            data_batch = next(self.dataloader_iterator)
-            self.run_iter(data_batch)
-            self._decide_current_val_interval()
+            self.run_iter(next(self.dataloader_iterator))
             if (self.runner.val_loop is not None
                     and self._iter >= self.val_begin
-                    and (self._iter % self.val_interval == 0
-                         or self._iter == self._max_iters)):
-                metrics = self.runner.val_loop.run()
-                done = self._round_of_iter(self._iter - 1)
-                if done <= self.num_rounds:
-                    self._record_miou(done, metrics)
+                    and self._iter in val_iters):
+                self.runner.val_loop.run()
                 barrier()
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
+        if is_main_process() and self.store is not None:
+            self.store.close()
         return self.runner.model

@@ -1,4 +1,4 @@
-"""Pictures of active rounds: bought regions on target images, curves."""
+"""Pictures of active rounds: bought units on target images, curves."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from skimage.segmentation import find_boundaries
 
 
 def overlay_bought_regions(image: np.ndarray, region_map: np.ndarray,
@@ -27,6 +26,7 @@ def overlay_bought_regions(image: np.ndarray, region_map: np.ndarray,
     Returns:
         np.ndarray: ``uint8 [H, W, 3]``.
     """
+    from skimage.segmentation import find_boundaries
     out = image.astype(np.float32).copy()
     tint = np.asarray(colour, dtype=np.float32)
     out[bought] = (1 - alpha) * out[bought] + alpha * tint
@@ -84,14 +84,20 @@ def read_rounds(work_dir: str) -> List[Dict]:
 
 def plot_curves(runs: Dict[str, str], out_path: str,
                 title: Optional[str] = None,
-                baseline: Optional[float] = None) -> str:
-    """mIoU vs % labelled target pixels, one line per run (ADeADA Fig. 3).
+                baseline: Optional[float] = None,
+                lower: Optional[float] = None) -> str:
+    """Score vs % labelled target, one line per run (ADeADA Fig. 3 view).
+
+    The score is each round's ``score`` (the metric the run's
+    :class:`~mmseg_ada.engine.hooks.RoundMetricHook` records: mIoU for
+    segmentation, accuracy for classification).
 
     Args:
         runs: ``{label: work_dir}``.
         out_path: image file to write (``.png``/``.pdf``...).
         title: figure title.
-        baseline: optional horizontal line (e.g. full supervision mIoU).
+        baseline: optional upper horizontal line (full supervision).
+        lower: optional lower horizontal line (source only).
 
     Returns:
         str: ``out_path``.
@@ -100,18 +106,25 @@ def plot_curves(runs: Dict[str, str], out_path: str,
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
+    unit, name = 'units', 'score'
     for label, work_dir in runs.items():
-        rows = [r for r in read_rounds(work_dir) if r.get('miou') is not None]
+        rows = [r for r in read_rounds(work_dir)
+                if r.get('score') is not None]
         if not rows:
             continue
+        unit = {'region': 'pixels', 'pixel': 'pixels',
+                'image': 'images'}.get(rows[0].get('unit'), unit)
+        name = rows[0].get('score_name', name)
         x = [100.0 * r['labeled_fraction'] for r in rows]
-        y = [float(r['miou']) for r in rows]
+        y = [float(r['score']) for r in rows]
         ax.plot(x, y, marker='o', label=label)
     if baseline is not None:
         ax.axhline(baseline, color='grey', linestyle='--',
-                   label='full supervision')
-    ax.set_xlabel('% of target pixels labelled')
-    ax.set_ylabel('mIoU (%)')
+                   label='target only')
+    if lower is not None:
+        ax.axhline(lower, color='grey', linestyle=':', label='source only')
+    ax.set_xlabel(f'% of target {unit} labelled')
+    ax.set_ylabel(name)
     ax.grid(True, alpha=0.3)
     if title:
         ax.set_title(title)
@@ -120,4 +133,44 @@ def plot_curves(runs: Dict[str, str], out_path: str,
     os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
     fig.savefig(out_path)
     plt.close(fig)
+    return out_path
+
+
+def draw_image_grid(out_path: str, items: Sequence[Tuple[str, str]],
+                    thumb: int = 96, columns: int = 8) -> Optional[str]:
+    """A contact sheet of bought images with captions (image units).
+
+    Args:
+        out_path: the JPEG to write.
+        items: ``(image_path, caption)`` pairs.
+        thumb: thumbnail side in pixels.
+        columns: thumbnails per row.
+
+    Returns:
+        str: ``out_path`` (``None`` when no image could be read).
+    """
+    tiles = []
+    for path, caption in items:
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        img = cv2.resize(img, (thumb, thumb), interpolation=cv2.INTER_AREA)
+        tile = np.full((thumb + 16, thumb, 3), 255, np.uint8)
+        tile[:thumb] = img
+        cv2.putText(tile, caption[:14], (2, thumb + 12),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+        tiles.append(tile)
+    if not tiles:
+        return None
+    rows = []
+    for r in range(0, len(tiles), columns):
+        row = tiles[r:r + columns]
+        row += [np.full_like(tiles[0], 255)] * (columns - len(row))
+        rows.append(np.concatenate(row, axis=1))
+    sheet = np.concatenate(rows, axis=0)
+    os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
+    tmp = out_path + '.tmp.jpg'
+    cv2.imwrite(tmp, sheet)
+    os.replace(tmp, out_path)
     return out_path

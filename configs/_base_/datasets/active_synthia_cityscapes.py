@@ -1,61 +1,26 @@
 # SYNTHIA -> Cityscapes active domain adaptation input (ADeADA protocol).
 # Same structure as active_gta5_cityscapes.py (read it for the details):
-# train_dataloader = labelled SYNTHIA + Cityscapes train images holding
-# bought labels (the oracle is inserted by ActiveTargetDataset);
-# pool_dataloader = all Cityscapes train images, test pipeline, no labels;
-# source_pool_dataloader = all 9,400 SYNTHIA RAND-CITYSCAPES images at the
-# source training scale (1280x760), for ADeADA's p_S(z|c).  A subset:
-# `train_cfg.source_pool_dataloader.dataset.ann_file=<stems file>`.
-# Region caches:
-#   python tools/precompute_regions.py data/cityscapes/leftImg8bit/train \
-#       --suffix _leftImg8bit.png --out data/cityscapes/regions/train_slic \
-#       --nproc 8
+# labelled SYNTHIA + Cityscapes train images holding bought labels; the
+# source pool is all 9,400 SYNTHIA RAND-CITYSCAPES images at 1280x760.
+# Validation: Cityscapes val scored with SynthiaIoUMetric (16-class mIoU and
+# the 13-class mIoU*); the model predicts and buys all 19 classes.
+# Source region cache:
 #   python tools/precompute_regions.py data/synthia/RGB \
 #       --out data/synthia/regions/slic --nproc 8
-# Validation: Cityscapes val scored with SynthiaIoUMetric (16-class mIoU and
-# the 13-class mIoU*).  The model still predicts 19 classes; bought target
-# labels keep all 19 Cityscapes classes.
-_base_ = ['./synthia.py', './cityscapes_target_synthia_eval.py']
-target_region_cache = 'data/cityscapes/regions/train_slic'
+_base_ = ['./synthia.py', './active_cityscapes_target.py']
 source_region_cache = 'data/synthia/regions/slic'
-active_target_dataset = dict(
-    type='ActiveTargetDataset',
-    dataset=dict(
-        type=_base_.cityscapes_type,
-        data_root=_base_.cityscapes_root,
-        data_prefix=dict(
-            img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
-        pipeline=_base_.cityscapes_train_pipeline))
+# trainIds of the 16 SYNTHIA classes (no terrain 9, truck 14, train 16)
+synthia_classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 17, 18]
 train_dataloader = dict(
-    batch_size=2,  # + up to 2 labelled target images
+    batch_size=2,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='source_target_collate'),
+    sampler=dict(type='RoundInfiniteSampler', shuffle=True),
+    collate_fn=dict(type='multi_stream_collate'),
     dataset=dict(
         type='SourceTargetDataset',
         source=_base_.synthia_train_dataset,
-        target=active_target_dataset))
-pool_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=_base_.cityscapes_scale, keep_ratio=True),
-    dict(type='PackSegInputs'),
-]
-pool_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=_base_.cityscapes_type,
-        data_root=_base_.cityscapes_root,
-        data_prefix=dict(img_path='leftImg8bit/train', seg_map_path=''),
-        pipeline=pool_pipeline))
-source_pool_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=_base_.synthia_scale, keep_ratio=True),
-    dict(type='PackSegInputs'),
-]
+        target=_base_.active_target_dataset))
 source_pool_dataloader = dict(
     batch_size=1,
     num_workers=4,
@@ -65,4 +30,16 @@ source_pool_dataloader = dict(
         type=_base_.synthia_type,
         data_root=_base_.synthia_root,
         ann_file='',
-        pipeline=source_pool_pipeline))
+        data_prefix=dict(img_path='RGB', seg_map_path='GT/LABELS'),
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale=_base_.synthia_scale, keep_ratio=True),
+            dict(type='PackSegInputs'),
+        ]))
+active_pool = dict(
+    units=dict(type='RegionUnits', cache=_base_.target_region_cache),
+    pool_dataloader=_base_.pool_dataloader,
+    source_units=dict(type='RegionUnits', cache=source_region_cache),
+    source_pool_dataloader=source_pool_dataloader)
+val_evaluator = dict(_delete_=True, type='SynthiaIoUMetric')
+test_evaluator = val_evaluator

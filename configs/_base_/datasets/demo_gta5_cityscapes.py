@@ -42,7 +42,7 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='source_target_collate'),
+    collate_fn=dict(type='multi_stream_collate'),
     dataset=dict(type='SourceTargetDataset', source=source_train_dataset))
 val_dataloader = dict(
     batch_size=1,

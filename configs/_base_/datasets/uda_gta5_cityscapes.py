@@ -1,6 +1,6 @@
 # GTA5 -> Cityscapes unsupervised domain adaptation input: every training
 # item is a labelled GTA5 sample plus an UNLABELLED Cityscapes train image
-# (SourceTargetDataset + source_target_collate).  The target pipeline has no
+# (SourceTargetDataset + multi_stream_collate).  The target pipeline has no
 # LoadAnnotations, so no target ground truth is ever read during the
 # warm-up (the target samples carry no gt_sem_seg; AdversarialEncoderDecoder
 # then reports tgt.* losses as zero).  Cityscapes train images are resized
@@ -25,7 +25,7 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='source_target_collate'),
+    collate_fn=dict(type='multi_stream_collate'),
     dataset=dict(
         type='SourceTargetDataset',
         source=_base_.gta5_train_dataset,

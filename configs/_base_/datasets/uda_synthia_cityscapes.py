@@ -22,7 +22,7 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='source_target_collate'),
+    collate_fn=dict(type='multi_stream_collate'),
     dataset=dict(
         type='SourceTargetDataset',
         source=_base_.synthia_train_dataset,

@@ -20,8 +20,12 @@
 # model.decode_head.norm_cfg.type=BN model.auxiliary_head.norm_cfg.type=BN`.
 # Frozen backbone BN: see deeplabv3plus_r101-d8_frozen-bn.py.
 norm_cfg = dict(type='SyncBN', requires_grad=True)
+# The multi-stream preprocessor passes plain batches (validation, test,
+# source-only training) through as mmseg's SegDataPreProcessor does, and
+# splits source + target batches for the ADA segmentor; ADAEncoderDecoder is
+# EncoderDecoder for plain batches.
 data_preprocessor = dict(
-    type='SegDataPreProcessor',
+    type='MultiStreamSegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
@@ -30,7 +34,7 @@ data_preprocessor = dict(
 # CE averages over labelled pixels only (`avg_non_ignore=True`): partially
 # labelled targets mark unlabelled pixels 255.
 model = dict(
-    type='EncoderDecoder',
+    type='ADAEncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='ResNetV1c',

@@ -1,22 +1,2 @@
-# ADeADA ablation, Table 2 (c) of the paper: GTA5 -> Cityscapes,
-# DeepLabV3+ R101-D8.
-# Density-aware selection only, with the category-balanced budgets of
-# Eq. 6 (weights sigma(KL_c)); no uncertainty share.
-# Same protocol as the main config (5 rounds x 1%, 10k iterations per
-# round, AdaptSegNet warm-up), the _base_ below:
-#   ../adeada_deeplabv3plus-r101-d8_1xb2-5x10k_gta5-cityscapes-512x1024.py
-# The strategy arguments are ADEADA_ABLATIONS['c']
-# (mmseg_ada/active/strategies/adeada.py).
-#
-# Paper (Table 2 (c), Cityscapes val mIoU):
-#   1%: 64.03   3%: 69.38   5%: 70.69
-#
-# python tools/train.py configs/adeada/ablations/<this file>
-_base_ = [
-    '../adeada_deeplabv3plus-r101-d8_1xb2-5x10k_gta5-cityscapes-512x1024.py'
-]
-train_cfg = dict(
-    strategy=dict(
-        policy='density',
-        category_balance=True,
-    ))
+_base_ = ['../adeada_deeplabv3plus-r101-d8_1xb2-5x10k_gta5-cityscapes-512x1024.py']
+train_cfg = dict(selector=dict(strategy=dict(policy='density', category_balance=True)))

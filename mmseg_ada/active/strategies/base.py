@@ -10,9 +10,11 @@ A selection round has two phases:
    :class:`~mmseg_ada.active.pool.UnitPool` rows (per region, per candidate
    pixel, per image).  Pixel units keep only each image's best candidates by
    :meth:`BaseStrategy.pixel_score`, so a pool never holds every pixel.
-   Requirements that are not model outputs are served by the engine:
-   ``'source_pool'`` (the same collect over the source images, passed to
-   :meth:`select` as ``source_pool``).
+   Requirements that are not per-sample model outputs are served by the
+   engine: ``'source_pool'`` (the same collect over the source images,
+   passed to :meth:`select` as ``source_pool``) and model constants such as
+   ``'classifier_weight'`` (the model's ``active_constants``, passed to
+   :meth:`select` under their names).
 2. **select** (rank 0 only): :meth:`BaseStrategy.select` picks rows within
    the round's budget (in the unit's cost: pixels for regions and pixels,
    images for images).  The engine broadcasts the picks, checks every rank
@@ -44,10 +46,13 @@ import numpy as np
 
 from ..pool import UNIT_KINDS, Selection, UnitPool, take_within_budget
 
-__all__ = ['BaseStrategy', 'ENGINE_REQUIREMENTS']
+__all__ = ['BaseStrategy', 'ENGINE_REQUIREMENTS', 'MODEL_CONSTANTS']
 
 #: Requirements served by the engine rather than by the model's outputs.
 ENGINE_REQUIREMENTS = ('source_pool', )
+#: Requirements that are one value for the whole model (not per sample),
+#: served by the model's ``active_constants`` and passed to ``select``.
+MODEL_CONSTANTS = ('classifier_weight', 'classifier_bias')
 
 
 def _to_numpy(x: Any) -> np.ndarray:
@@ -106,7 +111,7 @@ class BaseStrategy:
     def model_requires(self) -> Tuple[str, ...]:
         """The part of :attr:`requires` the model must provide."""
         return tuple(r for r in self.requires
-                     if r not in ENGINE_REQUIREMENTS)
+                     if r not in ENGINE_REQUIREMENTS + MODEL_CONSTANTS)
 
     def check_unit_kind(self, kind: str) -> None:
         """Raise a clear error when this strategy cannot rank ``kind``."""

@@ -1,36 +1,35 @@
-"""CONF: buy the regions (or pixels) with the least mean confidence."""
+"""CONF: buy the units with the least confidence."""
 from __future__ import annotations
 
 from typing import Any, Optional
 
 import numpy as np
-from mmseg.registry import TASK_UTILS
 
-from .base import BaseActiveStrategy, RegionPool
+from mmseg_ada.registry import STRATEGIES
+from ..pool import UnitPool
+from ..uncertainty import pixel_uncertainty
+from .base import BaseStrategy
 
-__all__ = ['ActiveConfidence']
+__all__ = ['Confidence']
 
 
-@TASK_UTILS.register_module()
-class ActiveConfidence(BaseActiveStrategy):
+@STRATEGIES.register_module()
+class Confidence(BaseStrategy):
     """CONF (ADeADA supplement B, Eq. 9).
 
-    ``S_R = 1/N sum_n p(y_n^1)``, the mean max-probability over the
-    region's unlabelled pixels; the least confident regions are bought
-    first, so the score is ``-S_R``.  Pixel level: minus the pixel's max
-    probability.
+    ``S_R = 1/N sum_n p(y_n^1)``, the mean max-probability over the region
+    (an image's max-probability, a pixel's own); the least confident units
+    are bought first, so the score is ``-S_R``.
 
     Args:
-        seed: seed of the tie-breaking generator.
-        unit: ``'region'`` or ``'pixel'``.
+        **kwargs: see :class:`BaseStrategy`.
     """
 
-    def score(self, pool: RegionPool) -> np.ndarray:
-        """``-pool.stats['confidence']``: larger = less confident."""
-        return -self._stat(pool, 'confidence')
+    def score(self, pool: UnitPool) -> np.ndarray:
+        """``-pool.stat('confidence')``: larger = less confident."""
+        return -pool.stat('confidence')
 
     def pixel_score(self, prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """Minus the per-pixel max probability ``[H, W]``."""
-        from ..pooling import pixel_uncertainty
         return -pixel_uncertainty(prob)['confidence'].cpu().numpy()

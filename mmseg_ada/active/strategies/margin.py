@@ -1,40 +1,39 @@
-"""MAR: buy the regions (or pixels) with the smallest mean top-2 margin."""
+"""MAR: buy the units with the smallest top-2 margin."""
 from __future__ import annotations
 
 from typing import Any, Optional
 
 import numpy as np
-from mmseg.registry import TASK_UTILS
 
-from .base import BaseActiveStrategy, RegionPool
+from mmseg_ada.registry import STRATEGIES
+from ..pool import UnitPool
+from ..uncertainty import pixel_uncertainty
+from .base import BaseStrategy
 
-__all__ = ['ActiveMargin']
+__all__ = ['Margin']
 
 
-@TASK_UTILS.register_module()
-class ActiveMargin(BaseActiveStrategy):
-    """MAR (ADeADA supplement B, Eq. 8).
+@STRATEGIES.register_module()
+class Margin(BaseStrategy):
+    """MAR (ADeADA supplement B, Eq. 8; margin sampling).
 
     ``S_R = 1/N sum_n [p(y_n^1) - p(y_n^2)]``, the mean difference of the
-    two largest probabilities over the region's unlabelled pixels; the
-    smallest margins are bought first, so the score is ``-S_R``.  Pixel
-    level: minus the pixel's margin.
+    two largest probabilities over the region (an image's, a pixel's own);
+    the smallest margins are bought first, so the score is ``-S_R``.
 
-    The supplement also says MAR buys the smallest-margin regions "for each
-    category"; this class ranks all regions together like CONF and ENT
-    (the text gives no per-category budget split).
+    The ADeADA supplement also says MAR buys the smallest-margin regions
+    "for each category" without saying how the budget is split; this class
+    ranks all units together like CONF and ENT.
 
     Args:
-        seed: seed of the tie-breaking generator.
-        unit: ``'region'`` or ``'pixel'``.
+        **kwargs: see :class:`BaseStrategy`.
     """
 
-    def score(self, pool: RegionPool) -> np.ndarray:
-        """``-pool.stats['margin']``: larger = closer to the boundary."""
-        return -self._stat(pool, 'margin')
+    def score(self, pool: UnitPool) -> np.ndarray:
+        """``-pool.stat('margin')``: larger = closer to the boundary."""
+        return -pool.stat('margin')
 
     def pixel_score(self, prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """Minus the per-pixel top-1 minus top-2 probability ``[H, W]``."""
-        from ..pooling import pixel_uncertainty
         return -pixel_uncertainty(prob)['margin'].cpu().numpy()

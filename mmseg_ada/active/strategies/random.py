@@ -1,31 +1,31 @@
-"""RAND: buy regions (or pixels) uniformly at random."""
+"""RAND: buy units uniformly at random."""
 from __future__ import annotations
 
 from typing import Any, Optional
 
 import numpy as np
-from mmseg.registry import TASK_UTILS
 
-from .base import BaseActiveStrategy, RegionPool
+from mmseg_ada.registry import STRATEGIES
+from ..pool import UnitPool
+from .base import BaseStrategy
 
-__all__ = ['ActiveRandom']
+__all__ = ['Random']
 
 
-@TASK_UTILS.register_module()
-class ActiveRandom(BaseActiveStrategy):
-    """RAND (ADeADA supplement B): random regions of the unlabelled pool.
+@STRATEGIES.register_module()
+class Random(BaseStrategy):
+    """RAND (ADeADA supplement B; RAN in the classification papers).
 
-    At region level every row gets the same score, so the order is the
-    seeded tie-breaking permutation of :meth:`BaseActiveStrategy.select`: a
-    uniform random order, reproducible from ``(seed, round)``.  At pixel
-    level the score map is uniform noise from the per-image generator.
+    Every candidate gets the same score, so the order is the seeded
+    tie-breaking permutation of :meth:`BaseStrategy.select`: a uniform random
+    order, reproducible from ``(seed, round)``.  Pixel units: uniform noise
+    from the per-image generator.
 
     Args:
-        seed: seed of the generator.
-        unit: ``'region'`` or ``'pixel'``.
+        **kwargs: see :class:`BaseStrategy`.
     """
 
-    def score(self, pool: RegionPool) -> np.ndarray:
+    def score(self, pool: UnitPool) -> np.ndarray:
         """All zeros: the seeded permutation decides the order."""
         return np.zeros(len(pool), dtype=np.float64)
 
@@ -33,7 +33,7 @@ class ActiveRandom(BaseActiveStrategy):
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """Uniform random ``[H, W]`` scores (``prob`` gives the shape)."""
         if rng is None:
-            raise ValueError('ActiveRandom.pixel_score needs a generator')
+            raise ValueError('Random.pixel_score needs a generator')
         shape = tuple(prob.shape)
         if len(shape) != 3:
             raise ValueError(f'prob must be [C, H, W], got shape {shape}')

@@ -1,4 +1,4 @@
-"""The oracle: target labels survive only where the label store bought them."""
+"""The oracle transform: target labels survive only where they were bought."""
 from __future__ import annotations
 
 from typing import Dict, Optional
@@ -7,17 +7,17 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from mmseg_ada.active.label_store import LabelStore
+from mmseg_ada.active.stores import MaskLabelStore
 
-_STORES: Dict[str, LabelStore] = {}
+_STORES: Dict[str, MaskLabelStore] = {}
 
 
-def _store(work_dir: str) -> LabelStore:
+def _store(work_dir: str) -> MaskLabelStore:
     """A per-process read-only view of the store, refreshed on every use."""
     store = _STORES.get(work_dir)
     if store is None:
-        store = _STORES[work_dir] = LabelStore(work_dir, readonly=True)
-    store.refresh()  # one os.stat; reloads state after a new commit
+        store = _STORES[work_dir] = MaskLabelStore(work_dir, readonly=True)
+    store.refresh()  # one os.stat; reloads the state after a new commit
     return store
 
 
@@ -27,13 +27,14 @@ class LoadActiveLabelMask(BaseTransform):
 
     Must come right after ``LoadAnnotations`` (before any resize, crop or
     flip), so the mask is applied at the label's own resolution.
-    :class:`~mmseg_ada.datasets.ActiveTargetDataset` inserts it there and
-    fills ``results['active_work_dir']`` and ``results['active_stem']``.
-    Only the rounds the store has *committed* count; a missing mask means
-    nothing of the image is labelled.
+    :class:`~mmseg_ada.datasets.LabeledSubsetDataset` inserts it there and
+    fills ``results['active_work_dir']``, ``results['active_stem']`` and
+    ``results['active_round']`` (the rounds training has reached: later
+    rounds of the store stay hidden).  A missing mask means nothing of the
+    image is labelled.
 
     Required keys: ``gt_seg_map``, ``active_work_dir``, ``active_stem``.
-    Modified keys: ``gt_seg_map``.
+    Modified keys: ``gt_seg_map``.  Added keys: ``active_labeled_pixels``.
 
     Args:
         ignore_index (int): the value of unlabelled pixels.
@@ -47,12 +48,13 @@ class LoadActiveLabelMask(BaseTransform):
             if key not in results:
                 raise KeyError(
                     f'LoadActiveLabelMask needs results[{key!r}] (put it '
-                    'right after LoadAnnotations, inside an '
-                    'ActiveTargetDataset); image: '
+                    'right after LoadAnnotations, inside a '
+                    'LabeledSubsetDataset); image: '
                     f"{results.get('img_path', '?')}")
         gt = results['gt_seg_map']
         mask = _store(results['active_work_dir']).mask(
-            results['active_stem'], gt.shape[:2])
+            results['active_stem'], gt.shape[:2],
+            upto=results.get('active_round'))
         gt = np.where(mask, gt, np.asarray(self.ignore_index, gt.dtype))
         results['gt_seg_map'] = gt
         results['active_labeled_pixels'] = int(np.count_nonzero(mask))

@@ -1,4 +1,4 @@
 """Data preprocessors."""
-from .source_target_data_preprocessor import SourceTargetDataPreProcessor
+from .multi_stream_seg_data_preprocessor import MultiStreamSegDataPreProcessor
 
-__all__ = ['SourceTargetDataPreProcessor']
+__all__ = ['MultiStreamSegDataPreProcessor']

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import torch
+from torch import nn
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -34,7 +35,7 @@ class ADAEncoderDecoder(EncoderDecoder):
     target batch with the same losses on its *labelled* pixels only (keys
     ``tgt.*``, multiplied by ``target_loss_weight``).  Target pixels that were
     not bought carry the ignore index (255) - see
-    :class:`~mmseg_ada.datasets.transforms.ApplyLabelMask` - so with
+    :class:`~mmseg_ada.datasets.transforms.LoadActiveLabelMask` - so with
     ``avg_non_ignore=True`` in the losses they contribute nothing, and a target
     batch without any label skips the target forward pass altogether
     (``tgt.*`` losses are then reported as zero so every rank logs the same
@@ -56,9 +57,10 @@ class ADAEncoderDecoder(EncoderDecoder):
                 data_samples: OptSampleList = None,
                 mode: str = 'tensor',
                 target_inputs: Optional[Tensor] = None,
-                target_data_samples: OptSampleList = None):
+                target_data_samples: OptSampleList = None,
+                **streams):
         """Dispatch like :meth:`BaseSegmentor.forward`; ``loss`` also takes
-        the target part of the batch."""
+        the target part of the batch (other streams are ignored)."""
         if mode == 'loss':
             return self.loss(inputs, data_samples, target_inputs,
                              target_data_samples)
@@ -108,42 +110,65 @@ class ADAEncoderDecoder(EncoderDecoder):
         return losses
 
     @torch.no_grad()
-    def predict_prob_and_feature(
-        self, inputs: Tensor, data_samples: SampleList
-    ) -> Tuple[List[Tensor], Optional[List[Tensor]]]:
-        """Softmax probabilities and the 256-d head features, per image.
+    def predict_active(self, inputs: Tensor, data_samples: SampleList,
+                       requires: Sequence[str] = ('prob', )
+                       ) -> Dict[str, List[Tensor]]:
+        """Per-image outputs for the active selection pass.
 
-        Used by the active selection pass.  Probabilities are bilinearly
+        Served names: ``'prob'`` (softmax of the decode head, bilinearly
         resized to the network input and cropped to each image's
-        ``img_shape`` (padding removed); features stay at their own
-        resolution, cropped to the same valid area.
+        ``img_shape``, i.e. padding removed), ``'feature'`` (the decode
+        head's 256-d feature map before the classifier, at its own
+        resolution, cropped to the same valid area) and ``'aux_prob'``
+        (softmax of the auxiliary head, like ``'prob'``).
 
         Args:
             inputs: preprocessed images ``[B, 3, H, W]``.
             data_samples: their samples (``img_shape`` in the metainfo).
+            requires: the names wanted.
 
         Returns:
-            ``(probs, feats)``: lists of ``[C, h, w]`` and ``[D, h', w']``
-            tensors; ``feats`` is ``None`` when the decode head exposes no
-            feature map.
+            dict: name -> list of per-image tensors (``[C, h, w]``,
+            ``[D, h', w']``).
         """
+        unknown = set(requires) - {'prob', 'feature', 'aux_prob'}
+        if unknown:
+            raise KeyError(f'{type(self).__name__}.predict_active cannot '
+                           f'serve {sorted(unknown)} (serves prob, feature, '
+                           'aux_prob)')
         x = self.extract_feat(inputs)
         head = self.decode_head
         feat = None
-        if getattr(head, 'with_features', False):
+        if 'feature' in requires:
+            if not getattr(head, 'with_features', False):
+                raise KeyError(f'{type(head).__name__} exposes no feature '
+                               "map: use a head with forward_feature")
             feat = head.forward_feature(x)
             logits = head.cls_seg(feat)
         else:
             logits = head.forward(x)
         ph, pw = inputs.shape[-2:]
-        logits = resize(logits, size=(ph, pw), mode='bilinear',
-                        align_corners=head.align_corners)
-        probs, feats = [], []
-        for i, sample in enumerate(data_samples):
-            h, w = sample.metainfo.get('img_shape', (ph, pw))[:2]
-            probs.append(logits[i, :, :h, :w].softmax(0))
-            if feat is not None:
+        maps = dict(prob=logits)
+        if 'aux_prob' in requires:
+            if not self.with_auxiliary_head:
+                raise KeyError(f'{type(self).__name__} has no auxiliary '
+                               "head for 'aux_prob'")
+            aux = self.auxiliary_head
+            aux = aux[0] if isinstance(aux, nn.ModuleList) else aux
+            maps['aux_prob'] = aux.forward(x)
+        out: Dict[str, List[Tensor]] = {k: [] for k in requires}
+        for name, m in maps.items():
+            if name not in requires:
+                continue
+            m = resize(m, size=(ph, pw), mode='bilinear',
+                       align_corners=head.align_corners).softmax(1)
+            for i, sample in enumerate(data_samples):
+                h, w = sample.metainfo.get('img_shape', (ph, pw))[:2]
+                out[name].append(m[i, :, :h, :w])
+        if feat is not None:
+            for i, sample in enumerate(data_samples):
+                h, w = sample.metainfo.get('img_shape', (ph, pw))[:2]
                 fh = max(1, math.ceil(feat.shape[-2] * h / ph))
                 fw = max(1, math.ceil(feat.shape[-1] * w / pw))
-                feats.append(feat[i, :, :fh, :fw])
-        return probs, (feats if feat is not None else None)
+                out['feature'].append(feat[i, :, :fh, :fw])
+        return out

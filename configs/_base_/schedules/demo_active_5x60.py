@@ -1,0 +1,31 @@
+# The demo's active protocol: 5 rounds x 1% of the target pixels, 60
+# fine-tuning iterations per round with a poly decay restarting at every
+# round (as ADeADA fine-tunes), validated at every round's end.
+num_rounds = 5
+iters_per_round = 60
+max_iters = num_rounds * iters_per_round
+active_protocol = dict(
+    type='ActiveLoop',
+    max_iters=max_iters,
+    num_rounds=num_rounds,
+    iters_per_round=iters_per_round,
+    budget=dict(per_round=0.01))
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    clip_grad=None)
+param_scheduler = [
+    dict(type='RestartPolyLR', periods=[iters_per_round] * num_rounds,
+         power=0.9, by_epoch=False)
+]
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=iters_per_round),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
+custom_hooks = [dict(type='RoundMetricHook', metric='mIoU')]

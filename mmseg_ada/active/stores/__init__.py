@@ -1,0 +1,8 @@
+"""Label stores: a crash-safe record of what was bought, per backend."""
+from .base import ROUND_KEYS, BaseLabelStore
+from .image_store import ImageLabelStore
+from .lock import StoreLock, StoreLockedError
+from .mask_store import MaskLabelStore
+
+__all__ = ['BaseLabelStore', 'ImageLabelStore', 'MaskLabelStore', 'ROUND_KEYS',
+           'StoreLock', 'StoreLockedError']

@@ -1,0 +1,420 @@
+"""What was bought, round by round: the commit protocol every store shares.
+
+Layout under ``<work_dir>/active/``::
+
+    meta.json        the store's kind and the fingerprint of the setup
+    state.json       the commit record, written LAST by a commit: committed
+                     round, generation, units labelled, the training cursor
+                     and the backend's index (labelled stems / image ids)
+    round_<k>.json   report of committed round k
+    pending.log      while round k is written: the items it touched
+    .lock            held (flock) by the one writer for its whole life
+
+Commit protocol (one writer, rank 0):
+
+1. ``add(...)`` records units of the pending round ``k = last_round() + 1``
+   (the backend writes what it must, e.g. mask pixels with the value ``k``,
+   after appending the item to ``pending.log``);
+2. :meth:`BaseLabelStore.commit` writes ``round_<k>.json``, then
+   ``state.json`` (the commit point), then removes ``pending.log``.
+
+Readers only ever see committed rounds up to the *cursor*, the round that
+training has reached (:meth:`BaseLabelStore.set_cursor`; a run resumed from
+a checkpoint older than the store sees the rounds of its checkpoint only).
+Opening the store for writing takes the lock (a second writer is refused,
+naming the holder) and rolls an interrupted round back, so a kill at any
+point leaves the last committed round intact and the interrupted round can
+be redone without spending its budget twice.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import os.path as osp
+import re
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from mmseg_ada.utils.io import (atomic_write_json, fsync_dir, json_default,
+                                read_json)
+from .lock import StoreLock
+
+__all__ = ['BaseLabelStore', 'ROUND_KEYS']
+
+#: Keys every ``round_<k>.json`` must hold (the caller fills the values).
+ROUND_KEYS: Tuple[str, ...] = ('round', 'strategy', 'unit', 'budget', 'spent',
+                               'labeled', 'total', 'labeled_fraction')
+
+_ROUND_RE = re.compile(r'^round_(\d+)\.json$')
+_FORMAT = 2
+
+
+def _normalise(obj: Any) -> Any:
+    """``obj`` after a JSON round trip (tuples -> lists, numpy -> python)."""
+    import json
+    return json.loads(json.dumps(obj, default=json_default))
+
+
+class BaseLabelStore:
+    """A crash-safe, round-numbered record of bought units.
+
+    Subclasses implement the backend: :class:`MaskLabelStore` (pixels of
+    target images, segmentation) and :class:`ImageLabelStore` (image ids,
+    classification).  Only one process may write (``readonly=False``); any
+    number of readers (dataloader workers, other ranks) open it with
+    ``readonly=True`` and call :meth:`refresh` (one ``os.stat``) to notice a
+    new commit.
+
+    Args:
+        work_dir: run directory; the store lives in ``<work_dir>/active``.
+        fingerprint: identity of the setup (dataset, pool size, strategy,
+            budget, ...).  Saved on first open and compared on every later
+            open: a difference raises ``ValueError`` naming the field.
+            ``None`` skips the check.
+        readonly: open without locking, creating, repairing or writing.
+    """
+
+    #: ``'mask'`` or ``'image'``; written to ``meta.json``.
+    kind: str = ''
+    #: what the store counts, for messages (``'pixels'``, ``'images'``).
+    unit_name: str = 'units'
+    #: max committed rounds (e.g. limited by the mask dtype).
+    max_rounds: int = 2**31 - 1
+
+    #: called with a step name during :meth:`commit` (tests use it to
+    #: simulate a crash between steps).
+    _commit_hook: Optional[Callable[[str], None]] = None
+
+    def __init__(self,
+                 work_dir: str,
+                 fingerprint: Optional[Dict[str, Any]] = None,
+                 readonly: bool = False) -> None:
+        self.work_dir = os.fspath(work_dir)
+        self.root = osp.join(self.work_dir, 'active')
+        self.meta_path = osp.join(self.root, 'meta.json')
+        self.state_path = osp.join(self.root, 'state.json')
+        self.pending_path = osp.join(self.root, 'pending.log')
+        self.readonly = bool(readonly)
+        self.fingerprint: Optional[Dict[str, Any]] = None
+        self._state: Dict[str, Any] = self._empty_state()
+        self._state_sig: Optional[Tuple[int, int, int]] = None
+        self._pending = 0
+        self._pending_items: set = set()
+        self._lock = StoreLock(osp.join(self.root, '.lock'))
+        if not self.readonly:
+            os.makedirs(self.root, exist_ok=True)
+            self._lock.acquire()
+        try:
+            self._check_meta(fingerprint)
+            self.refresh()
+            if not self.readonly:
+                self._recover()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    # ------------------------------------------------------------ opening
+    def _empty_state(self) -> Dict[str, Any]:
+        return dict(round=0, generation=0, labeled=0, cursor=None,
+                    index={})
+
+    @classmethod
+    def exists(cls, work_dir: str) -> bool:
+        """Whether ``work_dir`` holds a store (of any kind)."""
+        return osp.isfile(osp.join(work_dir, 'active', 'meta.json'))
+
+    def _check_meta(self, fingerprint: Optional[Dict[str, Any]]) -> None:
+        stored = read_json(self.meta_path) if osp.isfile(
+            self.meta_path) else None
+        if stored is not None:
+            if stored.get('format') != _FORMAT:
+                raise ValueError(
+                    f'{self.meta_path}: a label store of another format '
+                    f"({stored.get('format', 1)}, this version reads "
+                    f'{_FORMAT}); finish that run with the version that '
+                    'made it, or use another work_dir')
+            if stored.get('store') != self.kind:
+                raise ValueError(
+                    f"{self.meta_path}: a {stored.get('store')!r} store, "
+                    f'opened as a {self.kind!r} store')
+        if fingerprint is None:
+            self.fingerprint = None if stored is None else stored.get(
+                'fingerprint')
+            return
+        if not isinstance(fingerprint, dict):
+            raise TypeError('fingerprint must be a dict, got '
+                            f'{type(fingerprint).__name__}')
+        fp = _normalise(fingerprint)
+        if stored is None:
+            if self.readonly:
+                raise FileNotFoundError(f'no label store at {self.root}')
+            atomic_write_json(self.meta_path,
+                              dict(format=_FORMAT, store=self.kind,
+                                   fingerprint=fp))
+            self.fingerprint = fp
+            return
+        old = stored.get('fingerprint') or {}
+        diffs = []
+        for key in sorted(set(fp) | set(old)):
+            if key not in old:
+                diffs.append(f'field {key!r} is missing in the store '
+                             f'(now {fp[key]!r})')
+            elif key not in fp:
+                diffs.append(f'field {key!r} is {old[key]!r} in the '
+                             'store but missing now')
+            elif fp[key] != old[key]:
+                diffs.append(f'field {key!r} is {old[key]!r} in the '
+                             f'store but {fp[key]!r} now')
+        if diffs:
+            raise ValueError(
+                f'label store {self.root} belongs to a different setup: '
+                + '; '.join(diffs) + f' (see {self.meta_path}). Use another '
+                'work_dir or delete the store to start over.')
+        self.fingerprint = old
+
+    def refresh(self, force: bool = False) -> bool:
+        """Re-read ``state.json`` if it changed since the last read.
+
+        Costs one ``os.stat`` when nothing changed.
+
+        Args:
+            force: re-read even if the file looks unchanged.
+
+        Returns:
+            bool: whether a new state was loaded.
+        """
+        try:
+            st = os.stat(self.state_path)
+        except FileNotFoundError:
+            changed = self._state_sig is not None
+            self._state_sig = None
+            if changed or force:
+                self._state = self._empty_state()
+            return changed
+        sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if sig == self._state_sig and not force:
+            return False
+        state = read_json(self.state_path)
+        missing = [k for k in self._empty_state() if k not in state]
+        if missing:
+            raise ValueError(f'{self.state_path} lacks the fields {missing}')
+        self._state = state
+        self._state_sig = sig
+        return True
+
+    def _recover(self) -> None:
+        """Roll back an uncommitted round left by a crash (writer only)."""
+        committed = self.last_round()
+        for path in glob.glob(osp.join(self.root, 'round_*.json')):
+            m = _ROUND_RE.match(osp.basename(path))
+            if m and int(m.group(1)) > committed:
+                os.unlink(path)
+        for d in self._temp_dirs():
+            for path in glob.glob(osp.join(d, '.*.tmp')):
+                os.unlink(path)
+        if osp.exists(self.pending_path):
+            self._rollback(committed, self._read_pending())
+            os.unlink(self.pending_path)
+        fsync_dir(self.root)
+
+    def _temp_dirs(self) -> List[str]:
+        return [self.root]
+
+    def _read_pending(self) -> List[str]:
+        """Items of the interrupted round (a torn last line is dropped)."""
+        with open(self.pending_path, encoding='utf-8') as f:
+            text = f.read()
+        lines = text.split('\n')
+        if not text.endswith('\n'):
+            lines = lines[:-1]  # the last line was not written whole
+        return [ln for ln in lines if ln]
+
+    def _rollback(self, committed: int, items: Sequence[str]) -> None:
+        """Backend: undo what ``add`` wrote for rounds above ``committed``."""
+
+    # ------------------------------------------------------------ reading
+    @property
+    def generation(self) -> int:
+        """Commit counter from the last :meth:`refresh` (0 = never)."""
+        return int(self._state['generation'])
+
+    @property
+    def labeled(self) -> int:
+        """Units labelled in all committed rounds."""
+        return int(self._state['labeled'])
+
+    @property
+    def pending(self) -> int:
+        """Units added in the current, not yet committed round."""
+        return self._pending
+
+    def last_round(self) -> int:
+        """The last committed round (0 when none)."""
+        return int(self._state['round'])
+
+    def visible_round(self) -> int:
+        """The last round readers see: ``min(cursor, last_round())``."""
+        cursor = self._state.get('cursor')
+        last = self.last_round()
+        return last if cursor is None else min(int(cursor), last)
+
+    def _upto(self, upto: Optional[int]) -> int:
+        vis = self.visible_round()
+        return vis if upto is None else min(int(upto), vis)
+
+    def round_path(self, k: int) -> str:
+        """Path of ``round_<k>.json``."""
+        return osp.join(self.root, f'round_{int(k)}.json')
+
+    def read_round(self, k: int) -> Optional[Dict[str, Any]]:
+        """The report of committed round ``k`` (``None`` if it has none)."""
+        if not 1 <= int(k) <= self.last_round():
+            return None
+        path = self.round_path(k)
+        return read_json(path) if osp.isfile(path) else None
+
+    def rounds(self, upto: Optional[int] = None) -> List[Dict[str, Any]]:
+        """Reports of the committed rounds ``<= upto``, sorted by round."""
+        last = self.last_round() if upto is None else min(
+            int(upto), self.last_round())
+        out = [self.read_round(k) for k in range(1, last + 1)]
+        return [r for r in out if r is not None]
+
+    # ------------------------------------------------------------ writing
+    def _require_writer(self) -> None:
+        if self.readonly:
+            raise RuntimeError(f'label store {self.root} is open read-only')
+
+    def _mark_pending(self, item: str) -> None:
+        """Append ``item`` to ``pending.log`` before the backend writes it."""
+        if item in self._pending_items:
+            return
+        with open(self.pending_path, 'a', encoding='utf-8') as f:
+            f.write(item + '\n')
+            f.flush()
+            os.fsync(f.fileno())
+        self._pending_items.add(item)
+
+    def _next_round(self) -> int:
+        k = self.last_round() + 1
+        if k > self.max_rounds:
+            raise ValueError(f'{type(self).__name__} holds at most '
+                             f'{self.max_rounds} rounds')
+        return k
+
+    def _write_state(self, **changes: Any) -> None:
+        state = dict(self._state)
+        state.update(changes)
+        atomic_write_json(self.state_path, state)
+        fsync_dir(self.root)
+        self._state_sig = None
+        self.refresh()
+
+    def set_cursor(self, k: Optional[int]) -> None:
+        """Let readers see the committed rounds ``<= k`` only.
+
+        The training loop sets it to the round training has reached; a
+        resumed run whose checkpoint predates later committed rounds hides
+        them until it reaches them again.  ``None`` shows every committed
+        round.
+
+        Args:
+            k: the round, ``0 <= k <= last_round()``, or ``None``.
+        """
+        self._require_writer()
+        self.refresh(force=True)
+        if k is not None and not 0 <= int(k) <= self.last_round():
+            raise ValueError(f'cursor {k} outside 0..{self.last_round()} '
+                             f'(the committed rounds of {self.root})')
+        if self._state.get('cursor') != k:
+            self._write_state(cursor=None if k is None else int(k))
+
+    def _backend_commit(self, k: int) -> Dict[str, Any]:
+        """Backend: make round ``k``'s writes durable; return state fields."""
+        return {}
+
+    def commit(self, k: int, report: Optional[Dict[str, Any]]) -> str:
+        """Commit round ``k``: its units become visible to readers.
+
+        The round number is checked against the state on disk, not a cached
+        copy.
+
+        Args:
+            k: the round, ``last_round() + 1``.
+            report: the round report; must hold :data:`ROUND_KEYS` with
+                ``report['round'] == k`` and ``report['labeled']`` equal to
+                the units labelled after this round (exact accounting).
+                ``None`` commits without a report (online purchases).
+
+        Returns:
+            str: path of ``round_<k>.json`` ('' without a report).
+        """
+        self._require_writer()
+        self.refresh(force=True)
+        k = int(k)
+        if k != self.last_round() + 1:
+            raise ValueError(f'cannot commit round {k}: the last committed '
+                             f'round is {self.last_round()}, so the next one '
+                             f'is {self.last_round() + 1}')
+        total = self.labeled + self._pending
+        if report is not None:
+            missing = [key for key in ROUND_KEYS if key not in report]
+            if missing:
+                raise ValueError(f'round report for round {k} lacks the keys '
+                                 f'{missing} (required: {list(ROUND_KEYS)})')
+            if int(report['round']) != k:
+                raise ValueError(f"round report says round={report['round']!r}"
+                                 f' but round {k} is being committed')
+            if int(report['labeled']) != total:
+                raise ValueError(
+                    f"round {k} report says labeled={report['labeled']}, but "
+                    f'the store holds {total} {self.unit_name} '
+                    f'({self.labeled} committed + {self._pending} added this '
+                    'round)')
+        fields = self._backend_commit(k)
+        self._hook('units_written')
+        path = ''
+        if report is not None:
+            path = self.round_path(k)
+            atomic_write_json(path, _normalise(report))
+        self._hook('round_json_written')
+        cursor = self._state.get('cursor')
+        self._write_state(round=k, generation=self.generation + 1,
+                          labeled=total,
+                          cursor=None if cursor is None else k, **fields)
+        self._hook('state_written')
+        if osp.exists(self.pending_path):
+            os.unlink(self.pending_path)
+        self._pending = 0
+        self._pending_items = set()
+        return path
+
+    def update_round(self, k: int, fields: Dict[str, Any]) -> None:
+        """Merge ``fields`` into the committed ``round_<k>.json`` (atomic).
+
+        Args:
+            k: a committed round with a report.
+            fields: JSON-serialisable values (e.g. the metrics after the
+                round's training).
+        """
+        self._require_writer()
+        report = self.read_round(k)
+        if report is None:
+            raise ValueError(f'round {k} of {self.root} is not committed or '
+                             'has no report')
+        report.update(_normalise(fields))
+        atomic_write_json(self.round_path(k), report)
+
+    def close(self) -> None:
+        """Release the write lock (readers: nothing to do)."""
+        self._lock.release()
+
+    def _hook(self, step: str) -> None:
+        hook = type(self)._commit_hook
+        if hook is None:
+            hook = BaseLabelStore._commit_hook
+        if hook is not None:
+            hook(step)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(root={self.root!r}, '
+                f'round={self.last_round()}, labeled={self.labeled})')

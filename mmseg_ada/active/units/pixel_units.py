@@ -1,0 +1,101 @@
+"""Pixel units: single pixels of target images."""
+from __future__ import annotations
+
+import math
+from typing import Any, Dict
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mmseg_ada.registry import UNITS
+from ..pool import Selection, UnitPool
+from ..uncertainty import pixel_uncertainty
+from .base import BaseUnits, PoolItem, Purchase
+
+__all__ = ['PixelUnits']
+
+
+@UNITS.register_module()
+class PixelUnits(BaseUnits):
+    """Single pixels at full resolution (cost 1 each).
+
+    A pool of every pixel of every image would not fit in memory, so each
+    image offers only its best unlabelled candidates by the strategy's
+    :meth:`~mmseg_ada.active.strategies.BaseStrategy.pixel_score` (computed
+    on the softmax upsampled to full resolution, with a generator seeded by
+    (seed, round, image), so picks do not depend on the rank that scored
+    the image): its share of the round budget ``floor(B * px_i / sum px)``
+    when the strategy buys per image (``pixel_quota='image'``), or
+    ``candidate_factor`` times that share when images compete
+    (``'global'``).  Rows carry ``stats`` (entropy, confidence, margin,
+    score) and ``extras['pred_class']``; ``keep_prob=True`` also keeps each
+    candidate's ``[C]`` probabilities.
+
+    Args:
+        keep_prob: keep per-candidate probabilities in ``pool.prob``.
+    """
+
+    kind = 'pixel'
+    store_type = 'MaskLabelStore'
+
+    def __init__(self, keep_prob: bool = False) -> None:
+        super().__init__()
+        self.keep_prob = bool(keep_prob)
+
+    def collect(self, item: PoolItem, outputs: Dict[str, Any], store: Any,
+                strategy: Any, round_idx: int, budget: int) -> UnitPool:
+        h, w = item.shape
+        prob = outputs['prob'].float()
+        prob = F.interpolate(prob[None], size=(h, w), mode='bilinear',
+                             align_corners=False)[0]
+        rng = strategy.rng(round_idx, item.index)
+        score = np.asarray(strategy.pixel_score(prob, rng),
+                           dtype=np.float64).reshape(-1)
+        total = max(int(self.image_pixels().sum()), 1)
+        share = (int(budget) * h * w) // total
+        if getattr(strategy, 'pixel_quota', 'image') == 'global':
+            share = int(math.ceil(share * strategy.candidate_factor))
+        cand = np.arange(h * w)
+        if store is not None:
+            cand = np.flatnonzero(~store.mask(item.stem, item.shape).ravel())
+        # shuffle first so ties are broken at random (but reproducibly)
+        cand = cand[rng.permutation(cand.size)]
+        k = min(share, cand.size)
+        if k < cand.size:
+            vals = score[cand]
+            if np.isnan(vals).any():
+                raise ValueError(f'{type(strategy).__name__}.pixel_score '
+                                 f'gave NaN on image {item.stem!r}')
+            cand = cand[np.argpartition(-vals, k - 1)[:k]] if k else cand[:0]
+        cand = np.sort(cand)
+        flat = prob.reshape(prob.shape[0], -1)[:, torch.from_numpy(cand)]
+        unc = pixel_uncertainty(flat[:, :, None])
+        return UnitPool(
+            image_index=np.full(cand.size, item.index, np.int64),
+            unit_id=cand.astype(np.int64),
+            cost=np.ones(cand.size, np.int64),
+            prob=flat.t().numpy().astype(np.float32) if self.keep_prob
+            else None,
+            stats=dict(score=score[cand].astype(np.float32),
+                       **{k: v[:, 0].numpy().astype(np.float32)
+                          for k, v in unc.items()}),
+            extras=dict(pred_class=flat.argmax(0).numpy().astype(np.int64)),
+            kind='pixel')
+
+    def commit(self, store: Any, pool: UnitPool,
+               selection: Selection) -> Purchase:
+        out = Purchase()
+        idx = selection.index
+        for i in np.unique(pool.image_index[idx]):
+            item = self.items[int(i)]
+            flat = pool.unit_id[idx[pool.image_index[idx] == i]]
+            fresh = store.add_pixels(item.stem, item.shape, flat)
+            out.spent += int(fresh.size)
+            out.units += int(flat.size)
+            if fresh.size:
+                m = np.zeros(item.shape[0] * item.shape[1], dtype=bool)
+                m[fresh] = True
+                out.images.append(int(i))
+                out.masks[int(i)] = m.reshape(item.shape)
+        return out

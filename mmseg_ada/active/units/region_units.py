@@ -1,0 +1,92 @@
+"""Region units: superpixels (or grid cells) of target images."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import numpy as np
+import torch
+
+from mmseg_ada.registry import UNITS
+from ..pool import Selection, UnitPool
+from ..pooling import build_region_pool
+from ..regions import RegionCache
+from .base import BaseUnits, PoolItem, Purchase
+
+__all__ = ['RegionUnits']
+
+
+@UNITS.register_module()
+class RegionUnits(BaseUnits):
+    """Regions of a precomputed region cache (SLIC or grid).
+
+    A region's cost is its unlabelled pixels at full resolution; its
+    descriptors are means over all its pixels (see
+    :func:`~mmseg_ada.active.pooling.build_region_pool`).  Fully labelled
+    regions stay in the pool with cost 0.
+
+    Args:
+        cache: directory made by ``tools/precompute_regions.py``.
+    """
+
+    kind = 'region'
+    store_type = 'MaskLabelStore'
+
+    def __init__(self, cache: str) -> None:
+        super().__init__()
+        self.cache_dir = cache
+        self._cache: Optional[RegionCache] = None
+
+    @property
+    def cache(self) -> RegionCache:
+        """The opened region cache."""
+        if self._cache is None:
+            self._cache = RegionCache.open(self.cache_dir)
+        return self._cache
+
+    def fingerprint(self) -> Dict[str, Any]:
+        return dict(kind=self.kind, method=self.cache.method,
+                    params=self.cache.params)
+
+    def check(self) -> None:
+        missing = [it.stem for it in self.items if not self.cache.has(it.stem)]
+        if missing:
+            raise FileNotFoundError(
+                f'region cache {self.cache_dir} has no map for '
+                f'{len(missing)} of {len(self.items)} images (e.g. '
+                f'{missing[0]!r}); build it with: '
+                + self.cache.tool_command())
+
+    def region_map(self, item: PoolItem) -> np.ndarray:
+        """The full-resolution region map of ``item``."""
+        return self.cache.load(item.stem, item.shape)
+
+    def collect(self, item: PoolItem, outputs: Dict[str, Any], store: Any,
+                strategy: Any, round_idx: int, budget: int) -> UnitPool:
+        lab = None if store is None else store.mask(item.stem, item.shape)
+        extras = {k: v for k, v in outputs.items()
+                  if k not in ('prob', 'feature') and v is not None}
+        return build_region_pool(
+            outputs['prob'], torch.from_numpy(self.region_map(item)),
+            labeled_mask=None if lab is None else torch.from_numpy(lab),
+            feature=outputs.get('feature'), image_index=item.index,
+            extras=extras)
+
+    def commit(self, store: Any, pool: UnitPool,
+               selection: Selection) -> Purchase:
+        out = Purchase()
+        idx = selection.index
+        for i in np.unique(pool.image_index[idx]):
+            ids = pool.unit_id[idx[pool.image_index[idx] == i]]
+            item = self.items[int(i)]
+            rmap = self.region_map(item)
+            lut = np.zeros(int(rmap.max()) + 1, dtype=bool)
+            lut[ids[ids <= rmap.max()]] = True
+            bought = lut[rmap] & ~store.mask(item.stem, item.shape)
+            added = store.add(item.stem, bought)
+            out.spent += added
+            out.units += int(ids.size)
+            if added:
+                out.images.append(int(i))
+                out.masks[int(i)] = bought
+                out.region_maps[int(i)] = rmap
+        return out

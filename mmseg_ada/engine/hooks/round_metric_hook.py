@@ -1,0 +1,57 @@
+"""Writes each round's validation score into its round report."""
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import numpy as np
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmseg.registry import HOOKS
+
+__all__ = ['RoundMetricHook']
+
+
+@HOOKS.register_module()
+class RoundMetricHook(Hook):
+    """After the validation that ends a round, record its metrics.
+
+    With :class:`~mmseg_ada.engine.ActiveLoop`, a validation that runs right
+    after round ``k``'s last training iteration writes ``metrics`` (all
+    numbers the evaluator returned), ``score`` (the one named ``metric``),
+    ``score_name`` and ``evaluated_at_iter`` into ``active/round_<k>.json``
+    (rank 0, atomically).  Other validations write nothing, so a round's
+    report only ever holds the score of the model that ended that round.
+
+    Args:
+        metric (str): the main metric (``'mIoU'`` for segmentation, the
+            accuracy key for classification).
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, metric: str = 'mIoU') -> None:
+        self.metric = metric
+
+    def after_val_epoch(self, runner,
+                        metrics: Optional[Dict[str, float]] = None) -> None:
+        loop = runner.train_loop
+        store = getattr(loop, 'store', None)
+        if (store is None or not metrics or not is_main_process()
+                or not hasattr(loop, 'round_ends')):
+            return
+        it = runner.iter
+        if it not in loop.round_ends():
+            return
+        k = loop.segment(it - 1)
+        if k < 1 or store.read_round(k) is None:
+            return
+        nums = {key: float(v) for key, v in metrics.items()
+                if isinstance(v, (int, float, np.floating, np.integer))}
+        if self.metric not in nums:
+            runner.logger.warning(
+                f'RoundMetricHook: the evaluator returned no {self.metric!r}'
+                f' (it returned {sorted(nums)}); round {k} gets no score')
+        store.update_round(k, dict(metrics=nums,
+                                   score=nums.get(self.metric),
+                                   score_name=self.metric,
+                                   evaluated_at_iter=int(it)))

@@ -1,0 +1,4 @@
+"""Parameter schedulers."""
+from .restart_poly_lr import RestartPolyLR
+
+__all__ = ['RestartPolyLR']
