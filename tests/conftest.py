@@ -53,20 +53,21 @@ def project(synthetic_da, tmp_path_factory):
     proj = tmp_path_factory.mktemp('project')
     os.makedirs(proj / 'data')
     os.symlink(synthetic_da, proj / 'data' / 'demo')
-    cache = RegionCache(osp.join(synthetic_da, 'regions',
-                                 'cityscapes_train_slic'), method='slic')
-    if not osp.isfile(cache.meta_path):
-        imgs = find_images(
-            osp.join(synthetic_da, 'cityscapes', 'leftImg8bit', 'train'),
-            suffix='_leftImg8bit.png')
-        precompute_regions(imgs, cache, nproc=1)
+    for name, sub, suffix in (
+            ('cityscapes_train_slic', ('cityscapes', 'leftImg8bit', 'train'),
+             '_leftImg8bit.png'), ('gta5_slic', ('gta5', 'images'), '.png')):
+        cache = RegionCache(osp.join(synthetic_da, 'regions', name),
+                            method='slic')
+        if not osp.isfile(cache.meta_path):
+            imgs = find_images(osp.join(synthetic_da, *sub), suffix=suffix)
+            precompute_regions(imgs, cache, nproc=1)
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(DEMO_CFG).model)
-    os.makedirs(proj / 'work_dirs' / 'demo')
+    os.makedirs(proj / 'work_dirs' / 'demo' / 'source-only')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()),
-               proj / 'work_dirs' / 'demo' / 'iter_600.pth')
+               proj / 'work_dirs' / 'demo' / 'source-only' / 'iter_600.pth')
     return str(proj)
 
 

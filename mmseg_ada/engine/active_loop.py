@@ -27,7 +27,8 @@ import hashlib
 import math
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from mmengine.dist import barrier, get_rank, get_world_size, is_main_process
+from mmengine.dist import (barrier, broadcast_object_list, get_rank,
+                           get_world_size, is_main_process)
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
@@ -269,7 +270,11 @@ class ActiveLoop(IterBasedTrainLoop):
             type=(self.selector.units.store_type if self.selector else
                   'MaskLabelStore'))
         resume = bool(runner.cfg.get('resume_requested', runner._resume))
-        exists = BaseLabelStore.exists(work_dir)
+        # decided on rank 0 before anything is written, for every rank
+        exists = [BaseLabelStore.exists(work_dir)]
+        if get_world_size() > 1:
+            broadcast_object_list(exists, src=0)
+        exists = exists[0]
         if exists and not resume:
             raise RuntimeError(
                 f'{work_dir} holds the label store of an earlier run '

@@ -1,12 +1,12 @@
-"""ActiveADeADA: density-aware + uncertainty selection with adaptive budget."""
+"""ADeADA: density-aware + uncertainty selection with adaptive budget."""
 import json
 
 import numpy as np
 import pytest
-from mmseg.registry import TASK_UTILS
+from mmseg_ada.registry import STRATEGIES, build_active
 
-from mmseg_ada.active.strategies import (ADEADA_ABLATIONS, ActiveADeADA,
-                                         ActiveEntropy, RegionPool)
+from mmseg_ada.active.pool import UnitPool
+from mmseg_ada.active.strategies import ADEADA_ABLATIONS, ADeADA, Entropy
 
 INFO_KEYS = ('per_class_kl', 'per_class_density_budget', 'density_budget',
              'uncertainty_budget', 'density_spent', 'uncertainty_spent',
@@ -24,9 +24,9 @@ def _pool(rng, feats, cls, num_classes, cost=None):
     prob = np.exp(logits)
     prob /= prob.sum(1, keepdims=True)
     ent = -(prob * np.log(prob)).sum(1) + rng.random(n) * 0.1
-    return RegionPool(
+    return UnitPool(
         image_index=np.arange(n) // 10,
-        region_id=np.arange(n) % 10,
+        unit_id=np.arange(n) % 10,
         cost=rng.integers(50, 150, n) if cost is None else cost,
         prob=prob.astype(np.float32),
         stats=dict(entropy=ent, confidence=prob.max(1),
@@ -50,7 +50,7 @@ def _domains(seed=0, C=3, D=6, n_src=900, n_tgt=450, shifted=0.3):
 def test_density_share_buys_target_only_regions_first():
     src, tgt, novel = _domains()
     budget = int(tgt.cost.sum() * 0.1)
-    s = ActiveADeADA(policy='density', seed=1)
+    s = ADeADA(policy='density', seed=1)
     sel = s.select(tgt, budget, 1, source_pool=src)
     kl = sel.info['per_class_kl']
     assert kl[0] == max(kl)  # class 0 is the shifted one
@@ -66,14 +66,14 @@ def test_budget_never_exceeded_no_double_buy_info_fields():
     tgt.cost[::7] = 0  # fully labelled rows: never bought
     for k in (1, 2, 3):
         budget = int(tgt.cost.sum() * 0.15) + k
-        sel = ActiveADeADA(seed=3).select(tgt, budget, k, source_pool=src)
+        sel = ADeADA(seed=3).select(tgt, budget, k, source_pool=src)
         idx, info = sel.index, sel.info
         assert len(set(idx.tolist())) == idx.size
         assert (tgt.cost[idx] > 0).all()
         spent = int(tgt.cost[idx].sum())
         assert spent <= budget
         assert spent == info['density_spent'] + info['uncertainty_spent']
-        assert info['spent_pixels'] == spent
+        assert info['spent'] == spent
         for key in INFO_KEYS:
             assert key in info
         json.dumps(info)  # JSON-ready
@@ -92,30 +92,30 @@ def test_ablation_rows():
     src, tgt, _ = _domains(seed=4)
     budget = int(tgt.cost.sum() * 0.2)
     # (a) uncertainty only = ENT, and no density fit at all
-    a = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['a']).select(
+    a = ADeADA(seed=5, **ADEADA_ABLATIONS['a']).select(
         tgt, budget, 1, source_pool=None)
-    ent = ActiveEntropy(seed=5).select(tgt, budget, 1)
+    ent = Entropy(seed=5).select(tgt, budget, 1)
     np.testing.assert_array_equal(a.index, ent.index)
     assert a.info['per_class_kl'] == [None] * 3
     assert a.info['density_spent'] == 0
     # (b) density without category balance: even per-class split
-    b = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['b']).select(
+    b = ADeADA(seed=5, **ADEADA_ABLATIONS['b']).select(
         tgt, budget, 1, source_pool=src)
     per = b.info['per_class_density_budget']
     assert max(per) - min(per) <= 1 and sum(per) == budget
     # (c) with category balance the split follows KL
-    c = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['c']).select(
+    c = ADeADA(seed=5, **ADEADA_ABLATIONS['c']).select(
         tgt, budget, 1, source_pool=src)
     per_c, kl = c.info['per_class_density_budget'], c.info['per_class_kl']
     assert np.argsort(per_c).tolist() == np.argsort(kl).tolist()
     assert c.info['uncertainty_budget'] == 0
     # (d) even split between density and uncertainty, every round
     for k in (1, 4):
-        d = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['d']).select(
+        d = ADeADA(seed=5, **ADEADA_ABLATIONS['d']).select(
             tgt, budget, k, source_pool=src)
         assert d.info['density_budget'] == _half_up(budget / 2)
     # (e) full: half decay
-    e = ActiveADeADA(seed=5, **ADEADA_ABLATIONS['e']).select(
+    e = ADeADA(seed=5, **ADEADA_ABLATIONS['e']).select(
         tgt, budget, 3, source_pool=src)
     assert e.info['density_budget'] == _half_up(budget / 4)
     assert e.info['uncertainty_spent'] > 0 and e.info['density_spent'] > 0
@@ -125,7 +125,7 @@ def test_same_seed_same_selection():
     src, tgt, _ = _domains(seed=6)
     budget = int(tgt.cost.sum() * 0.1)
     runs = [
-        ActiveADeADA(seed=7, policy='even').select(tgt, budget, 2,
+        ADeADA(seed=7, policy='even').select(tgt, budget, 2,
                                                    source_pool=src)
         for _ in range(2)
     ]
@@ -134,6 +134,8 @@ def test_same_seed_same_selection():
 
 
 def test_tiny_classes_dead_dims_missing_source_class():
+    """7c: a class missing from one pool gets no pi and no density budget
+    (never +inf taking the largest share)."""
     C, D = 4, 8
     src, tgt, _ = _domains(seed=8, C=C, D=D)
     # dead channel everywhere, class 1 absent from the source predictions,
@@ -147,23 +149,44 @@ def test_tiny_classes_dead_dims_missing_source_class():
     prob[0] = np.eye(C)[3]
     tgt.prob = prob
     for backend in ('torch', 'sklearn'):
-        s = ActiveADeADA(policy='density', seed=9,
-                         density_cfg=dict(backend=backend))
+        s = ADeADA(policy='density', seed=9,
+                   density_cfg=dict(backend=backend))
         budget = int(tgt.cost.sum() * 0.3)
         sel = s.select(tgt, budget, 1, source_pool=src)
         info = sel.info
-        assert info['per_class_kl'][1] is None  # +inf: unseen in source
-        assert info['per_class_density_budget'][1] > 0
+        assert info['per_class_kl'][1] is None
+        assert info['excluded_classes']['1'] == 'no source density'
+        assert info['per_class_density_budget'][1] == 0
+        assert info['regions_per_class_density'][1] == 0
+        assert 1 not in info['density_classes']
+        assert all(np.isfinite(v) for v in info['per_class_kl']
+                   if v is not None)
         assert int(tgt.cost[sel.index].sum()) <= budget
-        w = info['per_class_weight']
-        assert w[1] == max(w)
+        assert sum(info['per_class_density_budget']) == budget
         assert info['regions_per_class_density'][3] <= 1
+
+
+def test_classes_outside_the_source_label_space_never_get_density_budget():
+    """7c: SYNTHIA has no terrain/truck/train: source_classes excludes them."""
+    src, tgt, _ = _domains(seed=14, C=3)
+    budget = int(tgt.cost.sum() * 0.2)
+    full = ADeADA(policy='density', seed=1).select(tgt, budget, 1,
+                                                   source_pool=src)
+    assert full.info['per_class_density_budget'][0] > 0
+    sel = ADeADA(policy='density', seed=1, source_classes=[1, 2]).select(
+        tgt, budget, 1, source_pool=src)
+    info = sel.info
+    assert info['excluded_classes'] == {'0': 'not in the source label space'}
+    assert info['per_class_density_budget'][0] == 0
+    assert info['regions_per_class_density'][0] == 0
+    assert info['per_class_kl'][0] is None
+    assert sum(info['per_class_density_budget']) == budget
 
 
 def test_unspendable_density_share_goes_to_uncertainty():
     src, tgt, _ = _domains(seed=10)
     budget = int(tgt.cost.sum() * 0.2)
-    sel = ActiveADeADA(policy='density', max_regions_per_class=1,
+    sel = ADeADA(policy='density', max_regions_per_class=1,
                        seed=0).select(tgt, budget, 1, source_pool=src)
     assert sel.info['uncertainty_budget'] == 0
     assert sum(sel.info['regions_per_class_density']) == 3
@@ -176,16 +199,80 @@ def test_target_all_is_used_for_p_t():
     cand = np.flatnonzero(np.arange(len(tgt)) % 3 > 0)
     pool = tgt.subset(cand)
     budget = int(pool.cost.sum() * 0.1)
-    s = ActiveADeADA(policy='density', seed=2)
+    s = ADeADA(policy='density', seed=2)
     with_all = s.select(pool, budget, 1, source_pool=src, target_all=tgt)
     alone = s.select(pool, budget, 1, source_pool=src)
     assert with_all.index.max() < len(pool)
     assert with_all.info['per_class_kl'] != alone.info['per_class_kl']
 
 
+def test_p_t_is_fitted_on_labelled_regions_too():
+    """7a: Algorithm 1 fits p_T on all of D_T; labelled rows (cost 0) of the
+    pool shape p_T (and are never bought)."""
+    src, tgt, _ = _domains(seed=15)
+    labeled = tgt.subset(np.arange(len(tgt)))
+    labeled.cost[::3] = 0  # a third already bought
+    budget = int(labeled.cost.sum() * 0.1)
+    s = ADeADA(policy='density', seed=2)
+    sel = s.select(labeled, budget, 2, source_pool=src)
+    assert (labeled.cost[sel.index] > 0).all()
+    counts = sel.info['per_class_target_regions']
+    assert sum(counts) == len(labeled)  # every target region, labelled too
+    # identical to passing the full domain as target_all explicitly
+    unl = labeled.subset(np.flatnonzero(labeled.cost > 0))
+    ref = s.select(unl, budget, 2, source_pool=src, target_all=labeled)
+    assert ref.info['per_class_kl'] == sel.info['per_class_kl']
+    # and different from fitting p_T on the unlabelled rows only
+    only = s.select(unl, budget, 2, source_pool=src)
+    assert only.info['per_class_kl'] != sel.info['per_class_kl']
+
+
+def test_components_follow_target_counts_for_both_domains():
+    """7b: clip(N_target_c // regions_per_component, 1, 10) for both fits;
+    'per_domain' counts each domain's own regions."""
+    src, tgt, _ = _domains(seed=16, n_src=1200, n_tgt=300)
+    budget = int(tgt.cost.sum() * 0.1)
+    cfg = dict(regions_per_component=40, max_components=10)
+    sel = ADeADA(policy='density', seed=0, density_cfg=cfg).select(
+        tgt, budget, 1, source_pool=src)
+    info = sel.info
+    n_t = np.asarray(info['per_class_target_regions'])
+    n_s = np.asarray(info['per_class_source_regions'])
+    expect = np.clip(n_t // 40, 1, 10)
+    assert info['per_class_components_target'] == expect.tolist()
+    assert info['per_class_components_source'] == expect.tolist()
+    assert sum(n_s) == len(src) and sum(n_t) == len(tgt)
+    per = ADeADA(policy='density', seed=0, components='per_domain',
+                 density_cfg=cfg).select(tgt, budget, 1, source_pool=src)
+    assert per.info['per_class_components_source'] == np.clip(
+        n_s // 40, 1, 10).tolist()
+    assert per.info['per_class_components_source'] != expect.tolist()
+    with pytest.raises(ValueError, match='components'):
+        ADeADA(components='source')
+
+
+def test_regularisation_events_are_logged_and_reported():
+    """7e: an escalated covariance ridge names domain, class and value."""
+    src, tgt, _ = _domains(seed=17, C=2, D=4)
+    # class 1 of the source collapses onto a line: singular covariance
+    cls1 = src.pred_class == 1
+    src.feature[cls1] = np.outer(np.arange(cls1.sum()),
+                                 np.ones(4)).astype(np.float32)
+    budget = int(tgt.cost.sum() * 0.1)
+    for backend in ('sklearn', 'torch'):
+        sel = ADeADA(policy='density', seed=0, density_cfg=dict(
+            backend=backend, reg_covar=0.0)).select(tgt, budget, 1,
+                                                    source_pool=src)
+        events = sel.info['density_reg_events']
+        assert any(e['domain'] == 'source' and e['cls'] == 1
+                   and e['reg_covar'] > 0 for e in events), (backend,
+                                                             events)
+        json.dumps(sel.info)
+
+
 def test_errors_and_registry():
     src, tgt, _ = _domains(seed=12)
-    s = ActiveADeADA()
+    s = ADeADA()
     with pytest.raises(ValueError, match='source_pool'):
         s.select(tgt, 1000, 1)
     with pytest.raises(ValueError, match='1-based'):
@@ -199,24 +286,26 @@ def test_errors_and_registry():
     with pytest.raises(ValueError, match='dims'):
         s.select(tgt, 1000, 1, source_pool=bad_src)
     with pytest.raises(ValueError, match='uncertainty'):
-        ActiveADeADA(uncertainty='bald')
+        ADeADA(uncertainty='bald')
     with pytest.raises(ValueError, match='policy'):
-        ActiveADeADA(policy='cosine')
+        ADeADA(policy='cosine')
     with pytest.raises(ValueError, match='num_classes'):
-        ActiveADeADA(density_cfg=dict(num_classes=3))
-    built = TASK_UTILS.build(
-        dict(type='ActiveADeADA', alpha=0.5, policy='linear', seed=3,
-             density_cfg=dict(backend='sklearn', max_fit_samples=500)))
-    assert isinstance(built, ActiveADeADA)
-    assert built.requires_features and built.requires_source
+        ADeADA(density_cfg=dict(num_classes=3))
+    from mmseg_ada.registry import STRATEGIES, build_active
+    built = build_active(
+        dict(type='ADeADA', alpha=0.5, policy='linear', seed=3,
+             density_cfg=dict(backend='sklearn', max_fit_samples=500)),
+        STRATEGIES)
+    assert isinstance(built, ADeADA)
+    assert 'feature' in built.requires and 'source_pool' in built.requires
     assert built.density_cfg['backend'] == 'sklearn'
     sel = built.select(tgt, 2000, 2, source_pool=src)
     assert sel.info['density_budget'] == 600  # alpha - 0.2 = 0.3
 
 
 def test_uncertainty_only_needs_no_source_pass():
-    from mmseg_ada.active.strategies.adeada import ActiveADeADA
-    assert not ActiveADeADA(policy='uncertainty').requires_source
-    assert not ActiveADeADA(alpha=0.0, policy='half').requires_features
-    assert ActiveADeADA(alpha=0.0, policy='even').requires_source
-    assert ActiveADeADA().requires_source and ActiveADeADA().requires_features
+    from mmseg_ada.active.strategies.adeada import ADeADA
+    assert ADeADA(policy='uncertainty').requires == ('prob', )
+    assert ADeADA(alpha=0.0, policy='half').requires == ('prob', )
+    assert 'source_pool' in ADeADA(alpha=0.0, policy='even').requires
+    assert ADeADA().requires == ('prob', 'feature', 'source_pool')

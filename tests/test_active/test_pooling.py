@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmseg_ada.active.pooling import (build_region_pool, pixel_uncertainty,
+from mmseg_ada.active.uncertainty import pixel_uncertainty, row_uncertainty
+from mmseg_ada.active.pooling import (build_region_pool,
                                       pool_by_region, resize_region_map)
 
 
@@ -105,13 +106,14 @@ def test_build_region_pool_costs_and_means():
                              torch.from_numpy(rmap),
                              labeled_mask=torch.from_numpy(labeled),
                              feature=torch.from_numpy(feat), image_index=7)
-    np.testing.assert_array_equal(pool.region_id, [1, 2, 3])
-    np.testing.assert_array_equal(pool.cost, [16, 16, 8])
-    np.testing.assert_array_equal(pool.image_index, [7, 7, 7])
-    # independent reference: loops over the unlabelled pixels
-    for row, r in enumerate(pool.region_id):
-        pix = [(y, x) for y in range(H) for x in range(W)
-               if rmap[y, x] == r and not labeled[y, x]]
+    # every region stays (7a): the labelled one with cost 0
+    np.testing.assert_array_equal(pool.unit_id, [0, 1, 2, 3])
+    np.testing.assert_array_equal(pool.cost, [0, 16, 16, 8])
+    np.testing.assert_array_equal(pool.image_index, [7, 7, 7, 7])
+    # independent reference: loops over ALL pixels of each region (the
+    # region's descriptor does not depend on what is labelled)
+    for row, r in enumerate(pool.unit_id):
+        pix = [(y, x) for y in range(H) for x in range(W) if rmap[y, x] == r]
         ps = [prob[:, y, x] for y, x in pix]
         ent = np.mean([-sum(p * math.log(p) for p in v) for v in ps])
         conf = np.mean([max(v) for v in ps])
@@ -120,15 +122,29 @@ def test_build_region_pool_costs_and_means():
         assert pool.stats['entropy'][row] == pytest.approx(ent, rel=1e-5)
         assert pool.stats['confidence'][row] == pytest.approx(conf, rel=1e-5)
         assert pool.stats['margin'][row] == pytest.approx(marg, rel=1e-4)
-        # features at half resolution: map and mask sampled at odd pixels
+        # features at half resolution: the map sampled at odd pixels
         fpix = [(y, x) for y in range(H // 2) for x in range(W // 2)
-                if rmap[2 * y + 1, 2 * x + 1] == r
-                and not labeled[2 * y + 1, 2 * x + 1]]
+                if rmap[2 * y + 1, 2 * x + 1] == r]
         np.testing.assert_allclose(
             pool.feature[row],
             np.mean([feat[:, y, x] for y, x in fpix], 0), rtol=1e-5)
     assert pool.pred_class.tolist() == np.argmax(pool.prob, 1).tolist()
+    assert pool.candidates.tolist() == [False, True, True, True]
     # nothing labelled: every region, cost = its size
     full = build_region_pool(prob.astype(np.float32), rmap)
     np.testing.assert_array_equal(full.cost, [16] * 4)
     assert full.feature is None
+
+
+def test_row_uncertainty_matches_pixel_uncertainty():
+    rng = np.random.default_rng(3)
+    prob = rng.dirichlet(np.ones(5), size=7).astype(np.float32)
+    prob[0] = [1, 0, 0, 0, 0]  # 0 log 0 = 0
+    rows = row_uncertainty(prob)
+    px = pixel_uncertainty(torch.from_numpy(prob.T.copy())[:, :, None])
+    for k in ('entropy', 'confidence', 'margin'):
+        np.testing.assert_allclose(rows[k], px[k][:, 0].numpy(), rtol=1e-5,
+                                   atol=1e-7)
+    assert rows['entropy'][0] == 0
+    with pytest.raises(ValueError, match='N, C'):
+        row_uncertainty(prob[:, :1])

@@ -4,13 +4,13 @@ import math
 import numpy as np
 import pytest
 import torch
-from mmseg.registry import TASK_UTILS
 
+from mmseg_ada.active.pool import UnitPool, take_within_budget
 from mmseg_ada.active.pooling import build_region_pool
-from mmseg_ada.active.strategies import (ActiveConfidence, ActiveEntropy,
-                                         ActiveMargin, ActiveRandom,
-                                         BaseActiveStrategy, RegionPool,
-                                         take_within_budget)
+from mmseg_ada.active.strategies import (BaseStrategy, Confidence, Entropy,
+                                         Margin, Random)
+from mmseg_ada.active.units import PixelUnits, PoolItem
+from mmseg_ada.registry import STRATEGIES, build_active
 
 # A hand-made 3-class probability map, 2 x 4 pixels, and 3 regions:
 #   region 0 = left column pair, region 1 = middle, region 2 = right column.
@@ -45,9 +45,9 @@ def _pool():
     return build_region_pool(_prob(), torch.tensor(REGIONS))
 
 
-@pytest.mark.parametrize('cls,key,sign', [(ActiveEntropy, 'ent', 1),
-                                          (ActiveConfidence, 'conf', -1),
-                                          (ActiveMargin, 'mar', -1)])
+@pytest.mark.parametrize('cls,key,sign', [(Entropy, 'ent', 1),
+                                          (Confidence, 'conf', -1),
+                                          (Margin, 'mar', -1)])
 def test_region_scores_match_paper_formulas(cls, key, sign):
     ref = np.array(_region_scores()[key])
     pool = _pool()
@@ -59,20 +59,20 @@ def test_region_scores_match_paper_formulas(cls, key, sign):
     # a budget of 4 pixels buys the best region that fits: region 2 (2 px)
     # then region 1 (4 px) no longer fits, region 0 (2 px) does
     sel = cls().select(pool, budget=4)
-    assert sel.index.tolist() == [2, 0] and sel.info['spent_pixels'] == 4
+    assert sel.index.tolist() == [2, 0] and sel.info['spent'] == 4
 
 
 def test_random_is_seeded_and_covers_regions():
-    pool = RegionPool(image_index=np.zeros(50, np.int64),
-                      region_id=np.arange(50), cost=np.ones(50, np.int64),
+    pool = UnitPool(image_index=np.zeros(50, np.int64),
+                      unit_id=np.arange(50), cost=np.ones(50, np.int64),
                       prob=np.full((50, 2), 0.5, np.float32))
-    a = ActiveRandom(seed=3).select(pool, 10, round_idx=1).index
-    b = ActiveRandom(seed=3).select(pool, 10, round_idx=1).index
-    c = ActiveRandom(seed=3).select(pool, 10, round_idx=2).index
+    a = Random(seed=3).select(pool, 10, round_idx=1).index
+    b = Random(seed=3).select(pool, 10, round_idx=1).index
+    c = Random(seed=3).select(pool, 10, round_idx=2).index
     assert a.tolist() == b.tolist() and len(set(a)) == 10
     assert a.tolist() != c.tolist()
     # over many rounds every region is drawn
-    drawn = np.concatenate([ActiveRandom().select(pool, 10, k).index
+    drawn = np.concatenate([Random().select(pool, 10, k).index
                             for k in range(40)])
     assert set(drawn.tolist()) == set(range(50))
 
@@ -114,66 +114,107 @@ def test_take_within_budget_properties():
         take_within_budget(np.arange(2), np.array([1, -1]), 5)
 
 
-def test_pixel_level_selection():
+class _Store:
+    """A stand-in label store: one labelled mask per stem."""
+
+    def __init__(self, masks):
+        self.masks = masks
+
+    def mask(self, stem, shape):
+        return self.masks.get(stem, np.zeros(shape, bool))
+
+
+def _pixel_pool(strategy, labeled, budget, round_idx=1, n_images=1):
+    units = PixelUnits()
+    items = [PoolItem(i, f'im{i}', (2, 4)) for i in range(n_images)]
+    units.setup(items)
+    store = _Store({f'im{i}': labeled for i in range(n_images)})
+    return UnitPool.cat([
+        units.collect(it, dict(prob=_prob()), store, strategy, round_idx,
+                      budget) for it in items
+    ]), units
+
+
+def test_pixel_scores_match_formulas():
     prob = _prob()
-    labeled = np.zeros((2, 4), bool)
-    labeled[0, 3] = True                    # the most uncertain pixel
-    ent = ActiveEntropy(unit='pixel')
-    assert ent.unit == 'pixel'
-    score = ent.pixel_score(prob)
     ref = np.array([[-sum(p * math.log(p) for p in v) for v in row]
                     for row in PIXELS])
-    np.testing.assert_allclose(score, ref, rtol=1e-5)
-    np.testing.assert_allclose(ActiveConfidence().pixel_score(prob),
+    np.testing.assert_allclose(Entropy().pixel_score(prob), ref, rtol=1e-5)
+    np.testing.assert_allclose(Confidence().pixel_score(prob),
                                -np.max(PIXELS, axis=2), rtol=1e-6)
     np.testing.assert_allclose(
-        ActiveMargin().pixel_score(prob),
+        Margin().pixel_score(prob),
         -(np.sort(PIXELS, 2)[..., -1] - np.sort(PIXELS, 2)[..., -2]),
         atol=1e-6)
-    picked = ent.select_image_pixels(prob, labeled, k=3, round_idx=1,
-                                     image_index=5)
-    assert picked.sum() == 3 and not (picked & labeled).any()
-    # exactly the 3 highest-entropy unlabelled pixels
-    cand = np.where(labeled, -np.inf, ref)
-    expect = np.zeros_like(labeled)
-    expect.ravel()[np.argsort(-cand.ravel())[:3]] = True
-    np.testing.assert_array_equal(picked, expect)
-    # k larger than the unlabelled pixels buys all of them
-    all_px = BaseActiveStrategy.select_pixels(score, labeled, 100)
-    np.testing.assert_array_equal(all_px, ~labeled)
-    # random pixels: seeded by (seed, round, image), exact k
-    rnd = ActiveRandom(unit='pixel')
-    a = rnd.select_image_pixels(prob, labeled, 4, round_idx=1, image_index=0)
-    b = rnd.select_image_pixels(prob, labeled, 4, round_idx=1, image_index=0)
-    assert a.sum() == 4 and (a == b).all() and not (a & labeled).any()
-    # ties are broken reproducibly and never beyond k
-    flat = np.zeros((4, 4))
-    m = BaseActiveStrategy.select_pixels(flat, None, 5,
-                                         np.random.default_rng(0))
-    assert m.sum() == 5
+
+
+def test_pixel_units_per_image_quota_buys_top_pixels():
+    labeled = np.zeros((2, 4), bool)
+    labeled[0, 3] = True                    # the most uncertain pixel
+    ref = np.array([[-sum(p * math.log(p) for p in v) for v in row]
+                    for row in PIXELS])
+    ent = Entropy()
+    # one image of 8 pixels, budget 3: its quota is 3
+    pool, _ = _pixel_pool(ent, labeled, 3)
+    assert pool.kind == 'pixel' and len(pool) == 3
+    sel = ent.select(pool, 3, 1, image_pixels=np.array([8]))
+    bought = pool.unit_id[sel.index]
+    assert bought.size == 3 and 3 not in bought.tolist()
+    cand = np.where(labeled, -np.inf, ref).ravel()
+    assert sorted(bought.tolist()) == sorted(np.argsort(-cand)[:3].tolist())
+    np.testing.assert_allclose(pool.stat('entropy'), ref.ravel()[
+        pool.unit_id], rtol=1e-5)
+    # two images share the budget by their pixels: 5 // 2 each at most
+    pool2, _ = _pixel_pool(ent, labeled, 5, n_images=2)
+    sel2 = ent.select(pool2, 5, 1, image_pixels=np.array([8, 8]))
+    per_image = np.bincount(pool2.image_index[sel2.index], minlength=2)
+    assert per_image.tolist() == [2, 2]
+    # 'global' quota: images compete; candidate_factor bounds the offer
+    glob = Entropy(pixel_quota='global', candidate_factor=2)
+    pool3, _ = _pixel_pool(glob, labeled, 5, n_images=2)
+    # each image's share is 5 * 8 // 16 = 2; it offers 2 x 2 candidates
+    assert len(pool3) == 2 * 4
+    sel3 = glob.select(pool3, 5, 1, image_pixels=np.array([8, 8]))
+    assert sel3.index.size == 5
+
+
+def test_random_pixels_are_seeded_per_image_and_round():
+    labeled = np.zeros((2, 4), bool)
+    rnd = Random()
+    a, _ = _pixel_pool(rnd, labeled, 4, round_idx=1)
+    b, _ = _pixel_pool(rnd, labeled, 4, round_idx=1)
+    c, _ = _pixel_pool(rnd, labeled, 4, round_idx=2)
+    assert a.unit_id.tolist() == b.unit_id.tolist()
+    assert len(a) == 4
+    assert a.unit_id.tolist() != c.unit_id.tolist()  # rounds differ
+    with pytest.raises(ValueError, match='generator'):
+        rnd.pixel_score(_prob())
 
 
 def test_registry_and_errors():
-    s = TASK_UTILS.build(dict(type='ActiveMargin', seed=2, unit='pixel'))
-    assert isinstance(s, ActiveMargin) and s.unit == 'pixel' and s.seed == 2
-    with pytest.raises(ValueError, match='unit'):
-        ActiveEntropy(unit='image')
+    s = build_active(dict(type='Margin', seed=2, pixel_quota='global'),
+                     STRATEGIES)
+    assert isinstance(s, Margin) and s.pixel_quota == 'global' and s.seed == 2
+    with pytest.raises(ValueError, match='pixel_quota'):
+        Entropy(pixel_quota='image-wise')
+    with pytest.raises(KeyError, match='Nope'):
+        build_active(dict(type='Nope'), STRATEGIES)
     pool = _pool()
     pool.stats.pop('entropy')
     with pytest.raises(KeyError, match='entropy'):
-        ActiveEntropy().select(pool, 10)
-    assert len(ActiveEntropy().select(_pool().subset(np.zeros(0, int)),
-                                      10).index) == 0
+        Entropy().select(pool, 10)
+    assert len(Entropy().select(_pool().subset(np.zeros(0, int)),
+                                10).index) == 0
 
 
 def test_region_pool_cat_and_validation():
     a, b = _pool(), _pool()
-    both = RegionPool.cat([a, b])
+    both = UnitPool.cat([a, b])
     assert len(both) == 6
     np.testing.assert_array_equal(both.cost, np.concatenate([a.cost, b.cost]))
     np.testing.assert_array_equal(both.stats['margin'][3:], b.stats['margin'])
     with pytest.raises(ValueError, match='rows'):
-        RegionPool(image_index=np.zeros(2, np.int64),
-                   region_id=np.zeros(3, np.int64),
+        UnitPool(image_index=np.zeros(2, np.int64),
+                   unit_id=np.zeros(3, np.int64),
                    cost=np.zeros(3, np.int64),
                    prob=np.zeros((3, 2), np.float32))

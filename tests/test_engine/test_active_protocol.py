@@ -1,8 +1,10 @@
 """The active protocol end to end on the miniature synthetic pair.
 
-Budget accounting (masks on disk == JSON), the oracle poisoning test,
-resume mid-protocol, a crash inside a round commit, 1 vs 2 processes, and
-the configuration errors.
+Budget accounting (masks on disk == JSON), resume that is exact at any
+iteration (workers included), a crash inside a round commit, a second writer,
+a rerun without --resume, a resume from an older checkpoint, MMSegmentation's
+own tools/train.py, 1 vs 2 processes, pixel units, a strategy from outside
+the package, and the configuration errors.
 """
 import glob
 import json
@@ -12,44 +14,52 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from tests.utils import PYTHON, REPO, run_tool
 
-ACTIVE_CFG = osp.join(REPO, 'configs', 'demo', 'active',
-                      'deeplabv3plus_r18-d8_4xb4-3x100_demo-active-ent.py')
-DEMO_CFG = osp.join(REPO, 'configs', 'demo',
-                    'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py')
+DEMO_ACTIVE = osp.join(REPO, 'configs', 'demo', 'active')
+ACTIVE_CFG = osp.join(DEMO_ACTIVE,
+                      'deeplabv3plus_r18-d8_4xb4-5x60_demo-active-ent.py')
+ADEADA_CFG = osp.join(DEMO_ACTIVE,
+                      'deeplabv3plus_r18-d8_4xb4-5x60_demo-active-adeada.py')
 
 
-def active_cfg(project, name, rounds=2, ipr=2, extra='', strategy=None):
+def active_cfg(project, name, rounds=2, ipr=2, extra='', strategy=None,
+               base=ACTIVE_CFG, workers=0, hooks=''):
     path = osp.join(project, f'{name}.py')
-    strategy_line = '' if strategy is None else f', strategy={strategy!r}'
+    strategy_line = ('' if strategy is None else
+                     f'\ntrain_cfg.update(selector=dict(strategy='
+                     f'dict(_delete_=True, **{strategy!r})))')
+    persistent = workers > 0
     with open(path, 'w') as f:
         f.write(f"""
-_base_ = [{ACTIVE_CFG!r}]
+_base_ = [{base!r}]
 custom_imports = dict(
     imports=['mmseg_ada', 'dump_state_hook', 'active_test_hooks'],
     allow_failed_imports=False)
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
+train_dataloader = dict(batch_size=2, num_workers={workers},
+                        persistent_workers={persistent})
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 train_cfg = dict(num_rounds={rounds}, iters_per_round={ipr},
-                 max_iters={rounds * ipr}{strategy_line})
+                 max_iters={rounds * ipr})
+param_scheduler = [dict(type='RestartPolyLR', periods=[{ipr}] * {rounds},
+                        power=0.9, by_epoch=False)]
 default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=1),
     visualization=dict(type='SegVisualizationHook', draw=False))
-custom_hooks = [dict(type='DumpStateHook')]
+custom_hooks = [dict(type='RoundMetricHook', metric='mIoU'),
+                dict(type='DumpStateHook'), dict(type='RecordBatchHook'),
+                {hooks}]{strategy_line}
 {extra}
 """)
     return path
 
 
-def train(project, cfg, work, *args, env=None):
-    proc = run_tool([PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg,
-                     '--work-dir', work, *args], cwd=project,
-                    env=dict(env or {}, ADA_TEST_WORK_DIR=work))
-    return proc
+def train(project, cfg, work, *args, env=None, tool=None):
+    tool = tool or osp.join(REPO, 'tools', 'train.py')
+    return run_tool([PYTHON, tool, cfg, '--work-dir', work, *args],
+                    cwd=project, env=dict(env or {}, ADA_TEST_WORK_DIR=work))
 
 
 def ok(proc):
@@ -60,95 +70,199 @@ def ok(proc):
 def masks(work):
     out = {}
     for p in sorted(glob.glob(osp.join(work, 'active', 'masks', '*.png'))):
-        m = cv2.imread(p, cv2.IMREAD_UNCHANGED)
-        out[osp.basename(p)] = m
+        out[osp.basename(p)] = cv2.imread(p, cv2.IMREAD_UNCHANGED)
     return out
 
 
 def rounds(work):
+    paths = glob.glob(osp.join(work, 'active', 'round_*.json'))
     return [json.load(open(p)) for p in sorted(
-        glob.glob(osp.join(work, 'active', 'round_*.json')))]
+        paths, key=lambda p: int(p.split('_')[-1][:-5]))]
+
+
+def state(work, rank=0):
+    return json.load(open(osp.join(work, f'state_rank{rank}.json')))
+
+
+def batches(work, rank=0):
+    return json.load(open(osp.join(work, f'batches_rank{rank}.json')))
+
+
+def same_masks(a, b):
+    ma, mb = masks(a), masks(b)
+    assert ma and ma.keys() == mb.keys()
+    for k in ma:
+        assert np.array_equal(ma[k], mb[k]), k
 
 
 @pytest.fixture(scope='module')
 def reference_run(project):
-    """Uninterrupted 2 rounds x 2 iterations of ENT."""
+    """Uninterrupted 3 rounds x 2 iterations of ENT, 2 workers."""
     work = osp.join(project, 'work_dirs', 'ref')
-    ok(train(project, active_cfg(project, 'ref'), work))
+    ok(train(project, active_cfg(project, 'ref', rounds=3, workers=2), work))
     return work
 
 
 def test_budget_accounting_and_reports(project, reference_run):
     reps = rounds(reference_run)
-    assert [r['round'] for r in reps] == [1, 2]
+    assert [r['round'] for r in reps] == [1, 2, 3]
     m = masks(reference_run)
     assert m, 'no mask written'
     for r in reps:
         # masks on disk agree with the JSON, round by round
         on_disk = sum(int(np.count_nonzero((x > 0) & (x <= r['round'])))
                       for x in m.values())
-        assert on_disk == r['labeled_pixels']
-        assert 0 < r['spent_pixels'] <= r['budget_pixels']
-        assert r['budget_pixels'] == int(0.01 * r['total_pixels'])
+        assert on_disk == r['labeled']
+        assert 0 < r['spent'] <= r['budget']
+        assert r['budget'] == int(0.01 * r['total'])
         assert r['labeled_fraction'] == pytest.approx(
-            r['labeled_pixels'] / r['total_pixels'])
-        assert (sum(r['round_per_class_labeled_pixels']) +
-                r['round_ignored_pixels'] == r['spent_pixels'])
-        assert r['miou'] is not None and 0 <= r['miou'] <= 100
-        assert r['strategy'] == 'ActiveEntropy'
-    assert reps[1]['labeled_pixels'] == (reps[0]['labeled_pixels'] +
-                                         reps[1]['spent_pixels'])
-    assert glob.glob(osp.join(reference_run, 'active', 'vis', 'round_1',
-                              '*.jpg'))
+            r['labeled'] / r['total'])
+        assert (sum(r['round_per_class_labeled']) + r['round_ignored'] ==
+                r['spent'])
+        assert r['score_name'] == 'mIoU' and 0 <= r['score'] <= 100
+        assert r['evaluated_at_iter'] == 2 * r['round']
+        assert r['strategy'] == 'Entropy' and r['unit'] == 'region'
+        assert set(r['seconds']) >= {'forward', 'pool', 'select', 'commit'}
+    assert reps[1]['labeled'] == reps[0]['labeled'] + reps[1]['spent']
+    vis = osp.join(reference_run, 'active', 'vis', 'round_1')
+    assert glob.glob(osp.join(vis, '*.jpg'))
+    assert osp.getsize(osp.join(vis, 'Entropy.png')) > 1000
     total = sum(x.size for x in m.values())
-    assert total <= reps[0]['total_pixels']
+    assert total <= reps[0]['total']
+    # training sees exactly the rounds it has reached: every target image
+    # of iteration i was labelled in a round <= the round of iteration i
+    first = json.load(open(osp.join(reference_run, 'active',
+                                    'state.json')))['index']
+    rec = batches(reference_run)
+    for i in range(6):
+        stems = rec[str(i)]['target_stems']
+        assert stems and rec[str(i)]['target_labeled'] > 0
+        assert all(first[s] <= i // 2 + 1 for s in stems), (i, stems)
 
 
 def test_curve_tool_draws_rounds(project, reference_run, tmp_path):
     out = str(tmp_path / 'curve.png')
-    ok(run_tool([PYTHON, osp.join(REPO, 'tools', 'analysis',
-                                  'plot_active_curves.py'),
-                 f'ENT={reference_run}', '--out', out]))
+    res = ok(run_tool([PYTHON, osp.join(REPO, 'tools', 'analysis',
+                                        'plot_active_curves.py'),
+                       f'ENT={reference_run}', '--out', out]))
     assert osp.getsize(out) > 1000
+    assert 'mIoU on the validation split @ % of target pixels' in res
 
 
-def test_resume_mid_protocol_reproduces_labelled_set(project, reference_run):
-    work = osp.join(project, 'work_dirs', 'crash_iter')
-    cfg = active_cfg(project, 'crash_iter',
-                     extra="custom_hooks = [dict(type='DumpStateHook'), "
-                     "dict(type='CrashAtIterHook', at_iter=3)]")
+@pytest.mark.parametrize('kill_at', [3, 5])
+def test_kill_in_a_middle_round_with_workers_resumes_exactly(
+        project, reference_run, kill_at):
+    """Kill mid-round (workers > 0, persistent) and resume: every later
+    batch, every later round's purchase and the final model are those of the
+    uninterrupted run."""
+    work = osp.join(project, 'work_dirs', f'crash_iter{kill_at}')
+    cfg = active_cfg(project, f'crash_iter{kill_at}', rounds=3, workers=2,
+                     hooks=f"dict(type='CrashAtIterHook', at_iter={kill_at})")
     proc = train(project, cfg, work)
-    assert proc.returncode == 3  # killed inside round 2, after iter 3
-    assert [r['round'] for r in rounds(work)] == [1, 2]
-    out = ok(train(project, active_cfg(project, 'resume_iter'), work,
+    assert proc.returncode == 3  # killed after iteration kill_at
+    out = ok(train(project, active_cfg(project, f'resume{kill_at}',
+                                       rounds=3, workers=2), work,
                    '--resume'))
-    assert 'resumed at iteration 3 (round 2)' in out
-    assert 'bought' not in out  # no budget spent twice
-    ref, got = masks(reference_run), masks(work)
-    assert ref.keys() == got.keys()
-    for k in ref:
-        assert np.array_equal(ref[k], got[k]), k
-    assert [r['labeled_pixels'] for r in rounds(work)] == [
-        r['labeled_pixels'] for r in rounds(reference_run)]
+    same_masks(reference_run, work)
+    assert [r['labeled'] for r in rounds(work)] == [
+        r['labeled'] for r in rounds(reference_run)]
+    ref, got = batches(reference_run), batches(work)
+    assert sorted(map(int, got)) == list(range(kill_at, 6))
+    for i in range(kill_at, 6):
+        assert got[str(i)] == ref[str(i)], i
+    assert state(work) == state(reference_run)
 
 
 def test_crash_while_round_is_written_keeps_previous_round(
         project, reference_run):
     work = osp.join(project, 'work_dirs', 'crash_commit')
-    cfg = active_cfg(project, 'crash_commit')
+    cfg = active_cfg(project, 'crash_commit', rounds=3, workers=2)
     proc = train(project, cfg, work,
                  env=dict(ADA_TEST_CRASH_COMMIT='2:round_json_written'))
     assert proc.returncode == 4
-    state = json.load(open(osp.join(work, 'active', 'state.json')))
-    assert state['round'] == 1  # round 2 never committed
-    # resume: round 2 is bought again exactly once, same as uninterrupted
+    st = json.load(open(osp.join(work, 'active', 'state.json')))
+    assert st['round'] == 1  # round 2 never committed
+    # resume: round 2 is bought once, as in the uninterrupted run
     ok(train(project, cfg, work, '--resume'))
-    ref, got = masks(reference_run), masks(work)
-    assert ref.keys() == got.keys()
-    for k in ref:
-        assert np.array_equal(ref[k], got[k]), k
-    assert rounds(work)[-1]['labeled_pixels'] == rounds(
-        reference_run)[-1]['labeled_pixels']
+    same_masks(reference_run, work)
+    assert rounds(work)[-1]['labeled'] == rounds(reference_run)[-1]['labeled']
+    assert state(work) == state(reference_run)
+
+
+def test_rerun_without_resume_is_refused(project, reference_run):
+    before = {p: open(p).read() for p in glob.glob(
+        osp.join(reference_run, 'active', '*.json'))}
+    proc = train(project, active_cfg(project, 'rerun', rounds=3, workers=2),
+                 reference_run)
+    assert proc.returncode != 0
+    assert 'holds the label store of an earlier run' in proc.stderr
+    assert '--resume' in proc.stderr
+    after = {p: open(p).read() for p in before}
+    assert after == before  # no round report overwritten
+
+
+def test_resume_from_an_older_checkpoint_sees_only_its_rounds(
+        project, reference_run, tmp_path):
+    """A checkpoint of round 1 with a store of 3 rounds: training at round
+    k sees rounds <= k only; rounds 2 and 3 are reused, not bought again."""
+    import shutil
+    work = osp.join(project, 'work_dirs', 'older_ckpt')
+    shutil.copytree(reference_run, work)
+    for p in glob.glob(osp.join(work, 'iter_*.pth')):
+        if int(p.split('_')[-1][:-4]) > 2:
+            os.remove(p)
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work, 'iter_2.pth'))
+    os.remove(osp.join(work, 'batches_rank0.json'))
+    out = ok(train(project, active_cfg(project, 'older', rounds=3,
+                                       workers=2), work, '--resume'))
+    assert 'stay hidden until training reaches them' in out
+    assert 'bought' not in out.split('Auto resumed')[-1]
+    got, ref = batches(work), batches(reference_run)
+    for i in range(2, 6):  # identical batches: same labels at every step
+        assert got[str(i)] == ref[str(i)], i
+    same_masks(reference_run, work)
+    assert state(work) == state(reference_run)
+
+
+def test_second_writer_is_refused_at_start(project, reference_run):
+    from mmseg_ada.active.stores import MaskLabelStore
+    holder = MaskLabelStore(reference_run)
+    try:
+        proc = train(project, active_cfg(project, 'second', rounds=3,
+                                         workers=2), reference_run,
+                     '--resume')
+    finally:
+        holder.close()
+    assert proc.returncode != 0
+    assert f'in use by pid {os.getpid()}' in proc.stderr, proc.stderr[-2000:]
+
+
+def test_mmseg_own_train_tool_resume_fails_loudly(project, tmp_path):
+    """mmseg's tools/train.py --resume resumes from `load_from`: the loop
+    refuses a checkpoint that is not its own instead of exiting 0."""
+    import mmseg
+    tool = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'train.py')
+    # a 'warm-up' checkpoint with iteration 40 and no active-loop state
+    warm = osp.join(project, 'work_dirs', 'fake_warmup')
+    ok(run_tool([PYTHON, osp.join(REPO, 'tools', 'train.py'),
+                 osp.join(REPO, 'configs', 'demo',
+                          'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-'
+                          'cityscapes-128x256.py'),
+                 '--work-dir', warm, '--cfg-options', 'train_cfg.max_iters=2',
+                 'train_cfg.val_interval=100',
+                 'default_hooks.checkpoint.interval=2',
+                 'param_scheduler.0.end=2', 'train_dataloader.num_workers=0',
+                 'train_dataloader.persistent_workers=False',
+                 'train_dataloader.batch_size=2'], cwd=project))
+    work = str(tmp_path / 'mmseg_tool')
+    cfg = active_cfg(project, 'mmseg_tool',
+                     extra=f"load_from = {osp.join(warm, 'iter_2.pth')!r}")
+    proc = train(project, cfg, work, '--resume', tool=tool)
+    assert proc.returncode != 0
+    assert 'not written by this active run' in proc.stderr, \
+        proc.stderr[-3000:]
+    assert 'load_from=None' in proc.stderr
 
 
 def test_two_processes_buy_the_same_regions(project):
@@ -156,43 +270,79 @@ def test_two_processes_buy_the_same_regions(project):
     two = osp.join(project, 'work_dirs', 'two_proc')
     cfg = active_cfg(project, 'one_round', rounds=1, ipr=1)
     ok(train(project, cfg, one))
-    proc = run_tool(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg,
-                     '2', '--work-dir', two], cwd=project,
-                    env=dict(PYTHON=PYTHON, PORT='29623',
-                             OMP_NUM_THREADS='1', ADA_TEST_WORK_DIR=two))
-    ok(proc)
-    a, b = masks(one), masks(two)
-    assert a and a.keys() == b.keys()
-    for k in a:
-        assert np.array_equal(a[k], b[k]), k
-    s0 = json.load(open(osp.join(two, 'state_rank0.json')))
-    s1 = json.load(open(osp.join(two, 'state_rank1.json')))
-    assert s0 == s1
+    ok(run_tool(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
+                 '--work-dir', two], cwd=project,
+                env=dict(PYTHON=PYTHON, PORT='29623', OMP_NUM_THREADS='1',
+                         ADA_TEST_WORK_DIR=two)))
+    same_masks(one, two)
+    assert state(two, 0) == state(two, 1)
 
 
-def test_pixel_level_round_buys_top_k_pixels_per_image(project):
+def test_pixel_units_buy_each_images_share(project):
     work = osp.join(project, 'work_dirs', 'pixel')
-    cfg = active_cfg(project, 'pixel', rounds=1, ipr=1, strategy=dict(
-        type='ActiveEntropy', unit='pixel', seed=0))
+    cfg = active_cfg(project, 'pixel', rounds=1, ipr=1, extra=(
+        "train_cfg.update(selector=dict(units=dict(_delete_=True, "
+        "type='PixelUnits')))"))
     ok(train(project, cfg, work))
-    reps = rounds(work)
-    assert len(reps) == 1  # one round of one iteration, as configured
-    rep = reps[0]
+    rep = rounds(work)[0]
     m = masks(work)
     assert rep['unit'] == 'pixel'
     per_image = [int(np.count_nonzero(x)) for x in m.values()]
-    # every image buys floor(1% of its pixels); all images are 64x128
-    assert per_image and all(n == int(0.01 * 64 * 128) for n in per_image)
-    assert len(m) == 6
-    assert sum(per_image) == rep['labeled_pixels'] <= rep['budget_pixels']
+    # every image buys floor(budget * its pixels / all pixels); 6 images of
+    # 64x128 pixels each
+    share = (int(0.01 * 6 * 64 * 128) * 64 * 128) // (6 * 64 * 128)
+    assert len(m) == 6 and all(n == share for n in per_image)
+    assert sum(per_image) == rep['labeled'] <= rep['budget']
+
+
+CUSTOM_STRATEGY = '''
+import numpy as np
+from mmseg_ada.active import BaseStrategy
+from mmseg_ada.registry import STRATEGIES
+
+
+@STRATEGIES.register_module()
+class SmallestFirst(BaseStrategy):
+    """Buys the cheapest regions first (a strategy no one would use)."""
+
+    def score(self, pool):
+        return -pool.cost.astype(float)
+'''
+
+
+def test_a_strategy_from_outside_the_package(project, tmp_path):
+    """One file + one config: no edit inside mmseg_ada/."""
+    plugin = tmp_path / 'my_plugin'
+    plugin.mkdir()
+    (plugin / 'smallest_first.py').write_text(CUSTOM_STRATEGY)
+    work = osp.join(project, 'work_dirs', 'custom')
+    cfg = active_cfg(project, 'custom', rounds=1, ipr=1, extra=(
+        "custom_imports = dict(imports=['mmseg_ada', 'smallest_first', "
+        "'dump_state_hook', 'active_test_hooks'], "
+        "allow_failed_imports=False)\n"
+        "train_cfg.update(selector=dict(strategy=dict(_delete_=True, "
+        "type='SmallestFirst')))"))
+    ok(run_tool([PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg,
+                 '--work-dir', work], cwd=project,
+                env=dict(PYTHONPATH=str(plugin))))
+    rep = rounds(work)[0]
+    assert rep['strategy'] == 'SmallestFirst'
+    assert 0 < rep['spent'] <= rep['budget']
+    assert osp.isfile(osp.join(work, 'active', 'vis', 'round_1',
+                               'SmallestFirst.png'))
 
 
 @pytest.mark.parametrize('opts,message', [
-    (['train_cfg.budget_per_round=0'], 'budget_per_round'),
-    (['train_cfg.budget_per_round=1.5'], 'budget_per_round'),
-    (['train_cfg.num_rounds=3', 'train_cfg.budget_per_round=0.5'], '> 1'),
+    (['train_cfg.budget.per_round=0'], 'per_round'),
+    (['train_cfg.budget.per_round=1.5'], 'per_round'),
+    (['train_cfg.num_rounds=3', 'train_cfg.budget.per_round=0.5',
+      'train_cfg.max_iters=6'], 'the pool has'),
     (['train_cfg.iters_per_round=5'], 'do not fit max_iters'),
-    (['train_cfg.region_cache=nowhere/regions'], 'precompute_regions.py'),
+    (['train_cfg.selector.units.cache=nowhere/regions'],
+     'precompute_regions.py'),
+    (['default_hooks.checkpoint.interval=3'], 'does not divide'),
+    (['train_dataloader.sampler.type=InfiniteSampler'],
+     'RoundInfiniteSampler'),
 ])
 def test_bad_protocol_settings_fail_clearly(project, opts, message):
     work = osp.join(project, 'work_dirs', 'bad')
@@ -202,46 +352,38 @@ def test_bad_protocol_settings_fail_clearly(project, opts, message):
     assert message in proc.stderr, proc.stderr[-3000:]
 
 
-def test_resume_with_other_settings_is_refused(project, reference_run):
-    proc = train(project, active_cfg(project, 'other'), reference_run,
-                 '--resume', '--cfg-options', 'train_cfg.budget_per_round=0.02')
+def test_pool_of_other_images_names_the_stem(project):
+    work = osp.join(project, 'work_dirs', 'bad_pool')
+    cfg = active_cfg(project, 'bad_pool', rounds=1, ipr=1, extra=(
+        "train_cfg.update(selector=dict(pool_dataloader=dict(dataset=dict("
+        "data_prefix=dict(img_path='leftImg8bit/val')))))"))
+    proc = train(project, cfg, work)
     assert proc.returncode != 0
-    assert 'budget_per_round' in proc.stderr, proc.stderr[-3000:]
+    assert 'pool_dataloader: the pool dataloader yielded' in proc.stderr
+    assert '_000019' in proc.stderr and 'not an image' in proc.stderr
 
 
-ADEADA_CFG = osp.join(REPO, 'configs', 'demo', 'active',
-                      'deeplabv3plus_r18-d8_4xb4-3x100_demo-active-adeada.py')
+def test_resume_with_other_settings_is_refused(project, reference_run):
+    proc = train(project, active_cfg(project, 'other', rounds=3, workers=2),
+                 reference_run, '--resume', '--cfg-options',
+                 'train_cfg.budget.per_round=0.02')
+    assert proc.returncode != 0
+    assert "'budgets'" in proc.stderr, proc.stderr[-3000:]
 
 
 def test_adeada_two_processes_buy_the_same_regions(project):
-    from mmseg_ada.active.regions import (RegionCache, find_images,
-                                          precompute_regions)
-    root = osp.join(project, 'data', 'demo')
-    cache = RegionCache(osp.join(root, 'regions', 'gta5_slic'),
-                        method='slic')
-    if not osp.isfile(cache.meta_path):
-        precompute_regions(find_images(osp.join(root, 'gta5', 'images')),
-                           cache, nproc=1)
-    cfg = active_cfg(project, 'adeada_one_round', rounds=1, ipr=1).replace(
-        '.py', '')
-    with open(cfg + '.py') as f:
-        text = f.read().replace(repr(ACTIVE_CFG), repr(ADEADA_CFG))
-    cfg = cfg + '_adeada.py'
-    with open(cfg, 'w') as f:
-        f.write(text)
+    cfg = active_cfg(project, 'adeada_one_round', rounds=1, ipr=1,
+                     base=ADEADA_CFG)
     one = osp.join(project, 'work_dirs', 'adeada_one')
     two = osp.join(project, 'work_dirs', 'adeada_two')
     ok(train(project, cfg, one))
     ok(run_tool(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
                  '--work-dir', two], cwd=project,
                 env=dict(PYTHON=PYTHON, PORT='29627', ADA_TEST_WORK_DIR=two)))
-    a, b = masks(one), masks(two)
-    assert a and a.keys() == b.keys()
-    for k in a:
-        assert np.array_equal(a[k], b[k]), k
+    same_masks(one, two)
     ra, rb = rounds(one)[0], rounds(two)[0]
-    assert ra['strategy'] == 'ActiveADeADA'
+    assert ra['strategy'] == 'ADeADA'
     assert ra['selection_info']['per_class_kl'] == \
         rb['selection_info']['per_class_kl']
     assert osp.isfile(osp.join(two, 'active', 'vis', 'round_1',
-                               'adeada.png'))
+                               'ADeADA.png'))

@@ -1,12 +1,14 @@
-"""Plot mIoU vs % labelled target pixels for several active runs.
+"""Plot the score (mIoU, accuracy) vs % labelled target for active runs.
 
 Usage::
 
     python tools/analysis/plot_active_curves.py LABEL=WORK_DIR [...] \
-        --out curves.png [--title T] [--full-supervision 73.2]
+        --out curves.png [--title T] [--full-supervision 73.2] \
+        [--source-only 36.6]
 
 Reads ``WORK_DIR/active/round_<k>.json`` of each run (the ADeADA Figure 3
-view) and prints the table it plots.
+view: the score each round's RoundMetricHook recorded) and prints the table
+it plots.
 """
 import argparse
 import os.path as osp
@@ -19,7 +21,7 @@ from mmseg_ada.engine.active_report import plot_curves, read_rounds  # noqa
 
 
 def format_table(rounds_by_run: dict) -> str:
-    """A text table: one row per round, mIoU (and % labelled) per run."""
+    """A text table: one row per round, score (and % labelled) per run."""
     labels = list(rounds_by_run)
     n = max((len(r) for r in rounds_by_run.values()), default=0)
     head = f"{'round':>5} | " + ' | '.join(f'{lb:>18}' for lb in labels)
@@ -30,15 +32,17 @@ def format_table(rounds_by_run: dict) -> str:
             rows = rounds_by_run[lb]
             if k < len(rows):
                 r = rows[k]
-                miou = r.get('miou')
-                m = '   -' if miou is None else f'{miou:5.2f}'
+                score = r.get('score')
+                m = '   -' if score is None else f'{score:5.2f}'
                 cells.append(f"{m} @ {100 * r['labeled_fraction']:5.2f}%")
             else:
                 cells.append('')
             cells[-1] = f'{cells[-1]:>18}'
         lines.append(f'{k + 1:>5} | ' + ' | '.join(cells))
-    lines.append('(mIoU on the target val split @ % of target pixels '
-                 'labelled)')
+    first = next((r[0] for r in rounds_by_run.values() if r), {})
+    unit = 'images' if first.get('unit') == 'image' else 'pixels'
+    lines.append(f"({first.get('score_name', 'score')} on the validation "
+                 f'split @ % of target {unit} labelled)')
     return '\n'.join(lines)
 
 
@@ -48,7 +52,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--out', required=True, help='output image')
     p.add_argument('--title', default=None)
     p.add_argument('--full-supervision', type=float, default=None,
-                   help='draw this mIoU as a dashed line')
+                   help='draw this score as a dashed line (target only)')
+    p.add_argument('--source-only', type=float, default=None,
+                   help='draw this score as a dotted line')
     return p.parse_args()
 
 
@@ -60,7 +66,8 @@ def main() -> None:
         runs[label or osp.basename(osp.normpath(path))] = path
     print(format_table({k: read_rounds(v) for k, v in runs.items()}))
     print('wrote', plot_curves(runs, args.out, title=args.title,
-                               baseline=args.full_supervision))
+                               baseline=args.full_supervision,
+                               lower=args.source_only))
 
 
 if __name__ == '__main__':

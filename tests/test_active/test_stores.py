@@ -1,0 +1,398 @@
+"""Label stores: accounting, persistence, fingerprint, crash safety, the
+write lock and the cursor, for both backends."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import textwrap
+
+import cv2
+import numpy as np
+import pytest
+
+from mmseg_ada.active.stores import (ROUND_KEYS, BaseLabelStore,
+                                     ImageLabelStore, MaskLabelStore,
+                                     StoreLockedError)
+
+SHAPE = (6, 8)
+FP = dict(dataset='cityscapes', num_images=3, total=3 * 48,
+          strategy='Entropy')
+
+
+def _info(store, k, **extra):
+    """A round report filled from the store's own counters."""
+    labeled = store.labeled + store.pending
+    info = dict(round=k, strategy='Entropy', unit='region', budget=10,
+                spent=store.pending, labeled=labeled, total=FP['total'],
+                labeled_fraction=labeled / FP['total'])
+    info.update(extra)
+    return info
+
+
+def _disk_pixels(store):
+    """Labelled pixels counted directly from the PNG files."""
+    total = 0
+    for name in os.listdir(store.mask_dir):
+        raw = cv2.imread(osp.join(store.mask_dir, name), cv2.IMREAD_UNCHANGED)
+        total += int(((raw > 0) & (raw <= store.last_round())).sum())
+    return total
+
+
+def _rect(y0, y1, x0, x1):
+    m = np.zeros(SHAPE, bool)
+    m[y0:y1, x0:x1] = True
+    return m
+
+
+def _do_round1(store):
+    assert store.add('a', _rect(0, 2, 0, 4)) == 8
+    assert store.add('b', _rect(0, 1, 0, 3)) == 3
+    store.commit(1, _info(store, 1))
+
+
+@pytest.fixture(autouse=True)
+def _no_commit_hook(monkeypatch):
+    monkeypatch.setattr(BaseLabelStore, '_commit_hook', None)
+
+
+def test_empty_store(tmp_path):
+    store = MaskLabelStore(str(tmp_path), FP)
+    assert store.last_round() == 0 and store.generation == 0
+    assert store.labeled_stems() == [] and store.rounds() == []
+    assert not store.mask('a', SHAPE).any()
+    assert store.mask('a', SHAPE).shape == SHAPE
+    assert BaseLabelStore.exists(str(tmp_path))
+    store.close()
+
+
+def test_add_commit_and_exact_accounting(tmp_path):
+    store = MaskLabelStore(str(tmp_path), FP)
+    reader = MaskLabelStore(str(tmp_path), readonly=True)
+    _do_round1(store)
+    assert store.labeled_pixels == 11 == _disk_pixels(store)
+    assert not reader.mask('a', SHAPE).any()       # stale until refresh
+    assert reader.refresh() and reader.generation == 1
+    assert not reader.refresh()                    # nothing changed
+    np.testing.assert_array_equal(reader.mask('a', SHAPE), _rect(0, 2, 0, 4))
+
+    # round 2: OR-merge counts only new pixels; nothing visible before commit
+    assert store.add('a', _rect(1, 3, 0, 4)) == 4  # row 1 already labelled
+    assert store.add('a', _rect(1, 3, 0, 4)) == 0
+    fresh = store.add_pixels('c', SHAPE, [47, 47, 0])
+    assert fresh.tolist() == [0, 47]
+    assert store.pending == 6
+    np.testing.assert_array_equal(store.mask('a', SHAPE), _rect(0, 2, 0, 4))
+    assert not store.mask('c', SHAPE).any()
+    reader.refresh()
+    assert not reader.mask('c', SHAPE).any()
+    store.commit(2, _info(store, 2))
+    reader.refresh()
+    np.testing.assert_array_equal(reader.mask('a', SHAPE), _rect(0, 3, 0, 4))
+    assert reader.labeled_stems() == ['a', 'b', 'c']
+    expect_rounds = np.zeros(SHAPE, np.uint16)
+    expect_rounds[0:2, 0:4] = 1
+    expect_rounds[2:3, 0:4] = 2
+    np.testing.assert_array_equal(reader.round_map('a', SHAPE), expect_rounds)
+    np.testing.assert_array_equal(reader.mask('a', SHAPE, upto=1),
+                                  _rect(0, 2, 0, 4))
+    store.close()
+    # the JSON reports agree with the masks on disk
+    reopened = MaskLabelStore(str(tmp_path), FP)
+    rounds = reopened.rounds()
+    assert [r['round'] for r in rounds] == [1, 2]
+    assert rounds[-1]['labeled'] == 17 == _disk_pixels(reopened)
+    assert set(ROUND_KEYS) <= set(rounds[0])
+    assert reopened.last_round() == 2 and reopened.labeled_pixels == 17
+    reopened.close()
+
+
+def test_cursor_hides_later_rounds_from_readers(tmp_path):
+    """Training sees exactly the rounds it has reached."""
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    store.add('c', _rect(0, 6, 0, 8))
+    store.commit(2, _info(store, 2))
+    reader = MaskLabelStore(str(tmp_path), readonly=True)
+    assert reader.visible_round() == 2
+    assert reader.labeled_stems() == ['a', 'b', 'c']
+    store.set_cursor(1)
+    reader.refresh()
+    assert reader.visible_round() == 1 and reader.last_round() == 2
+    assert reader.labeled_stems() == ['a', 'b']
+    assert not reader.mask('c', SHAPE).any()
+    assert reader.rounds(upto=reader.visible_round())[-1]['round'] == 1
+    with pytest.raises(ValueError, match='cursor 3'):
+        store.set_cursor(3)
+    store.set_cursor(2)
+    reader.refresh()
+    assert reader.mask('c', SHAPE).all()
+    # a commit moves a set cursor to the new round
+    store.set_cursor(1)
+    store.add('b', _rect(5, 6, 0, 8))
+    store.commit(3, _info(store, 3))
+    reader.refresh()
+    assert reader.visible_round() == 3
+    store.close()
+
+
+def test_round_report_validation(tmp_path):
+    store = MaskLabelStore(str(tmp_path), FP)
+    store.add('a', _rect(0, 1, 0, 1))
+    bad = _info(store, 1)
+    del bad['labeled_fraction']
+    with pytest.raises(ValueError, match='labeled_fraction'):
+        store.commit(1, bad)
+    with pytest.raises(ValueError, match='labeled=5'):
+        store.commit(1, _info(store, 1, labeled=5))
+    with pytest.raises(ValueError, match='next one is 1'):
+        store.commit(2, _info(store, 2))
+    with pytest.raises(ValueError, match='round=3'):
+        store.commit(1, _info(store, 1, round=3))
+    with pytest.raises(ValueError, match='shape'):
+        store.add('a', np.ones((2, 2), bool))
+    with pytest.raises(ValueError, match='stem'):
+        store.add('../x', np.ones(SHAPE, bool))
+    with pytest.raises(RuntimeError, match='read-only'):
+        MaskLabelStore(str(tmp_path), readonly=True).add('a', np.ones(SHAPE))
+    store.commit(1, _info(store, 1, per_class=np.int64(1)))
+    assert store.rounds()[0]['per_class'] == 1   # numpy values serialised
+    store.update_round(1, dict(score=41.5))
+    assert store.read_round(1)['score'] == 41.5
+    with pytest.raises(ValueError, match='not committed'):
+        store.update_round(2, dict(score=1))
+    store.close()
+
+
+def test_fingerprint_mismatch_names_field(tmp_path):
+    MaskLabelStore(str(tmp_path), FP).close()
+    MaskLabelStore(str(tmp_path), dict(FP)).close()  # same setup reopens
+    MaskLabelStore(str(tmp_path)).close()            # no check requested
+    with pytest.raises(ValueError, match="'num_images' is 3 in the store "
+                       'but 4 now'):
+        MaskLabelStore(str(tmp_path), dict(FP, num_images=4))
+    with pytest.raises(ValueError, match="'seed' is missing"):
+        MaskLabelStore(str(tmp_path), dict(FP, seed=1))
+    with pytest.raises(ValueError, match="a 'mask' store, opened as a "
+                       "'image' store"):
+        ImageLabelStore(str(tmp_path), FP)
+
+
+def test_second_writer_is_refused_and_first_round_survives(tmp_path):
+    """One writer: a second one fails at open, naming the holder, and does
+    not roll back the first writer's round in progress."""
+    first = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(first)
+    first.add('c', _rect(0, 3, 0, 8))        # round 2 in progress
+    with pytest.raises(StoreLockedError, match=f'pid {os.getpid()}'):
+        MaskLabelStore(str(tmp_path), FP)
+    # the pending pixels are still on disk and the round commits
+    first.commit(2, _info(first, 2))
+    assert first.labeled == 11 + 24 == _disk_pixels(first)
+    first.close()
+    # released: a later run opens it
+    MaskLabelStore(str(tmp_path), FP).close()
+
+
+def test_commit_checks_the_state_on_disk(tmp_path):
+    """A writer whose cached state is stale cannot commit a round twice."""
+    store = MaskLabelStore(str(tmp_path), FP)
+    store.add('a', _rect(0, 1, 0, 1))
+    # simulate another process committing round 1 behind this object's back
+    state = json.load(open(store.state_path)) if osp.isfile(
+        store.state_path) else dict(round=0, generation=0, labeled=0,
+                                    cursor=None, index={})
+    state.update(round=1, generation=1, labeled=1)
+    with open(store.state_path, 'w') as f:
+        json.dump(state, f)
+    with pytest.raises(ValueError, match='last committed round is 1'):
+        store.commit(1, _info(store, 1))
+    store.close()
+
+
+_SECOND_WRITER = textwrap.dedent('''
+    import sys
+    from mmseg_ada.active.stores import MaskLabelStore, StoreLockedError
+    try:
+        MaskLabelStore(sys.argv[1])
+    except StoreLockedError as e:
+        print(e)
+        sys.exit(9)
+''')
+
+
+def test_second_writer_in_another_process_is_refused(tmp_path):
+    first = MaskLabelStore(str(tmp_path), FP)
+    res = subprocess.run([sys.executable, '-c', _SECOND_WRITER,
+                          str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 9, res.stderr
+    assert f'pid {os.getpid()}' in res.stdout
+    first.close()
+
+
+@pytest.mark.parametrize('step', ['units_written', 'round_json_written'])
+def test_crash_before_commit_rolls_back(tmp_path, monkeypatch, step):
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    before = {s: store.mask(s, SHAPE) for s in 'abc'}
+    store.add('a', _rect(4, 6, 0, 8))
+    store.add('c', _rect(0, 6, 0, 8))              # an image new in round 2
+
+    def crash(at):
+        if at == step:
+            raise KeyboardInterrupt(at)
+    monkeypatch.setattr(BaseLabelStore, '_commit_hook', staticmethod(crash))
+    with pytest.raises(KeyboardInterrupt):
+        store.commit(2, _info(store, 2))
+    monkeypatch.setattr(BaseLabelStore, '_commit_hook', None)
+    store.close()
+
+    # a reader during the outage sees exactly round 1
+    reader = MaskLabelStore(str(tmp_path), readonly=True)
+    assert reader.last_round() == 1
+    for s in 'abc':
+        np.testing.assert_array_equal(reader.mask(s, SHAPE), before[s])
+    # reopening for writing rolls round 2 back on disk
+    store = MaskLabelStore(str(tmp_path), FP)
+    assert store.last_round() == 1 and store.labeled_pixels == 11
+    assert not osp.exists(store.round_path(2))
+    assert not osp.exists(store.pending_path)
+    assert not osp.exists(store.mask_path('c'))
+    raw = cv2.imread(store.mask_path('a'), cv2.IMREAD_UNCHANGED)
+    assert raw.max() == 1 and _disk_pixels(store) == 11
+    # the round can be redone and the accounting is exact
+    assert store.add('a', _rect(4, 6, 0, 8)) == 16
+    store.commit(2, _info(store, 2))
+    assert store.labeled_pixels == 27 == _disk_pixels(store)
+    store.close()
+
+
+def test_crash_after_state_keeps_round(tmp_path, monkeypatch):
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    store.add('b', _rect(3, 4, 0, 8))
+
+    def crash(at):
+        if at == 'state_written':
+            raise KeyboardInterrupt(at)
+    monkeypatch.setattr(BaseLabelStore, '_commit_hook', staticmethod(crash))
+    with pytest.raises(KeyboardInterrupt):
+        store.commit(2, _info(store, 2))
+    monkeypatch.setattr(BaseLabelStore, '_commit_hook', None)
+    store.close()
+    store = MaskLabelStore(str(tmp_path), FP)
+    assert store.last_round() == 2 and store.labeled_pixels == 19
+    assert not osp.exists(store.pending_path)
+    assert _disk_pixels(store) == 19
+    store.close()
+
+
+_KILLED_WRITER = textwrap.dedent('''
+    import os, sys
+    import numpy as np
+    from mmseg_ada.active.stores import BaseLabelStore, MaskLabelStore
+    work_dir, kill_at = sys.argv[1:3]
+    store = MaskLabelStore(work_dir)
+    m = np.zeros((6, 8), bool)
+    m[3:6] = True
+    store.add('a', m)
+    store.add('new', m)
+    def hook(step):
+        if step == kill_at:
+            os._exit(17)          # no cleanup, no finally blocks
+    BaseLabelStore._commit_hook = staticmethod(hook)
+    n = store.labeled + store.pending
+    store.commit(2, dict(round=2, strategy='x', unit='region', budget=0,
+                         spent=store.pending, labeled=n, total=144,
+                         labeled_fraction=n / 144))
+''')
+
+
+@pytest.mark.parametrize('kill_at', ['round_json_written', 'state_written'])
+def test_killed_process_mid_commit(tmp_path, kill_at):
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    before = store.mask('a', SHAPE)
+    store.close()
+    res = subprocess.run(
+        [sys.executable, '-c', _KILLED_WRITER, str(tmp_path), kill_at],
+        capture_output=True, text=True, timeout=300)
+    assert res.returncode == 17, res.stderr
+    store = MaskLabelStore(str(tmp_path), FP)  # the OS released the lock
+    if kill_at == 'round_json_written':        # not committed: rolled back
+        assert store.last_round() == 1 and store.labeled_pixels == 11
+        np.testing.assert_array_equal(store.mask('a', SHAPE), before)
+        assert not osp.exists(store.mask_path('new'))
+        assert not osp.exists(store.round_path(2))
+    else:                                      # committed before the kill
+        assert store.last_round() == 2
+        assert store.labeled_pixels == 11 + 24 + 24 == _disk_pixels(store)
+        assert store.labeled_stems() == ['a', 'b', 'new']
+    with open(store.state_path) as f:
+        assert json.load(f)['round'] == store.last_round()
+    assert not [n for n in os.listdir(store.root) if n.endswith('.tmp')]
+    store.close()
+
+
+# ------------------------------------------------------------ image store
+def _img_info(store, k):
+    labeled = store.labeled + store.pending
+    return dict(round=k, strategy='Entropy', unit='image', budget=3,
+                spent=store.pending, labeled=labeled, total=10,
+                labeled_fraction=labeled / 10)
+
+
+def test_image_store_commit_cursor_and_reopen(tmp_path):
+    store = ImageLabelStore(str(tmp_path), FP)
+    reader = ImageLabelStore(str(tmp_path), readonly=True)
+    assert store.add([3, 1, 3]) == 2
+    assert store.add([1, 7]) == 1
+    assert store.pending == 3 and store.labeled == 0
+    assert store.labeled_ids().tolist() == []  # not committed yet
+    store.commit(1, _img_info(store, 1))
+    assert store.add([7, 2]) == 1                # 7 already labelled
+    store.commit(2, _img_info(store, 2))
+    reader.refresh()
+    assert reader.labeled_ids().tolist() == [1, 2, 3, 7]
+    assert reader.labeled_ids(upto=1).tolist() == [1, 3, 7]
+    assert reader.round_of(2) == 2 and reader.round_of(5) == 0
+    store.set_cursor(1)
+    reader.refresh()
+    assert reader.labeled_ids().tolist() == [1, 3, 7]
+    assert reader.round_of(2) == 0
+    with pytest.raises(ValueError, match='>= 0'):
+        store.add([-1])
+    store.close()
+    again = ImageLabelStore(str(tmp_path), FP)
+    assert again.labeled == 4 and again.last_round() == 2
+    again.close()
+
+
+@pytest.mark.parametrize('step', ['units_written', 'round_json_written',
+                                  'state_written'])
+def test_image_store_crash_mid_commit(tmp_path, monkeypatch, step):
+    store = ImageLabelStore(str(tmp_path), FP)
+    store.add([0, 1])
+    store.commit(1, _img_info(store, 1))
+    store.add([5, 6, 7])
+
+    def crash(at):
+        if at == step:
+            raise KeyboardInterrupt(at)
+    monkeypatch.setattr(BaseLabelStore, '_commit_hook', staticmethod(crash))
+    with pytest.raises(KeyboardInterrupt):
+        store.commit(2, _img_info(store, 2))
+    monkeypatch.setattr(BaseLabelStore, '_commit_hook', None)
+    store.close()
+    store = ImageLabelStore(str(tmp_path), FP)
+    if step == 'state_written':
+        assert store.last_round() == 2
+        assert store.labeled_ids().tolist() == [0, 1, 5, 6, 7]
+    else:  # rolled back: round 2 can be redone, nothing spent twice
+        assert store.last_round() == 1 and store.labeled == 2
+        assert not osp.exists(store.round_path(2))
+        assert store.add([5, 6, 7]) == 3
+        store.commit(2, _img_info(store, 2))
+        assert store.labeled == 5
+    store.close()
