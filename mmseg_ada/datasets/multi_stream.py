@@ -90,14 +90,14 @@ class MultiStreamDataset(Dataset):
         seed = getattr(idx, 'seed', None)
         if seed is not None:
             seed_all(seed)
-            rng = np.random.default_rng(seed)
+            draw = np.random.default_rng(seed).integers
         else:
-            rng = np.random
+            draw = np.random.randint
         item = {self.primary: self.streams[self.primary][int(idx)]}
         for name, ds in self.streams.items():
             if name == self.primary:
                 continue
             n = len(ds)
             if n > 0:
-                item[name] = ds[int(rng.integers(n))]
+                item[name] = ds[int(draw(n))]
         return item

@@ -312,7 +312,7 @@ def test_offline_and_redirect_helpers(tmp_path):
                     type='SourceTargetDataset',
                     source=dict(type='GTA5Dataset', data_root='data/gta5'),
                     target=dict(
-                        type='ActiveTargetDataset',
+                        type='LabeledSubsetDataset',
                         dataset=dict(
                             type='CityscapesDataset',
                             data_root='data/cityscapes')))),
@@ -414,7 +414,7 @@ def test_parse_name():
                        'synthia-eval') == (2, 40000, (512, 1024))
     assert _parse_name('adeada_deeplabv2-r101_1xb2-5x10k_gta5-cityscapes-'
                        '512x1024') == (2, 50000, (512, 1024))
-    assert _parse_name('deeplabv3plus_r18-d8_4xb4-3x100_demo-active-rand') \
+    assert _parse_name('deeplabv3plus_r18-d8_4xb4-5x60_demo-active-rand') \
         is None  # no crop size in the name
     assert _parse_name('readme_like_name') is None
 
@@ -444,6 +444,12 @@ def test_config_matches_its_name(path):
         assert max(s.get('end', max_iters) for s in by_iter) == max_iters, \
             'param_scheduler does not end with train_cfg.max_iters ' \
             '(override both, see _base_/schedules/da_sgd_poly.py)'
+    for s in by_iter:
+        if s.get('type') == 'RestartPolyLR' and max_iters is not None:
+            assert sum(s['periods']) == max_iters, \
+                'RestartPolyLR periods do not add up to max_iters'
+            if train_cfg.get('iters_per_round'):
+                assert set(s['periods']) == {train_cfg['iters_per_round']}
     if parsed is None:
         return
     batch, iters, crop = parsed
@@ -481,9 +487,10 @@ def _check_da_recipe(cfg: Config) -> None:
     assert keys.decode_head.lr_mult == 10. == keys.auxiliary_head.lr_mult
     (poly, ) = cfg.param_scheduler
     assert (poly.type, poly.power, poly.eta_min) == ('PolyLR', 0.9, 0.)
-    # plain mmseg model, frozen backbone BN (the small-batch DA choice)
-    assert cfg.model.type == 'EncoderDecoder'
-    assert cfg.model.data_preprocessor.type == 'SegDataPreProcessor'
+    # mmseg's encoder-decoder (multi-stream aware, identical on plain
+    # batches), frozen backbone BN (the small-batch DA choice)
+    assert cfg.model.type == 'ADAEncoderDecoder'
+    assert cfg.model.data_preprocessor.type == 'MultiStreamSegDataPreProcessor'
     assert cfg.model.backbone.norm_cfg.requires_grad is False
     assert cfg.model.backbone.norm_eval is True
     assert cfg.model.backbone.init_cfg.type == 'Pretrained'

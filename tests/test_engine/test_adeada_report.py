@@ -1,7 +1,7 @@
 """The per-round ADeADA figure, and the ADeADA / baseline experiment configs.
 
 Figure: drawn from a realistic ``Selection.info`` (and from the info of a
-real :class:`ActiveADeADA` selection on a tiny pool), and from broken ones
+real :class:`ADeADA` selection on a tiny pool), and from broken ones
 (NaN, None, short lists, no class names, empty dict) without raising; the
 file is a complete PNG of the expected size, written atomically.
 
@@ -21,9 +21,9 @@ import pytest
 from mmengine.config import Config
 
 import mmseg_ada  # noqa: F401  (registers the strategies)
-from mmseg_ada.active.strategies import ActiveADeADA, RegionPool
-from mmseg_ada.active.strategies.adeada import ADEADA_ABLATIONS
-from mmseg_ada.engine.adeada_report import draw_adeada_round
+from mmseg_ada.active.pool import UnitPool
+from mmseg_ada.active.strategies.adeada import ADEADA_ABLATIONS, ADeADA
+from mmseg_ada.active.strategies.adeada_report import draw_adeada_round
 
 CITYSCAPES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
               'traffic light', 'traffic sign', 'vegetation', 'terrain', 'sky',
@@ -43,7 +43,7 @@ def _png_size(path) -> tuple:
 
 
 def _realistic_info(round_idx=2):
-    """What ActiveADeADA reports for round 2 of GTA5 -> Cityscapes: 1% of
+    """What ADeADA reports for round 2 of GTA5 -> Cityscapes: 1% of
     2975 x 2048 x 1024 pixels, half to density; 'train' had no candidate,
     'wall' no KL estimate."""
     rng = np.random.default_rng(0)
@@ -64,7 +64,7 @@ def _realistic_info(round_idx=2):
         per_class_weight=w.tolist(),
         per_class_density_budget=per_class.tolist(),
         density_spent=dens - 40_000, uncertainty_spent=total - dens + 35_000,
-        spent_pixels=total - 5_000,
+        spent=total - 5_000,
         regions_per_class_density=rng.integers(0, 120, 19).tolist(),
         regions_per_class_uncertainty=rng.integers(0, 80, 19).tolist(),
         density_fit_seconds=84.2)
@@ -131,14 +131,14 @@ def test_figure_from_a_real_adeada_selection(tmp_path):
             np.float32)
         p = prob / prob.sum(1, keepdims=True)
         ent = -(p * np.log(p)).sum(1)
-        return RegionPool(
-            image_index=np.arange(n) // 10, region_id=np.arange(n) % 10,
+        return UnitPool(
+            image_index=np.arange(n) // 10, unit_id=np.arange(n) % 10,
             cost=np.full(n, 100, np.int64), prob=p,
             stats=dict(entropy=ent, confidence=p.max(1),
                        margin=np.sort(p, 1)[:, -1] - np.sort(p, 1)[:, -2]),
             feature=feat)
 
-    strategy = ActiveADeADA(
+    strategy = ADeADA(
         density_cfg=dict(backend='sklearn', regions_per_component=50))
     sel = strategy.select(pool(120, 1.0), 2000, round_idx=2,
                           source_pool=pool(300, 0.0))
@@ -176,28 +176,35 @@ def test_main_configs_follow_the_paper(key):
     model, src = key
     cfg = _load(MAIN[key])
     t = cfg.train_cfg
-    assert t.type == 'ActiveIterBasedTrainLoop'
-    assert (t.num_rounds, t.budget_per_round) == (5, 0.01)
+    assert t.type == 'ActiveLoop'
+    assert (t.num_rounds, t.budget) == (5, dict(per_round=0.01))
     assert t.max_iters == t.num_rounds * t.iters_per_round
-    s = t.strategy
-    assert s.type == 'ActiveADeADA' and s.policy == 'half'
+    s = t.selector.strategy
+    assert s.type == 'ADeADA' and s.policy == 'half'
     assert s.category_balance is True and s.uncertainty == 'entropy'
     assert (s.alpha, s.beta) == ((1.0, 1.0) if src == 'gta5' else (0.5, 1.0))
-    assert t.source_pool_dataloader.dataset.type == (
+    if src == 'synthia':  # 7c: no terrain (9), truck (14), train (16)
+        assert sorted(set(range(19)) - set(s.source_classes)) == [9, 14, 16]
+    sel = t.selector
+    assert sel.source_pool_dataloader.dataset.type == (
         'GTA5Dataset' if src == 'gta5' else 'SynthiaDataset')
-    assert t.source_region_cache == f'data/{src}/regions/slic'
-    assert t.region_cache == 'data/cityscapes/regions/train_slic'
-    pool = t.pool_dataloader
+    assert sel.source_units == dict(type='RegionUnits',
+                                    cache=f'data/{src}/regions/slic')
+    assert sel.units == dict(type='RegionUnits',
+                             cache='data/cityscapes/regions/train_slic')
+    pool = sel.pool_dataloader
     assert pool.dataset.data_prefix.img_path == 'leftImg8bit/train'
     assert 'LoadAnnotations' not in [p['type'] for p in pool.dataset.pipeline]
+    assert cfg.train_dataloader.sampler.type == 'RoundInfiniteSampler'
     assert cfg.val_evaluator.type == (
         'IoUMetric' if src == 'gta5' else 'SynthiaIoUMetric')
-    # the same lr schedule as the recipe, over the whole run
+    # 7d: lr 2.5e-4 restarting with poly 0.9 inside every round
     (poly, ) = cfg.param_scheduler
-    assert (poly.type, poly.power, poly.eta_min, poly.end) == (
-        'PolyLR', 0.9, 0., t.max_iters)
+    assert (poly.type, poly.power, poly.eta_min, poly.periods) == (
+        'RestartPolyLR', 0.9, 0., [t.iters_per_round] * 5)
     assert cfg.optim_wrapper.optimizer.lr == 2.5e-4
     assert cfg.default_hooks.checkpoint.interval == t.iters_per_round
+    assert dict(type='RoundMetricHook', metric='mIoU') in cfg.custom_hooks
     # warm-up: the last checkpoint of the matching AdaptSegNet config
     warm = Path(cfg.load_from)
     adapt = CONFIGS / 'adaptseg' / (warm.parent.name + '.py')
@@ -208,27 +215,54 @@ def test_main_configs_follow_the_paper(key):
     assert _load(adapt).model.backbone == cfg.model.backbone
 
 
+def _lines(path):
+    return [ln for ln in path.read_text().splitlines()
+            if ln.strip() and not ln.lstrip().startswith('#')]
+
+
+def test_top_level_configs_are_a_few_lines():
+    for path in list((CONFIGS / 'adeada').rglob('*.py')) + list(
+            (CONFIGS / 'active_baselines').glob('*.py')):
+        assert len(_lines(path)) <= 18, path.name
+
+
+def test_v2_and_v3plus_differ_only_in_the_model():
+    for src in ('gta5', 'synthia'):
+        v2 = _lines(MAIN[('deeplabv2-r101', src)])
+        v3 = _lines(MAIN[('deeplabv3plus-r101-d8', src)])
+        diff = [(a, b) for a, b in zip(v2, v3) if a != b]
+        assert len(v2) == len(v3)
+        assert all('models/' in a or 'adaptseg_' in a for a, _ in diff), diff
+        a, b = _load(MAIN[('deeplabv2-r101', src)]), _load(
+            MAIN[('deeplabv3plus-r101-d8', src)])
+        for key in ('train_cfg', 'train_dataloader', 'param_scheduler',
+                    'optim_wrapper', 'default_hooks', 'custom_hooks'):
+            assert a[key] == b[key], key
+        assert a.model.decode_head.type == 'DeepLabV2Head'
+        assert b.model.decode_head.type == 'DepthwiseSeparableASPPFeatHead'
+
+
 def test_table2_rows_are_the_ablation_table():
     rows = sorted((CONFIGS / 'adeada' / 'ablations').glob('*_table2?.py'))
     assert [p.stem[-1] for p in rows] == sorted(ADEADA_ABLATIONS)
     main = _load(V3P_GTA5)
     for path in rows:
         cfg = _load(path)
-        s = cfg.train_cfg.strategy
+        s = cfg.train_cfg.selector.strategy
         for k, v in ADEADA_ABLATIONS[path.stem[-1]].items():
             assert s[k] == v, (path.name, k)
         # only the strategy differs from the main config
         for key in ('model', 'train_dataloader', 'param_scheduler',
                     'load_from', 'optim_wrapper'):
             assert cfg[key] == main[key], (path.name, key)
-        rest = {k: v for k, v in cfg.train_cfg.items() if k != 'strategy'}
+        rest = {k: v for k, v in cfg.train_cfg.items() if k != 'selector'}
         assert rest == {k: v for k, v in main.train_cfg.items()
-                        if k != 'strategy'}
+                        if k != 'selector'}
 
 
 def test_table5_policies():
     found = {
-        p.stem.rsplit('table5-', 1)[1]: _load(p).train_cfg.strategy
+        p.stem.rsplit('table5-', 1)[1]: _load(p).train_cfg.selector.strategy
         for p in (CONFIGS / 'adeada' / 'policies').glob('*_table5-*.py')
     }
     assert sorted(found) == ['even', 'half', 'linear']
@@ -237,35 +271,48 @@ def test_table5_policies():
         even='even', half='half', linear='linear')
     assert (found['linear'].alpha, found['linear'].linear_step) == (1.0, 0.2)
     # "half" is the main config's strategy
-    assert found['half'] == _load(V3P_GTA5).train_cfg.strategy
+    assert found['half'] == _load(V3P_GTA5).train_cfg.selector.strategy
 
 
 @pytest.mark.parametrize('src', ['gta5', 'synthia'])
 def test_baselines_share_the_adeada_protocol(src):
     adeada = _load(MAIN[('deeplabv3plus-r101-d8', src)])
-    expected = dict(rand='ActiveRandom', ent='ActiveEntropy',
-                    conf='ActiveConfidence', mar='ActiveMargin')
+    expected = dict(rand='Random', ent='Entropy', conf='Confidence',
+                    mar='Margin')
     paths = sorted((CONFIGS / 'active_baselines').glob(f'*_{src}-*.py'))
     assert sorted(p.name.split('_')[0] for p in paths) == sorted(expected)
     for path in paths:
+        assert '../adeada/' not in path.read_text()  # not derived from it
         cfg = _load(path)
         t = cfg.train_cfg
-        assert t.strategy.type == expected[path.name.split('_')[0]]
-        assert t.source_pool_dataloader is None
+        assert t.selector.strategy.type == expected[path.name.split('_')[0]]
         for key in ('model', 'train_dataloader', 'val_dataloader',
                     'val_evaluator', 'param_scheduler', 'optim_wrapper',
                     'load_from', 'default_hooks', 'randomness'):
             assert cfg[key] == adeada[key], (path.name, key)
-        for key in ('max_iters', 'num_rounds', 'budget_per_round',
-                    'iters_per_round', 'pool_dataloader', 'region_cache'):
+        for key in ('max_iters', 'num_rounds', 'budget', 'iters_per_round'):
             assert t[key] == adeada.train_cfg[key], (path.name, key)
+        for key in ('units', 'pool_dataloader'):
+            assert t.selector[key] == adeada.train_cfg.selector[key]
 
 
-def test_paper_numbers_in_headers():
-    """Each config states the paper's numbers it should be compared to."""
-    text = V3P_GTA5.read_text()
-    assert '64.03  67.65  69.86  70.66  71.25' in text
-    syn = MAIN[('deeplabv2-r101', 'synthia')].read_text()
-    assert '59.53  67.07  68.99  70.04  70.62' in syn and '76.28' in syn
-    for path in (CONFIGS / 'active_baselines').glob('*.py'):
-        assert 'Paper (supplement Table' in path.read_text(), path.name
+@pytest.mark.parametrize('folder', ['adeada', 'active_baselines'])
+def test_readme_and_metafile_list_every_config(folder):
+    """Paper numbers live in the method's README and metafile."""
+    import yaml
+    root = CONFIGS / folder
+    meta = yaml.safe_load((root / 'metafile.yml').read_text())
+    listed = {m['Config'] for m in meta['Models']}
+    found = {str(p.relative_to(REPO)) for p in root.rglob('*.py')}
+    assert listed == found
+    readme = (root / 'README.md').read_text()
+    for m in meta['Models']:
+        assert m['Results'][0]['Metrics']['mIoU'] > 0
+        if folder == 'adeada' and '/' not in m['Config'].split(
+                folder + '/')[1]:
+            assert Path(m['Config']).name in readme
+    if folder == 'adeada':
+        assert '| 64.03 | 67.65 | 69.86 | 70.66 | 71.25 |' in readme
+        assert '| 59.53 | 67.07 | 68.99 | 70.04 | 70.62 (76.28) |' in readme
+    else:
+        assert '| 59.57 | 66.08 | 68.79 | 69.83 | 70.70 |' in readme

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from tests.utils import PYTHON, REPO, run_tool
-from mmseg_ada.active.label_store import LabelStore
-from mmseg_ada.datasets.active_target import ActiveTargetDataset
+from mmseg_ada.active.stores import MaskLabelStore
+from mmseg_ada.datasets import LabeledSubsetDataset
 
 DEMO_CFG = osp.join(REPO, 'configs', 'demo',
                     'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py')
@@ -29,7 +29,7 @@ custom_imports = dict(imports=['mmseg_ada', 'dump_state_hook'],
                       allow_failed_imports=False)
 randomness = dict(seed=0, deterministic=True)
 target = dict(
-    type='ActiveTargetDataset', work_dir={store_dir!r},
+    type='LabeledSubsetDataset', work_dir={store_dir!r},
     dataset=dict(
         type='CityscapesDataset', data_root={data_root!r} + '/cityscapes',
         data_prefix=dict(img_path='leftImg8bit/train',
@@ -78,7 +78,7 @@ def _digests(work):
 def test_poisoned_unbought_labels_change_nothing(tmp_path, synthetic_da):
     # a label store with a few bought regions (round 1)
     store_dir = str(tmp_path / 'store')
-    store = LabelStore(store_dir)
+    store = MaskLabelStore(store_dir)
     stems = sorted(osp.basename(p)[:-len('_leftImg8bit.png')]
                    for p in glob.glob(osp.join(
                        synthetic_da, 'cityscapes', 'leftImg8bit', 'train',
@@ -88,10 +88,10 @@ def test_poisoned_unbought_labels_change_nothing(tmp_path, synthetic_da):
         m = np.zeros((64, 128), bool)
         m[10 + 5 * i:30 + 5 * i, 20:70] = True
         total += store.add(stem, m)
-    store.write_round(1, dict(
-        round=1, strategy='hand', budget_pixels=total, labeled_pixels=total,
-        total_pixels=64 * 128 * len(stems), labeled_fraction=0.0,
-        per_class_labeled_pixels=[], miou=None))
+    store.commit(1, dict(
+        round=1, strategy='hand', unit='region', budget=total, spent=total,
+        labeled=total, total=64 * 128 * len(stems), labeled_fraction=0.0))
+    store.close()
 
     clean = synthetic_da
     out_side = str(tmp_path / 'poison_outside')
@@ -115,8 +115,7 @@ def test_poisoned_unbought_labels_change_nothing(tmp_path, synthetic_da):
     assert runs['clean'] != runs['inside'], 'bought labels were not used'
 
 
-def test_active_target_dataset_lists_only_labelled_images(tmp_path,
-                                                          synthetic_da):
+def test_labeled_subset_lists_only_labelled_images(tmp_path, synthetic_da):
     ds_cfg = dict(
         type='CityscapesDataset',
         data_root=osp.join(synthetic_da, 'cityscapes'),
@@ -129,18 +128,18 @@ def test_active_target_dataset_lists_only_labelled_images(tmp_path,
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     work = str(tmp_path / 'w')
-    ds = ActiveTargetDataset(ds_cfg, work_dir=work)
+    ds = LabeledSubsetDataset(ds_cfg, work_dir=work)
+    assert ds.mode == 'mask'
     assert len(ds) == 0  # no store yet: empty, never an error or a hang
-    store = LabelStore(work)
+    store = MaskLabelStore(work)
     stem = ds.stems[2]
     m = np.zeros((64, 128), bool)
     m[5:9, 7:20] = True
     store.add(stem, m)
     assert len(ds) == 0  # not committed yet
-    store.write_round(1, dict(
-        round=1, strategy='hand', budget_pixels=52, labeled_pixels=52,
-        total_pixels=1, labeled_fraction=0.0, per_class_labeled_pixels=[],
-        miou=None))
+    store.commit(1, dict(
+        round=1, strategy='hand', unit='region', budget=52, spent=52,
+        labeled=52, total=1, labeled_fraction=0.0))
     assert len(ds) == 1  # picked up without rebuilding the dataset
     item = ds[0]
     gt = item['data_samples'].gt_sem_seg.data[0].numpy()
@@ -148,11 +147,15 @@ def test_active_target_dataset_lists_only_labelled_images(tmp_path,
     raw = cv2.imread(ds.dataset.get_data_info(2)['seg_map_path'],
                      cv2.IMREAD_UNCHANGED)
     assert np.array_equal(gt[m], raw[m])
+    # the cursor hides the round from training again
+    store.set_cursor(0)
+    assert len(ds) == 0
+    store.close()
 
 
 def test_pipeline_without_annotations_is_refused(synthetic_da):
     with pytest.raises(ValueError, match='LoadAnnotations'):
-        ActiveTargetDataset(dict(
+        LabeledSubsetDataset(mode='mask', dataset=dict(
             type='CityscapesDataset',
             data_root=osp.join(synthetic_da, 'cityscapes'),
             data_prefix=dict(img_path='leftImg8bit/train',

@@ -356,10 +356,10 @@ def test_real_configs_build(path):
     assert cfg.model.type == 'AdversarialEncoderDecoder'
     assert cfg.model.adv_input == dict(adaptseg='softmax',
                                        advent='entropy')[algo]
-    assert cfg.model.data_preprocessor.type == 'SourceTargetDataPreProcessor'
+    assert cfg.model.data_preprocessor.type == 'MultiStreamSegDataPreProcessor'
     train = cfg.train_dataloader
     assert train.dataset.type == 'SourceTargetDataset'
-    assert train.collate_fn.type == 'source_target_collate'
+    assert train.collate_fn.type == 'multi_stream_collate'
     assert train.sampler.type == 'InfiniteSampler'
     # no target ground truth in the UDA warm-up
     tgt_steps = [t['type'] for t in train.dataset.target.pipeline]

@@ -30,7 +30,7 @@ class ADAEncoderDecoder(EncoderDecoder):
 
     Training batches come from :class:`~mmseg_ada.datasets.SourceTargetDataset`
     through :class:`~mmseg_ada.models.data_preprocessors.
-    SourceTargetDataPreProcessor`.  The source batch is trained with the
+    MultiStreamSegDataPreProcessor`.  The source batch is trained with the
     decode (and auxiliary) head losses as in mmseg (keys ``src.*``); the
     target batch with the same losses on its *labelled* pixels only (keys
     ``tgt.*``, multiplied by ``target_loss_weight``).  Target pixels that were

@@ -425,7 +425,7 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
         """One segmentor step, then one discriminator step.
 
         Args:
-            data: a batch from the dataloader (``source_target_collate``).
+            data: a batch from the dataloader (``multi_stream_collate``).
             optim_wrapper: ``OptimWrapperDict`` with ``'segmentor'`` and
                 ``'discriminator'`` wrappers.
             forward: what to call for the forward passes; the DDP wrapper
