@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os.path as osp
+import re
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.dataset import BaseDataset
@@ -11,6 +12,7 @@ __all__ = ['ImageListDataset', 'ImageListEntry', 'parse_image_list']
 
 #: How many missing images an error message lists.
 MAX_LISTED = 5
+_INT = re.compile(r'[+-]?[0-9]+')
 
 
 class ImageListEntry(NamedTuple):
@@ -73,12 +75,11 @@ def parse_image_list(ann_file: str,
                 f"{where}: malformed line {raw!r}: expected '<path> "
                 "<label>' (the label is the last token)")
         path, label_str = parts[0].strip(), parts[1]
-        try:
-            label = int(label_str)
-        except ValueError:
+        if not _INT.fullmatch(label_str):
             raise ValueError(
                 f'{where}: label {label_str!r} is not an integer (line '
-                f"{raw!r}; expected '<path> <label>')") from None
+                f"{raw!r}; expected '<path> <label>')")
+        label = int(label_str)
         if label < 0:
             raise ValueError(f'{where}: negative label {label} (labels are '
                              '0-based class indices)')

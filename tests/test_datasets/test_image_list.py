@@ -53,6 +53,7 @@ def test_parse_label_last_token_paths_with_spaces(tmp_path):
     ('just_a_path.jpg', 'malformed line'),
     ('a.jpg 1.5', "label '1.5' is not an integer"),
     ('a.jpg cat', "label 'cat' is not an integer"),
+    ('a.jpg 1_0', "label '1_0' is not an integer"),
     ('a.jpg -1', 'negative label -1'),
     ('a.jpg 4', 'label 4 out of range for 4 classes'),
 ])
