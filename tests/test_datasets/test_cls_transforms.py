@@ -1,7 +1,11 @@
 """ClsRandomCrop and PackClsInputs; the train/test pipelines on images."""
+import os.path as osp
+
+import mmcv
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
@@ -74,9 +78,6 @@ def test_pack_cls_inputs():
 def test_benchmark_pipelines_on_an_image(tmp_path):
     """Resize 256x256 -> random 224 crop -> flip (train); resize ->
     centre 224 crop (test), with mmcv's transforms."""
-    import os.path as osp
-
-    from mmengine.config import Config
     cfg = Config.fromfile(
         osp.join(REPO, 'configs/_base_/datasets/office31.py'))
     path = str(tmp_path / 'x.jpg')
@@ -92,7 +93,6 @@ def test_benchmark_pipelines_on_an_image(tmp_path):
     assert a['inputs'].shape == (3, 224, 224)
     torch.testing.assert_close(a['inputs'], b['inputs'])
     # the centre crop of the 256x256 resize
-    import mmcv
     full = mmcv.imresize(mmcv.imread(path), (256, 256))
     torch.testing.assert_close(
         a['inputs'], torch.from_numpy(full[16:240, 16:240]).permute(2, 0, 1))

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 import torch
+from mmseg.registry import METRICS
 
 import mmseg_ada  # noqa: F401
-from mmseg.registry import METRICS
 from mmseg_ada.structures import ClsDataSample
 
 

@@ -9,8 +9,8 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope, init_default_scope
-
 from mmseg.registry import DATASETS, MODELS
+
 from mmseg_ada.structures import ClsDataSample
 from tests.cls_fixtures import (frozen_gc, make_domainnet,  # noqa: F401
                                 make_office31, make_office_home, make_visda)

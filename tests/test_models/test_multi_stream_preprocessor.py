@@ -1,8 +1,8 @@
 """MultiStreamClsDataPreProcessor: plain batches and dicts of streams."""
 import pytest
 import torch
-
 from mmseg.registry import MODELS
+
 from mmseg_ada.structures import ClsDataSample
 from tests.test_models.cls_utils import one_thread  # noqa: F401
 
