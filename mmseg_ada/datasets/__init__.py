@@ -1,16 +1,23 @@
 """Datasets, samplers and transforms for active domain adaptation."""
 from . import samplers, transforms  # noqa: F401
 from .collate import multi_stream_collate
+from .domainnet import DomainNetDataset
 from .gta5 import GTA5Dataset
+from .image_list import ImageListDataset, parse_image_list
 from .labeled_subset import LabeledSubsetDataset
 from .multi_stream import MultiStreamDataset
+from .office31 import Office31Dataset
+from .office_home import OfficeHomeDataset
 from .samplers import RoundInfiniteSampler
 from .source_target import SourceTargetDataset
 from .synthia import SynthiaDataset
 from .unlabeled import UnlabeledDataset
+from .visda import VisDADataset
 
 __all__ = [
-    'GTA5Dataset', 'LabeledSubsetDataset', 'MultiStreamDataset',
-    'RoundInfiniteSampler', 'SourceTargetDataset', 'SynthiaDataset',
-    'UnlabeledDataset', 'multi_stream_collate'
+    'DomainNetDataset', 'GTA5Dataset', 'ImageListDataset',
+    'LabeledSubsetDataset', 'MultiStreamDataset', 'Office31Dataset',
+    'OfficeHomeDataset', 'RoundInfiniteSampler', 'SourceTargetDataset',
+    'SynthiaDataset', 'UnlabeledDataset', 'VisDADataset',
+    'multi_stream_collate', 'parse_image_list'
 ]

@@ -1,4 +1,5 @@
 """mmseg_ada.evaluation: metrics for the DA protocols."""
+from .cls_accuracy_metric import ClsAccuracyMetric
 from .synthia_metric import SynthiaIoUMetric
 
-__all__ = ['SynthiaIoUMetric']
+__all__ = ['ClsAccuracyMetric', 'SynthiaIoUMetric']
