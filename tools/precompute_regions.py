@@ -66,6 +66,12 @@ def main(argv=None) -> dict:
     if 'regions_mean' in summary:
         print(f"regions per image: min {summary['regions_min']}, mean "
               f"{summary['regions_mean']:.1f}, max {summary['regions_max']}")
+    if summary['broken']:
+        print(f"{len(summary['broken'])} image(s) could not be read (listed "
+              f'in {cache.cache_dir}/broken_images.txt; leave them out of the '
+              'dataset split):')
+        for stem, path, why in summary['broken'][:20]:
+            print(f'  {path}: {why}')
     return summary
 
 

@@ -158,9 +158,11 @@ def regions_to_mask(region_map: np.ndarray,
 
 
 def _read_rgb(path: str) -> np.ndarray:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
     img = cv2.imread(path, cv2.IMREAD_COLOR)
     if img is None:
-        raise FileNotFoundError(f'cannot read image {path}')
+        raise ValueError(f'unreadable or truncated image: {path}')
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
@@ -402,11 +404,20 @@ def find_images(source: Union[str, Sequence[str]],
     return sorted(pairs.items())
 
 
-def _precompute_one(task: Tuple[str, str, 'RegionCache']) -> int:
+def _precompute_one(task: Tuple[str, str, 'RegionCache']
+                    ) -> Tuple[str, Optional[int], str]:
+    """``(stem, regions or None, reason)``: a bad image never stops a run."""
     stem, path, cache = task
-    region_map = cache.compute(_read_rgb(path))
-    cache.save(stem, region_map)
-    return int(region_map.max()) + 1
+    try:
+        region_map = cache.compute(_read_rgb(path))
+        cache.save(stem, region_map)
+    except (OSError, ValueError, cv2.error) as e:
+        return stem, None, f'{type(e).__name__}: {e}'
+    return stem, int(region_map.max()) + 1, ''
+
+
+#: the list of images whose region map could not be made, in a cache
+BROKEN_LIST = 'broken_images.txt'
 
 
 def precompute_regions(images: Union[Sequence[str], Sequence[Tuple[str, str]],
@@ -429,7 +440,10 @@ def precompute_regions(images: Union[Sequence[str], Sequence[Tuple[str, str]],
         skip_existing: skip images already in the cache.
 
     Returns:
-        dict: ``total``, ``computed``, ``skipped`` and the min / mean / max
+        dict: ``total``, ``computed``, ``skipped``, ``broken`` (``(stem,
+        path, reason)`` of the images that could not be read: listed, with
+        the reason, in ``<cache>/broken_images.txt``; the others are still
+        computed, as the dataset converters do) and the min / mean / max
         number of regions of the computed maps.
     """
     if isinstance(images, dict):
@@ -446,20 +460,29 @@ def precompute_regions(images: Union[Sequence[str], Sequence[Tuple[str, str]],
     cache.write_meta()
     todo = [(s, p) for s, p in pairs if not (skip_existing and cache.has(s))]
     tasks = [(s, p, cache) for s, p in todo]
-    counts: List[int] = []
+    results: List[Tuple[str, Optional[int], str]] = []
     if tasks:
         import mmengine
         if nproc > 1:
             # Forked workers.  Do not call cv2.setNumThreads() in them: after
             # the parent used OpenCV's thread pool that call deadlocks in a
             # forked child (seen here with opencv 5.0).
-            counts = mmengine.track_parallel_progress(
+            results = mmengine.track_parallel_progress(
                 _precompute_one, tasks, nproc=min(nproc, len(tasks)))
         else:
-            counts = mmengine.track_progress(_precompute_one, tasks)
+            results = mmengine.track_progress(_precompute_one, tasks)
+    paths = dict(pairs)
+    counts = [n for _, n, _ in results if n is not None]
+    broken = [(s, paths[s], why) for s, n, why in results if n is None]
+    broken_path = osp.join(cache.cache_dir, BROKEN_LIST)
+    if broken:
+        text = ''.join(f'{p}\t{why}\n' for _, p, why in broken)
+        atomic_write_bytes(broken_path, text.encode('utf-8'))
+    elif tasks and osp.isfile(broken_path):
+        os.unlink(broken_path)  # every image retried now reads fine
     summary: Dict[str, Any] = dict(
-        total=len(pairs), computed=len(tasks),
-        skipped=len(pairs) - len(tasks))
+        total=len(pairs), computed=len(counts),
+        skipped=len(pairs) - len(tasks), broken=broken)
     if counts:
         summary.update(regions_min=int(min(counts)),
                        regions_mean=float(np.mean(counts)),

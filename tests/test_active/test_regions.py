@@ -171,3 +171,26 @@ def test_precompute_tool_cli(tmp_path):
     assert cache.method == 'grid' and cache.params == dict(cell_size=32)
     np.testing.assert_array_equal(cache.load('city0_000000'),
                                   grid_regions(64, 128, 32))
+
+
+def test_corrupt_image_is_listed_and_the_rest_finish(tmp_path):
+    """A truncated image is listed with its reason; the others are made."""
+    from tests.utils import PYTHON, run_tool
+    paths = _write_images(str(tmp_path / 'img'), 3)
+    with open(paths[1], 'rb') as f:
+        data = f.read()
+    with open(paths[1], 'wb') as f:
+        f.write(data[:len(data) // 3])  # truncated
+    out = str(tmp_path / 'cache')
+    res = run_tool([PYTHON, 'tools/precompute_regions.py',
+                    str(tmp_path / 'img'), '--out', out, '--method', 'grid',
+                    '--cell-size', '32', '--suffix', '_leftImg8bit.png',
+                    '--nproc', '2'])
+    assert res.returncode == 0, res.stderr
+    assert 'could not be read' in res.stdout
+    assert 'truncated' in res.stdout and paths[1] in res.stdout
+    cache = RegionCache.open(out)
+    assert cache.has('city0_000000') and cache.has('city0_000002')
+    assert not cache.has('city1_000001')
+    listed = open(osp.join(out, 'broken_images.txt')).read()
+    assert paths[1] in listed and 'truncated' in listed
