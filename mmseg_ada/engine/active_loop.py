@@ -409,6 +409,8 @@ class ActiveLoop(IterBasedTrainLoop):
                     and self._iter in val_iters):
                 self.runner.val_loop.run()
                 barrier()
+        if self.selector is not None:
+            self.selector.wait()
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
         if is_main_process() and self.store is not None:

@@ -52,11 +52,14 @@ def draw_round_overlays(out_dir: str,
         img = cv2.imread(img_path, cv2.IMREAD_COLOR)
         if img is None or img.shape[:2] != rmap.shape:
             continue
+        if img.shape[1] > max_width:  # downscale first: borders are costly
+            size = (max_width, int(img.shape[0] * max_width / img.shape[1]))
+            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+            rmap = cv2.resize(rmap.astype(np.int32), size,
+                              interpolation=cv2.INTER_NEAREST)
+            bought = cv2.resize(bought.astype(np.uint8), size,
+                                interpolation=cv2.INTER_NEAREST) > 0
         vis = overlay_bought_regions(img[..., ::-1], rmap, bought)
-        if vis.shape[1] > max_width:
-            scale = max_width / vis.shape[1]
-            vis = cv2.resize(vis, (max_width, int(vis.shape[0] * scale)),
-                             interpolation=cv2.INTER_AREA)
         path = osp.join(out_dir, f'{stem}.jpg')
         tmp = path + '.tmp.jpg'
         cv2.imwrite(tmp, vis[..., ::-1])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os.path as osp
+import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
@@ -81,7 +82,9 @@ class ActiveSelector:
         source_units (dict, optional): the unit kind of the source pool
             (default: ``units``; region units need the source's cache).
         num_overlays (int): images drawn with their bought units per round.
-        draw (bool): draw the round pictures (overlays, strategy figure).
+        draw (bool): draw the round pictures (overlays, the strategy's
+            figure) in ``active/vis/round_<k>/``; they are drawn in a
+            background thread while training continues.
     """
 
     def __init__(self,
@@ -121,6 +124,7 @@ class ActiveSelector:
         self.class_names: List[str] = []
         self._loaders: Dict[str, Any] = {}
         self._source_items: Optional[List[PoolItem]] = None
+        self._drawing: Optional[threading.Thread] = None
 
     # ------------------------------------------------------------- setup
     def setup(self, runner: Any, items: Sequence[PoolItem], oracle: Any,
@@ -167,7 +171,13 @@ class ActiveSelector:
         model.eval()
         bar = ProgressBar(len(loader)) if is_main_process() else None
         try:
-            for batch in loader:
+            batches = iter(loader)
+            while True:
+                t0 = time.perf_counter()
+                batch = next(batches, None)
+                timer.add('load', time.perf_counter() - t0)
+                if batch is None:
+                    break
                 t0 = time.perf_counter()
                 data = model.data_preprocessor(batch, False)
                 out = model.predict_active(data['inputs'],
@@ -301,6 +311,7 @@ class ActiveSelector:
         Returns:
             dict: the round report (rank 0; ``{}`` elsewhere).
         """
+        self.wait()
         timer = _Timer()
         t_start = time.perf_counter()
         store.refresh()
@@ -336,7 +347,12 @@ class ActiveSelector:
             store.commit(round_idx, report)
             timer.add('commit', time.perf_counter() - t0)
             t0 = time.perf_counter()
-            self._draw(round_idx, store, pool, selection, purchase)
+            if self.draw:  # pictures are drawn while training goes on
+                self._drawing = threading.Thread(
+                    target=self._draw,
+                    args=(round_idx, store.root, pool, selection, purchase),
+                    name=f'active-round-{round_idx}-pictures')
+                self._drawing.start()
             timer.add('report', time.perf_counter() - t0)
             print_log(
                 f'active round {round_idx}: bought {purchase.units} '
@@ -381,11 +397,15 @@ class ActiveSelector:
         report.update(extra or {})
         return report
 
-    def _draw(self, k: int, store: Any, pool: UnitPool,
+    def wait(self) -> None:
+        """Wait until the last round's pictures are written."""
+        if self._drawing is not None:
+            self._drawing.join()
+            self._drawing = None
+
+    def _draw(self, k: int, root: str, pool: UnitPool,
               selection: Selection, purchase: Purchase) -> None:
-        if not self.draw:
-            return
-        out_dir = osp.join(store.root, 'vis', f'round_{k}')
+        out_dir = osp.join(root, 'vis', f'round_{k}')
         try:
             items = self.units.items
             if purchase.masks:

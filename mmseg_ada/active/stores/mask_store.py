@@ -73,6 +73,12 @@ class MaskLabelStore(BaseLabelStore):
         return sorted(s for s, r in self._state['index'].items()
                       if int(r) <= k)
 
+    def is_labeled(self, stem: str, upto: Optional[int] = None) -> bool:
+        """Whether ``stem`` has a labelled pixel in the visible rounds
+        (from the state alone: no file is read)."""
+        r = self._state['index'].get(stem)
+        return r is not None and int(r) <= self._upto(upto)
+
     def mask_path(self, stem: str) -> str:
         """Path of the stamp map of image ``stem``."""
         return osp.join(self.mask_dir, _check_stem(stem) + '.png')

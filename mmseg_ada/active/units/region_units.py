@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 import numpy as np
-import torch
 
 from mmseg_ada.registry import UNITS
 from ..pool import Selection, UnitPool
@@ -35,6 +34,7 @@ class RegionUnits(BaseUnits):
         super().__init__()
         self.cache_dir = cache
         self._cache: Optional[RegionCache] = None
+        self._sizes: Dict[str, np.ndarray] = {}  # pixels per region
 
     @property
     def cache(self) -> RegionCache:
@@ -62,12 +62,17 @@ class RegionUnits(BaseUnits):
 
     def collect(self, item: PoolItem, outputs: Dict[str, Any], store: Any,
                 strategy: Any, round_idx: int, budget: int) -> UnitPool:
-        lab = None if store is None else store.mask(item.stem, item.shape)
+        lab = None
+        if store is not None and store.is_labeled(item.stem):
+            lab = store.mask(item.stem, item.shape)
         extras = {k: v for k, v in outputs.items()
                   if k not in ('prob', 'feature') and v is not None}
+        rmap = self.region_map(item)
+        sizes = self._sizes.get(item.stem)
+        if sizes is None:
+            sizes = self._sizes[item.stem] = np.bincount(rmap.reshape(-1))
         return build_region_pool(
-            outputs['prob'], torch.from_numpy(self.region_map(item)),
-            labeled_mask=None if lab is None else torch.from_numpy(lab),
+            outputs['prob'], rmap, labeled_mask=lab, region_sizes=sizes,
             feature=outputs.get('feature'), image_index=item.index,
             extras=extras)
 

@@ -7,7 +7,6 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import nn
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import OptSampleList, SampleList
 from torch import Tensor
@@ -115,12 +114,12 @@ class ADAEncoderDecoder(EncoderDecoder):
                        ) -> Dict[str, List[Tensor]]:
         """Per-image outputs for the active selection pass.
 
-        Served names: ``'prob'`` (softmax of the decode head, bilinearly
-        resized to the network input and cropped to each image's
-        ``img_shape``, i.e. padding removed), ``'feature'`` (the decode
-        head's 256-d feature map before the classifier, at its own
-        resolution, cropped to the same valid area) and ``'aux_prob'``
-        (softmax of the auxiliary head, like ``'prob'``).
+        Served names: ``'prob'`` (softmax of the decode head at the head's
+        own output resolution, cropped to each image's valid area, i.e.
+        padding removed: region units pool it at that resolution, pixel
+        units upsample it to the image), ``'feature'`` (the decode head's
+        256-d feature map before the classifier, likewise) and
+        ``'aux_prob'`` (softmax of the auxiliary head, likewise).
 
         Args:
             inputs: preprocessed images ``[B, 3, H, W]``.
@@ -138,37 +137,29 @@ class ADAEncoderDecoder(EncoderDecoder):
                            'aux_prob)')
         x = self.extract_feat(inputs)
         head = self.decode_head
-        feat = None
+        maps: Dict[str, Tensor] = {}
         if 'feature' in requires:
             if not getattr(head, 'with_features', False):
                 raise KeyError(f'{type(head).__name__} exposes no feature '
                                "map: use a head with forward_feature")
-            feat = head.forward_feature(x)
-            logits = head.cls_seg(feat)
+            maps['feature'] = head.forward_feature(x)
+            maps['prob'] = head.cls_seg(maps['feature']).softmax(1)
         else:
-            logits = head.forward(x)
-        ph, pw = inputs.shape[-2:]
-        maps = dict(prob=logits)
+            maps['prob'] = head.forward(x).softmax(1)
         if 'aux_prob' in requires:
             if not self.with_auxiliary_head:
                 raise KeyError(f'{type(self).__name__} has no auxiliary '
                                "head for 'aux_prob'")
             aux = self.auxiliary_head
             aux = aux[0] if isinstance(aux, nn.ModuleList) else aux
-            maps['aux_prob'] = aux.forward(x)
+            maps['aux_prob'] = aux.forward(x).softmax(1)
+        ph, pw = inputs.shape[-2:]
         out: Dict[str, List[Tensor]] = {k: [] for k in requires}
-        for name, m in maps.items():
-            if name not in requires:
-                continue
-            m = resize(m, size=(ph, pw), mode='bilinear',
-                       align_corners=head.align_corners).softmax(1)
+        for name in requires:
+            m = maps[name]
             for i, sample in enumerate(data_samples):
                 h, w = sample.metainfo.get('img_shape', (ph, pw))[:2]
-                out[name].append(m[i, :, :h, :w])
-        if feat is not None:
-            for i, sample in enumerate(data_samples):
-                h, w = sample.metainfo.get('img_shape', (ph, pw))[:2]
-                fh = max(1, math.ceil(feat.shape[-2] * h / ph))
-                fw = max(1, math.ceil(feat.shape[-1] * w / pw))
-                out['feature'].append(feat[i, :, :fh, :fw])
+                mh = max(1, math.ceil(m.shape[-2] * h / ph))
+                mw = max(1, math.ceil(m.shape[-1] * w / pw))
+                out[name].append(m[i, :, :mh, :mw])
         return out
