@@ -119,6 +119,13 @@ def test_farthest_first_equals_the_literal_loop(sync_every, probe):
     assert (np.diff(radius) <= 1e-9).all()  # the covering radius shrinks
 
 
+def test_farthest_first_never_repeats_a_row_when_points_run_out():
+    x = np.repeat(np.eye(3, dtype=np.float32), 3, axis=0)  # 3 points x 3
+    got = F.farthest_first(F.DenseSqDist(x), 9, first=0, sync_every=2)
+    assert sorted(got.tolist()) == list(range(9))
+    assert sorted(got[:3] // 3) == [0, 1, 2]  # distinct points first
+
+
 def test_kmeanspp_is_seeded_and_picks_distinct_rows():
     x = np.random.default_rng(5).normal(size=(200, 3)).astype(np.float32)
     dist = F.DenseSqDist(x)
