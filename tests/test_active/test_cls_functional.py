@@ -26,6 +26,33 @@ def test_cosine_knn_matches_brute_force(block):
     assert (idx != np.arange(150)[:, None]).all()  # never itself
 
 
+@pytest.mark.parametrize('n,k,block,group', [(503, 7, 37, 4),
+                                             (300, 20, 50, 16),
+                                             (400, 3, 1000, 16)])
+def test_cosine_knn_exact_on_ordered_data_and_odd_tiles(n, k, block, group):
+    """Rows sorted along one axis (neighbours in the same tiles first) and
+    tiles / groups that do not divide evenly: still the exact top-k."""
+    x = np.random.default_rng(n).normal(size=(n, 4)).astype(np.float32)
+    x = x[np.argsort(x[:, 0])]
+    sim, idx = F.cosine_knn(x, k, block=block, group=group)
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    s = xn.astype(np.float64) @ xn.T.astype(np.float64)
+    np.fill_diagonal(s, -np.inf)
+    np.testing.assert_allclose(sim, -np.sort(-s, 1)[:, :k], atol=1e-5)
+    np.testing.assert_allclose(np.take_along_axis(s, idx, 1), sim,
+                               atol=1e-5)
+    assert (np.diff(sim, axis=1) <= 0).all()
+
+
+def test_cosine_knn_with_ties_returns_distinct_valid_neighbours():
+    x = np.repeat(np.random.default_rng(0).normal(size=(30, 3)), 4,
+                  axis=0).astype(np.float32)
+    sim, idx = F.cosine_knn(x, 5, block=16, group=4)
+    assert all(len(set(r)) == 5 for r in idx.tolist())
+    assert (idx != np.arange(120)[:, None]).all()
+    np.testing.assert_allclose(sim[:, :3], 1.0, atol=1e-6)  # 3 copies
+
+
 def test_cosine_knn_keeps_duplicates_but_not_self():
     x = np.array([[1, 0], [1, 0], [0, 1], [0.6, 0.8]], np.float32)
     sim, idx = F.cosine_knn(x, 1, block=2)
@@ -329,7 +356,7 @@ def test_sage_eq3_to_eq6_embedding_matches_autograd_on_a_tiny_discriminator():
     z = torch.randn(n, D, dtype=torch.float64)
     grad = F.class_disc_grad(disc, z).numpy()
     prob = np.random.default_rng(9).dirichlet(np.ones(C), size=n)
-    emb = F.sage_embedding(prob, grad, chunk=2)
+    emb = F.sage_embedding(prob, grad, max_elems=24)  # 2 rows a chunk
     for i in range(n):  # a direct loop, one sample and class at a time
         g = []
         for c in range(C):

@@ -26,13 +26,26 @@ __all__ = ['DenseSqDist', 'OuterSqDist', 'min_sq_dist']
 MAX_ELEMS = 1 << 20
 
 
+def _sq_norms(x) -> np.ndarray:
+    """``float64 [N]`` squared row norms of a float32 tensor (BLAS-speed;
+    float32 accumulation, as the products they are combined with)."""
+    import torch
+    return torch.linalg.vector_norm(x, dim=1).double().pow(2).numpy()
+
+
 def _as_f32(x: np.ndarray, name: str) -> np.ndarray:
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f'{name} must be [N, D], got shape {x.shape}')
-    if not np.isfinite(x).all():
-        raise ValueError(f'{name} holds NaN or inf values')
     return x
+
+
+def _check_finite(sq: np.ndarray, name: str) -> np.ndarray:
+    """Squared norms are finite iff the rows are (one pass fewer)."""
+    if not np.isfinite(sq).all():
+        raise ValueError(f'{name} holds NaN or inf values (or overflows '
+                         'float32 when squared)')
+    return sq
 
 
 class _SqDist:
@@ -91,8 +104,10 @@ class DenseSqDist(_SqDist):
         super().__init__(max_elems)
         x = _as_f32(x, 'embedding')
         self.n = x.shape[0]
+        #: the float32 rows (shared with the torch view).
+        self.x = x
         self._x = torch.from_numpy(x)
-        self.sq = np.einsum('ij,ij->i', x, x, dtype=np.float64)
+        self.sq = _check_finite(_sq_norms(self._x), 'embedding')
 
     def _dot(self, rows, cols):
         xc = self._x[cols]
@@ -123,8 +138,8 @@ class OuterSqDist(_SqDist):
         self.n = a.shape[0]
         self._a = torch.from_numpy(a)
         self._z = torch.from_numpy(z)
-        self.sq = (np.einsum('ij,ij->i', a, a, dtype=np.float64) *
-                   np.einsum('ij,ij->i', z, z, dtype=np.float64))
+        self.sq = _check_finite(_sq_norms(self._a) * _sq_norms(self._z),
+                                'factors')
 
     def _dot(self, rows, cols):
         pa = (self._a[rows] @ self._a[cols].T).double()
@@ -151,8 +166,8 @@ def min_sq_dist(x: np.ndarray, y: np.ndarray, block: int = 2048
     if y.shape[0] == 0 or x.shape[0] == 0:
         return out
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    xsq = np.einsum('ij,ij->i', x, x, dtype=np.float64)
-    ysq = np.einsum('ij,ij->i', y, y, dtype=np.float64)
+    xsq = _check_finite(_sq_norms(xt), 'x')
+    ysq = _check_finite(_sq_norms(yt), 'y')
     for s in range(0, x.shape[0], block):
         e = min(s + block, x.shape[0])
         best = out[s:e]

@@ -68,9 +68,14 @@ def positive_orthogonal_projection(grad: np.ndarray, mu: np.ndarray,
 
 
 def sage_embedding(prob: np.ndarray, grad: np.ndarray, pop: bool = True,
-                   eps: float = 1e-12, chunk: int = 2048,
+                   eps: float = 1e-12, max_elems: int = 1 << 22,
                    rows: Optional[np.ndarray] = None) -> np.ndarray:
     """Eq. 6: ``float32 [n, C * D]`` SAGE embeddings ``S(x)``.
+
+    Computed in place in the float32 output, chunks of at most
+    ``max_elems`` entries, with batched products (torch): ``mu = h g``,
+    ``g . mu`` and the projection ``g - lambda mu^T`` as one ``baddbmm``;
+    ``lambda`` in float64.
 
     Args:
         prob: ``[N, C]`` class probabilities.
@@ -78,27 +83,32 @@ def sage_embedding(prob: np.ndarray, grad: np.ndarray, pop: bool = True,
         pop: apply the positive orthogonal projection (``False``: the
             paper's "Sage without POP" ablation, ``g~ = g``).
         eps: see :func:`positive_orthogonal_projection`.
-        chunk: rows computed at a time (float64 inside a chunk).
+        max_elems: gradient entries per chunk.
         rows: the rows to embed (default all); ``grad`` is only read
             chunk by chunk, never copied whole.
     """
+    import torch
     prob, grad = np.asarray(prob), np.asarray(grad)
     _check(prob, grad)
     _, c, d = grad.shape
     rows = (np.arange(grad.shape[0]) if rows is None else
             np.asarray(rows, dtype=np.int64).reshape(-1))
     n = rows.size
-    out = np.empty((n, c * d), dtype=np.float32)
-    for s in range(0, n, chunk):
-        e = min(s + chunk, n)
-        g = grad[rows[s:e]].astype(np.float64)
-        h = prob[rows[s:e]].astype(np.float64)
+    out = np.empty((n, c, d), dtype=np.float32)
+    step = max(1, int(max_elems) // max(c * d, 1))
+    for s in range(0, n, step):
+        e = min(s + step, n)
+        out[s:e] = grad[rows[s:e]]
+        g = torch.from_numpy(out[s:e])  # a view: updated in place
+        h = torch.from_numpy(prob[rows[s:e]].astype(np.float32))
         if pop:
-            g = positive_orthogonal_projection(
-                g, expected_gradient(h, g), eps)
-        g *= np.sqrt(np.clip(h, 0.0, None))[:, :, None]
-        out[s:e] = g.reshape(e - s, c * d)
-    return out
+            mu = torch.bmm(h[:, None, :], g)  # Eq. 4, [n, 1, D]
+            dot = torch.bmm(g, mu.transpose(1, 2)).double()  # [n, C, 1]
+            lam = dot.abs() / (mu.double().pow(2).sum(2, keepdim=True) +
+                               eps)
+            g.baddbmm_(lam.float(), mu, alpha=-1.0)  # Eq. 5
+        g.mul_(h.clamp_min(0).sqrt()[..., None])  # Eq. 6
+    return out.reshape(n, c * d)
 
 
 def class_disc_grad(disc_logits: Callable, z):

@@ -96,8 +96,7 @@ class SAGE(BaseStrategy):
 
     def score(self, pool: UnitPool) -> np.ndarray:
         """``||S(x)||`` of every row (the "without diversity" ranking)."""
-        s = self.embedding(pool)
-        return np.sqrt(np.einsum('ij,ij->i', s, s, dtype=np.float64))
+        return np.sqrt(DenseSqDist(self.embedding(pool)).sq)
 
     def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
                **context: Any) -> Selection:
@@ -113,19 +112,19 @@ class SAGE(BaseStrategy):
         k = min(budget, cand.size)
         if k == 0:
             return Selection(np.zeros(0, np.int64), dict(spent=0))
-        s = self.embedding(pool, cand)
-        norm = np.sqrt(np.einsum('ij,ij->i', s, s, dtype=np.float64))
+        dist = DenseSqDist(self.embedding(pool, cand))
+        norm = np.sqrt(dist.sq)
         info = dict(num_candidates=int(cand.size), diversity=self.diversity,
                     pop=self.pop)
         if self.diversity == 'farthest':
-            picks, radius = farthest_first(DenseSqDist(s), k,
+            picks, radius = farthest_first(dist, k,
                                            first=int(np.argmax(norm)),
                                            return_dists=True)
             info['radius_at_picks'] = describe(radius[1:])
         elif self.diversity == 'kmeans++':
             from sklearn.cluster import kmeans_plusplus
             _, picks = kmeans_plusplus(
-                s, k, random_state=sklearn_seed(self.rng(round_idx)),
+                dist.x, k, random_state=sklearn_seed(self.rng(round_idx)),
                 n_local_trials=self.n_local_trials)
         else:
             score = np.full(len(pool), -np.inf)
