@@ -379,3 +379,24 @@ def test_sage_eq3_to_eq6_embedding_matches_autograd_on_a_tiny_discriminator():
         rtol=1e-5)
     with pytest.raises(ValueError, match='one row per class'):
         F.sage_embedding(prob[:, :2], grad)
+
+
+@pytest.mark.parametrize('pop', [True, False])
+def test_sage_implicit_distances_equal_the_embedding_distances(pop):
+    """SageSqDist never builds S(x) (Eq. 6) but measures the same."""
+    rng = np.random.default_rng(10)
+    n, c, d = 90, 4, 5
+    grad = rng.normal(size=(n, c, d)).astype(np.float32)
+    prob = rng.dirichlet(np.ones(c), size=n).astype(np.float32)
+    prob[0] = [1, 0, 0, 0]  # a one-hot row: h_c = 0 entries
+    rows = np.sort(rng.choice(n, 70, replace=False))
+    emb = F.sage_embedding(prob, grad, pop=pop, rows=rows).astype(np.float64)
+    dist = F.SageSqDist(prob, grad, rows=rows, pop=pop,
+                        max_elems=c * d * 7)  # 7 rows a chunk
+    np.testing.assert_allclose(dist.sq, (emb * emb).sum(1), rtol=1e-5,
+                               atol=1e-9)
+    cols = np.array([0, 13, 69])
+    ref = ((emb[:, None] - emb[None, cols]) ** 2).sum(-1)
+    np.testing.assert_allclose(dist(None, cols), ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(dist([2, 40], cols), ref[[2, 40]],
+                               rtol=1e-4, atol=1e-5)

@@ -6,6 +6,7 @@ take a distance object ``dist(rows, cols) -> [len(rows), len(cols)]``
 instead of a matrix:
 
 * :class:`DenseSqDist` - rows of an explicit ``[N, D]`` embedding;
+* :class:`~.sage.SageSqDist` - SAGE embeddings, from the gradients;
 * :class:`OuterSqDist` - rows ``g_i = a_i (x) z_i`` (outer products, the
   BADGE gradient embedding) that are never materialised: ``||g_i - g_j||^2
   = ||a_i||^2 ||z_i||^2 + ||a_j||^2 ||z_j||^2 - 2 (a_i . a_j)(z_i . z_j)``.
@@ -20,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ['DenseSqDist', 'OuterSqDist', 'min_sq_dist']
+__all__ = ['SqDist', 'DenseSqDist', 'OuterSqDist', 'min_sq_dist']
 
 #: Output entries per chunk (8 MB of float64).
 MAX_ELEMS = 1 << 20
@@ -48,8 +49,13 @@ def _check_finite(sq: np.ndarray, name: str) -> np.ndarray:
     return sq
 
 
-class _SqDist:
-    """Common chunking of ``dist(rows, cols)``."""
+class SqDist:
+    """Base of the distance objects: chunking of ``dist(rows, cols)``.
+
+    A subclass sets ``n``, ``sq`` (``float64 [n]`` squared norms) and
+    implements ``_dot(rows, cols)`` (inner products of a chunk of rows, a
+    slice or indices, with the rows ``cols``).
+    """
 
     n: int
     sq: np.ndarray  # float64 [n] squared norms
@@ -62,6 +68,10 @@ class _SqDist:
 
     def _dot(self, rows, cols):  # -> float64 [len(rows), len(cols)]
         raise NotImplementedError
+
+    def _step(self, m: int) -> int:
+        """Rows per chunk against ``m`` columns."""
+        return max(1, self.max_elems // max(m, 1))
 
     def __call__(self, rows: Optional[np.ndarray],
                  cols: np.ndarray) -> np.ndarray:
@@ -79,7 +89,7 @@ class _SqDist:
             rows_idx = np.asarray(rows, dtype=np.int64).reshape(-1)
             m = rows_idx.size
         out = np.empty((m, cols.size), dtype=np.float64)
-        step = max(1, self.max_elems // max(cols.size, 1))
+        step = self._step(cols.size)
         for s in range(0, m, step):
             e = min(s + step, m)
             r = slice(s, e) if rows_idx is None else rows_idx[s:e]
@@ -91,7 +101,7 @@ class _SqDist:
         return out
 
 
-class DenseSqDist(_SqDist):
+class DenseSqDist(SqDist):
     """Squared distances between rows of an explicit embedding.
 
     Args:
@@ -114,7 +124,7 @@ class DenseSqDist(_SqDist):
         return (self._x[rows] @ xc.T).double().numpy()
 
 
-class OuterSqDist(_SqDist):
+class OuterSqDist(SqDist):
     """Squared distances between outer products ``g_i = a_i (x) z_i``.
 
     ``<g_i, g_j> = (a_i . a_j)(z_i . z_j)`` (Frobenius), so no ``[N, C*D]``

@@ -14,6 +14,12 @@ source):
   ``g^c . mu < 0``;
 * Eq. 6: ``S(x) = (sqrt(h_1) g~^1, ..., sqrt(h_C) g~^C)`` flattened to
   ``[C * D]``, so ``||S(x)||^2 = E_{y ~ h} ||g~^y||^2``.
+
+:class:`SageSqDist` gives distances between embeddings without building
+them (``N x C x D``, as large as the gradients themselves): with ``s_c =
+sqrt(h_c)``, ``<S(u), S(a)> = sum_c s_uc s_ac (<g_uc, g_ac> - l_ac <g_uc,
+mu_a> - l_uc <mu_u, g_ac> + l_uc l_ac <mu_u, mu_a>)``, one pass over the
+gradients per batch of centres.
 """
 from __future__ import annotations
 
@@ -21,8 +27,10 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from .distances import SqDist
+
 __all__ = ['expected_gradient', 'positive_orthogonal_projection',
-           'sage_embedding', 'class_disc_grad']
+           'sage_embedding', 'SageSqDist', 'class_disc_grad']
 
 
 def _check(prob: np.ndarray, grad: np.ndarray) -> None:
@@ -109,6 +117,113 @@ def sage_embedding(prob: np.ndarray, grad: np.ndarray, pop: bool = True,
             g.baddbmm_(lam.float(), mu, alpha=-1.0)  # Eq. 5
         g.mul_(h.clamp_min(0).sqrt()[..., None])  # Eq. 6
     return out.reshape(n, c * d)
+
+
+class SageSqDist(SqDist):
+    """Squared distances between SAGE embeddings ``S(x)``, implicit.
+
+    Per pool row only ``mu`` (``[N, D]``), ``sqrt(h_c)`` and ``lambda_c``
+    (``[N, C]``) are kept.  Against a few centres ``a`` (whose
+    ``S(a)`` is built, ``[m, C, D]``), ``<S(u), S(a)> = sum_c sqrt(h_uc)
+    <g_uc, S_c(a)> - sum_c sqrt(h_uc) lambda_uc <mu_u, S_c(a)>``: the first
+    sum is one matrix product of the row-scaled gradients ``[r, C * D]``
+    with ``[C * D, m]``, read chunk by chunk as views of ``grad`` (never
+    copied whole).  Up to float32 rounding, the distances equal those of
+    :func:`sage_embedding`'s rows.
+
+    Args:
+        prob: ``[N, C]`` class probabilities.
+        grad: ``[N, C, D]`` per-class discriminator gradients.
+        rows: the rows to embed (default all).
+        pop: positive orthogonal projection (Eq. 5).
+        eps: added to ``||mu||^2``.
+        max_elems: gradient entries read per chunk.
+    """
+
+    def __init__(self, prob: np.ndarray, grad: np.ndarray,
+                 rows: Optional[np.ndarray] = None, pop: bool = True,
+                 eps: float = 1e-12, max_elems: int = 1 << 22) -> None:
+        import torch
+        super().__init__(max_elems)
+        prob = np.asarray(prob)
+        _check(prob, np.asarray(grad))
+        self.grad = grad
+        total, c, d = grad.shape
+        self.rows = (np.arange(total) if rows is None else
+                     np.asarray(rows, dtype=np.int64).reshape(-1))
+        self.n = self.rows.size
+        self.shape = (c, d)
+        h = torch.from_numpy(prob.astype(np.float64)).clamp_min(0)
+        self.sqrt_h = h.sqrt()  # [N, C], every pool row
+        self.mu = torch.zeros(total, d)
+        self.lam = torch.zeros(total, c, dtype=torch.float64)
+        sq = torch.empty(total, dtype=torch.float64)
+        step = self._step(1)
+        for s in range(0, total, step):
+            e = min(s + step, total)
+            g = self._view(s, e)
+            hs = h[s:e]
+            gg = torch.linalg.vector_norm(g, dim=2).double().pow(2)
+            if pop:
+                m = torch.bmm(hs.float()[:, None, :], g)  # Eq. 4
+                dot = torch.bmm(g, m.transpose(1, 2))[..., 0].double()
+                mm = m[:, 0].double().pow(2).sum(1, keepdim=True)
+                lam = dot.abs() / (mm + eps)  # Eq. 5
+                gg = gg - 2 * lam * dot + lam * lam * mm
+                self.mu[s:e] = m[:, 0]
+                self.lam[s:e] = lam
+            sq[s:e] = (hs * gg.clamp_min(0)).sum(1)  # Eq. 6
+        self.sq = sq.numpy()[self.rows]
+        if not np.isfinite(self.sq).all():
+            raise ValueError("'disc_grad' or 'prob' hold NaN or inf values")
+        self.pop = pop
+
+    def _view(self, s: int, e: int):
+        """float32 ``[e - s, C, D]`` of pool rows ``s:e`` (a view if the
+        gradients are contiguous float32)."""
+        import torch
+        g = np.asarray(self.grad[s:e])
+        return torch.from_numpy(np.ascontiguousarray(g, dtype=np.float32))
+
+    def _step(self, m: int) -> int:
+        return max(1, self.max_elems // (self.shape[0] * self.shape[1]))
+
+    def embed(self, pool_rows: np.ndarray):
+        """``float32 [m, C, D]`` ``S(x)`` of a few pool rows."""
+        import torch
+        g = torch.from_numpy(np.ascontiguousarray(
+            np.asarray(self.grad[pool_rows]), dtype=np.float32))
+        if self.pop:
+            lam = self.lam[pool_rows].float()
+            g = g - lam[:, :, None] * self.mu[pool_rows][:, None, :]
+        return g * self.sqrt_h[pool_rows].float()[:, :, None]
+
+    def _dot(self, rows, cols):
+        import torch
+        centres = self.embed(self.rows[np.asarray(cols, dtype=np.int64)])
+        m = centres.shape[0]
+        flat_c = centres.reshape(m, -1).T  # [C * D, m]
+        per_class = centres.reshape(-1, self.shape[1]).T  # [D, m * C]
+        if isinstance(rows, slice):  # a span of pool rows, as a view
+            want = self.rows[rows]
+            lo, hi = int(want[0]), int(want[-1]) + 1
+            g, pool_rows, pick = self._view(lo, hi), slice(lo, hi), \
+                torch.from_numpy(want - lo)
+        else:
+            pool_rows = self.rows[np.asarray(rows, dtype=np.int64)]
+            g = torch.from_numpy(np.ascontiguousarray(
+                np.asarray(self.grad[pool_rows]), dtype=np.float32))
+            pick = None
+        scaled = g * self.sqrt_h[pool_rows].float()[:, :, None]
+        out = (scaled.reshape(scaled.shape[0], -1) @ flat_c).double()
+        if self.pop:
+            proj = (self.mu[pool_rows] @ per_class).double()
+            weight = self.sqrt_h[pool_rows] * self.lam[pool_rows]  # [r, C]
+            out -= (proj.view(-1, m, self.shape[0]) *
+                    weight[:, None, :]).sum(2)
+        if pick is not None:
+            out = out[pick]
+        return out.numpy()
 
 
 def class_disc_grad(disc_logits: Callable, z):

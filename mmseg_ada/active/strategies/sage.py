@@ -7,7 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (DenseSqDist, check_budget, describe,
+from ..functional import (SageSqDist, check_budget, describe,
                           farthest_first, sage_embedding, sklearn_seed)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
@@ -48,10 +48,12 @@ class SAGE(BaseStrategy):
 
     * ``diversity='farthest'`` (default, Algorithm 1 as written): start from
       the largest ``||S||``, then repeatedly add the image farthest from
-      the chosen ones (exact, lazy; no ``N x N``);
+      the chosen ones (exact, lazy; no ``N x N``, and ``S`` is never
+      built: :class:`~mmseg_ada.active.functional.SageSqDist` reads the
+      gradients once per batch of 32 picks);
     * ``'kmeans++'`` (the text says "k-means++ initialization"):
-      scikit-learn's ``kmeans_plusplus`` on ``S``, seeded (it materialises
-      distances ``[N, n_local_trials]`` per step only);
+      scikit-learn's ``kmeans_plusplus`` on ``S``, seeded (this one builds
+      ``S``, ``[N, C * D]`` float32, as large as ``disc_grad``);
     * ``'none'``: the ``b`` largest norms ("Sage without diversity").
 
     Args:
@@ -80,9 +82,7 @@ class SAGE(BaseStrategy):
         self.eps = float(eps)
         self.n_local_trials = n_local_trials
 
-    def embedding(self, pool: UnitPool,
-                  rows: Optional[np.ndarray] = None) -> np.ndarray:
-        """``float32 [len(rows), C * D]`` ``S(x)`` (Eq. 6) of ``rows``."""
+    def _grad(self, pool: UnitPool) -> np.ndarray:
         if pool.prob is None:
             raise ValueError('SAGE needs pool.prob')
         grad = pool.extra('disc_grad')
@@ -91,12 +91,23 @@ class SAGE(BaseStrategy):
                 f"SAGE: extras['disc_grad'] must be [N, C, D] with C = "
                 f'{pool.num_classes} (one gradient per class), got '
                 f'{np.shape(grad)}')
-        return sage_embedding(pool.prob, grad, pop=self.pop, eps=self.eps,
-                              rows=rows)
+        return grad
+
+    def embedding(self, pool: UnitPool,
+                  rows: Optional[np.ndarray] = None) -> np.ndarray:
+        """``float32 [len(rows), C * D]`` ``S(x)`` (Eq. 6) of ``rows``."""
+        return sage_embedding(pool.prob, self._grad(pool), pop=self.pop,
+                              eps=self.eps, rows=rows)
+
+    def distances(self, pool: UnitPool,
+                  rows: Optional[np.ndarray] = None) -> SageSqDist:
+        """Squared distances between the ``S(x)`` of ``rows``, implicit."""
+        return SageSqDist(pool.prob, self._grad(pool), rows=rows,
+                          pop=self.pop, eps=self.eps)
 
     def score(self, pool: UnitPool) -> np.ndarray:
         """``||S(x)||`` of every row (the "without diversity" ranking)."""
-        return np.sqrt(DenseSqDist(self.embedding(pool)).sq)
+        return np.sqrt(self.distances(pool).sq)
 
     def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
                **context: Any) -> Selection:
@@ -112,25 +123,29 @@ class SAGE(BaseStrategy):
         k = min(budget, cand.size)
         if k == 0:
             return Selection(np.zeros(0, np.int64), dict(spent=0))
-        dist = DenseSqDist(self.embedding(pool, cand))
-        norm = np.sqrt(dist.sq)
         info = dict(num_candidates=int(cand.size), diversity=self.diversity,
                     pop=self.pop)
-        if self.diversity == 'farthest':
-            picks, radius = farthest_first(dist, k,
-                                           first=int(np.argmax(norm)),
-                                           return_dists=True)
-            info['radius_at_picks'] = describe(radius[1:])
-        elif self.diversity == 'kmeans++':
+        if self.diversity == 'kmeans++':
             from sklearn.cluster import kmeans_plusplus
+            emb = self.embedding(pool, cand)
+            norm = np.sqrt(np.einsum('ij,ij->i', emb, emb, dtype=np.float64))
             _, picks = kmeans_plusplus(
-                dist.x, k, random_state=sklearn_seed(self.rng(round_idx)),
+                emb, k, random_state=sklearn_seed(self.rng(round_idx)),
                 n_local_trials=self.n_local_trials)
+            del emb
         else:
-            score = np.full(len(pool), -np.inf)
-            score[cand] = norm
-            picks = np.searchsorted(cand, self.ranked(pool, score,
-                                                      round_idx)[:k])
+            dist = self.distances(pool, cand)
+            norm = np.sqrt(dist.sq)
+            if self.diversity == 'farthest':
+                picks, radius = farthest_first(dist, k,
+                                               first=int(np.argmax(norm)),
+                                               return_dists=True)
+                info['radius_at_picks'] = describe(radius[1:])
+            else:
+                score = np.full(len(pool), -np.inf)
+                score[cand] = norm
+                picks = np.searchsorted(
+                    cand, self.ranked(pool, score, round_idx)[:k])
         index = take_within_budget(cand[picks], pool.cost, budget)
         info.update(spent=int(pool.cost[index].sum()),
                     norm_picked=describe(norm[picks]),
