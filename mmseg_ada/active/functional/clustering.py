@@ -23,7 +23,9 @@ def seeded_kmeans(x: np.ndarray,
                   n_init: int = 1,
                   sample_weight: Optional[np.ndarray] = None,
                   max_iter: int = 300,
-                  tol: float = 1e-4) -> Tuple[np.ndarray, Dict[str, Any]]:
+                  tol: float = 1e-4,
+                  n_local_trials: Optional[int] = None
+                  ) -> Tuple[np.ndarray, Dict[str, Any]]:
     """scikit-learn k-means with k-means++ init, seeded.
 
     What ``KMeans(n_clusters=k, init='k-means++', n_init=n_init,
@@ -45,6 +47,9 @@ def seeded_kmeans(x: np.ndarray,
         sample_weight: ``[N]`` non-negative weights.
         max_iter: Lloyd iterations at most.
         tol: scikit-learn's relative tolerance.
+        n_local_trials: seeding candidates per step (``None``:
+            scikit-learn's ``2 + int(log(k))``, what ``KMeans`` uses; 1:
+            plain k-means++, that many times fewer distance passes).
 
     Returns:
         tuple: ``[k, D]`` centres and facts (``labels``, ``inertia``,
@@ -64,7 +69,8 @@ def seeded_kmeans(x: np.ndarray,
     best = None
     for _ in range(int(n_init)):
         init, _ = kmeans_plusplus(x64, int(k), sample_weight=sample_weight,
-                                  random_state=rs)
+                                  random_state=rs,
+                                  n_local_trials=n_local_trials)
         km = KMeans(n_clusters=int(k), init=init.astype(x.dtype), n_init=1,
                     max_iter=int(max_iter), tol=float(tol),
                     random_state=int(random_state))

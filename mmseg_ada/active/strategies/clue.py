@@ -1,7 +1,7 @@
 """CLUE: clustering uncertainty-weighted embeddings (Prabhu et al., 2021)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -52,6 +52,9 @@ class CLUE(BaseStrategy):
             scikit-learn's then default 10; 1 is scikit-learn's current
             ``'auto'`` for k-means++ and 10x faster).
         max_iter: Lloyd iterations at most.
+        n_local_trials: k-means++ candidates per seeding step (``None``:
+            scikit-learn's ``2 + log(b)``; 1: plain k-means++, about 3x
+            faster seeding on large pools, e.g. VisDA).
     """
 
     requires = ('prob', 'feature', 'logits')
@@ -59,6 +62,7 @@ class CLUE(BaseStrategy):
 
     def __init__(self, seed: int = 0, temperature: float = 0.1,
                  n_init: int = 1, max_iter: int = 300,
+                 n_local_trials: Optional[int] = None,
                  **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
         if not float(temperature) > 0:
@@ -69,6 +73,7 @@ class CLUE(BaseStrategy):
         self.temperature = float(temperature)
         self.n_init = int(n_init)
         self.max_iter = int(max_iter)
+        self.n_local_trials = n_local_trials
 
     def weights(self, pool: UnitPool) -> np.ndarray:
         """``float64 [N]`` the tempered entropy of every row."""
@@ -105,7 +110,8 @@ class CLUE(BaseStrategy):
         weighted = bool(w.sum() > 0)
         centres, km = seeded_kmeans(
             x, k, sklearn_seed(self.rng(round_idx)), n_init=self.n_init,
-            sample_weight=w if weighted else None, max_iter=self.max_iter)
+            sample_weight=w if weighted else None, max_iter=self.max_iter,
+            n_local_trials=self.n_local_trials)
         picks = nearest_to_centres(x, centres)
         index = take_within_budget(cand[picks], pool.cost, budget)
         labels = km['labels']
