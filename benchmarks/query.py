@@ -26,9 +26,9 @@ Office-Home pool, under 15 s and 2 GiB on the VisDA pool.
 
 On the VisDA pool CLUE also runs with ``n_local_trials=1`` (plain
 k-means++ seeding; row ``CLUE/t=1``).  scikit-learn is imported before
-the timings.  Strategy modules are imported one by one (``mmseg_ada.active.strategies.
-<name>``); one that fails to import (e.g. mid-rewrite) is skipped with a
-note.  The last line is ``slowest: <strategy> <seconds> s`` over the
+the timings.  Strategy modules are imported one by one
+(``mmseg_ada.active.strategies.<name>``); one that fails to import (e.g.
+mid-rewrite) is skipped with a note.  The last line is ``slowest: <strategy> <seconds> s`` over the
 Office-Home rows.
 
 Threads: ``--threads 1`` by default (torch, BLAS and OpenMP); on a machine
@@ -203,8 +203,8 @@ def main(argv=None):
     print(f'torch threads {torch.get_num_threads()}, cpus '
           f'{os.cpu_count()}, load average '
           f'{" ".join(f"{v:.2f}" for v in os.getloadavg())}')
-    import sklearn.cluster  # noqa: F401  (imported once per process, not
-    # inside the first strategy's timing)
+    # once per process: not inside the first clustering strategy's timing
+    importlib.import_module('sklearn.cluster')
     classes = []
     for module, name in STRATEGIES:
         if args.only and name not in args.only:

@@ -66,18 +66,39 @@ def test_same_inputs_seed_and_round_give_the_same_picks(cls):
 
 @pytest.mark.parametrize('cls', ALL)
 def test_registered_and_built_from_config(cls):
-    registry = load('strategies.base')  # noqa: F841  (package path)
     from mmseg_ada.registry import STRATEGIES, build_active
     assert STRATEGIES.get(cls.__name__) is cls
     built = build_active(dict(type=cls.__name__, seed=5), STRATEGIES)
     assert isinstance(built, cls) and built.seed == 5
     assert built.requires[0] == 'prob' and built.unit_kinds == ('image', )
-    pool, _ = _world()
+    pool, ctx = _world()
+    regions = load('pool').UnitPool(
+        image_index=pool.image_index, unit_id=pool.unit_id, cost=pool.cost,
+        prob=pool.prob, feature=pool.feature, extras=pool.extras,
+        kind='region')
     with pytest.raises(ValueError, match='image'):
-        built.select(image_pool(pool.prob).__class__(
-            image_index=pool.image_index, unit_id=pool.unit_id,
-            cost=pool.cost, prob=pool.prob, feature=pool.feature,
-            extras=pool.extras, kind='region'), 3)
+        built.select(regions, 3, 1, **ctx)
+
+
+@pytest.mark.parametrize('cls', [CoreSet, BADGE, SAGE])
+def test_distances_are_never_pool_by_pool(cls, monkeypatch):
+    """Traversal and seeding ask for distances to a few centres only."""
+    SqDist = load('functional.distances').SqDist
+    shapes = []
+    real = SqDist.__call__
+
+    def spy(self, rows, cols):
+        out = real(self, rows, cols)
+        shapes.append(out.shape)
+        return out
+
+    monkeypatch.setattr(SqDist, '__call__', spy)
+    n = 1500
+    pool, ctx = _world(19, n=n, c=3, d=4)
+    sel = cls().select(pool, 100, 1, **ctx)
+    assert len(sel.index) == 100 and shapes
+    assert max(c for _, c in shapes) <= 32  # at most one sync batch
+    assert max(r * c for r, c in shapes) <= 32 * n
 
 
 # ----------------------------------------------------------------- CoreSet

@@ -98,9 +98,10 @@ def cosine_knn(x: np.ndarray,
             sim = _block_product(xi, xt[t:f])
             if s == t and exclude_self:
                 sim.fill_diagonal_(_NEG)
-            _update(best_v, best_i, s, t, sim, False, k, group)
+            _update(best_v, best_i, s, t, sim, False, k, group, normalize)
             if t != s:  # the same tile, seen from the rows of block j
-                _update(best_v, best_i, t, s, sim, True, k, group)
+                _update(best_v, best_i, t, s, sim, True, k, group,
+                        normalize)
     order = torch.argsort(best_v, dim=1, descending=True, stable=True)
     return (torch.gather(best_v, 1, order).numpy(),
             torch.gather(best_i, 1, order).numpy())
@@ -115,7 +116,7 @@ def _merge(best_v, best_i, new_v, new_i, k):
     return top_v, torch.gather(i, 1, pos)
 
 
-def _update(best_v, best_i, r0, c0, sim, transposed, k, group):
+def _update(best_v, best_i, r0, c0, sim, transposed, k, group, bounded):
     """Merge one orientation of a tile into the running top-k.
 
     Args:
@@ -127,6 +128,8 @@ def _update(best_v, best_i, r0, c0, sim, transposed, k, group):
             columns and the candidates its rows) instead of its rows.
         k: neighbours.
         group: entries per group.
+        bounded: similarities lie in ``[-1, 1]`` (cosines), so one sort on
+            the key ``4 row - value`` orders by row, then value descending.
     """
     import torch
     B, W = sim.shape
@@ -180,10 +183,13 @@ def _update(best_v, best_i, r0, c0, sim, transposed, k, group):
     all_r = torch.cat([cand_r, touched.repeat_interleave(k)])
     all_v = torch.cat([vals[hit], best_v[r0 + touched].reshape(-1)])
     all_i = torch.cat([ids[hit], best_i[r0 + touched].reshape(-1)])
-    order = torch.argsort(all_v, descending=True, stable=True)
-    order = order[torch.argsort(all_r[order], stable=True)]
-    seg_r = all_r[order]
-    counts = torch.bincount(seg_r, minlength=R)[touched]
+    if bounded:
+        order = torch.argsort(4.0 * all_r.double() - all_v.double(),
+                              stable=True)
+    else:
+        order = torch.argsort(all_v, descending=True, stable=True)
+        order = order[torch.argsort(all_r[order], stable=True)]
+    counts = torch.bincount(all_r, minlength=R)[touched]
     starts = torch.cumsum(counts, 0) - counts
     keep = (starts[:, None] + torch.arange(k)[None, :]).reshape(-1)
     best_v[r0 + touched] = all_v[order[keep]].view(-1, k)
