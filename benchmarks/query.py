@@ -28,8 +28,8 @@ On the VisDA pool CLUE also runs with ``n_local_trials=1`` (plain
 k-means++ seeding; row ``CLUE/t=1``).  scikit-learn is imported before
 the timings.  Strategy modules are imported one by one
 (``mmseg_ada.active.strategies.<name>``); one that fails to import (e.g.
-mid-rewrite) is skipped with a note.  The last line is ``slowest: <strategy> <seconds> s`` over the
-Office-Home rows.
+mid-rewrite) is skipped with a note.  The last line is
+``slowest: <strategy> <seconds> s`` over the Office-Home rows.
 
 Threads: ``--threads 1`` by default (torch, BLAS and OpenMP); on a machine
 shared with other jobs, OpenMP teams of two threads that spin at barriers
