@@ -1,12 +1,13 @@
 """BADGE: k-means++ on last-layer gradient embeddings (Ash et al., 2020)."""
 from __future__ import annotations
 
-from typing import Any, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (OuterSqDist, check_budget, describe, kmeanspp)
+from ..functional import (OuterSqDist, check_budget, describe, kmeanspp,
+                          visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -103,3 +104,9 @@ class BADGE(BaseStrategy):
             num_candidates=int(cand.size),
             grad_norm_picked=describe(norm[picks]),
             grad_norm_pool=describe(norm)))
+
+    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+                  class_names: Optional[Sequence[str]] = None) -> None:
+        """PCA scatter of ``pool.feature`` with the picks; picks per class.
+        """
+        visualize_embedding(self, selection, pool, out_file, class_names)

@@ -1,13 +1,13 @@
 """CLUE: clustering uncertainty-weighted embeddings (Prabhu et al., 2021)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
 from ..functional import (check_budget, describe, nearest_to_centres,
-                          seeded_kmeans, sklearn_seed)
+                          seeded_kmeans, sklearn_seed, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -125,3 +125,9 @@ class CLUE(BaseStrategy):
             cluster_weights=describe(np.bincount(labels, weights=w,
                                                  minlength=k)),
             weight_picked=describe(w[picks])))
+
+    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+                  class_names: Optional[Sequence[str]] = None) -> None:
+        """PCA scatter of ``pool.feature`` with the picks; picks per class.
+        """
+        visualize_embedding(self, selection, pool, out_file, class_names)

@@ -2,14 +2,14 @@
 2023, Sec. 3.1, Eq. 1-2)."""
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
 from ..functional import (check_budget, cosine_knn, describe, knn_weights,
                           l2_normalize, nearest_to_centres, seeded_kmeans,
-                          sklearn_seed)
+                          sklearn_seed, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -158,9 +158,9 @@ class LAS(BaseStrategy):
                     m=self.m)
         if n_top > b:
             emb = l2_normalize(np.asarray(pool.feature)[top])
-            centres, km = seeded_kmeans(emb, b,
-                                        sklearn_seed(self.rng(round_idx)),
-                                        n_init=self.n_init)
+            centres, km = seeded_kmeans(
+                emb, b, sklearn_seed(self.rng(round_idx, 1)),
+                n_init=self.n_init)
             picks = top[nearest_to_centres(emb, centres)]
             info.update(cluster_sizes=describe(
                 np.bincount(km['labels'], minlength=b)),
@@ -176,3 +176,9 @@ class LAS(BaseStrategy):
             li_picked=describe(score[index]),
             li_pool=describe(score[cand]))
         return Selection(index, info)
+
+    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+                  class_names: Optional[Sequence[str]] = None) -> None:
+        """PCA scatter of ``pool.feature`` with the picks; picks per class.
+        """
+        visualize_embedding(self, selection, pool, out_file, class_names)

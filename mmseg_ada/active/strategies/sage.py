@@ -2,13 +2,13 @@
 Sec. 3-4, Eq. 3-6, Algorithm 1)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (SageSqDist, check_budget, describe,
-                          farthest_first, sage_embedding, sklearn_seed)
+from ..functional import (SageSqDist, check_budget, describe, farthest_first,
+                          sage_embedding, sklearn_seed, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -151,3 +151,9 @@ class SAGE(BaseStrategy):
                     norm_picked=describe(norm[picks]),
                     norm_pool=describe(norm))
         return Selection(index, info)
+
+    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+                  class_names: Optional[Sequence[str]] = None) -> None:
+        """PCA scatter of ``pool.feature`` with the picks; picks per class.
+        """
+        visualize_embedding(self, selection, pool, out_file, class_names)
