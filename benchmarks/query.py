@@ -33,7 +33,7 @@ mid-rewrite) is skipped with a note.  The last line is
 
 Threads: ``--threads 1`` by default (torch, BLAS and OpenMP); on a machine
 shared with other jobs, OpenMP teams of two threads that spin at barriers
-made every strategy 5-20x slower than one thread.
+made the strategies 4-20x slower than one thread.
 
 Usage::
 
@@ -193,7 +193,7 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=1,
                         help='torch / BLAS / OpenMP threads (default 1: on '
                         'a loaded machine, spinning OpenMP teams of 2+ '
-                        'threads ran 5-20x slower); 0 keeps the defaults')
+                        'threads ran 4-20x slower); 0 keeps the defaults')
     args = parser.parse_args(argv)
     import torch
     if args.threads > 0:

@@ -79,6 +79,8 @@ def cosine_knn(x: np.ndarray,
     x = l2_normalize(x) if normalize else np.asarray(x, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f'cosine_knn: x must be [N, D], got {x.shape}')
+    if not np.isfinite(x).all():
+        raise ValueError('cosine_knn: the embeddings hold NaN or inf values')
     n = x.shape[0]
     k = int(k)
     limit = n - 1 if exclude_self else n
@@ -177,6 +179,8 @@ def _update(best_v, best_i, r0, c0, sim, transposed, k, group, bounded):
         return
     vals, ids = gather(r_idx, g_idx)  # [P, group]
     hit = vals > thr[r_idx][:, None]  # only these can enter a top-k
+    if not bool(hit.any()):
+        return
     cand_r = r_idx[:, None].expand(-1, group)[hit]
     touched = torch.unique(cand_r)  # sorted, not empty
     # candidates and the touched rows' current lists, by (row, -value)
