@@ -126,8 +126,8 @@ class SageSqDist(SqDist):
     (``[N, C]``) are kept.  Against a few centres ``a`` (whose
     ``S(a)`` is built, ``[m, C, D]``), ``<S(u), S(a)> = sum_c sqrt(h_uc)
     <g_uc, S_c(a)> - sum_c sqrt(h_uc) lambda_uc <mu_u, S_c(a)>``: the first
-    sum is one matrix product of the row-scaled gradients ``[r, C * D]``
-    with ``[C * D, m]``, read chunk by chunk as views of ``grad`` (never
+    sum is one batched product per class of the gradients ``[C, r, D]``
+    with ``[C, D, m]``, read chunk by chunk as views of ``grad`` (never
     copied whole).  Up to float32 rounding, the distances equal those of
     :func:`sage_embedding`'s rows.
 
@@ -202,7 +202,7 @@ class SageSqDist(SqDist):
         import torch
         centres = self.embed(self.rows[np.asarray(cols, dtype=np.int64)])
         m = centres.shape[0]
-        flat_c = centres.reshape(m, -1).T  # [C * D, m]
+        by_class = centres.permute(1, 2, 0)  # [C, D, m]
         per_class = centres.reshape(-1, self.shape[1]).T  # [D, m * C]
         if isinstance(rows, slice):  # a span of pool rows, as a view
             want = self.rows[rows]
@@ -214,8 +214,9 @@ class SageSqDist(SqDist):
             g = torch.from_numpy(np.ascontiguousarray(
                 np.asarray(self.grad[pool_rows]), dtype=np.float32))
             pick = None
-        scaled = g * self.sqrt_h[pool_rows].float()[:, :, None]
-        out = (scaled.reshape(scaled.shape[0], -1) @ flat_c).double()
+        dots = torch.bmm(g.transpose(0, 1), by_class)  # <g_rc, S_c(a)>
+        out = (dots.double() *
+               self.sqrt_h[pool_rows].T[:, :, None]).sum(0)  # [r, m]
         if self.pop:
             proj = (self.mu[pool_rows] @ per_class).double()
             weight = self.sqrt_h[pool_rows] * self.lam[pool_rows]  # [r, C]
