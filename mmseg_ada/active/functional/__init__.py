@@ -1,0 +1,27 @@
+"""Pure array algorithms used by the selection strategies.
+
+Nothing here holds an ``N x N`` matrix over a pool, draws an unseeded
+random number, or imports torch / scikit-learn at module level.
+"""
+from .clustering import nearest_to_centres, seeded_kmeans
+from .distances import DenseSqDist, OuterSqDist, SqDist, min_sq_dist
+from .kcenter import farthest_first
+from .kmeanspp import kmeanspp
+from .knn import cosine_knn, knn_weights, l2_normalize
+from .plots import embedding_figure, pca_2d, visualize_embedding
+from .sage import (SageSqDist, class_disc_grad, expected_gradient,
+                   positive_orthogonal_projection, sage_embedding)
+from .sdm import (linear_logits, margin_loss_logit_grad, q_logit_grad,
+                  sdm_scores, top2, train_loss_logit_grad)
+from .selection import check_budget, describe, sklearn_seed
+
+__all__ = [
+    'nearest_to_centres', 'seeded_kmeans', 'SqDist', 'DenseSqDist',
+    'OuterSqDist', 'SageSqDist', 'min_sq_dist', 'farthest_first', 'kmeanspp',
+    'cosine_knn', 'knn_weights',
+    'l2_normalize', 'class_disc_grad', 'expected_gradient',
+    'positive_orthogonal_projection', 'sage_embedding', 'linear_logits',
+    'margin_loss_logit_grad', 'q_logit_grad', 'sdm_scores', 'top2',
+    'train_loss_logit_grad', 'check_budget', 'describe', 'sklearn_seed',
+    'embedding_figure', 'pca_2d', 'visualize_embedding'
+]

@@ -1,0 +1,112 @@
+"""BADGE: k-means++ on last-layer gradient embeddings (Ash et al., 2020)."""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Tuple
+
+import numpy as np
+
+from mmseg_ada.registry import STRATEGIES
+from ..functional import (OuterSqDist, check_budget, describe, kmeanspp,
+                          visualize_embedding)
+from ..pool import Selection, UnitPool, take_within_budget
+from .base import BaseStrategy
+
+__all__ = ['BADGE']
+
+
+@STRATEGIES.register_module()
+class BADGE(BaseStrategy):
+    """Batch Active learning by Diverse Gradient Embeddings.
+
+    The gradient of the cross-entropy, under the model's own prediction
+    ``y^ = argmax p``, w.r.t. the last linear layer is the outer product
+    ``g = (p - onehot(y^)) (x) z`` (``z`` = ``pool.feature``, the
+    classifier's input).  BADGE seeds ``b`` centres among the unlabelled
+    images by k-means++ on ``g``: the first is the image of largest
+    ``||g||``, each next one is drawn with probability proportional to the
+    squared distance to the nearest centre (Ash et al.'s ``init_centers``).
+
+    ``g`` is never materialised (``N x C*D``): ``||g_i - g_j||^2 = ||a_i||^2
+    ||z_i||^2 + ||a_j||^2 ||z_j||^2 - 2 (a_i . a_j)(z_i . z_j)`` with ``a =
+    p - onehot``, for the few centres of each step
+    (:class:`~mmseg_ada.active.functional.OuterSqDist`).
+
+    Labelled rows play no part (as in BADGE and its ADA reproductions).
+
+    Args:
+        seed: seed of the D^2 draws (with the round).
+        n_local_trials: candidates per k-means++ step; 1 (default) is
+            BADGE's plain D^2 sampling, ``2 + log(b)`` scikit-learn's greedy
+            variant (LADA's reproduction).
+        first: ``'max_norm'`` (BADGE) or ``'random'`` (uniform, seeded).
+    """
+
+    requires = ('prob', 'feature')
+    unit_kinds = ('image', )
+
+    def __init__(self, seed: int = 0, n_local_trials: int = 1,
+                 first: str = 'max_norm', **kwargs: Any) -> None:
+        super().__init__(seed=seed, **kwargs)
+        if int(n_local_trials) < 1:
+            raise ValueError('BADGE: n_local_trials must be >= 1, got '
+                             f'{n_local_trials}')
+        if first not in ('max_norm', 'random'):
+            raise ValueError("BADGE: first must be 'max_norm' or 'random', "
+                             f'got {first!r}')
+        self.n_local_trials = int(n_local_trials)
+        self.first = first
+
+    @staticmethod
+    def gradient_factors(prob: np.ndarray,
+                         feature: np.ndarray) -> Tuple[np.ndarray,
+                                                       np.ndarray]:
+        """The factors ``a = p - onehot(argmax p)`` and ``z`` of ``g``.
+
+        Args:
+            prob: ``[N, C]`` probabilities.
+            feature: ``[N, D]`` classifier inputs.
+
+        Returns:
+            tuple: ``float32 [N, C]`` and ``float32 [N, D]``.
+        """
+        a = np.array(prob, dtype=np.float32)
+        if a.ndim != 2 or feature is None or np.ndim(feature) != 2 or \
+                len(feature) != len(a):
+            raise ValueError('BADGE needs prob [N, C] and feature [N, D], '
+                             f'got {np.shape(prob)} and '
+                             f'{np.shape(feature)}')
+        a[np.arange(len(a)), a.argmax(1)] -= 1.0
+        return a, np.asarray(feature, dtype=np.float32)
+
+    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+               **context: Any) -> Selection:
+        """Buy up to ``budget`` images: k-means++ seeds of ``g``.
+
+        Returns:
+            Selection: the seeds in order; ``info`` has the number of
+            candidates and ``||g||`` of the picks and of all candidates.
+        """
+        budget = check_budget(budget)
+        self.check_unit_kind(pool.kind)
+        cand = np.flatnonzero(pool.candidates)
+        k = min(budget, cand.size)
+        if k == 0:
+            return Selection(np.zeros(0, np.int64), dict(spent=0))
+        a, z = self.gradient_factors(pool.prob[cand], pool.feature[cand])
+        dist = OuterSqDist(a, z)
+        first = int(np.argmax(dist.sq)) if self.first == 'max_norm' else None
+        picks = kmeanspp(dist, k, self.rng(round_idx), first=first,
+                         n_local_trials=self.n_local_trials)
+        index = take_within_budget(cand[picks], pool.cost, budget)
+        norm = np.sqrt(dist.sq)
+        return Selection(index, dict(
+            spent=int(pool.cost[index].sum()),
+            num_candidates=int(cand.size),
+            grad_norm_picked=describe(norm[picks]),
+            grad_norm_pool=describe(norm)))
+
+    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+                  class_names: Optional[Sequence[str]] = None) -> None:
+        """PCA scatter of ``pool.feature`` with the picks; picks per class.
+        """
+        visualize_embedding(self, selection, pool, out_file, class_names)

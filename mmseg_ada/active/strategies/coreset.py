@@ -1,0 +1,90 @@
+"""Core-Set: greedy k-centre on the embedding (Sener & Savarese, ICLR 2018).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from mmseg_ada.registry import STRATEGIES
+from ..functional import (DenseSqDist, check_budget, describe, farthest_first,
+                          l2_normalize, min_sq_dist, visualize_embedding)
+from ..pool import Selection, UnitPool, take_within_budget
+from .base import BaseStrategy
+
+__all__ = ['CoreSet']
+
+
+@STRATEGIES.register_module()
+class CoreSet(BaseStrategy):
+    """Core-Set's greedy k-centre selection on image embeddings.
+
+    The labelled rows of the pool (``cost == 0``) are the initial centres;
+    each step buys the unlabelled image farthest (Euclidean, on
+    ``pool.feature``) from its nearest centre, then makes it a centre (the
+    greedy 2-approximation of Sener & Savarese, Alg. 1, as LADA's
+    ``furthest_first``).  With no labelled row yet, the first centre is a
+    seeded random candidate (the reference code takes row 0).
+
+    The traversal is exact but lazy
+    (:func:`~mmseg_ada.active.functional.farthest_first`): no ``N x N``
+    matrix, and one pass over the embedding per 32 picks.
+
+    Args:
+        seed: seed of the first pick when nothing is labelled.
+        normalize: L2-normalise the embeddings first (default ``False``,
+            as the reference code).
+    """
+
+    requires = ('prob', 'feature')
+    unit_kinds = ('image', )
+
+    def __init__(self, seed: int = 0, normalize: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(seed=seed, **kwargs)
+        self.normalize = bool(normalize)
+
+    def _feature(self, pool: UnitPool) -> np.ndarray:
+        if pool.feature is None:
+            raise ValueError(f'{type(self).__name__} needs pool.feature '
+                             "(declare 'feature' in requires)")
+        f = np.asarray(pool.feature, dtype=np.float32)
+        return l2_normalize(f) if self.normalize else f
+
+    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+               **context: Any) -> Selection:
+        """Buy up to ``budget`` images by farthest-first traversal.
+
+        Returns:
+            Selection: picks in traversal order; ``info`` has the number of
+            candidates and labelled centres and the covering radius at the
+            first and the last pick.
+        """
+        budget = check_budget(budget)
+        self.check_unit_kind(pool.kind)
+        cand = np.flatnonzero(pool.candidates)
+        k = min(budget, cand.size)
+        if k == 0:
+            return Selection(np.zeros(0, np.int64), dict(spent=0))
+        feat = self._feature(pool)
+        x = feat[cand]
+        labelled = np.flatnonzero(~pool.candidates)
+        if labelled.size:
+            init, first = min_sq_dist(x, feat[labelled]), None
+        else:
+            init = None
+            first = int(self.rng(round_idx).integers(cand.size))
+        picks, radius = farthest_first(DenseSqDist(x), k, first=first,
+                                       init_min=init, return_dists=True)
+        index = take_within_budget(cand[picks], pool.cost, budget)
+        return Selection(index, dict(
+            spent=int(pool.cost[index].sum()),
+            num_candidates=int(cand.size),
+            num_labelled_centres=int(labelled.size),
+            radius_at_picks=describe(radius[np.isfinite(radius)])))
+
+    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+                  class_names: Optional[Sequence[str]] = None) -> None:
+        """PCA scatter of ``pool.feature`` with the picks; picks per class.
+        """
+        visualize_embedding(self, selection, pool, out_file, class_names)
