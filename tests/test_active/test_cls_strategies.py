@@ -408,17 +408,3 @@ def test_visualize_writes_the_round_figure(cls, tmp_path):
     no_feature = image_pool(pool.prob, None, LABELLED, extras=pool.extras)
     strat.visualize(sel, no_feature, str(tmp_path / 'base.png'))
     assert (tmp_path / 'base.png').stat().st_size > 1000
-
-
-def test_strategy_modules_import_neither_sklearn_nor_scipy():
-    """scikit-learn / scipy are imported inside the functions using them."""
-    from tests.utils import PYTHON, run_tool
-    code = ('import sys; import tests.test_active.cls_utils as u; '
-            'u._stub_packages(); '
-            '[u.load("strategies." + m) for m in ("coreset", "badge", '
-            '"clue", "aada", "las", "sdm", "sage")]; '
-            'print(sorted(m for m in ("sklearn", "scipy") '
-            'if m in sys.modules))')
-    out = run_tool([PYTHON, '-c', code])
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == '[]'

@@ -47,7 +47,8 @@ class Spy:
         return None
 sys.meta_path.insert(0, Spy())
 import mmseg_ada
-from mmseg_ada.active.strategies import entropy, adeada, random
+from mmseg_ada.active.strategies import (  # noqa: F401
+    aada, adeada, badge, clue, coreset, entropy, las, random, sage, sdm)
 from mmseg_ada.registry import STRATEGIES, build_active
 build_active(dict(type='Entropy'), STRATEGIES)
 build_active(dict(type='ADeADA'), STRATEGIES)
