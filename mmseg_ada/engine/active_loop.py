@@ -102,6 +102,9 @@ class ActiveLoop(IterBasedTrainLoop):
         oracle (dict): where labels come from (``GroundTruthOracle``).
         seed_iterations (bool): reseed the main process before every step
             (exact resume of dropout and other model randomness).
+        checkpoint_every_epoch (bool): set the ``CheckpointHook`` interval to
+            the epoch length (round starts given in epochs are then
+            checkpoint boundaries whatever the dataset size).
         val_interval (int, optional): also validate every this many
             iterations (rounds are always validated at their end).
         val_begin (int): as in :class:`IterBasedTrainLoop`.
@@ -122,6 +125,7 @@ class ActiveLoop(IterBasedTrainLoop):
                  store: Optional[dict] = None,
                  oracle: Optional[dict] = None,
                  seed_iterations: bool = True,
+                 checkpoint_every_epoch: bool = False,
                  val_interval: Optional[int] = None,
                  val_begin: int = 1) -> None:
         if isinstance(dataloader, dict):
@@ -153,6 +157,7 @@ class ActiveLoop(IterBasedTrainLoop):
         self.store_cfg = store
         self.oracle_cfg = oracle or dict(type='GroundTruthOracle')
         self.seed_iterations = bool(seed_iterations)
+        self.checkpoint_every_epoch = bool(checkpoint_every_epoch)
         self.extra_val_interval = val_interval
         sampler = getattr(self.dataloader, 'sampler', None)
         if not isinstance(sampler, RoundInfiniteSampler):
@@ -230,6 +235,8 @@ class ActiveLoop(IterBasedTrainLoop):
         for hook in self.runner.hooks:
             if not isinstance(hook, CheckpointHook):
                 continue
+            if self.checkpoint_every_epoch:
+                hook.interval = self.epoch_length
             if hook.by_epoch:
                 raise ValueError('ActiveLoop is iteration based: set '
                                  'default_hooks.checkpoint.by_epoch=False')

@@ -1,0 +1,2 @@
+# AADA (see configs/cls_baselines/README.md).
+strategy = dict(type='AADA', seed=0)
