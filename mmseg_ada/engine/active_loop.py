@@ -207,6 +207,12 @@ class ActiveLoop(IterBasedTrainLoop):
         return self.milestones[1:] + [self._max_iters] if self.milestones \
             else []
 
+    def start_end(self) -> Optional[int]:
+        """The iteration that ends training before the first round (the
+        model the first round selects with), if there is such training."""
+        return self.milestones[0] if self.milestones and \
+            self.milestones[0] > 0 else None
+
     def _items(self, dataset: Any) -> List[PoolItem]:
         suffix = getattr(dataset, 'img_suffix', '')
         infos = [dataset.get_data_info(i) for i in range(len(dataset))]
@@ -395,6 +401,8 @@ class ActiveLoop(IterBasedTrainLoop):
         if self._iter not in self.milestones:
             self._restart_data()
         val_iters = set(self.round_ends())
+        if self.start_end() is not None:
+            val_iters.add(self.start_end())
         if self.extra_val_interval:
             val_iters |= set(range(int(self.extra_val_interval),
                                    self._max_iters + 1,

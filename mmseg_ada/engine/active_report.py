@@ -68,6 +68,15 @@ def draw_round_overlays(out_dir: str,
     return paths
 
 
+def read_start(work_dir: str) -> Optional[Dict]:
+    """``active/start.json`` (the score before the first round), if any."""
+    path = osp.join(work_dir, 'active', 'start.json')
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def read_rounds(work_dir: str) -> List[Dict]:
     """The committed ``active/round_<k>.json`` reports of a run, by round."""
     state_path = osp.join(work_dir, 'active', 'state.json')
@@ -120,6 +129,9 @@ def plot_curves(runs: Dict[str, str], out_path: str,
         name = rows[0].get('score_name', name)
         x = [100.0 * r['labeled_fraction'] for r in rows]
         y = [float(r['score']) for r in rows]
+        start = read_start(work_dir)
+        if start is not None and start.get('score') is not None:
+            x, y = [0.0] + x, [float(start['score'])] + y
         ax.plot(x, y, marker='o', label=label)
     if baseline is not None:
         ax.axhline(baseline, color='grey', linestyle='--',

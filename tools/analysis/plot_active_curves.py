@@ -13,28 +13,43 @@ it plots.
 import argparse
 import os.path as osp
 import sys
+from typing import Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
-from mmseg_ada.engine.active_report import plot_curves, read_rounds  # noqa
+from mmseg_ada.engine.active_report import (plot_curves, read_rounds,  # noqa
+                                            read_start)
 
 
-def format_table(rounds_by_run: dict) -> str:
-    """A text table: one row per round, score (and % labelled) per run."""
+def format_table(rounds_by_run: dict, starts: Optional[dict] = None) -> str:
+    """A text table: one row per round, score (and % labelled) per run.
+
+    Args:
+        rounds_by_run: ``{label: [round reports]}``.
+        starts: ``{label: start report or None}``: the score before the
+            first round (row 0).
+    """
+    starts = starts or {}
     labels = list(rounds_by_run)
     n = max((len(r) for r in rounds_by_run.values()), default=0)
     head = f"{'round':>5} | " + ' | '.join(f'{lb:>18}' for lb in labels)
     lines = [head, '-' * len(head)]
+
+    def cell(r, frac):
+        score = None if r is None else r.get('score')
+        m = '   -' if score is None else f'{score:5.2f}'
+        return f'{m} @ {100 * frac:5.2f}%'
+
+    if any(starts.get(lb) for lb in labels):
+        lines.append(f"{0:>5} | " + ' | '.join(
+            f'{cell(starts.get(lb), 0.0):>18}' for lb in labels))
     for k in range(n):
         cells = []
         for lb in labels:
             rows = rounds_by_run[lb]
             if k < len(rows):
-                r = rows[k]
-                score = r.get('score')
-                m = '   -' if score is None else f'{score:5.2f}'
-                cells.append(f"{m} @ {100 * r['labeled_fraction']:5.2f}%")
+                cells.append(cell(rows[k], rows[k]['labeled_fraction']))
             else:
                 cells.append('')
             cells[-1] = f'{cells[-1]:>18}'
@@ -64,7 +79,8 @@ def main() -> None:
     for item in args.runs:
         label, _, path = item.rpartition('=')
         runs[label or osp.basename(osp.normpath(path))] = path
-    print(format_table({k: read_rounds(v) for k, v in runs.items()}))
+    print(format_table({k: read_rounds(v) for k, v in runs.items()},
+                       {k: read_start(v) for k, v in runs.items()}))
     print('wrote', plot_curves(runs, args.out, title=args.title,
                                baseline=args.full_supervision,
                                lower=args.source_only))

@@ -1,12 +1,15 @@
 """Writes each round's validation score into its round report."""
 from __future__ import annotations
 
+import os.path as osp
 from typing import Dict, Optional
 
 import numpy as np
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
+
+from mmseg_ada.utils.io import atomic_write_json
 
 __all__ = ['RoundMetricHook']
 
@@ -19,8 +22,11 @@ class RoundMetricHook(Hook):
     after round ``k``'s last training iteration writes ``metrics`` (all
     numbers the evaluator returned), ``score`` (the one named ``metric``),
     ``score_name`` and ``evaluated_at_iter`` into ``active/round_<k>.json``
-    (rank 0, atomically).  Other validations write nothing, so a round's
-    report only ever holds the score of the model that ended that round.
+    (rank 0, atomically).  The validation that ends training before the
+    first round (a source-only or warm-up phase inside the run) goes to
+    ``active/start.json`` (the curves' 0% point).  Other validations write
+    nothing, so a round's report only ever holds the score of the model that
+    ended that round.
 
     Args:
         metric (str): the main metric (``'mIoU'`` for segmentation, the
@@ -40,13 +46,18 @@ class RoundMetricHook(Hook):
                 or not hasattr(loop, 'round_ends')):
             return
         it = runner.iter
+        nums = {key: float(v) for key, v in metrics.items()
+                if isinstance(v, (int, float, np.floating, np.integer))}
+        if it == loop.start_end():
+            atomic_write_json(osp.join(store.root, 'start.json'), dict(
+                metrics=nums, score=nums.get(self.metric),
+                score_name=self.metric, evaluated_at_iter=int(it)))
+            return
         if it not in loop.round_ends():
             return
         k = loop.segment(it - 1)
         if k < 1 or store.read_round(k) is None:
             return
-        nums = {key: float(v) for key, v in metrics.items()
-                if isinstance(v, (int, float, np.floating, np.integer))}
         if self.metric not in nums:
             runner.logger.warning(
                 f'RoundMetricHook: the evaluator returned no {self.metric!r}'
