@@ -54,8 +54,8 @@ class PackPixelIndex(PackSegInputs):
                 f'PackPixelIndex: gt_pixel_index has shape {index.shape} but '
                 f'the image {img_hw}: a geometric transform moved the image '
                 'but not the index map (use mmseg\'s Resize/RandomFlip/'
-                'RandomCrop, i.e. default_scope="mmseg", and put AddPixelIndex '
-                'right after LoadImageFromFile); image: '
+                'RandomCrop, i.e. default_scope="mmseg", and put '
+                'AddPixelIndex right after LoadImageFromFile); image: '
                 f"{results.get('img_path', '?')}")
         out = torch.full(img_hw, -1, dtype=torch.int64)
         out[:index.shape[0], :index.shape[1]] = torch.from_numpy(
