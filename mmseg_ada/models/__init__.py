@@ -1,5 +1,5 @@
 """Models: decode heads with features, segmentors, data preprocessors."""
 from . import (data_preprocessors, decode_heads, discriminators,  # noqa: F401
-               segmentors)
+               losses, segmentors, utils)
 
 __all__ = []
