@@ -121,11 +121,27 @@ def test_pi_high_calibration_and_pi_low_quantile():
                         ['a', 'b'])
     vals = scores[valid]
     q99 = vals.kthvalue(math.ceil(0.99 * vals.numel())).values.item()
-    q50 = vals.kthvalue(math.ceil(0.5 * vals.numel())).values.item()
     assert plan['pi_high'] == pytest.approx(0.9 * q99)
+    # pi_low: the median of the pixels outside G_h
+    rest = vals[vals <= plan['pi_high']]
+    q50 = rest.kthvalue(math.ceil(0.5 * rest.numel())).values.item()
     assert plan['pi_low'] == pytest.approx(q50)
     assert (plan['groups'][~valid] == INVALID).all()
     assert ((plan['groups'] == LOW) == (scores < q50) & valid).all()
+
+
+def test_medium_group_survives_a_low_pi_high():
+    """pi_high below the batch median: G_m is still half of the rest."""
+    sampler = MCUAdaptiveSampler(decay='iteration', pi_high=0.3 / 0.9)
+    scores = torch.stack([_scores(0, 0), _scores(0, 1)])
+    valid = torch.ones_like(scores, dtype=torch.bool)
+    plan = sampler.plan(scores, valid, torch.zeros_like(valid), 50, 100,
+                        ['a', 'b'])  # phase 2: no decay
+    assert plan['phase'] == 2 and plan['pi_high'] == pytest.approx(0.3 / 0.9)
+    n_rest = int((scores <= plan['pi_high']).sum())
+    n_med = int((plan['groups'] == MEDIUM).sum())
+    assert n_rest > 10 and abs(n_med - n_rest / 2) <= 1
+    assert sum(int(r.sum()) for r in plan['requests']) > 0
 
 
 def test_pseudo_labels_match_labelled_count():

@@ -49,7 +49,9 @@ def _kth_quantile(values: Tensor, q: float) -> float:
     """The ``q``-quantile (lower, by ``kthvalue``) of a 1-d tensor."""
     n = values.numel()
     k = min(max(int(math.ceil(q * n)), 1), n)
-    return float(values.float().kthvalue(k).values)
+    if values.dtype in (torch.float16, torch.bfloat16):
+        values = values.float()  # kthvalue's CPU kernels
+    return float(values.kthvalue(k).values)
 
 
 @MODELS.register_module()
@@ -109,9 +111,17 @@ class MCUAdaptiveSampler(nn.Module):
     by default (``pi_high=None``) it is calibrated on the first target batch
     to its ``1 - init_high_fraction`` quantile (averaged over ranks).
     ``pi_low`` is never given: by default (``pi_low=None``) it is the
-    ``low_quantile`` quantile of the current target batch's scores (the most
-    certain half of the pixels by default), capped at ``pi_high``; a fixed
-    value can be set instead.
+    ``low_quantile`` quantile of the current target batch's scores outside
+    ``G_h`` (so ``G_l`` is the most certain half of the pixels not in
+    ``G_h`` by default, and ``G_m`` the other half; see
+    :meth:`low_threshold`); a fixed value can be set instead (capped at
+    ``pi_high``: then ``G_m`` is empty once ``pi_high`` decays below it,
+    and phase 2 has nothing to buy).
+
+    Phase 2 only buys from ``G_m``, as the paper says; should ``pi_high``
+    have decayed so far in phase 1 that nearly every pixel is in ``G_h``
+    (per-iteration decay on a large budget), ``G_m`` is small and phase 2
+    slow: the per-epoch default keeps ``pi_high`` high enough.
 
     **Determinism.**  Every draw uses a ``torch.Generator`` seeded from
     ``(seed, iteration, purpose, image key)`` (the image key is its
@@ -225,17 +235,22 @@ class MCUAdaptiveSampler(nn.Module):
         return not bool(torch.isnan(self.pi_high))
 
     def low_threshold(self, scores: Tensor, valid: Tensor) -> float:
-        """``pi_low`` for a batch (fixed, or the batch quantile), capped at
-        ``pi_high``."""
+        """``pi_low`` for a batch, at most ``pi_high``.
+
+        Fixed (``pi_low``), or the ``low_quantile`` quantile of the batch's
+        valid scores *not above* ``pi_high``: ``G_l`` is then the most
+        certain ``low_quantile`` share of the pixels outside ``G_h`` and
+        ``G_m`` the rest, so ``G_m`` cannot vanish when ``pi_high`` decays
+        below the batch median (a quantile of all pixels would overtake
+        ``pi_high`` and leave phase 2 nothing to buy).
+        """
+        high = float(self.pi_high) if self.calibrated else float('inf')
         if self.pi_low is not None:
-            low = self.pi_low
-        else:
-            vals = scores[valid]
-            low = (_kth_quantile(vals, self.low_quantile)
-                   if vals.numel() else 0.)
-        if self.calibrated:
-            low = min(low, float(self.pi_high))
-        return low
+            return min(self.pi_low, high)
+        vals = scores[valid & (scores <= high)]
+        if vals.numel() == 0:
+            return high if self.calibrated else 0.
+        return min(_kth_quantile(vals, self.low_quantile), high)
 
     def group(self, scores: Tensor, valid: Tensor, pi_high: float,
               pi_low: float) -> Tensor:
