@@ -48,9 +48,11 @@ def test_eq9_10_info_nce_against_loop(weights):
         w = torch.rand(6, generator=g, dtype=torch.float64) + 0.2
     elif weights == 'pair':
         w = torch.rand(6, 9, generator=g, dtype=torch.float64) + 0.2
-    exclude = torch.zeros(6, 9, dtype=torch.bool)
-    exclude[0, 0] = exclude[1, 2] = True
-    loss, valid = weighted_info_nce(a, al, s, sl, 0.07, w, exclude)
+    # ids: anchor 0 is sample 0's pixel, anchor 1 is sample 2's
+    a_ids = torch.tensor([10, 11, 12, 13, 14, 15])
+    s_ids = torch.tensor([10, 20, 11, 21, 22, 23, 24, 25, 26])
+    exclude = a_ids[:, None] == s_ids[None]
+    loss, valid = weighted_info_nce(a, al, s, sl, 0.07, w, (a_ids, s_ids))
     ref, ref_valid = _loop_info_nce(a, al, s, sl, 0.07, w, exclude)
     torch.testing.assert_close(loss, ref)
     assert torch.equal(valid, ref_valid) and not valid[4]
@@ -65,6 +67,21 @@ def test_eq12_unweighted_equals_weight_one_and_is_stable():
     l2, _ = weighted_info_nce(a, al, s, sl, 0.1, torch.ones(3))
     assert torch.isfinite(l1).all()
     torch.testing.assert_close(l1, l2)
+
+
+def test_info_nce_exact_when_a_positive_dwarfs_the_negatives():
+    """Logit gaps of hundreds of nats (unnormalised features): the
+    negatives' sum must not underflow into a wrong loss."""
+    a = torch.tensor([[1., 0.]], dtype=torch.float64)
+    s = torch.tensor([[30., 0.], [-5., 0.], [-6., 0.], [-7., 0.]],
+                     dtype=torch.float64)
+    al, sl = torch.tensor([0]), torch.tensor([0, 0, 1, 1])
+    loss, valid = weighted_info_nce(a, al, s, sl, 0.05)
+    # positive 1 (logit -100) vs negatives (-120, -140): not ~0
+    neg = math.log(math.exp(-120.) + math.exp(-140.))
+    want = 0.5 * (math.log1p(math.exp(neg - 600.)) +
+                  (math.log(math.exp(-100.) + math.exp(neg)) + 100.))
+    assert valid.item() and loss.item() == pytest.approx(want, rel=1e-12)
 
 
 def test_gather_pixel_features_equals_resize_then_index():
@@ -119,6 +136,31 @@ def test_cap_per_class_bounds_and_seeding():
     assert torch.equal(idx, same) and not torch.equal(idx, other)
     assert torch.equal(cap_per_class(mask, labels, -1, None),
                        mask.reshape(-1).nonzero().squeeze(1))
+
+
+def test_cap_per_class_is_uniform_with_and_without_thinning():
+    """Every pixel of a class is kept with probability k / n_c."""
+    labels = torch.zeros(10, 30, dtype=torch.long)
+    labels[:, 20:] = 1  # class 0: 200 px, class 1: 100 px
+    labels[0, :3] = 2  # class 2: 3 px (fewer than k)
+    mask = torch.ones_like(labels, dtype=torch.bool)
+    k, draws = 4, 600
+    for oversample in (4., 0.3, 0.):  # thinning, thinning + redraw, none
+        freq = torch.zeros(300)
+        for d in range(draws):
+            idx = cap_per_class(mask, labels, k, seeded_generator(d),
+                                oversample=oversample)
+            lab = labels.reshape(-1)[idx]
+            assert [int((lab == c).sum()) for c in range(3)] == [k, k, 3]
+            freq[idx] += 1
+        flat = labels.reshape(-1)
+        for c, n_c in ((0, 197), (1, 100)):
+            f = freq[flat == c] / draws
+            p = k / n_c
+            # per pixel: binomial sd sqrt(p(1-p)/draws); mean over pixels
+            assert abs(float(f.mean()) - p) < 1e-9
+            assert float((f - p).abs().max()) < 5 * (p * (1 - p) / draws)**.5
+        assert (freq[flat == 2] == draws).all()
 
 
 # ------------------------------------------------------------------ DCCM
@@ -180,8 +222,7 @@ def _pix(view):
 def _big_caps(units):
     return MCUContrastiveLoss(C, temperature=0.2, units=units,
                               max_anchors_per_class=10**6,
-                              max_samples_per_class=10**6,
-                              max_centre_pixels_per_class=10**6)
+                              max_samples_per_class=10**6)
 
 
 def _mean_loop(pairs):
@@ -221,6 +262,7 @@ def test_p2p_intra_and_cross_image_against_loop(pairing):
             excl = None
             if level == 'intra':  # an anchor is not its own positive
                 excl = amask.nonzero() == smask.nonzero().t()
+                assert (al[:, None] == sl[None])[excl].all()
             res[level].append(_loop_info_nce(a, al, s, sl, 0.2, w, excl))
     assert out['loss_con_intra_p2p'].item() == pytest.approx(
         _mean_loop(res['intra']), rel=1e-9)
@@ -306,6 +348,26 @@ def test_intra_c2c_and_cross_domain_p2p_pairing():
                                   0.2))
     assert out['loss_con_cross_domain_p2p'].item() == pytest.approx(
         _mean_loop(res), rel=1e-9)
+
+
+def test_centres_on_a_coarse_feature_grid():
+    """A feature cell reads the label/group of the pixel at its centre."""
+    feat = torch.arange(2 * 2 * 3, dtype=torch.float64).reshape(2, 2, 3) + 1
+    label = torch.zeros(8, 12, dtype=torch.long)
+    low = torch.zeros(8, 12, dtype=torch.bool)
+    # cell (i, j) <-> pixel (4 i + 2, 4 j + 2)
+    low[2, 2] = low[2, 6] = low[6, 10] = True
+    label[6, 10] = 1
+    low[3, 3] = True  # not a cell centre: ignored
+    view = dict(feat=feat, label=label, pred=label, anchor_eligible=low,
+                low=low, centre_label=label, uncertain=low, domain='source',
+                key='k')
+    mod = MCUContrastiveLoss(2, units=['cross_image_c2c'], normalize=False)
+    out = mod.sample_view(view, 0, 0)
+    assert out['centre_classes'].tolist() == [0, 1]
+    cells = feat.reshape(2, -1).t()  # cell (i, j) -> row 3 i + j
+    torch.testing.assert_close(out['centres'][0], (cells[0] + cells[1]) / 2)
+    torch.testing.assert_close(out['centres'][1], cells[5])
 
 
 def test_units_switchable_caps_bound_anchors_and_empty_is_zero():

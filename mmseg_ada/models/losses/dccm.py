@@ -113,7 +113,7 @@ class DCCM(nn.Module):
 
     @torch.no_grad()
     def update(self, labels: Tensor, preds: Tensor) -> Tensor:
-        """One EMA step (Eq. 8) from a batch.
+        """One EMA step (Eq. 8) from a batch's labels and predictions.
 
         Args:
             labels (Tensor): int64 labels (any shape).
@@ -122,7 +122,21 @@ class DCCM(nn.Module):
         Returns:
             Tensor: The batch's (all-rank) confusion counts ``[C, C]``.
         """
-        conf = self.confusion(labels, preds).to(self.weight.device)
+        return self.update_confusion(self.confusion(labels, preds))
+
+    @torch.no_grad()
+    def update_confusion(self, confusion: Tensor) -> Tensor:
+        """One EMA step (Eq. 8) from this rank's confusion counts.
+
+        Args:
+            confusion (Tensor): ``[C, C]`` counts (rows: ground truth), e.g.
+                the sum of :meth:`confusion` over the batch's domains;
+                summed over ranks here.
+
+        Returns:
+            Tensor: The all-rank counts.
+        """
+        conf = confusion.to(self.weight.device, torch.float64).clone()
         all_reduce(conf, op='sum')
         rate, present = self.rates(conf)
         rate = rate.to(self.weight.dtype)

@@ -37,10 +37,12 @@ class MCUContrastiveLoss(nn.Module):
       target bought labels and pseudo-labels), at most
       ``max_samples_per_class`` per class; a sample with the anchor's label
       is a positive, any other a negative;
-    * **centres** (Sec. III-B.1): per class, the mean embedding of at most
-      ``max_centre_pixels_per_class`` low-uncertainty pixels (``G_l``) of
-      the class (source: ground truth; target: pseudo-label), i.e. per image
-      and per domain (all images of the domain of the batch).
+    * **centres** (Sec. III-B.1): per class, the mean embedding of *all*
+      the low-uncertainty pixels (``G_l``) of the class (source: ground
+      truth; target: pseudo-label), taken on the feature map's own grid
+      (each feature cell stands for the full-resolution pixel at its
+      centre: ``G_l`` is dense, so nothing is lost, and no draw is needed),
+      per image and per domain (all images of the domain of the batch).
 
     Levels (anchors from one image; positives/negatives from):
     ``intra`` the same image; ``cross_image`` the next image of the same
@@ -52,7 +54,8 @@ class MCUContrastiveLoss(nn.Module):
     ("the aggregation of those pixels in the low uncertainty group for each
     domain"), and ``intra`` - where the paper names no second set of
     centres - the centres of the image's *uncertain labelled* pixels
-    (ground truth in ``G_h`` or ``G_m``) vs its ``G_l`` centres, pulling the
+    (ground truth in ``G_h`` or ``G_m``, from the drawn samples, which hold
+    every class's sparse bought pixels) vs its ``G_l`` centres, pulling the
     uncertain part of a class towards its confident part (switch it off
     with ``units`` for the other reading, c2c only across images/domains).
 
@@ -76,10 +79,8 @@ class MCUContrastiveLoss(nn.Module):
         units (Sequence[str]): Enabled units as ``'<level>_<kind>'``, e.g.
             ``('intra_p2p', 'cross_image_p2p')``; default all six.
         loss_weight (float): Weight of every unit. Default: 1.
-        max_anchors_per_class (int): Cap per class and view. Default: 50.
-        max_samples_per_class (int): Cap per class and view. Default: 100.
-        max_centre_pixels_per_class (int): Cap per class and view on the
-            pixels averaged into a centre. Default: 500.
+        max_anchors_per_class (int): Cap per class and view. Default: 20.
+        max_samples_per_class (int): Cap per class and view. Default: 50.
         normalize (bool): L2-normalise embeddings and centres.
             Default: True.
         detach_centres (bool): Stop gradients through centres.
@@ -93,9 +94,8 @@ class MCUContrastiveLoss(nn.Module):
                  temperature: float = 0.1,
                  units: Optional[Sequence[str]] = None,
                  loss_weight: float = 1.0,
-                 max_anchors_per_class: int = 50,
-                 max_samples_per_class: int = 100,
-                 max_centre_pixels_per_class: int = 500,
+                 max_anchors_per_class: int = 20,
+                 max_samples_per_class: int = 50,
                  normalize: bool = True,
                  detach_centres: bool = False,
                  ignore_index: int = 255,
@@ -112,9 +112,8 @@ class MCUContrastiveLoss(nn.Module):
             raise ValueError(f'{name}: temperature must be > 0, got '
                              f'{temperature}')
         for key, value in (('max_anchors_per_class', max_anchors_per_class),
-                           ('max_samples_per_class', max_samples_per_class),
-                           ('max_centre_pixels_per_class',
-                            max_centre_pixels_per_class)):
+                           ('max_samples_per_class',
+                            max_samples_per_class)):
             if int(value) < 1:
                 raise ValueError(f'{name}: {key} must be >= 1, got {value}')
         self.num_classes = int(num_classes)
@@ -123,7 +122,6 @@ class MCUContrastiveLoss(nn.Module):
         self.loss_weight = float(loss_weight)
         self.max_anchors_per_class = int(max_anchors_per_class)
         self.max_samples_per_class = int(max_samples_per_class)
-        self.max_centre_pixels_per_class = int(max_centre_pixels_per_class)
         self.normalize = bool(normalize)
         self.detach_centres = bool(detach_centres)
         self.ignore_index = int(ignore_index)
@@ -162,6 +160,20 @@ class MCUContrastiveLoss(nn.Module):
                                       view.get('align_corners', False))
         return self._embed(feats), idx
 
+    def _grid_low(self, view: dict) -> Tuple[Tensor, Tensor]:
+        """Embeddings and classes of the ``G_l`` cells of the feature
+        grid (a cell reads the full-resolution pixel at its centre)."""
+        feat = view['feat']
+        height, width = view['label'].shape
+        fh, fw = feat.shape[1:]
+        dev = view['label'].device
+        ys = ((torch.arange(fh, device=dev) + 0.5) * height / fh).long()
+        xs = ((torch.arange(fw, device=dev) + 0.5) * width / fw).long()
+        ys, xs = ys.clamp(max=height - 1), xs.clamp(max=width - 1)
+        clab = view['centre_label'][ys][:, xs]
+        mask = view['low'][ys][:, xs] & (clab != self.ignore_index)
+        return self._embed(feat[:, mask].t()), clab[mask]
+
     def sample_view(self, view: dict, iteration: int, pos: int) -> dict:
         """Anchors, samples and centres of one view (seeded).
 
@@ -174,38 +186,34 @@ class MCUContrastiveLoss(nn.Module):
             dict: ``anchors`` / ``anchor_labels`` / ``anchor_preds`` /
             ``anchor_index``, ``samples`` / ``sample_labels`` /
             ``sample_index``, ``low_feats`` / ``low_labels`` (the ``G_l``
-            pixels), ``centres`` / ``centre_classes`` (``G_l`` centres) and
+            cells of the feature grid), ``centres`` / ``centre_classes`` (``G_l`` centres) and
             ``unc_centres`` / ``unc_classes`` (uncertain-labelled centres).
         """
         lab, pred = view['label'], view['pred']
         ign = self.ignore_index
         out = {}
-        amask = anchor_mask(lab, pred, view['anchor_eligible'], ign)
-        out['anchors'], idx = self._pick(view, amask, lab,
-                                         self.max_anchors_per_class,
-                                         'anchor', iteration, pos)
-        out['anchor_index'] = idx
-        out['anchor_labels'] = lab.reshape(-1)[idx]
-        out['anchor_preds'] = pred.reshape(-1)[idx]
         if self.needs_p2p:
+            amask = anchor_mask(lab, pred, view['anchor_eligible'], ign)
+            out['anchors'], idx = self._pick(view, amask, lab,
+                                             self.max_anchors_per_class,
+                                             'anchor', iteration, pos)
+            out['anchor_index'] = idx
+            out['anchor_labels'] = lab.reshape(-1)[idx]
+            out['anchor_preds'] = pred.reshape(-1)[idx]
+        if self.needs_p2p or 'intra_c2c' in self.units:
             out['samples'], idx = self._pick(view, lab != ign, lab,
                                              self.max_samples_per_class,
                                              'sample', iteration, pos)
             out['sample_index'] = idx
             out['sample_labels'] = lab.reshape(-1)[idx]
         if self.needs_c2c:
-            clab = view['centre_label']
-            low, idx = self._pick(view, view['low'] & (clab != ign), clab,
-                                  self.max_centre_pixels_per_class, 'low',
-                                  iteration, pos)
-            out['low_feats'], out['low_labels'] = low, clab.reshape(-1)[idx]
+            out['low_feats'], out['low_labels'] = self._grid_low(view)
             out['centres'], out['centre_classes'] = self._centres(
-                low, out['low_labels'])
-            unc, idx = self._pick(view, view['uncertain'] & (lab != ign),
-                                  lab, self.max_centre_pixels_per_class,
-                                  'uncertain', iteration, pos)
+                out['low_feats'], out['low_labels'])
+        if 'intra_c2c' in self.units:
+            unc = view['uncertain'].reshape(-1)[out['sample_index']]
             out['unc_centres'], out['unc_classes'] = self._centres(
-                unc, lab.reshape(-1)[idx])
+                out['samples'][unc], out['sample_labels'][unc])
         return out
 
     # ---------------------------------------------------------------- loss
@@ -221,6 +229,8 @@ class MCUContrastiveLoss(nn.Module):
         return dccm.anchor_weights(labels, preds)
 
     def _nce(self, a, a_lab, a_pred, s, s_lab, dccm, exclude=None):
+        if len(a) == 0 or len(s) == 0:
+            return 0., 0
         loss, valid = weighted_info_nce(
             a, a_lab, s, s_lab, self.temperature,
             self._weights(dccm, a_lab, a_pred, s_lab), exclude)
@@ -290,12 +300,10 @@ class MCUContrastiveLoss(nn.Module):
                 if partner is None:
                     continue
                 q = picks[partner]
-                if f'{level}_p2p' in self.units and p['anchors'].numel() \
-                        and q['samples'].numel():
-                    excl = None
-                    if partner == i:
-                        excl = p['anchor_index'].unsqueeze(1) == \
-                            q['sample_index'].unsqueeze(0)
+                if f'{level}_p2p' in self.units:
+                    # an anchor is not its own positive
+                    excl = (p['anchor_index'], q['sample_index']) \
+                        if partner == i else None
                     add(f'{level}_p2p',
                         self._nce(p['anchors'], p['anchor_labels'],
                                   p['anchor_preds'], q['samples'],
@@ -326,6 +334,7 @@ class MCUContrastiveLoss(nn.Module):
         for unit, (total, count) in sums.items():
             losses[f'loss_con_{unit}'] = self.loss_weight * (
                 total / count if count else zero)
-        n_anchors = sum(int(p['anchor_labels'].numel()) for p in picks)
+        n_anchors = sum(int(p['anchor_labels'].numel()) for p in picks
+                        if 'anchor_labels' in p)
         losses['con_anchors'] = zero.detach() + n_anchors
         return losses

@@ -147,9 +147,10 @@ class MCUEncoderDecoder(EncoderDecoder):
             raise ValueError(f'{name}: target_anchor_groups {bad} not in '
                              f'{tuple(GROUP_NAMES)}')
         bad = [d for d in dccm_pixels if d not in ('source', 'target')]
-        if bad:
-            raise ValueError(f'{name}: dccm_pixels {bad} not in '
-                             "('source', 'target')")
+        if bad or not dccm_pixels:
+            raise ValueError(f'{name}: dccm_pixels must be a non-empty '
+                             "subset of ('source', 'target'), got "
+                             f'{tuple(dccm_pixels)!r}')
         if float(gamma) < 0:
             raise ValueError(f'{name}: gamma must be >= 0, got {gamma}')
         if float(gamma) > 0 and not self.with_auxiliary_head:
@@ -365,14 +366,12 @@ class MCUEncoderDecoder(EncoderDecoder):
             src_groups = self.sampler.group(unc['src'], src_valid,
                                             plan['pi_high'], plan['pi_low'])
             if self.dccm is not None:
-                labs, preds = [], []
+                conf = 0
                 if 'source' in self.dccm_pixels:
-                    labs.append(src_gt.reshape(-1))
-                    preds.append(src_pred.reshape(-1))
+                    conf = conf + self.dccm.confusion(src_gt, src_pred)
                 if 'target' in self.dccm_pixels:
-                    labs.append(bought.reshape(-1))
-                    preds.append(tgt_pred.reshape(-1))
-                self.dccm.update(torch.cat(labs), torch.cat(preds))
+                    conf = conf + self.dccm.confusion(bought, tgt_pred)
+                self.dccm.update_confusion(conf)
 
         losses = dict(
             loss_src=self._ce(src['logits'], src_gt),

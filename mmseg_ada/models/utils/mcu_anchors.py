@@ -8,24 +8,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def cap_per_class(mask: Tensor, labels: Tensor, k: int,
-                  generator: Optional[torch.Generator]) -> Tensor:
-    """At most ``k`` pixels of each class of ``mask``, uniformly at random.
-
-    Args:
-        mask (Tensor): ``[H, W]`` bool candidates.
-        labels (Tensor): ``[H, W]`` int64 class of every pixel.
-        k (int): Cap per class (``< 0``: no cap).
-        generator (torch.Generator): CPU generator of the draw.
-
-    Returns:
-        Tensor: Flat int64 indices (into ``H * W``) of the kept pixels,
-        sorted.
-    """
-    idx = mask.reshape(-1).nonzero().squeeze(1)
-    if k < 0 or idx.numel() == 0:
-        return idx
-    lab = labels.reshape(-1)[idx]
+def _first_k_per_class(idx: Tensor, lab: Tensor, k: int,
+                       generator: Optional[torch.Generator]) -> Tensor:
+    """Uniform ``k`` per class of ``idx`` by a random order and a sort."""
     perm = torch.randperm(idx.numel(), generator=generator).to(idx.device)
     idx, lab = idx[perm], lab[perm]
     lab_sorted, order = torch.sort(lab, stable=True)
@@ -36,8 +21,58 @@ def cap_per_class(mask: Tensor, labels: Tensor, k: int,
     first[1:] = lab_sorted[1:] != lab_sorted[:-1]
     start = torch.cummax(torch.where(first, pos, torch.zeros_like(pos)),
                          0).values
-    keep = (pos - start) < k
-    return idx[keep].sort().values
+    return idx[(pos - start) < k]
+
+
+def cap_per_class(mask: Tensor, labels: Tensor, k: int,
+                  generator: Optional[torch.Generator],
+                  oversample: float = 4.) -> Tensor:
+    """At most ``k`` pixels of each class of ``mask``, uniformly at random.
+
+    Exact: every class keeps ``min(k, n_c)`` of its ``n_c`` candidates, a
+    uniformly random subset.  Dense masks are first thinned (each pixel of
+    class ``c`` kept with probability ``min(1, oversample * k / n_c)``, an
+    exchangeable draw, so the survivors of a class are a uniform subset),
+    then ``k`` per class are drawn from the survivors; a class left with
+    fewer than ``min(k, n_c)`` survivors (vanishingly rare at
+    ``oversample=4``) is redrawn without thinning.  This avoids sorting
+    every candidate of a full-resolution mask.
+
+    Args:
+        mask (Tensor): ``[H, W]`` bool candidates.
+        labels (Tensor): ``[H, W]`` int64 class (``>= 0``) of every pixel.
+        k (int): Cap per class (``< 0``: no cap).
+        generator (torch.Generator): CPU generator of the draw.
+        oversample (float): Thinning factor (``<= 0``: no thinning).
+
+    Returns:
+        Tensor: Flat int64 indices (into ``H * W``) of the kept pixels,
+        sorted.
+    """
+    flat = mask.reshape(-1)
+    if k < 0:
+        return flat.nonzero().squeeze(1)
+    # class + 1 on candidates, 0 elsewhere: one bincount counts both
+    key = (labels.reshape(-1) + 1) * flat
+    counts = torch.bincount(key)
+    n = int(flat.numel() - counts[0])
+    if n == 0:
+        return flat.nonzero().squeeze(1)
+    counts[0] = 0
+    # thin only when it removes most candidates
+    if oversample > 0 and 2 * int(
+            counts.clamp(max=int(oversample * k) + 1).sum()) < n:
+        prob = (oversample * k / counts.clamp_min(1).double()).clamp(max=1.)
+        prob[0] = 0.
+        u = torch.rand(flat.numel(), generator=generator,
+                       dtype=torch.float64).to(flat.device)
+        idx = (u < prob.to(flat.device)[key]).nonzero().squeeze(1)
+        got = torch.bincount(key[idx], minlength=counts.numel())
+        if bool((got >= counts.clamp(max=k)).all()):
+            return _first_k_per_class(idx, key[idx], k,
+                                      generator).sort().values
+    idx = flat.nonzero().squeeze(1)
+    return _first_k_per_class(idx, key[idx], k, generator).sort().values
 
 
 def gather_pixel_features(feat: Tensor, flat_index: Tensor,
