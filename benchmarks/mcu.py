@@ -130,12 +130,13 @@ def worker(args) -> dict:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     times = []
+    clock = time.perf_counter if cuda else time.process_time
     for it in range(args.warmup, args.warmup + args.steps):
-        t0 = time.perf_counter() if cuda else time.process_time()
+        t0 = clock()
         train_step(it)
         if cuda:
             torch.cuda.synchronize()
-        times.append((time.perf_counter() if cuda else time.process_time()) - t0)
+        times.append(clock() - t0)
     if cuda:
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:

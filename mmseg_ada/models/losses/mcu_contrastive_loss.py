@@ -186,8 +186,9 @@ class MCUContrastiveLoss(nn.Module):
             dict: ``anchors`` / ``anchor_labels`` / ``anchor_preds`` /
             ``anchor_index``, ``samples`` / ``sample_labels`` /
             ``sample_index``, ``low_feats`` / ``low_labels`` (the ``G_l``
-            cells of the feature grid), ``centres`` / ``centre_classes`` (``G_l`` centres) and
-            ``unc_centres`` / ``unc_classes`` (uncertain-labelled centres).
+            cells of the feature grid), ``centres`` / ``centre_classes``
+            (``G_l`` centres) and ``unc_centres`` / ``unc_classes``
+            (uncertain-labelled centres).
         """
         lab, pred = view['label'], view['pred']
         ign = self.ignore_index
