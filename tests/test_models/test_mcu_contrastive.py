@@ -58,6 +58,36 @@ def test_eq9_10_info_nce_against_loop(weights):
     assert torch.equal(valid, ref_valid) and not valid[4]
 
 
+@pytest.mark.parametrize('weights', [None, 'anchor', 'pair'])
+def test_info_nce_sample_groups_equal_separate_calls(weights):
+    """One call over three sample sets == one loop per set."""
+    g = torch.Generator().manual_seed(5)
+    a = F.normalize(torch.randn(5, 3, generator=g, dtype=torch.float64), 1)
+    s = F.normalize(torch.randn(12, 3, generator=g, dtype=torch.float64), 1)
+    al = torch.tensor([0, 1, 2, 1, 0])
+    sl = torch.tensor([0, 1, 1, 2, 0, 0, 0, 1, 2, 2, 1, 0])
+    grp = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+    w = None
+    if weights == 'anchor':
+        w = torch.rand(5, generator=g, dtype=torch.float64) + 0.3
+    elif weights == 'pair':
+        w = torch.rand(5, 12, generator=g, dtype=torch.float64) + 0.3
+    a_ids = torch.tensor([7, 8, 9, 10, 11])
+    s_ids = torch.tensor([7, 8, -1, -1, 7, 20, 21, 22, 23, 24, 25, 26])
+    loss, valid = weighted_info_nce(a, al, s, sl, 0.1, w, (a_ids, s_ids),
+                                    sample_groups=grp, num_groups=3)
+    assert loss.shape == valid.shape == (5, 3)
+    for k in range(3):
+        m = grp == k
+        wk = None if w is None else (w if w.ndim == 1 else w[:, m])
+        excl = a_ids[:, None] == s_ids[m][None]
+        ref, ref_valid = _loop_info_nce(a, al, s[m], sl[m], 0.1, wk, excl)
+        torch.testing.assert_close(loss[:, k], ref)
+        assert torch.equal(valid[:, k], ref_valid)
+    # set 1 has no class-2 sample: anchor 2 is invalid there only
+    assert not valid[2, 1] and valid[2, 0] and valid[2, 2]
+
+
 def test_eq12_unweighted_equals_weight_one_and_is_stable():
     g = torch.Generator().manual_seed(1)
     a = torch.randn(3, 5, generator=g) * 30  # huge logits: no overflow

@@ -99,6 +99,21 @@ def test_algorithm1_budget_progression_per_iteration():
     assert int(sampler.phase1_iters) == phase1 == first2
 
 
+def test_without_medium_phase_all_budget_from_high_group():
+    """medium_phase=False (ablation AL w/o AS): G_h until M_e."""
+    sampler = MCUAdaptiveSampler(decay='iteration', pi_high=0.9, pi_low=0.2,
+                                 medium_phase=False)
+    store = _Store(64)
+    log = _run(sampler, store, 12)
+    for rec in log:
+        plan = rec['plan']
+        expected = 1 if rec['spent_before'] < 64 else 3
+        assert plan['phase'] == expected
+        reqs = torch.stack(plan['requests'])
+        assert not (reqs & (plan['groups'] != HIGH)).any()
+    assert store.spent == 64
+
+
 def test_algorithm1_decay_per_epoch():
     sampler = MCUAdaptiveSampler(decay='epoch', epoch_length=3, pi_high=0.99,
                                  pi_low=0.1)

@@ -151,6 +151,40 @@ def test_forward_backward_and_progression(cfg_fn):
     assert out[0].pred_sem_seg.shape == (H, W)
 
 
+def _merge(base, over):
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+@pytest.mark.parametrize('name', ['al_wo_as', 'al_w_as', 'al_w_mcu_i',
+                                  'al_w_mcu_d', 'al_w_p2p', 'full'])
+def test_table_v_vi_ablations_build_and_train(name):
+    from mmseg_ada.models.segmentors import MCU_ABLATIONS
+    cfg = _merge(v3p_cfg().to_dict(), MCU_ABLATIONS[name])
+    model = build(cfg)
+    model.acquisition = FakeAcquisition(target_gt(), total=600)
+    loss, losses = step(model, 0)
+    loss.backward()
+    units = {k[len('loss_con_'):] for k in losses if k.startswith('loss_con')}
+    want = {'al_wo_as': set(), 'al_w_as': set(),
+            'al_w_mcu_i': {'intra_p2p', 'intra_c2c', 'cross_image_p2p',
+                           'cross_image_c2c'},
+            'al_w_p2p': {'intra_p2p', 'cross_image_p2p',
+                         'cross_domain_p2p'}}
+    all6 = want['al_w_mcu_i'] | want['al_w_p2p'] | {'cross_domain_c2c'}
+    assert units == want.get(name, all6)
+    assert (model.dccm is not None) == (name == 'full')
+    if name == 'al_wo_as':
+        assert model.sampler.pseudo == 'all'
+        assert not model.sampler.medium_phase
+    assert model.sampler.decay == 'iteration'  # the base config survives
+
+
 def test_budget_spent_then_no_more_buying():
     model = build(v3p_cfg(contrastive=None))
     acq = FakeAcquisition(target_gt(), total=30)

@@ -229,13 +229,41 @@ class MCUContrastiveLoss(nn.Module):
             return dccm.class_error(labels)
         return dccm.anchor_weights(labels, preds)
 
-    def _nce(self, a, a_lab, a_pred, s, s_lab, dccm, exclude=None):
+    def _nce(self, a, a_lab, a_pred, s, s_lab, dccm):
         if len(a) == 0 or len(s) == 0:
             return 0., 0
         loss, valid = weighted_info_nce(
             a, a_lab, s, s_lab, self.temperature,
-            self._weights(dccm, a_lab, a_pred, s_lab), exclude)
+            self._weights(dccm, a_lab, a_pred, s_lab))
         return loss.sum(), valid.sum()
+
+    def _p2p(self, i, p, picks, partners, levels, dccm, add) -> None:
+        """The p2p units of view ``i``'s anchors: one logit matrix against
+        the samples of all its partners (one set per level)."""
+        levels = [lv for lv in levels if partners[lv] is not None]
+        if not levels or len(p['anchors']) == 0:
+            return
+        sets = [picks[partners[lv]] for lv in levels]
+        samples = torch.cat([q['samples'] for q in sets])
+        labels = torch.cat([q['sample_labels'] for q in sets])
+        groups = torch.cat([
+            torch.full_like(q['sample_labels'], k)
+            for k, q in enumerate(sets)
+        ])
+        # an anchor is not its own positive (same image only)
+        ids = torch.cat([
+            q['sample_index'] if partners[lv] == i else
+            torch.full_like(q['sample_index'], -1)
+            for lv, q in zip(levels, sets)
+        ])
+        loss, valid = weighted_info_nce(
+            p['anchors'], p['anchor_labels'], samples, labels,
+            self.temperature,
+            self._weights(dccm, p['anchor_labels'], p['anchor_preds'],
+                          labels), (p['anchor_index'], ids), groups,
+            len(levels))
+        for k, lv in enumerate(levels):
+            add(f'{lv}_p2p', (loss[:, k].sum(), valid[:, k].sum()))
 
     @staticmethod
     def _partners(views: List[dict]) -> Tuple[Dict[int, int],
@@ -294,30 +322,22 @@ class MCUContrastiveLoss(nn.Module):
             sums[unit][0] = sums[unit][0] + value[0]
             sums[unit][1] += int(value[1])
 
+        p2p_levels = [lv for lv in LEVELS if f'{lv}_p2p' in self.units]
         for i, p in enumerate(picks):
-            for level, partner in (('intra', i), ('cross_image',
-                                                  same.get(i)),
-                                   ('cross_domain', cross.get(i))):
-                if partner is None:
-                    continue
-                q = picks[partner]
-                if f'{level}_p2p' in self.units:
-                    # an anchor is not its own positive
-                    excl = (p['anchor_index'], q['sample_index']) \
-                        if partner == i else None
-                    add(f'{level}_p2p',
-                        self._nce(p['anchors'], p['anchor_labels'],
-                                  p['anchor_preds'], q['samples'],
-                                  q['sample_labels'], dccm, excl))
-                if level == 'intra' and 'intra_c2c' in self.units:
-                    add('intra_c2c',
-                        self._nce(p['unc_centres'], p['unc_classes'], None,
-                                  p['centres'], p['centre_classes'], dccm))
-                if level == 'cross_image' and 'cross_image_c2c' in \
-                        self.units:
-                    add('cross_image_c2c',
-                        self._nce(p['centres'], p['centre_classes'], None,
-                                  q['centres'], q['centre_classes'], dccm))
+            partners = dict(intra=i, cross_image=same.get(i),
+                            cross_domain=cross.get(i))
+            if p2p_levels:
+                self._p2p(i, p, picks, partners, p2p_levels, dccm, add)
+            q = picks[partners['cross_image']] \
+                if partners['cross_image'] is not None else None
+            if 'intra_c2c' in self.units:
+                add('intra_c2c',
+                    self._nce(p['unc_centres'], p['unc_classes'], None,
+                              p['centres'], p['centre_classes'], dccm))
+            if 'cross_image_c2c' in self.units and q is not None:
+                add('cross_image_c2c',
+                    self._nce(p['centres'], p['centre_classes'], None,
+                              q['centres'], q['centre_classes'], dccm))
         if 'cross_domain_c2c' in self.units:
             dom = {}
             for d in DOMAINS:

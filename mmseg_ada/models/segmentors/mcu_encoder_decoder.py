@@ -23,6 +23,32 @@ from ..utils.mcu_uncertainty import mcu_uncertainty
 PSEUDO_LABELS = ('hard', 'soft')
 GROUP_NAMES = {'high': HIGH, 'medium': MEDIUM, 'low': LOW}
 
+_IMAGE_UNITS = ('intra_p2p', 'intra_c2c', 'cross_image_p2p',
+                'cross_image_c2c')
+#: The ablations of Tables V and VI as overrides of the model config (merge
+#: them into ``model``, e.g. ``model = dict(**MCU_ABLATIONS['al_w_p2p'])``
+#: in a config inheriting the full model).  ``full`` is the default model.
+MCU_ABLATIONS = dict(
+    # "AL (w/o AS)": G_h labels only, all of G_l pseudo-labelled, no MCU
+    al_wo_as=dict(sampler=dict(pseudo='all', medium_phase=False),
+                  contrastive=None),
+    # "AL (w AS)": adaptive sampling, no contrastive unit
+    al_w_as=dict(contrastive=None),
+    # "AL (w MCU_i)": image-level units (intra + cross-image), no DCCM
+    al_w_mcu_i=dict(
+        contrastive=dict(type='MCUContrastiveLoss', units=_IMAGE_UNITS),
+        dccm=None),
+    # "AL (w MCU_d)" = "AL (w p2p+c2c)": all three levels, no DCCM
+    al_w_mcu_d=dict(dccm=None),
+    # "AL (w p2p)": p2p at all three levels, no c2c, no DCCM
+    al_w_p2p=dict(
+        contrastive=dict(
+            type='MCUContrastiveLoss',
+            units=('intra_p2p', 'cross_image_p2p', 'cross_domain_p2p')),
+        dccm=None),
+    full=dict(),
+)
+
 
 def _stack_padded(maps: Sequence[Tensor], size: Tuple[int, int],
                   fill: int) -> Tensor:

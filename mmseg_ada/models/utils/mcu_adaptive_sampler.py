@@ -92,8 +92,8 @@ class MCUAdaptiveSampler(nn.Module):
     **Pseudo-labels** (Sec. III-B.2, every phase): "randomly select the same
     number of pixels in those three groups"; :meth:`pseudo_masks` picks, per
     image, as many unlabelled ``G_l`` pixels as the image has labelled pixels
-    (times ``pseudo_ratio``; ``pseudo='all'`` takes all of ``G_l``, the
-    ablation "AL (w/o AS)"; ``'none'`` none).
+    (times ``pseudo_ratio``; ``pseudo='all'`` takes all of ``G_l``, as the
+    ablation "AL (w/o AS)" does, see ``medium_phase``; ``'none'`` none).
 
     **Decay: per epoch (default) vs per iteration.**  The text (Sec. IV-C)
     says "in each training epoch ... we decrease pi_high", Algorithm 1
@@ -148,6 +148,11 @@ class MCUAdaptiveSampler(nn.Module):
             Default: ``'labelled'``.
         pseudo_ratio (float): Pseudo-labels per labelled pixel.
             Default: 1.0.
+        medium_phase (bool): Phase 2 as in the paper; ``False`` buys the
+            whole budget from ``G_h`` in phase 1 (with ``pseudo='all'``: the
+            ablation "AL (w/o AS)", which labels "only ... the pixels from
+            the high uncertainty group" and pseudo-labels "all of the pixels
+            from the low uncertainty group"). Default: True.
         seed (int): Seed of every draw. Default: 0.
     """
 
@@ -164,6 +169,7 @@ class MCUAdaptiveSampler(nn.Module):
                  medium_fallback_fraction: float = 0.01,
                  pseudo: str = 'labelled',
                  pseudo_ratio: float = 1.0,
+                 medium_phase: bool = True,
                  seed: int = 0) -> None:
         super().__init__()
         name = type(self).__name__
@@ -210,6 +216,7 @@ class MCUAdaptiveSampler(nn.Module):
         self.medium_fallback_fraction = float(medium_fallback_fraction)
         self.pseudo = pseudo
         self.pseudo_ratio = float(pseudo_ratio)
+        self.medium_phase = bool(medium_phase)
         self.seed = int(seed)
         init = float('nan') if pi_high is None else float(pi_high)
         self.register_buffer('pi_high',
@@ -219,11 +226,15 @@ class MCUAdaptiveSampler(nn.Module):
                              torch.zeros((), dtype=torch.long))
 
     # ------------------------------------------------------------ helpers
-    @staticmethod
-    def phase_of(spent: int, total: int) -> int:
+    def high_budget(self, total: int) -> int:
+        """Pixels bought in phase 1: ``ceil(M_e / 2)`` (all of ``M_e``
+        without the medium phase)."""
+        return (int(total) + 1) // 2 if self.medium_phase else int(total)
+
+    def phase_of(self, spent: int, total: int) -> int:
         """Phase of Algorithm 1 for ``M_a = spent`` and ``M_e = total``."""
         spent, total = int(spent), int(total)
-        if spent < (total + 1) // 2:
+        if spent < self.high_budget(total):
             return PHASE_HIGH
         if spent < total:
             return PHASE_MEDIUM
@@ -336,11 +347,11 @@ class MCUAdaptiveSampler(nn.Module):
                 int(math.ceil(self.high_sample_ratio * int(c.sum())))
                 for c in cand
             ]
-            cap = (total + 1) // 2 - int(spent)
+            cap = self.high_budget(total) - int(spent)
         elif phase == PHASE_MEDIUM:
             cand = free & (groups == MEDIUM)
             desired = [
-                self._medium_quota(int(v.sum()), (total + 1) // 2,
+                self._medium_quota(int(v.sum()), self.high_budget(total),
                                    len(scores) * world) for v in valid
             ]
             cap = int(total) - int(spent)
@@ -408,4 +419,5 @@ class MCUAdaptiveSampler(nn.Module):
                 f'epoch_length={self.epoch_length}, pi_low={self.pi_low}, '
                 f'low_quantile={self.low_quantile}, '
                 f'high_sample_ratio={self.high_sample_ratio}, '
-                f'pseudo={self.pseudo!r}, seed={self.seed}')
+                f'pseudo={self.pseudo!r}, medium_phase={self.medium_phase}, '
+                f'seed={self.seed}')
