@@ -107,7 +107,7 @@ def step(model, it, **kw):
     torch.manual_seed(1000 + it)  # dropout
     inputs, srcs, tin, tgts = batch(it, **kw)
     losses = model.loss(inputs, srcs, tin, tgts)
-    loss, log = model.parse_losses(losses)
+    loss, _ = model.parse_losses(losses)
     return loss, losses
 
 

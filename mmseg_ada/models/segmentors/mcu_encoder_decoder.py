@@ -80,7 +80,8 @@ class MCUEncoderDecoder(EncoderDecoder):
        afterwards only ``acquisition.labels`` is read.  Crop pixels map to
        original-image pixels through each target sample's
        ``gt_pixel_index`` (:class:`~mmseg_ada.datasets.transforms.
-       AddPixelIndex`), -1 = padding.
+       AddPixelIndex`), -1 = padding; the request masks have the shape of
+       that map (the crop before batch padding) and live on its device.
     4. Pseudo-labels (argmax) on as many low-uncertainty pixels as each
        image has labelled ones (adaptive sampling).
     5. DCCM update (Eq. 7-8, Algorithm 1 line 14) from the labelled pixels
