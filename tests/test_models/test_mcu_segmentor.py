@@ -25,6 +25,16 @@ def _mmseg_scope():
     init_default_scope('mmseg')
 
 
+@pytest.fixture(autouse=True, scope='module')
+def _one_thread():
+    """Tiny models gain nothing from more threads, and OpenMP spin-waiting
+    on a busy machine makes them crawl (see tests/utils.py)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _base(name):
     return Config.fromfile(
         osp.join(REPO, 'configs', '_base_', 'models', name)).model

@@ -196,8 +196,9 @@ class MCUEncoderDecoder(EncoderDecoder):
             GROUP_NAMES[g] for g in target_anchor_groups)
         self.dccm_pixels = tuple(dccm_pixels)
         self.ignore_index = int(getattr(head, 'ignore_index', 255))
-        self.sampler = MODELS.build(
-            dict(type='MCUAdaptiveSampler', **(sampler or {})))
+        cfg = dict(type='MCUAdaptiveSampler')
+        cfg.update(sampler or {})
+        self.sampler = MODELS.build(cfg)
         self.contrastive = None
         if contrastive is not None:
             if not getattr(head, 'with_features', False):
@@ -352,13 +353,21 @@ class MCUEncoderDecoder(EncoderDecoder):
         ign = self.ignore_index
         src = self._forward_train(inputs)
         tgt = self._forward_train(target_inputs)
+        for i, s in enumerate(data_samples):
+            if 'gt_sem_seg' not in s:
+                raise KeyError(f'source data sample {i} '
+                               f"({s.metainfo.get('img_path', '?')}) has no "
+                               'gt_sem_seg')
         src_gt = torch.stack(
             [s.gt_sem_seg.data.reshape(inputs.shape[2:])
              for s in data_samples]).long()
 
         with torch.no_grad():
             unc = {}
-            for dom, out in (('src', src), ('tgt', tgt)):
+            # source groups only feed the contrastive units
+            doms = (('src', src), ('tgt', tgt)) if self.contrastive else \
+                (('tgt', tgt), )
+            for dom, out in doms:
                 unc[dom] = mcu_uncertainty(
                     out['logits'].detach(),
                     out['aux'].detach() if 'aux' in out else None,
@@ -389,9 +398,11 @@ class MCUEncoderDecoder(EncoderDecoder):
                 self.sampler.pseudo_masks(plan, valid, labelled, keys))
             pseudo = torch.where(pseudo_mask, tgt_pred,
                                  torch.full_like(tgt_pred, ign))
-            src_valid = src_gt != ign
-            src_groups = self.sampler.group(unc['src'], src_valid,
-                                            plan['pi_high'], plan['pi_low'])
+            src_groups = None
+            if 'src' in unc:
+                src_groups = self.sampler.group(unc['src'], src_gt != ign,
+                                                plan['pi_high'],
+                                                plan['pi_low'])
             if self.dccm is not None:
                 conf = 0
                 if 'source' in self.dccm_pixels:
