@@ -4,25 +4,28 @@ Times one training step (forward, loss, backward, SGD step) of
 :class:`~mmseg_ada.models.segmentors.MCUEncoderDecoder` on the tiny
 DeepLabV3+ (``configs/_base_/models/deeplabv3plus_r18-d8_tiny.py``, 19
 classes), batch of 2 source + 2 target crops of ``--size`` (128x256), with
-an in-memory acquisition (``tests/mcu_fakes.py``), in two variants:
+an in-memory acquisition (``tests/mcu_fakes.py``, budget 5% of the target
+pixels as in the paper's Tables III-IV; every timed step still buys), in two
+variants built from the same seed:
 
-* ``ce``: the same segmentor with ``contrastive=None`` (uncertainty,
-  adaptive sampling and purchases, CE on source / bought / pseudo-labelled
-  pixels and the auxiliary head): the plain-CE baseline;
+* ``ce``: the segmentor with ``contrastive=None`` (uncertainty, adaptive
+  sampling and purchases, CE on source / bought / pseudo-labelled pixels
+  and the auxiliary head): the plain-CE baseline;
 * ``mcu``: the full model: plus the six contrastive units (3 levels x p2p,
-  c2c) with DCCM weights and their default caps.
+  c2c) with DCCM weights and the default caps (or ``--caps``).
 
-Each variant runs in its own process (``--repeats`` times, alternating, the
-best median kept: the machine is shared), ``--warmup`` steps then
-``--steps`` timed steps (CPU time of the process on the CPU, robust on a
-shared machine; wall time with synchronisation on a GPU).  Peak memory:
-``torch.cuda.max_memory_allocated`` of the timed steps on a GPU; on the
-CPU the growth of the process's peak resident set (``resource.getrusage``)
-over its resident set once the model is built (training's peak: weights'
-gradients, optimiser state, activations).  The
-budget is large enough that every timed step is still buying (phase 1/2).
-The LAST line is ``overhead: <x>%``, the step-time overhead of ``mcu`` over
-``ce``.
+Time: both models live in one process and their steps alternate (``ce``,
+``mcu``, ``ce``, ...) on the same batches, so a busy, shared machine slows
+both alike; each step is timed in CPU time of the process (``--threads``
+intra-op threads, default 1) on the CPU, in synchronised wall time on a GPU.
+After ``--warmup`` steps, ``--steps`` pairs are timed; the overhead is the
+median over pairs of ``t_mcu / t_ce - 1``.  Peak memory: one process per
+variant; on a GPU ``torch.cuda.max_memory_allocated`` over the timed steps,
+on the CPU the growth of the process's peak resident set
+(``resource.getrusage``) over its resident set once the model is built
+(training's peak: gradients, optimiser state, activations).
+
+The LAST line is ``overhead: <x>%``.
 
     python benchmarks/mcu.py [--steps 20] [--threads 1] [--device cpu]
 """
@@ -37,6 +40,7 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+VARIANTS = ('ce', 'mcu')
 
 
 def _rss_mb() -> float:
@@ -45,162 +49,183 @@ def _rss_mb() -> float:
     return pages * os.sysconf('SC_PAGE_SIZE') / 2**20
 
 
-def worker(args) -> dict:
-    """Run one variant; return its timings and memory as a dict."""
-    sys.path.insert(0, REPO)
-    import numpy as np
-    import torch
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmengine.structures import PixelData
-    from mmseg.registry import MODELS
-    from mmseg.structures import SegDataSample
+class Bench:
+    """One tiny MCU model (a variant) with its optimiser and fake store."""
 
-    import mmseg_ada  # noqa: F401
-    from tests.mcu_fakes import FakeAcquisition
+    def __init__(self, variant: str, args) -> None:
+        import numpy as np
+        import torch
+        from mmengine.config import Config
+        from mmseg.registry import MODELS
 
-    torch.set_num_threads(args.threads)
-    init_default_scope('mmseg')
-    dev = torch.device(args.device)
-    h, w = args.size
-    cfg = Config.fromfile(
-        osp.join(REPO, 'configs/_base_/models/'
-                 'deeplabv3plus_r18-d8_tiny.py')).model
-    cfg.type = 'MCUEncoderDecoder'
-    cfg.sampler = dict(decay='iteration')
-    if args.variant == 'ce':
-        cfg.contrastive = None
-    elif args.caps:
-        cfg.contrastive = dict(type='MCUContrastiveLoss',
-                               max_anchors_per_class=args.caps[0],
-                               max_samples_per_class=args.caps[1])
-    torch.manual_seed(0)
-    model = MODELS.build(cfg).to(dev)
-    model.train()
-    num_classes = cfg.decode_head.num_classes
-    orig = (h + 16, w + 32)
-    rng = np.random.default_rng(0)
-    keys = [f't/{i}.png' for i in range(16)]
-    # 5% of the target pixels (the paper's Tables III-IV); it outlasts the
-    # timed steps, so every step buys
-    acq = FakeAcquisition(
-        {k: rng.integers(0, num_classes, orig) for k in keys},
-        total=len(keys) * orig[0] * orig[1] // 20)
-    model.acquisition = acq
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+        from tests.mcu_fakes import FakeAcquisition
+        self.dev = torch.device(args.device)
+        self.size = tuple(args.size)
+        h, w = self.size
+        cfg = Config.fromfile(
+            osp.join(REPO, 'configs/_base_/models/'
+                     'deeplabv3plus_r18-d8_tiny.py')).model
+        cfg.type = 'MCUEncoderDecoder'
+        cfg.sampler = dict(decay='iteration')
+        if variant == 'ce':
+            cfg.contrastive = None
+        elif args.caps:
+            cfg.contrastive = dict(type='MCUContrastiveLoss',
+                                   max_anchors_per_class=args.caps[0],
+                                   max_samples_per_class=args.caps[1])
+        torch.manual_seed(0)
+        self.model = MODELS.build(cfg).to(self.dev)
+        self.model.train()
+        self.num_classes = cfg.decode_head.num_classes
+        self.orig = (h + 16, w + 32)
+        rng = np.random.default_rng(0)
+        self.keys = [f't/{i}.png' for i in range(16)]
+        n_px = len(self.keys) * self.orig[0] * self.orig[1]
+        self.acq = FakeAcquisition(
+            {k: rng.integers(0, self.num_classes, self.orig)
+             for k in self.keys},
+            total=n_px // 20)
+        self.model.acquisition = self.acq
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=1e-3,
+                                   momentum=0.9)
 
-    def batch(it):
+    def batch(self, it: int):
+        """2 source (blocky labels) + 2 target crops of iteration ``it``."""
+        import torch
+        from mmengine.structures import PixelData
+        from mmseg.structures import SegDataSample
+        h, w = self.size
         g = torch.Generator().manual_seed(it)
         src = []
         for i in range(2):
             s = SegDataSample(metainfo=dict(img_path=f's/{it}_{i}',
                                             img_shape=(h, w)))
-            # blocky labels, like a real scene
-            lab = torch.randint(0, num_classes, (1, h // 16, w // 16),
+            lab = torch.randint(0, self.num_classes, (1, h // 16, w // 16),
                                 generator=g)
             s.gt_sem_seg = PixelData(data=lab.repeat_interleave(
-                16, 1).repeat_interleave(16, 2).to(dev))
+                16, 1).repeat_interleave(16, 2).to(self.dev))
             src.append(s)
         tgt = []
         for i in range(2):
-            y0, x0 = int(torch.randint(0, 16, (1, ), generator=g)), int(
-                torch.randint(0, 32, (1, ), generator=g))
+            y0 = int(torch.randint(0, 16, (1, ), generator=g))
+            x0 = int(torch.randint(0, 32, (1, ), generator=g))
             ys, xs = torch.meshgrid(torch.arange(y0, y0 + h),
                                     torch.arange(x0, x0 + w), indexing='ij')
             s = SegDataSample(metainfo=dict(
-                img_path=keys[(2 * it + i) % len(keys)], img_shape=(h, w)))
+                img_path=self.keys[(2 * it + i) % len(self.keys)],
+                img_shape=(h, w)))
             s.gt_pixel_index = PixelData(
-                data=(ys * orig[1] + xs)[None].to(dev))
+                data=(ys * self.orig[1] + xs)[None].to(self.dev))
             tgt.append(s)
-        return (torch.randn(2, 3, h, w, generator=g).to(dev), src,
-                torch.randn(2, 3, h, w, generator=g).to(dev), tgt)
+        return (torch.randn(2, 3, h, w, generator=g).to(self.dev), src,
+                torch.randn(2, 3, h, w, generator=g).to(self.dev), tgt)
 
-    def train_step(it):
-        inputs, src, tin, tgt = batch(it)
-        opt.zero_grad()
-        loss, _ = model.parse_losses(model.loss(inputs, src, tin, tgt))
-        loss.backward()
-        opt.step()
-
-    rss0 = _rss_mb()  # model built, nothing trained yet
-    for it in range(args.warmup):
-        train_step(it)
-    cuda = dev.type == 'cuda'
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    times = []
-    clock = time.perf_counter if cuda else time.process_time
-    for it in range(args.warmup, args.warmup + args.steps):
+    def step(self, batch) -> float:
+        """One training step; its duration in seconds."""
+        import torch
+        cuda = self.dev.type == 'cuda'
+        clock = time.perf_counter if cuda else time.process_time
         t0 = clock()
-        train_step(it)
+        self.opt.zero_grad()
+        loss, _ = self.model.parse_losses(self.model.loss(*batch))
+        loss.backward()
+        self.opt.step()
         if cuda:
             torch.cuda.synchronize()
-        times.append(clock() - t0)
+        return clock() - t0
+
+
+def _setup(args) -> None:
+    sys.path.insert(0, REPO)
+    import torch
+    from mmengine.registry import init_default_scope
+
+    import mmseg_ada  # noqa: F401
+    torch.set_num_threads(args.threads)
+    init_default_scope('mmseg')
+
+
+def time_variants(args) -> dict:
+    """Interleaved steps of both variants in this process."""
+    _setup(args)
+    benches = {v: Bench(v, args) for v in VARIANTS}
+    times = {v: [] for v in VARIANTS}
+    for it in range(args.warmup + args.steps):
+        batch = benches['ce'].batch(it)
+        for v in VARIANTS:
+            t = benches[v].step(batch)
+            if it >= args.warmup:
+                times[v].append(t)
+    ratios = [m / c for c, m in zip(times['ce'], times['mcu'])]
+    return dict(
+        median_s={v: statistics.median(t) for v, t in times.items()},
+        overhead=statistics.median(ratios) - 1,
+        spent_frac={v: b.acq.spent / b.acq.total
+                    for v, b in benches.items()})
+
+
+def memory_variant(args) -> float:
+    """Peak memory (MiB) of one variant's training steps."""
+    _setup(args)
+    import torch
+    bench = Bench(args.memory, args)
+    rss0 = _rss_mb()  # model built, nothing trained yet
+    for it in range(args.warmup):
+        bench.step(bench.batch(it))
+    cuda = bench.dev.type == 'cuda'
     if cuda:
-        peak = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        peak = resource.getrusage(
-            resource.RUSAGE_SELF).ru_maxrss / 1024 - rss0
-    return dict(variant=args.variant, median_s=statistics.median(times),
-                mean_s=statistics.mean(times), peak_mb=peak,
-                spent_frac=acq.spent / acq.total)
+        torch.cuda.reset_peak_memory_stats()
+    for it in range(args.warmup, args.warmup + args.mem_steps):
+        bench.step(bench.batch(it))
+    if cuda:
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--steps', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--repeats', type=int, default=2)
+    parser.add_argument('--mem-steps', type=int, default=5)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--size', type=int, nargs=2, default=(128, 256))
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--caps', type=int, nargs=2, metavar=('A', 'S'),
                         help='anchors and samples per class and image '
-                        '(default: MCUContrastiveLoss\'s defaults)')
-    parser.add_argument('--variant', choices=('ce', 'mcu'),
+                        "(default: MCUContrastiveLoss's defaults)")
+    parser.add_argument('--memory', choices=VARIANTS,
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.variant:
-        print(json.dumps(worker(args)))
+    if args.memory:
+        print(json.dumps(dict(peak_mb=memory_variant(args))))
         return
-    best = {}
-    for _ in range(args.repeats):
-        for variant in ('ce', 'mcu'):
-            cmd = [sys.executable, osp.abspath(__file__), '--variant',
-                   variant, '--steps', str(args.steps), '--warmup',
-                   str(args.warmup), '--threads', str(args.threads),
-                   '--device', args.device, '--size', *map(str, args.size)]
-            if args.caps:
-                cmd += ['--caps', *map(str, args.caps)]
-            env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-            out = subprocess.run(cmd, capture_output=True, text=True,
-                                 env=env, check=True)
-            res = json.loads(out.stdout.strip().splitlines()[-1])
-            prev = best.get(variant)
-            if prev is None or res['median_s'] < prev['median_s']:
-                res['peak_mb'] = max(res['peak_mb'], prev['peak_mb']) \
-                    if prev else res['peak_mb']
-                best[variant] = res
-            else:
-                prev['peak_mb'] = max(prev['peak_mb'], res['peak_mb'])
-    ce, mcu = best['ce'], best['mcu']
-    mem = 'CUDA max allocated' if args.device.startswith('cuda') else \
-        'peak RSS growth'
+    peak = {}
+    for v in VARIANTS:
+        cmd = [sys.executable, osp.abspath(__file__), '--memory', v,
+               '--warmup', str(args.warmup), '--mem-steps',
+               str(args.mem_steps), '--threads', str(args.threads),
+               '--device', args.device, '--size', *map(str, args.size)]
+        if args.caps:
+            cmd += ['--caps', *map(str, args.caps)]
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                             check=True)
+        peak[v] = json.loads(out.stdout.strip().splitlines()[-1])['peak_mb']
+    res = time_variants(args)
     caps = 'default caps' if not args.caps else \
         f'caps {args.caps[0]} anchors / {args.caps[1]} samples per class'
+    mem = 'CUDA max allocated' if args.device.startswith('cuda') else \
+        'peak RSS growth'
     print(f'tiny DeepLabV3+ R18, 2+2 crops of {args.size[0]}x{args.size[1]}'
-          f', {args.threads} thread(s), device {args.device}, '
-          f'{args.steps} timed steps, best of {args.repeats} runs, {caps}')
-    for r in (ce, mcu):
-        print(f"{r['variant']:>4}: step {r['median_s'] * 1e3:8.1f} ms "
-              f"(median; mean {r['mean_s'] * 1e3:.1f} ms), "
-              f"{mem} {r['peak_mb']:.1f} MiB, bought "
-              f"{100 * r['spent_frac']:.1f}% of the budget")
-    mem_over = 100 * (mcu['peak_mb'] - ce['peak_mb']) / max(
-        ce['peak_mb'], 1e-9)
-    print(f'memory overhead: {mem_over:.1f}%')
-    print(f"overhead: {100 * (mcu['median_s'] / ce['median_s'] - 1):.1f}%")
+          f', {args.threads} thread(s), device {args.device}, {caps}, '
+          f'{args.steps} interleaved timed steps')
+    for v in VARIANTS:
+        print(f"{v:>4}: step {res['median_s'][v] * 1e3:8.1f} ms (median), "
+              f'{mem} {peak[v]:.1f} MiB, bought '
+              f"{100 * res['spent_frac'][v]:.1f}% of the budget")
+    print('memory overhead: '
+          f"{100 * (peak['mcu'] / max(peak['ce'], 1e-9) - 1):.1f}%")
+    print(f"overhead: {100 * res['overhead']:.1f}%")
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmseg_ada.models.losses import DCCM, MCUContrastiveLoss, weighted_info_nce
 from mmseg_ada.models.utils import (anchor_mask, cap_per_class, class_centres,
                                     gather_pixel_features, seeded_generator)
+from mmseg_ada.models.utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM
 
 IGN = 255
 
@@ -239,9 +240,13 @@ def _view(seed, domain, key):
     pred = torch.where(torch.rand(HH, WW, generator=g) < 0.4,
                        torch.randint(0, C, (HH, WW), generator=g), label)
     low = torch.rand(HH, WW, generator=g) < 0.5
+    groups = torch.where(low, LOW, MEDIUM)
+    groups[0, 1] = HIGH
+    low = groups == LOW
     return dict(feat=feat, label=label, pred=pred,
-                anchor_eligible=label != IGN, low=low, centre_label=label,
-                uncertain=(label != IGN) & ~low, domain=domain, key=key)
+                anchor_eligible=label != IGN, groups=groups,
+                centre_label=label, domain=domain, key=key,
+                low=low, uncertain=(label != IGN) & ~low)  # for the loops
 
 
 def _pix(view):
@@ -389,9 +394,9 @@ def test_centres_on_a_coarse_feature_grid():
     low[2, 2] = low[2, 6] = low[6, 10] = True
     label[6, 10] = 1
     low[3, 3] = True  # not a cell centre: ignored
+    groups = torch.where(low, LOW, MEDIUM)
     view = dict(feat=feat, label=label, pred=label, anchor_eligible=low,
-                low=low, centre_label=label, uncertain=low, domain='source',
-                key='k')
+                groups=groups, centre_label=label, domain='source', key='k')
     mod = MCUContrastiveLoss(2, units=['cross_image_c2c'], normalize=False)
     out = mod.sample_view(view, 0, 0)
     assert out['centre_classes'].tolist() == [0, 1]
@@ -409,6 +414,11 @@ def test_units_switchable_caps_bound_anchors_and_empty_is_zero():
     out = mod(views)
     assert set(out) == {'loss_con_intra_p2p', 'con_anchors'}
     assert out['con_anchors'].item() <= 2 * C
+    # groups given as a function of the pixels read: same losses
+    lazy = [dict(v, groups=(lambda idx, g=v['groups']: g.reshape(-1)[idx]))
+            for v in views]
+    out2 = mod(lazy)
+    assert all(out[k].item() == out2[k].item() for k in out)
     # no anchor at all (every prediction right): exact zero, with a graph
     for v in views:
         v['pred'] = v['label'].clone()

@@ -195,6 +195,24 @@ def test_table_v_vi_ablations_build_and_train(name):
     assert model.sampler.decay == 'iteration'  # the base config survives
 
 
+def test_source_groups_on_demand_equal_full_resolution_groups():
+    """Eq. 1 at the pixels the units read == Eq. 1 on the whole map."""
+    from mmseg_ada.models.utils import mcu_uncertainty
+    model = build(v3p_cfg())
+    inputs, srcs, _, _ = batch(0)
+    with torch.no_grad():
+        out = model._forward_train(inputs)
+    gt = torch.stack([s.gt_sem_seg.data[0] for s in srcs])
+    plan = dict(pi_high=0.95, pi_low=0.9)
+    score = mcu_uncertainty(out['logits'], out['aux'], 0.5)['score']
+    full = model.sampler.group(score, gt != 255, 0.95, 0.9)
+    assert len(full.unique()) == 4  # all groups and invalid present
+    idx = torch.randperm(H * W, generator=torch.Generator().manual_seed(0))
+    for i in range(2):
+        fn = model._source_groups(out, i, gt[i], plan)
+        assert torch.equal(fn(idx[:500]), full[i].reshape(-1)[idx[:500]])
+
+
 def test_budget_spent_then_no_more_buying():
     model = build(v3p_cfg(contrastive=None))
     acq = FakeAcquisition(target_gt(), total=30)

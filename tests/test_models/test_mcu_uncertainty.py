@@ -77,6 +77,17 @@ def test_eq1_aux_is_resized_bilinearly():
     torch.testing.assert_close(out['score'], ref)
 
 
+@pytest.mark.parametrize('gamma', [0., 0.5])
+def test_eq1_fused_score_equals_parts(gamma):
+    g = torch.Generator().manual_seed(4)
+    main = torch.randn(2, 6, 8, 8, generator=g, dtype=torch.float64)
+    aux = torch.randn(2, 6, 4, 4, generator=g, dtype=torch.float64)
+    full = mcu_uncertainty(main, aux, gamma)
+    fused = mcu_uncertainty(main, aux, gamma, score_only=True)
+    assert set(fused) == {'score'}
+    torch.testing.assert_close(fused['score'], full['score'])
+
+
 def test_eq1_errors():
     x = torch.zeros(1, 3, 2, 2)
     with pytest.raises(ValueError, match='auxiliary'):

@@ -100,9 +100,10 @@ class DCCM(nn.Module):
         c = self.num_classes
         labels, preds = labels.reshape(-1), preds.reshape(-1)
         keep = (labels >= 0) & (labels < c) & (labels != self.ignore_index)
-        flat = labels[keep] * c + preds[keep]
-        return torch.bincount(flat, minlength=c * c).reshape(
-            c, c).to(torch.float64)
+        # skipped pixels go to an extra bin (no boolean indexing)
+        flat = torch.where(keep, labels * c + preds, c * c)
+        counts = torch.bincount(flat, minlength=c * c + 1)[:c * c]
+        return counts.reshape(c, c).to(torch.float64)
 
     @staticmethod
     def rates(confusion: Tensor) -> Tuple[Tensor, Tensor]:

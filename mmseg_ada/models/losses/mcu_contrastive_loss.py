@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from ..utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM
 from ..utils.mcu_anchors import (anchor_mask, cap_per_class, class_centres,
                                  gather_pixel_features)
 from ..utils.seeding import seeded_generator
@@ -18,8 +19,8 @@ LEVELS = ('intra', 'cross_image', 'cross_domain')
 KINDS = ('p2p', 'c2c')
 DOMAINS = ('source', 'target')
 #: Keys every view of :meth:`MCUContrastiveLoss.forward` must have.
-VIEW_KEYS = ('feat', 'label', 'pred', 'anchor_eligible', 'low',
-             'centre_label', 'uncertain', 'domain', 'key')
+VIEW_KEYS = ('feat', 'label', 'pred', 'anchor_eligible', 'groups',
+             'centre_label', 'domain', 'key')
 
 
 @MODELS.register_module()
@@ -79,8 +80,13 @@ class MCUContrastiveLoss(nn.Module):
         units (Sequence[str]): Enabled units as ``'<level>_<kind>'``, e.g.
             ``('intra_p2p', 'cross_image_p2p')``; default all six.
         loss_weight (float): Weight of every unit. Default: 1.
-        max_anchors_per_class (int): Cap per class and view. Default: 20.
-        max_samples_per_class (int): Cap per class and view. Default: 50.
+        max_anchors_per_class (int): Cap per class and view (image).
+            Default: 12: at most 4 x 19 x 12 = 912 anchors in a 2+2 batch,
+            about the 1024 anchors per batch of the pixel-contrast work the
+            paper follows (Wang et al., ICCV 2021); the paper gives none.
+        max_samples_per_class (int): Cap per class and view. Default: 32
+            (up to 608 samples per image and level for 19 classes).  Both
+            caps also bound the cost: ``benchmarks/mcu.py``.
         normalize (bool): L2-normalise embeddings and centres.
             Default: True.
         detach_centres (bool): Stop gradients through centres.
@@ -94,8 +100,8 @@ class MCUContrastiveLoss(nn.Module):
                  temperature: float = 0.1,
                  units: Optional[Sequence[str]] = None,
                  loss_weight: float = 1.0,
-                 max_anchors_per_class: int = 20,
-                 max_samples_per_class: int = 50,
+                 max_anchors_per_class: int = 12,
+                 max_samples_per_class: int = 32,
                  normalize: bool = True,
                  detach_centres: bool = False,
                  ignore_index: int = 255,
@@ -160,19 +166,34 @@ class MCUContrastiveLoss(nn.Module):
                                       view.get('align_corners', False))
         return self._embed(feats), idx
 
-    def _grid_low(self, view: dict) -> Tuple[Tensor, Tensor]:
-        """Embeddings and classes of the ``G_l`` cells of the feature
-        grid (a cell reads the full-resolution pixel at its centre)."""
-        feat = view['feat']
+    def _grid_index(self, view: dict) -> Tensor:
+        """Flat indices of the full-resolution pixels at the centres of the
+        feature grid's cells."""
         height, width = view['label'].shape
-        fh, fw = feat.shape[1:]
+        fh, fw = view['feat'].shape[1:]
         dev = view['label'].device
         ys = ((torch.arange(fh, device=dev) + 0.5) * height / fh).long()
         xs = ((torch.arange(fw, device=dev) + 0.5) * width / fw).long()
         ys, xs = ys.clamp(max=height - 1), xs.clamp(max=width - 1)
-        clab = view['centre_label'][ys][:, xs]
-        mask = view['low'][ys][:, xs] & (clab != self.ignore_index)
-        return self._embed(feat[:, mask].t()), clab[mask]
+        return (ys.unsqueeze(1) * width + xs.unsqueeze(0)).reshape(-1)
+
+    def _grid_low(self, view: dict, flat: Tensor,
+                  groups: Tensor) -> Tuple[Tensor, Tensor]:
+        """Embeddings and classes of the ``G_l`` cells of the feature
+        grid (a cell reads the full-resolution pixel at its centre)."""
+        feat = view['feat']
+        clab = view['centre_label'].reshape(-1)[flat]
+        mask = (groups == LOW) & (clab != self.ignore_index)
+        return self._embed(feat.reshape(feat.shape[0], -1)[:, mask].t()), \
+            clab[mask]
+
+    @staticmethod
+    def _groups_at(view: dict, flat_index: Tensor) -> Tensor:
+        """Uncertainty groups of the view's pixels ``flat_index``."""
+        groups = view['groups']
+        if callable(groups):
+            return groups(flat_index)
+        return groups.reshape(-1)[flat_index]
 
     def sample_view(self, view: dict, iteration: int, pos: int) -> dict:
         """Anchors, samples and centres of one view (seeded).
@@ -208,13 +229,20 @@ class MCUContrastiveLoss(nn.Module):
             out['sample_index'] = idx
             out['sample_labels'] = lab.reshape(-1)[idx]
         if self.needs_c2c:
-            out['low_feats'], out['low_labels'] = self._grid_low(view)
+            # one groups query per view: grid cells (+ samples, intra c2c)
+            grid = self._grid_index(view)
+            intra = 'intra_c2c' in self.units
+            flat = torch.cat([grid, out['sample_index']]) if intra else grid
+            groups = self._groups_at(view, flat)
+            out['low_feats'], out['low_labels'] = self._grid_low(
+                view, grid, groups[:len(grid)])
             out['centres'], out['centre_classes'] = self._centres(
                 out['low_feats'], out['low_labels'])
-        if 'intra_c2c' in self.units:
-            unc = view['uncertain'].reshape(-1)[out['sample_index']]
-            out['unc_centres'], out['unc_classes'] = self._centres(
-                out['samples'][unc], out['sample_labels'][unc])
+            if intra:
+                g = groups[len(grid):]
+                unc = (g == HIGH) | (g == MEDIUM)
+                out['unc_centres'], out['unc_classes'] = self._centres(
+                    out['samples'][unc], out['sample_labels'][unc])
         return out
 
     # ---------------------------------------------------------------- loss
@@ -228,14 +256,6 @@ class MCUContrastiveLoss(nn.Module):
         if preds is None:  # a centre: no prediction
             return dccm.class_error(labels)
         return dccm.anchor_weights(labels, preds)
-
-    def _nce(self, a, a_lab, a_pred, s, s_lab, dccm):
-        if len(a) == 0 or len(s) == 0:
-            return 0., 0
-        loss, valid = weighted_info_nce(
-            a, a_lab, s, s_lab, self.temperature,
-            self._weights(dccm, a_lab, a_pred, s_lab))
-        return loss.sum(), valid.sum()
 
     def _p2p(self, i, p, picks, partners, levels, dccm, add) -> None:
         """The p2p units of view ``i``'s anchors: one logit matrix against
@@ -265,6 +285,51 @@ class MCUContrastiveLoss(nn.Module):
         for k, lv in enumerate(levels):
             add(f'{lv}_p2p', (loss[:, k].sum(), valid[:, k].sum()))
 
+    def _c2c(self, views, picks, same, dccm, add) -> None:
+        """All c2c units in one logit matrix: every centre anchor set
+        against its own set of centres (Eq. 11)."""
+        sets = [(p['centres'], p['centre_classes']) for p in picks]
+        dom_set = {}
+        if 'cross_domain_c2c' in self.units:
+            for d in DOMAINS:
+                ids = [i for i, v in enumerate(views) if v['domain'] == d]
+                if ids:
+                    dom_set[d] = len(sets)
+                    sets.append(self._centres(
+                        torch.cat([picks[i]['low_feats'] for i in ids]),
+                        torch.cat([picks[i]['low_labels'] for i in ids])))
+        jobs = []  # (unit, anchors, anchor classes, set)
+        for i, p in enumerate(picks):
+            if 'intra_c2c' in self.units:
+                jobs.append(('intra_c2c', p['unc_centres'], p['unc_classes'],
+                             i))
+            if 'cross_image_c2c' in self.units and i in same:
+                jobs.append(('cross_image_c2c', p['centres'],
+                             p['centre_classes'], same[i]))
+        if len(dom_set) == 2:
+            for d, o in (('source', 'target'), ('target', 'source')):
+                cen, cls = sets[dom_set[d]]
+                jobs.append(('cross_domain_c2c', cen, cls, dom_set[o]))
+        jobs = [j for j in jobs if len(j[1]) and len(sets[j[3]][0])]
+        if not jobs:
+            return
+        anchors = torch.cat([j[1] for j in jobs])
+        a_cls = torch.cat([j[2] for j in jobs])
+        samples = torch.cat([c for c, _ in sets])
+        s_cls = torch.cat([k for _, k in sets])
+        groups = torch.cat([
+            torch.full_like(k, g) for g, (_, k) in enumerate(sets)
+        ])
+        loss, valid = weighted_info_nce(
+            anchors, a_cls, samples, s_cls, self.temperature,
+            self._weights(dccm, a_cls, None, s_cls), None, groups,
+            len(sets))
+        start = 0
+        for unit, cen, _, g in jobs:
+            rows = slice(start, start + len(cen))
+            add(unit, (loss[rows, g].sum(), valid[rows, g].sum()))
+            start += len(cen)
+
     @staticmethod
     def _partners(views: List[dict]) -> Tuple[Dict[int, int],
                                               Dict[int, int]]:
@@ -290,10 +355,11 @@ class MCUContrastiveLoss(nn.Module):
             views (list[dict]): One per image, with ``feat`` (``[D, h, w]``
                 embedding map), ``label`` (``[H, W]`` int64, ignore where
                 unlabelled), ``pred`` (``[H, W]`` argmax), ``anchor_eligible``
-                (``[H, W]`` bool), ``low`` (``[H, W]`` bool, ``G_l`` real
-                pixels), ``centre_label`` (``[H, W]``, class of ``G_l``
-                pixels for centres), ``uncertain`` (``[H, W]`` bool,
-                ground-truth-labelled ``G_h``/``G_m`` pixels), ``domain``
+                (``[H, W]`` bool), ``groups`` (uncertainty groups of the
+                sampler, ``[H, W]`` int64 or a callable mapping flat pixel
+                indices to them: only the pixels read are then computed),
+                ``centre_label`` (``[H, W]``, class of ``G_l`` pixels for
+                centres), ``domain``
                 (``'source'``/``'target'``), ``key`` (seed key) and
                 optionally ``align_corners``.
             dccm (DCCM, optional): Weights of Eq. 10; ``None`` = plain
@@ -328,29 +394,8 @@ class MCUContrastiveLoss(nn.Module):
                             cross_domain=cross.get(i))
             if p2p_levels:
                 self._p2p(i, p, picks, partners, p2p_levels, dccm, add)
-            q = picks[partners['cross_image']] \
-                if partners['cross_image'] is not None else None
-            if 'intra_c2c' in self.units:
-                add('intra_c2c',
-                    self._nce(p['unc_centres'], p['unc_classes'], None,
-                              p['centres'], p['centre_classes'], dccm))
-            if 'cross_image_c2c' in self.units and q is not None:
-                add('cross_image_c2c',
-                    self._nce(p['centres'], p['centre_classes'], None,
-                              q['centres'], q['centre_classes'], dccm))
-        if 'cross_domain_c2c' in self.units:
-            dom = {}
-            for d in DOMAINS:
-                ids = [i for i, v in enumerate(views) if v['domain'] == d]
-                if ids:
-                    dom[d] = self._centres(
-                        torch.cat([picks[i]['low_feats'] for i in ids]),
-                        torch.cat([picks[i]['low_labels'] for i in ids]))
-            if len(dom) == 2:
-                for d, o in (('source', 'target'), ('target', 'source')):
-                    add('cross_domain_c2c',
-                        self._nce(dom[d][0], dom[d][1], None, dom[o][0],
-                                  dom[o][1], dccm))
+        if self.needs_c2c:
+            self._c2c(views, picks, same, dccm, add)
         losses = {}
         for unit, (total, count) in sums.items():
             losses[f'loss_con_{unit}'] = self.loss_weight * (

@@ -363,17 +363,15 @@ class MCUEncoderDecoder(EncoderDecoder):
              for s in data_samples]).long()
 
         with torch.no_grad():
-            unc = {}
-            # source groups only feed the contrastive units
-            doms = (('src', src), ('tgt', tgt)) if self.contrastive else \
-                (('tgt', tgt), )
-            for dom, out in doms:
-                unc[dom] = mcu_uncertainty(
-                    out['logits'].detach(),
-                    out['aux'].detach() if 'aux' in out else None,
-                    self.gamma if 'aux' in out else 0.)['score']
-            src_pred = src['logits'].detach().argmax(1)
-            tgt_pred = tgt['logits'].detach().argmax(1)
+            unc = mcu_uncertainty(
+                tgt['logits'].detach(),
+                tgt['aux'].detach() if 'aux' in tgt else None,
+                self.gamma if 'aux' in tgt else 0., score_only=True)['score']
+            # max(1).indices == argmax(1) (first maximum), ~3x faster on
+            # the CPU; the source prediction feeds the DCCM and anchors only
+            src_pred = src['logits'].detach().max(1).indices \
+                if self.contrastive is not None else None
+            tgt_pred = tgt['logits'].detach().max(1).indices
             index = self._pixel_index(target_data_samples,
                                       tuple(target_inputs.shape[2:]))
             valid = index >= 0
@@ -381,7 +379,7 @@ class MCUEncoderDecoder(EncoderDecoder):
             before = self._store_labels(acq.labels(target_data_samples),
                                         index, target_data_samples,
                                         'labels')
-            plan = self.sampler.plan(unc['tgt'], valid, before != ign,
+            plan = self.sampler.plan(unc, valid, before != ign,
                                      int(acq.spent), int(acq.total), keys)
             if plan['phase'] != PHASE_DONE:
                 requests = [
@@ -398,11 +396,6 @@ class MCUEncoderDecoder(EncoderDecoder):
                 self.sampler.pseudo_masks(plan, valid, labelled, keys))
             pseudo = torch.where(pseudo_mask, tgt_pred,
                                  torch.full_like(tgt_pred, ign))
-            src_groups = None
-            if 'src' in unc:
-                src_groups = self.sampler.group(unc['src'], src_gt != ign,
-                                                plan['pi_high'],
-                                                plan['pi_low'])
             if self.dccm is not None:
                 conf = 0
                 if 'source' in self.dccm_pixels:
@@ -424,9 +417,9 @@ class MCUEncoderDecoder(EncoderDecoder):
             losses['loss_aux_src'] = w * self._ce(src['aux'], src_gt)
             losses['loss_aux_tgt'] = w * self._ce(tgt['aux'], bought)
         if self.contrastive is not None:
-            views = self._views(src, src_gt, src_pred, src_groups,
-                                data_samples, tgt, bought, pseudo, tgt_pred,
-                                plan['groups'], target_data_samples)
+            views = self._views(src, src_gt, src_pred, data_samples, tgt,
+                                bought, pseudo, tgt_pred, plan,
+                                target_data_samples)
             losses.update(
                 self.contrastive(views, self.dccm, plan['iteration']))
         total = max(int(acq.total), 1)
@@ -444,37 +437,54 @@ class MCUEncoderDecoder(EncoderDecoder):
                             target_data_samples)
         return losses
 
-    def _views(self, src, src_gt, src_pred, src_groups, src_samples, tgt,
-               bought, pseudo, tgt_pred, tgt_groups, tgt_samples):
+    def _source_groups(self, out: Dict[str, Tensor], i: int,
+                       gt: Tensor, plan: Dict):
+        """Groups of source image ``i``, computed only at the pixels asked
+        for (the contrastive units read a few thousand of them)."""
+        logits = out['logits'][i].detach()
+        aux = out['aux'][i].detach() if 'aux' in out else None
+
+        def groups(flat_index: Tensor) -> Tensor:
+            c = logits.shape[0]
+            main = logits.reshape(c, -1)[:, flat_index].unsqueeze(0)
+            side = None if aux is None else \
+                aux.reshape(c, -1)[:, flat_index].unsqueeze(0)
+            score = mcu_uncertainty(
+                main, side, self.gamma if side is not None else 0.,
+                score_only=True)['score'][0]
+            valid = gt.reshape(-1)[flat_index] != self.ignore_index
+            return self.sampler.group(score, valid, plan['pi_high'],
+                                      plan['pi_low'])
+
+        return groups
+
+    def _views(self, src, src_gt, src_pred, src_samples, tgt, bought,
+               pseudo, tgt_pred, plan, tgt_samples):
         """The per-image inputs of :class:`MCUContrastiveLoss`."""
         ign = self.ignore_index
         align = self.decode_head.align_corners
         views = []
         keys = self._keys(src_samples, 'source')
         for i in range(len(src_gt)):
-            labelled = src_gt[i] != ign
-            g = src_groups[i]
             views.append(dict(
                 feat=src['feat'][i], label=src_gt[i], pred=src_pred[i],
-                anchor_eligible=labelled, low=g == LOW,
-                centre_label=src_gt[i],
-                uncertain=labelled & ((g == HIGH) | (g == MEDIUM)),
-                domain='source', key=keys[i], align_corners=align))
+                anchor_eligible=src_gt[i] != ign,
+                groups=self._source_groups(src, i, src_gt[i], plan),
+                centre_label=src_gt[i], domain='source', key=keys[i],
+                align_corners=align))
         keys = self._keys(tgt_samples, 'target')
         for i in range(len(bought)):
             has = bought[i] != ign
-            g = tgt_groups[i]
+            g = plan['groups'][i]
             eligible = torch.zeros_like(has)
             for code in self.target_anchor_groups:
                 eligible |= g == code
             views.append(dict(
                 feat=tgt['feat'][i],
                 label=torch.where(has, bought[i], pseudo[i]),
-                pred=tgt_pred[i], anchor_eligible=has & eligible,
-                low=g == LOW,
+                pred=tgt_pred[i], anchor_eligible=has & eligible, groups=g,
                 centre_label=torch.where(g >= 0, tgt_pred[i],
                                          torch.full_like(tgt_pred[i], ign)),
-                uncertain=has & ((g == HIGH) | (g == MEDIUM)),
                 domain='target', key=keys[i], align_corners=align))
         return views
 

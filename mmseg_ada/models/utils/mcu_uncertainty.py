@@ -56,7 +56,8 @@ def kl_main_aux(main_logits: Tensor, aux_logits: Tensor) -> Tensor:
 def mcu_uncertainty(main_logits: Tensor,
                     aux_logits: Tensor = None,
                     gamma: float = 0.5,
-                    align_corners: bool = False) -> Dict[str, Tensor]:
+                    align_corners: bool = False,
+                    score_only: bool = False) -> Dict[str, Tensor]:
     """ADA-MCU's uncertainty score ``S = E + gamma * KL(p || p_hat)`` (Eq. 1).
 
     ``E`` is the normalised entropy of the main head (Eq. 2) and the KL
@@ -72,6 +73,9 @@ def mcu_uncertainty(main_logits: Tensor,
             required when ``gamma > 0``.
         gamma (float): Weight of the KL term (paper: 0.5).
         align_corners (bool): ``align_corners`` of the resize.
+        score_only (bool): Return ``score`` only, computed in one fused
+            pass: ``S = sum_c p_c (log p_c (gamma - 1/log C) - gamma log
+            p_hat_c)``.
 
     Returns:
         dict: ``score`` (``S``), ``entropy`` (``E``) and ``kl`` (zeros when
@@ -80,18 +84,33 @@ def mcu_uncertainty(main_logits: Tensor,
     """
     if gamma < 0:
         raise ValueError(f'mcu_uncertainty: gamma must be >= 0, got {gamma}')
+    if aux_logits is None and gamma > 0:
+        raise ValueError('mcu_uncertainty: gamma > 0 needs the auxiliary '
+                         'head logits (aux_logits)')
+    if aux_logits is not None and aux_logits.shape[:2] != \
+            main_logits.shape[:2]:
+        raise ValueError(
+            f'mcu_uncertainty: auxiliary logits {tuple(aux_logits.shape)}'
+            f' do not match main logits {tuple(main_logits.shape)} in '
+            'batch size / classes')
+    if score_only:
+        if main_logits.shape[1] < 2:
+            raise ValueError('mcu_uncertainty needs at least 2 classes, got '
+                             f'logits of shape {tuple(main_logits.shape)}')
+        inv_log_c = 1. / math.log(main_logits.shape[1])
+        logp = F.log_softmax(main_logits, dim=1)
+        inner = logp * -inv_log_c
+        if aux_logits is not None and gamma > 0:
+            if aux_logits.shape[2:] != main_logits.shape[2:]:
+                aux_logits = F.interpolate(
+                    aux_logits, size=main_logits.shape[2:], mode='bilinear',
+                    align_corners=align_corners)
+            inner = inner + gamma * (logp - F.log_softmax(aux_logits, 1))
+        return dict(score=(logp.exp() * inner).sum(1))
     entropy = normalized_entropy(main_logits)
     if aux_logits is None:
-        if gamma > 0:
-            raise ValueError('mcu_uncertainty: gamma > 0 needs the auxiliary '
-                             'head logits (aux_logits)')
         kl = entropy.new_zeros(entropy.shape)
     else:
-        if aux_logits.shape[:2] != main_logits.shape[:2]:
-            raise ValueError(
-                f'mcu_uncertainty: auxiliary logits {tuple(aux_logits.shape)}'
-                f' do not match main logits {tuple(main_logits.shape)} in '
-                'batch size / classes')
         if aux_logits.shape[2:] != main_logits.shape[2:]:
             aux_logits = F.interpolate(
                 aux_logits, size=main_logits.shape[2:], mode='bilinear',
