@@ -83,7 +83,8 @@ class MCUContrastiveLoss(nn.Module):
         max_anchors_per_class (int): Cap per class and view (image).
             Default: 12: at most 4 x 19 x 12 = 912 anchors in a 2+2 batch,
             about the 1024 anchors per batch of the pixel-contrast work the
-            paper follows (Wang et al., ICCV 2021); the paper gives none.
+            paper follows ([25] there; e.g. Wang et al., ICCV 2021); the
+            paper gives none.
         max_samples_per_class (int): Cap per class and view. Default: 32
             (up to 608 samples per image and level for 19 classes).  Both
             caps also bound the cost: ``benchmarks/mcu.py``.
