@@ -1,0 +1,157 @@
+"""Pixel picking for ADA-MCU's contrastive units (Sec. III-B.1, III-C)."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _first_k_per_class(idx: Tensor, lab: Tensor, k: int,
+                       generator: Optional[torch.Generator]) -> Tensor:
+    """Uniform ``k`` per class of ``idx`` by a random order and a sort."""
+    perm = torch.randperm(idx.numel(), generator=generator).to(idx.device)
+    idx, lab = idx[perm], lab[perm]
+    lab_sorted, order = torch.sort(lab, stable=True)
+    idx = idx[order]
+    # rank of every element within its class
+    pos = torch.arange(lab_sorted.numel(), device=idx.device)
+    first = torch.ones_like(lab_sorted, dtype=torch.bool)
+    first[1:] = lab_sorted[1:] != lab_sorted[:-1]
+    start = torch.cummax(torch.where(first, pos, torch.zeros_like(pos)),
+                         0).values
+    return idx[(pos - start) < k]
+
+
+def cap_per_class(mask: Tensor, labels: Tensor, k: int,
+                  generator: Optional[torch.Generator],
+                  oversample: float = 4.) -> Tensor:
+    """At most ``k`` pixels of each class of ``mask``, uniformly at random.
+
+    Exact: every class keeps ``min(k, n_c)`` of its ``n_c`` candidates, a
+    uniformly random subset.  Dense masks are first thinned (each pixel of
+    class ``c`` kept with probability ``min(1, oversample * k / n_c)``, an
+    exchangeable draw, so the survivors of a class are a uniform subset),
+    then ``k`` per class are drawn from the survivors; a class left with
+    fewer than ``min(k, n_c)`` survivors (vanishingly rare at
+    ``oversample=4``) is redrawn without thinning.  This avoids sorting
+    every candidate of a full-resolution mask.
+
+    Args:
+        mask (Tensor): ``[H, W]`` bool candidates.
+        labels (Tensor): ``[H, W]`` int64 class (``>= 0``) of every pixel.
+        k (int): Cap per class (``< 0``: no cap).
+        generator (torch.Generator): CPU generator of the draw.
+        oversample (float): Thinning factor (``<= 0``: no thinning).
+
+    Returns:
+        Tensor: Flat int64 indices (into ``H * W``) of the kept pixels,
+        sorted.
+    """
+    flat = mask.reshape(-1)
+    if k < 0:
+        return flat.nonzero().squeeze(1)
+    # class + 1 on candidates, 0 elsewhere: one bincount counts both
+    key = (labels.reshape(-1) + 1) * flat
+    counts = torch.bincount(key)
+    n = int(flat.numel() - counts[0])
+    if n == 0:
+        return flat.nonzero().squeeze(1)
+    counts[0] = 0
+    # thin only when it removes most candidates
+    if oversample > 0 and 2 * int(
+            counts.clamp(max=int(oversample * k) + 1).sum()) < n:
+        prob = (oversample * k / counts.clamp_min(1).double()).clamp(max=1.)
+        prob[0] = 0.
+        u = torch.rand(flat.numel(), generator=generator,
+                       dtype=torch.float64).to(flat.device)
+        idx = (u < prob.to(flat.device)[key]).nonzero().squeeze(1)
+        got = torch.bincount(key[idx], minlength=counts.numel())
+        if bool((got >= counts.clamp(max=k)).all()):
+            return _first_k_per_class(idx, key[idx], k,
+                                      generator).sort().values
+    idx = flat.nonzero().squeeze(1)
+    return _first_k_per_class(idx, key[idx], k, generator).sort().values
+
+
+def gather_pixel_features(feat: Tensor, flat_index: Tensor,
+                          out_size: Tuple[int, int],
+                          align_corners: bool = False) -> Tensor:
+    """Features of full-resolution pixels from a low-resolution map.
+
+    Equal to bilinearly resizing ``feat`` to ``out_size`` (as mmseg's
+    ``resize``) and reading the pixels ``flat_index``, without building the
+    full-resolution map (``grid_sample`` at the pixel centres).
+
+    Args:
+        feat (Tensor): ``[D, h, w]`` feature map.
+        flat_index (Tensor): int64 ``[N]`` indices into ``H * W``.
+        out_size (tuple[int, int]): ``(H, W)`` of the pixel grid.
+        align_corners (bool): As in the resize it replaces.
+
+    Returns:
+        Tensor: ``[N, D]`` features.
+    """
+    d = feat.shape[0]
+    if flat_index.numel() == 0:
+        return feat.new_zeros((0, d))
+    height, width = out_size
+    y = torch.div(flat_index, width, rounding_mode='floor').to(feat.dtype)
+    x = (flat_index % width).to(feat.dtype)
+    if align_corners:
+        gy = 2 * y / max(height - 1, 1) - 1
+        gx = 2 * x / max(width - 1, 1) - 1
+    else:
+        gy = (2 * y + 1) / height - 1
+        gx = (2 * x + 1) / width - 1
+    grid = torch.stack([gx, gy], dim=-1).view(1, 1, -1, 2)
+    out = F.grid_sample(feat[None], grid, mode='bilinear',
+                        padding_mode='border', align_corners=align_corners)
+    return out[0, :, 0].t()
+
+
+def class_centres(feats: Tensor, labels: Tensor,
+                  num_classes: int) -> Tuple[Tensor, Tensor]:
+    """Mean feature of every class present (the "aggregation" of Sec.
+    III-B.1).
+
+    Args:
+        feats (Tensor): ``[N, D]``.
+        labels (Tensor): int64 ``[N]`` in ``[0, num_classes)``.
+        num_classes (int): ``C``.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``[K, D]`` centres and their int64 ``[K]``
+        classes (ascending), ``K`` = number of classes present.
+    """
+    if feats.shape[0] != labels.shape[0]:
+        raise ValueError(f'class_centres: {feats.shape[0]} features but '
+                         f'{labels.shape[0]} labels')
+    sums = feats.new_zeros((num_classes, feats.shape[1]))
+    sums = sums.index_add(0, labels, feats)
+    counts = torch.bincount(labels, minlength=num_classes)
+    present = (counts > 0).nonzero().squeeze(1)
+    centres = sums[present] / counts[present].unsqueeze(1).to(feats.dtype)
+    return centres, present
+
+
+def anchor_mask(labels: Tensor, preds: Tensor, eligible: Tensor,
+                ignore_index: int = 255) -> Tensor:
+    """Hard anchors: eligible labelled pixels the model gets wrong
+    (Sec. III-C.1).
+
+    Source: ``eligible`` = every labelled pixel; target: the bought pixels
+    of the high-uncertainty group.
+
+    Args:
+        labels (Tensor): ``[..., H, W]`` int64 labels (``ignore_index``:
+            none).
+        preds (Tensor): Same shape, predicted classes.
+        eligible (Tensor): Same shape, bool.
+        ignore_index (int): Unlabelled value.
+
+    Returns:
+        Tensor: Bool mask of anchors.
+    """
+    return eligible & (labels != ignore_index) & (preds != labels)

@@ -1,0 +1,94 @@
+"""A figure of what ADA-MCU bought and pseudo-labelled in a few crops."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+#: Colours of the uncertainty groups (RGB): low, medium, high.
+GROUP_COLOURS = np.array([[46, 160, 67], [240, 200, 40], [214, 39, 40]],
+                         dtype=np.uint8)
+
+
+def default_palette(num_classes: int) -> np.ndarray:
+    """Cityscapes' palette for 19 classes, a seeded one otherwise."""
+    if num_classes == 19:
+        from mmseg.datasets import CityscapesDataset
+        return np.array(CityscapesDataset.METAINFO['palette'], np.uint8)
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (num_classes, 3), dtype=np.uint8)
+
+
+def _paint(base: np.ndarray, labels: np.ndarray, palette: np.ndarray,
+           radius: int, ignore_index: int) -> np.ndarray:
+    out = (base * 0.35).astype(np.uint8)
+    lab = labels.copy()
+    keep = (lab != ignore_index) & (lab >= 0) & (lab < len(palette))
+    if radius > 0 and keep.any():
+        import cv2
+        # grow every labelled pixel into a small square of its colour
+        k = 2 * radius + 1
+        grown = cv2.dilate(np.where(keep, lab, -1).astype(np.float32),
+                           np.ones((k, k), np.uint8))
+        lab = grown.astype(np.int64)
+        keep = lab >= 0
+    out[keep] = palette[lab[keep]]
+    return out
+
+
+def draw_acquisition(images: Sequence[np.ndarray],
+                     bought: Sequence[np.ndarray],
+                     pseudo: Sequence[np.ndarray],
+                     groups: Optional[Sequence[np.ndarray]] = None,
+                     palette: Optional[np.ndarray] = None,
+                     num_classes: int = 19,
+                     ignore_index: int = 255,
+                     radius: int = 1) -> np.ndarray:
+    """One row per crop: image | groups | bought labels | pseudo-labels.
+
+    Args:
+        images (Sequence[np.ndarray]): RGB uint8 ``[H, W, 3]`` crops.
+        bought (Sequence[np.ndarray]): ``[H, W]`` labels of bought pixels
+            (``ignore_index`` elsewhere).
+        pseudo (Sequence[np.ndarray]): ``[H, W]`` pseudo-labels likewise.
+        groups (Sequence[np.ndarray], optional): ``[H, W]`` uncertainty
+            groups (0 low, 1 medium, 2 high, -1 invalid).
+        palette (np.ndarray, optional): ``[C, 3]`` RGB colours.
+        num_classes (int): ``C`` for the default palette.
+        ignore_index (int): Unlabelled value.
+        radius (int): Sparse labelled pixels are drawn as squares of this
+            radius so they stay visible.
+
+    Returns:
+        np.ndarray: RGB uint8 figure.
+    """
+    if palette is None:
+        palette = default_palette(num_classes)
+    palette = np.asarray(palette, np.uint8)
+    rows = []
+    for i, img in enumerate(images):
+        img = np.asarray(img, np.uint8)
+        panels = [img]
+        if groups is not None:
+            g = np.asarray(groups[i])
+            panel = (img * 0.35).astype(np.uint8)
+            ok = g >= 0
+            panel[ok] = (0.5 * panel[ok] + 0.5 * GROUP_COLOURS[g[ok]]).astype(
+                np.uint8)
+            panels.append(panel)
+        panels.append(_paint(img, np.asarray(bought[i]), palette, radius,
+                             ignore_index))
+        panels.append(_paint(img, np.asarray(pseudo[i]), palette, radius,
+                             ignore_index))
+        sep = np.full((img.shape[0], 4, 3), 255, np.uint8)
+        row = [panels[0]]
+        for p in panels[1:]:
+            row += [sep, p]
+        rows.append(np.concatenate(row, axis=1))
+    width = max(r.shape[1] for r in rows)
+    out = []
+    for r in rows:
+        pad = np.full((r.shape[0], width - r.shape[1], 3), 255, np.uint8)
+        out += [np.concatenate([r, pad], 1),
+                np.full((4, width, 3), 255, np.uint8)]
+    return np.concatenate(out[:-1], axis=0)
