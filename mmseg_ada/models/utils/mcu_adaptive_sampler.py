@@ -5,7 +5,7 @@ import math
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from mmengine.dist import all_reduce, get_world_size
+from mmengine.dist import all_gather, all_gather_object, get_world_size
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
@@ -45,6 +45,24 @@ def split_quota(desired: Sequence[int], cap: int) -> List[int]:
     return out
 
 
+def _gather_cat(values: Tensor) -> Tensor:
+    """The 1-d ``values`` of every rank, concatenated in rank order.
+
+    Statistics of a batch are taken over the *global* batch, so a run on N
+    processes takes the same decisions as one process over the same
+    images.
+    """
+    if get_world_size() == 1:
+        return values
+    size = torch.tensor([values.numel()], device=values.device)
+    sizes = all_gather(size)
+    longest = int(max(int(s) for s in sizes))
+    padded = values.new_zeros(longest)
+    padded[:values.numel()] = values
+    parts = all_gather(padded)
+    return torch.cat([p[:int(n)] for p, n in zip(parts, sizes)])
+
+
 def _kth_quantile(values: Tensor, q: float) -> float:
     """The ``q``-quantile (lower, by ``kthvalue``) of a 1-d tensor."""
     n = values.numel()
@@ -76,8 +94,9 @@ class MCUAdaptiveSampler(nn.Module):
     1. ``M_a < M_e / 2``: ``pi_high <- r * pi_high`` at the start of every
        decay period (see ``decay``), then a uniform ``high_sample_ratio``
        (0.5, footnote 3) of each image's not-yet-labelled ``G_h`` pixels is
-       requested.  The batch's requests are cut to ``half - M_a`` (divided by
-       the world size), so phase 1 ends exactly at ``M_e / 2``.
+       requested.  The requests of the global batch (all ranks) are cut to
+       ``half - M_a`` together, images ordered by key, so phase 1 ends
+       exactly at ``M_e / 2`` and N processes cut exactly as one would.
     2. ``M_e / 2 <= M_a < M_e``: ``pi_high`` is frozen and ``medium_per_image``
        pixels are requested per image, uniformly from its unlabelled ``G_m``,
        cut to ``M_e - M_a``.  The paper says "select another M_e/2 samples
@@ -109,10 +128,11 @@ class MCUAdaptiveSampler(nn.Module):
     **Thresholds the paper leaves open.**  ``pi_high``'s initial value is "a
     large value" such that "only around 1% of samples are selected as G_h":
     by default (``pi_high=None``) it is calibrated on the first target batch
-    to its ``1 - init_high_fraction`` quantile (averaged over ranks).
+    to its ``1 - init_high_fraction`` quantile (over the global batch: all
+    ranks' pixels, so N processes calibrate as one process would).
     ``pi_low`` is never given: by default (``pi_low=None``) it is the
-    ``low_quantile`` quantile of the current target batch's scores outside
-    ``G_h`` (so ``G_l`` is the most certain half of the pixels not in
+    ``low_quantile`` quantile of the current (global) target batch's
+    scores outside ``G_h`` (so ``G_l`` is the most certain half of the pixels not in
     ``G_h`` by default, and ``G_m`` the other half; see
     :meth:`low_threshold`); a fixed value can be set instead (capped at
     ``pi_high``: then ``G_m`` is empty once ``pi_high`` decays below it,
@@ -258,7 +278,7 @@ class MCUAdaptiveSampler(nn.Module):
         high = float(self.pi_high) if self.calibrated else float('inf')
         if self.pi_low is not None:
             return min(self.pi_low, high)
-        vals = scores[valid & (scores <= high)]
+        vals = _gather_cat(scores[valid & (scores <= high)])
         if vals.numel() == 0:
             return high if self.calibrated else 0.
         return min(_kth_quantile(vals, self.low_quantile), high)
@@ -285,13 +305,10 @@ class MCUAdaptiveSampler(nn.Module):
         return groups
 
     def _calibrate(self, scores: Tensor, valid: Tensor) -> None:
-        vals = scores[valid]
-        value = torch.tensor(
+        vals = _gather_cat(scores[valid])
+        self.pi_high.fill_(
             _kth_quantile(vals, 1. - self.init_high_fraction)
-            if vals.numel() else 0., dtype=torch.float64,
-            device=self.pi_high.device)
-        all_reduce(value, op='mean')
-        self.pi_high.fill_(float(value))
+            if vals.numel() else 0.)
 
     def _decays_now(self, iteration: int) -> bool:
         period = 1 if self.decay == 'iteration' else self.epoch_length
@@ -359,7 +376,7 @@ class MCUAdaptiveSampler(nn.Module):
             cand = torch.zeros_like(free)
             desired = [0] * len(scores)
             cap = 0
-        quota = split_quota(desired, int(math.ceil(max(cap, 0) / world)))
+        quota = self._global_quota(desired, keys, cap)
         requests = [
             sample_mask(c, q, seeded_generator(self.seed, it, 'buy', key))
             for c, q, key in zip(cand, quota, keys)
@@ -367,6 +384,27 @@ class MCUAdaptiveSampler(nn.Module):
         self.iteration.add_(1)
         return dict(iteration=it, phase=phase, pi_high=pi_high,
                     pi_low=pi_low, groups=groups, requests=requests)
+
+    @staticmethod
+    def _global_quota(desired: Sequence[int], keys: Sequence[Key],
+                      cap: int) -> List[int]:
+        """This rank's share of :func:`split_quota` over the global batch.
+
+        The requests of every rank are split together, images ordered by
+        their key, so N processes cut a request exactly as one process
+        over the same images would.
+        """
+        mine = [(str(k), i) for i, k in enumerate(keys)]
+        if get_world_size() == 1:
+            everyone = [(str(k), int(d)) for k, d in zip(keys, desired)]
+        else:
+            everyone = [x for part in all_gather_object(
+                [(str(k), int(d)) for k, d in zip(keys, desired)])
+                for x in part]
+        order = sorted(range(len(everyone)), key=lambda j: everyone[j][0])
+        split = split_quota([everyone[j][1] for j in order], max(cap, 0))
+        by_key = {everyone[j][0]: q for j, q in zip(order, split)}
+        return [by_key[k] for k, _ in mine]
 
     def _medium_quota(self, num_valid: int, half: int,
                       images_per_iter: int) -> int:
