@@ -36,11 +36,15 @@ import json
 import os
 import os.path as osp
 import re
-import tempfile
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+from mmseg_ada.utils.io import atomic_write_bytes, atomic_write_json
+from mmseg_ada.utils.io import fsync_dir as _fsync_dir
+from mmseg_ada.utils.io import json_default as _json_default
+from mmseg_ada.utils.io import read_json as _read_json
 
 __all__ = ['LabelStore', 'atomic_write_bytes', 'atomic_write_json']
 
@@ -52,81 +56,6 @@ ROUND_KEYS: Tuple[str, ...] = ('round', 'strategy', 'budget_pixels',
 
 _ROUND_RE = re.compile(r'^round_(\d+)\.json$')
 _MAX_ROUND = 255  # mask values are uint8
-
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: str, data: bytes, fsync: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically.
-
-    The bytes go to a hidden temp file in the same directory, which then
-    replaces ``path`` with :func:`os.replace`; readers see the old file or
-    the new one, never a partial one.
-
-    Args:
-        path: destination file.
-        data: file content.
-        fsync: flush the temp file to disk before the rename (survives a
-            power loss, not only a killed process).
-    """
-    path = os.fspath(path)
-    dirname = osp.dirname(path) or '.'
-    fd, tmp = tempfile.mkstemp(
-        prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=dirname)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            os.fchmod(f.fileno(), 0o644)
-            f.write(data)
-            f.flush()
-            if fsync:
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f'{type(obj).__name__} is not JSON serialisable')
-
-
-def atomic_write_json(path: str, obj: Any, fsync: bool = True) -> None:
-    """Write ``obj`` as indented JSON atomically (numpy values allowed).
-
-    Args:
-        path: destination file.
-        obj: JSON-serialisable object; numpy scalars and arrays are
-            converted to Python numbers and lists.
-        fsync: see :func:`atomic_write_bytes`.
-    """
-    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default)
-    atomic_write_bytes(path, (text + '\n').encode('utf-8'), fsync=fsync)
-
-
-def _read_json(path: str) -> Any:
-    try:
-        with open(path, 'r', encoding='utf-8') as f:
-            return json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path} is not valid JSON: {e}') from e
 
 
 def _normalise(obj: Any) -> Any:
