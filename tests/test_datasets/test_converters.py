@@ -8,15 +8,15 @@ import time
 import numpy as np
 import pytest
 
+from mmseg_ada.datasets.converted_pairs import read_broken_list
 from tests.data_fixtures import (CITYSCAPES_EXPECTED, GTA5_IDS,
-                                SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
-                                make_gta5, make_synthia, read_png,
-                                write_gta5_label, write_rgb)
-from mmseg_ada.datasets import converters
-from mmseg_ada.datasets.converters import (atomic_write_bytes, convert_gta5,
-                                           convert_synthia, read_broken_list)
+                                 SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
+                                 make_gta5, make_synthia, read_png,
+                                 write_gta5_label, write_rgb)
+from tests.utils import PYTHON, REPO, run_tool
+from tools.dataset_converters._convert import convert_gta5, convert_synthia
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CLI_DIR = osp.join(REPO, 'tools', 'dataset_converters')
 
 
 def _out(root, stem):
@@ -157,21 +157,6 @@ def test_missing_folder_raises(tmp_path):
         convert_synthia(str(tmp_path / 'synthia'))
 
 
-def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
-    dst = tmp_path / 'x_labelTrainIds.png'
-    dst.write_bytes(b'old')
-
-    def boom(src, dst_):
-        raise OSError('killed')
-
-    monkeypatch.setattr(converters.os, 'replace', boom)
-    with pytest.raises(OSError, match='killed'):
-        atomic_write_bytes(str(dst), b'new content')
-    monkeypatch.undo()
-    assert dst.read_bytes() == b'old'
-    assert os.listdir(tmp_path) == ['x_labelTrainIds.png']
-
-
 def test_stale_temp_files_are_removed(tmp_path):
     root = make_gta5(tmp_path / 'gta5', stems=('00001', ))
     stale = osp.join(root, 'labels', '.00001_labelTrainIds.png.abc123.tmp')
@@ -181,11 +166,11 @@ def test_stale_temp_files_are_removed(tmp_path):
     assert glob.glob(osp.join(root, 'labels', '.*')) == []
 
 
-def test_cli_scripts(tmp_path, capsys):
-    gta5_cli = osp.join(REPO, 'tools', 'dataset_converters', 'gta5.py')
-    synthia_cli = osp.join(REPO, 'tools', 'dataset_converters', 'synthia.py')
-    g = runpy.run_path(gta5_cli)
-    s = runpy.run_path(synthia_cli)
+def test_cli_scripts(tmp_path, capsys, monkeypatch):
+    # as when run as scripts: their own folder is on sys.path
+    monkeypatch.syspath_prepend(CLI_DIR)
+    g = runpy.run_path(osp.join(CLI_DIR, 'gta5.py'))
+    s = runpy.run_path(osp.join(CLI_DIR, 'synthia.py'))
     with pytest.raises(SystemExit) as e:
         g['main'](['--help'])
     assert e.value.code == 0
@@ -201,3 +186,14 @@ def test_cli_scripts(tmp_path, capsys):
     out = read_png(
         osp.join(sroot, 'GT', 'LABELS', '0000000_labelTrainIds.png'))
     assert (out[SYNTHIA_IDS == 22] == 0).all()
+
+
+def test_cli_runs_as_a_script_with_two_processes(tmp_path):
+    root = make_gta5(tmp_path / 'gta5', stems=('00001', '00002'))
+    res = run_tool([PYTHON, osp.join(CLI_DIR, 'gta5.py'), root,
+                    '--nproc', '2'])
+    assert res.returncode == 0, res.stderr
+    for k, stem in enumerate(('00001', '00002')):
+        np.testing.assert_array_equal(
+            read_png(_out(root, stem)),
+            expected(np.roll(GTA5_IDS, k), CITYSCAPES_EXPECTED))

@@ -13,7 +13,7 @@ from tests.data_fixtures import (CITYSCAPES_EXPECTED, GTA5_IDS, expected,
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import DATASETS
 from mmseg_ada.datasets import GTA5Dataset
-from mmseg_ada.datasets.converters import convert_gta5
+from tools.dataset_converters._convert import convert_gta5
 from mmseg_ada.datasets.label_maps import (CITYSCAPES_ID_TO_TRAINID,
                                            gta5_to_train_ids)
 

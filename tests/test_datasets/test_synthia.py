@@ -13,7 +13,7 @@ from tests.data_fixtures import (SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import METRICS
 from mmseg_ada.datasets import SynthiaDataset
-from mmseg_ada.datasets.converters import convert_synthia
+from tools.dataset_converters._convert import convert_synthia
 from mmseg_ada.datasets.label_maps import (SYNTHIA_13_CLASSES,
                                            SYNTHIA_16_CLASSES,
                                            SYNTHIA_ID_TO_TRAINID,
