@@ -12,7 +12,7 @@ the source afterwards to get trainId labels, as for the real data.
 """
 import argparse
 
-from mmseg_ada.datasets.synthetic import make_synthetic_da
+from mmseg_ada.testing.synthetic import make_synthetic_da
 
 
 def parse_args() -> argparse.Namespace:

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmseg_ada.datasets import synthetic
-from mmseg_ada.datasets.synthetic import make_synthetic_da, render_scene
+from mmseg_ada.testing import synthetic
+from mmseg_ada.testing.synthetic import make_synthetic_da, render_scene
+from tests.utils import REPO
 
 SIZE = (64, 128)
 KW = dict(num_source=6, num_target_train=5, num_target_val=3, size=SIZE,
@@ -373,8 +374,7 @@ def test_bad_arguments(tmp_path, kwargs, field):
 
 def test_cli(tmp_path, monkeypatch, capsys):
     import importlib.util
-    tool = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-                    'make_demo_data.py')
+    tool = osp.join(REPO, 'tools', 'make_demo_data.py')
     spec = importlib.util.spec_from_file_location('make_demo_data', tool)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -389,3 +389,19 @@ def test_cli(tmp_path, monkeypatch, capsys):
     assert len(_target_pairs(root, 'train')) == 2
     module.main()  # second run keeps the dataset
     assert 'kept existing' in capsys.readouterr().out
+
+
+def test_runtime_package_does_not_import_testing_or_tools():
+    import json
+    import subprocess
+
+    from tests.utils import PYTHON
+    code = ('import json, sys\n'
+            'import mmseg_ada\n'
+            'mods = [m for m in sys.modules if m.startswith(('
+            '"mmseg_ada.testing", "tools", "_convert"))]\n'
+            'print(json.dumps(mods))\n')
+    res = subprocess.run([PYTHON, '-c', code], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout.strip().splitlines()[-1]) == []
