@@ -94,15 +94,16 @@ def read_broken_list(path: Optional[str]) -> Dict[str, str]:
     return out
 
 
-def list_converted_pairs(img_dir: str,
-                         seg_dir: str,
-                         img_suffix: str,
-                         seg_map_suffix: str,
-                         broken_list: Optional[str],
-                         convert_cmd: str,
-                         stems: Optional[Sequence[str]] = None,
-                         dataset_name: str = 'dataset'
-                         ) -> Tuple[List[Tuple[str, str]], List[str]]:
+def list_converted_pairs(
+        img_dir: str,
+        seg_dir: str,
+        img_suffix: str,
+        seg_map_suffix: str,
+        broken_list: Optional[str],
+        convert_cmd: str,
+        stems: Optional[Sequence[str]] = None,
+        dataset_name: str = 'dataset'
+) -> Tuple[List[Tuple[str, str]], List[str]]:
     """List (image, converted label) pairs, leaving out listed broken pairs.
 
     Args:

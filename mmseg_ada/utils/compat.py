@@ -77,8 +77,8 @@ def safe_checkpoint_globals() -> List[object]:
 
 def _patch_torch_load() -> None:
     import torch
-    add = getattr(getattr(torch, 'serialization', None), 'add_safe_globals',
-                  None)
+    add = getattr(
+        getattr(torch, 'serialization', None), 'add_safe_globals', None)
     if add is None:  # torch < 2.4 loads everything anyway
         return
     add(safe_checkpoint_globals())

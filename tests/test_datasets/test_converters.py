@@ -63,8 +63,7 @@ def test_synthia_conversion_exact_and_parallel(tmp_path):
             out, expected(np.roll(SYNTHIA_IDS, k), SYNTHIA_EXPECTED))
     # lanemarking_as_road changes exactly the lanemarking pixels
     convert_synthia(root, force=True, lanemarking_as_road=True)
-    out = read_png(
-        osp.join(root, 'GT', 'LABELS', '0000000_labelTrainIds.png'))
+    out = read_png(osp.join(root, 'GT', 'LABELS', '0000000_labelTrainIds.png'))
     lane = SYNTHIA_IDS == 22
     assert (out[lane] == 0).all()
     assert (out[~lane] == expected(SYNTHIA_IDS, SYNTHIA_EXPECTED)[~lane]).all()
@@ -114,8 +113,9 @@ def test_broken_pairs_are_listed_with_reasons(tmp_path):
     summary = convert_gta5(root)
     assert summary.converted == ['00001']
     reasons = dict(summary.broken)
-    assert sorted(reasons) == ['00002', '00003', '00004', '00005', '00006',
-                               '00007']
+    assert sorted(reasons) == [
+        '00002', '00003', '00004', '00005', '00006', '00007'
+    ]
     assert 'images/00002.png' in reasons['00002']
     assert 'unreadable' in reasons['00002']
     assert 'labels/00003.png' in reasons['00003']
@@ -131,12 +131,10 @@ def test_broken_pairs_are_listed_with_reasons(tmp_path):
     write_gta5_label(osp.join(lab_dir, '00004.png'), GTA5_IDS)
     summary = convert_gta5(root)
     assert summary.converted == ['00004']
-    assert '00004' not in read_broken_list(
-        osp.join(root, 'broken_pairs.txt'))
+    assert '00004' not in read_broken_list(osp.join(root, 'broken_pairs.txt'))
 
 
-def test_header_only_check_misses_truncation_but_full_check_finds_it(
-        tmp_path):
+def test_header_only_check_misses_truncation_but_full_check_finds_it(tmp_path):
     root = make_gta5(tmp_path / 'gta5', stems=('00001', ))
     path = osp.join(root, 'images', '00001.png')
     data = open(path, 'rb').read()
@@ -190,8 +188,8 @@ def test_cli_scripts(tmp_path, capsys, monkeypatch):
 
 def test_cli_runs_as_a_script_with_two_processes(tmp_path):
     root = make_gta5(tmp_path / 'gta5', stems=('00001', '00002'))
-    res = run_tool([PYTHON, osp.join(CLI_DIR, 'gta5.py'), root,
-                    '--nproc', '2'])
+    res = run_tool(
+        [PYTHON, osp.join(CLI_DIR, 'gta5.py'), root, '--nproc', '2'])
     assert res.returncode == 0, res.stderr
     for k, stem in enumerate(('00001', '00002')):
         np.testing.assert_array_equal(

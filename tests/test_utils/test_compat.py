@@ -24,8 +24,12 @@ def _mmengine_like_checkpoint():
     hub.update_scalar('train/lr', 0.01)
     hub.update_info('iter', np.int64(3))
     return dict(
-        meta=dict(epoch=0, iter=3, seed=np.int64(7), dtype=np.dtype('float32'),
-                  arr=np.arange(3, dtype=np.float32)),
+        meta=dict(
+            epoch=0,
+            iter=3,
+            seed=np.int64(7),
+            dtype=np.dtype('float32'),
+            arr=np.arange(3, dtype=np.float32)),
         state_dict=collections.OrderedDict(w=torch.ones(2)),
         message_hub=hub.state_dict())
 
@@ -54,8 +58,9 @@ def test_arbitrary_classes_are_still_refused(tmp_path):
 def test_allow_list_is_small_and_explicit():
     allowed = compat.safe_checkpoint_globals()
     assert HistoryBuffer in allowed
-    assert all(getattr(o, '__module__', '').split('.')[0] in
-               ('numpy', 'mmengine') for o in allowed)
+    assert all(
+        getattr(o, '__module__', '').split('.')[0] in ('numpy', 'mmengine')
+        for o in allowed)
 
 
 def test_apply_is_idempotent():
@@ -76,8 +81,11 @@ def test_import_does_not_monkeypatch_numpy():
             'import mmseg_ada\n'
             'after = [n for n in names if n in vars(np)]\n'
             'print(json.dumps(dict(before=before, after=after)))\n')
-    res = subprocess.run([PYTHON, '-c', code], cwd=REPO, capture_output=True,
-                         text=True, timeout=300)
+    res = subprocess.run([PYTHON, '-c', code],
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out['after'] == out['before']
@@ -88,7 +96,9 @@ def test_import_does_not_monkeypatch_numpy():
 
 
 def test_getattr_stand_in_refuses_anything_but_history_buffer(tmp_path):
+
     class Evil:
+
         def __reduce__(self):
             return (getattr, (HistoryBuffer, '__init__'))
 

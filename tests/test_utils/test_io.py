@@ -32,11 +32,10 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ['x_labelTrainIds.png']
 
 
-def test_atomic_write_json_converts_numpy_and_read_json_round_trips(
-        tmp_path):
+def test_atomic_write_json_converts_numpy_and_read_json_round_trips(tmp_path):
     path = str(tmp_path / 'r.json')
-    io.atomic_write_json(path, dict(a=np.int64(3), b=np.arange(2.0),
-                                    c=[np.float32(0.5)]))
+    io.atomic_write_json(
+        path, dict(a=np.int64(3), b=np.arange(2.0), c=[np.float32(0.5)]))
     assert io.read_json(path) == dict(a=3, b=[0.0, 1.0], c=[0.5])
     with open(path) as f:
         assert json.load(f)['a'] == 3

@@ -56,13 +56,15 @@ from mmengine.logging import print_log
 from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image
 
+# yapf: disable
 from mmseg_ada.datasets.converted_pairs import (BROKEN_LIST_NAME,
-                                                GTA5_CONVERT_CMD,
-                                                GTA5_IMG_DIR, GTA5_LABEL_DIR,
+                                                GTA5_CONVERT_CMD, GTA5_IMG_DIR,
+                                                GTA5_LABEL_DIR,
                                                 SYNTHIA_CONVERT_CMD,
                                                 SYNTHIA_IMG_DIR,
                                                 SYNTHIA_LABEL_DIR,
                                                 TRAIN_ID_SUFFIX, find_stems)
+# yapf: enable
 from mmseg_ada.datasets.label_maps import (gta5_to_train_ids,
                                            synthia_to_train_ids)
 from mmseg_ada.utils.io import atomic_write_bytes
@@ -164,8 +166,10 @@ def write_broken_list(path: str, broken: Sequence[Tuple[str, str]]) -> None:
         path (str): Destination file.
         broken (Sequence[tuple[str, str]]): The broken pairs.
     """
-    lines = ['# pairs excluded from the dataset: <stem>\\t<reason>',
-             '# written by the mmseg_ada label converter; rerun it to update']
+    lines = [
+        '# pairs excluded from the dataset: <stem>\\t<reason>',
+        '# written by the mmseg_ada label converter; rerun it to update'
+    ]
     for stem, why in broken:
         why = ' '.join(str(why).split())  # one line, no tabs
         lines.append(f'{stem}\t{why}')
@@ -243,7 +247,8 @@ def _convert_pair(task: tuple) -> Tuple[str, str, str]:
                 _read_gta5_label(label_path), label_path)
         else:
             train_ids = synthia_to_train_ids(
-                _read_synthia_label(label_path), label_path,
+                _read_synthia_label(label_path),
+                label_path,
                 lanemarking_as_road=lanemarking_as_road)
         status, reason = _CONVERTED, ''
         if train_ids.shape != img_hw:
@@ -268,8 +273,8 @@ def _convert_pair(task: tuple) -> Tuple[str, str, str]:
 # --------------------------------------------------------------------------
 def _remove_stale_tmp(folder: str) -> int:
     n = 0
-    pattern = osp.join(glob.escape(folder), '**',
-                       f'.*{TRAIN_ID_SUFFIX}.*{_TMP_SUFFIX}')
+    pattern = osp.join(
+        glob.escape(folder), '**', f'.*{TRAIN_ID_SUFFIX}.*{_TMP_SUFFIX}')
     for path in glob.glob(pattern, recursive=True):
         try:
             os.unlink(path)
@@ -279,8 +284,14 @@ def _remove_stale_tmp(folder: str) -> int:
     return n
 
 
-def _convert(kind: str, root: str, img_dir: str, label_dir: str,
-             convert_cmd: str, nproc: int, check_images: bool, force: bool,
+def _convert(kind: str,
+             root: str,
+             img_dir: str,
+             label_dir: str,
+             convert_cmd: str,
+             nproc: int,
+             check_images: bool,
+             force: bool,
              lanemarking_as_road: bool = False) -> ConversionSummary:
     root = str(root)
     img_root = osp.join(root, img_dir)
@@ -318,16 +329,21 @@ def _convert(kind: str, root: str, img_dir: str, label_dir: str,
             f'no {kind.upper()} pairs found under {root!r}: '
             f'{img_root!r} and {label_root!r} hold no .png files')
 
-    print_log(f'{kind.upper()}: converting {len(tasks)} label(s) in '
-              f'{label_root} with {nproc} process(es)', logger='current')
+    print_log(
+        f'{kind.upper()}: converting {len(tasks)} label(s) in '
+        f'{label_root} with {nproc} process(es)',
+        logger='current')
     if not tasks:
         results = []
     elif nproc == 1:
         results = track_progress(_convert_pair, tasks)
     else:
         results = track_parallel_progress(
-            _convert_pair, tasks, nproc,
-            chunksize=max(1, min(32, len(tasks) // (4 * nproc))))
+            _convert_pair,
+            tasks,
+            nproc,
+            chunksize=max(1, min(32,
+                                 len(tasks) // (4 * nproc))))
     for status, stem, reason in results:
         if status == _SKIPPED:
             summary.skipped.append(stem)
