@@ -7,9 +7,12 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 randomness = dict(seed=0)
+# lr 0.05: the randomly initialised tiny model at lr 0.01 learns only the
+# large classes in 600 iterations (0 IoU for pole, light, sign and person
+# even on its own training domain)
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
     clip_grad=None)
 param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=600,
