@@ -17,7 +17,7 @@ __all__ = ['ConvertedSourceDataset']
 
 
 class ConvertedSourceDataset(BaseSegDataset):
-    """A synthetic source dataset with labels converted to Cityscapes trainIds.
+    """A source dataset whose labels are converted to Cityscapes trainIds.
 
     GTA5 and SYNTHIA ship labels that mmseg's ``LoadAnnotations`` cannot
     read, so ``tools/dataset_converters`` writes

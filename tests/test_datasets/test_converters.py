@@ -1,4 +1,5 @@
-"""Offline label converters: exact output, resume, atomicity, broken pairs."""
+"""Offline label converters: exact output, resume, stale temporaries, broken
+pairs, the CLIs."""
 import glob
 import os
 import os.path as osp
