@@ -4,6 +4,7 @@
 #                     train a tiny source-only DeepLabV3+ and test it
 #   make test         create .venv and run the test suite
 #   make demo-active  3 active rounds per strategy on the same pair
+#   make lint         flake8, isort, yapf on every tracked file (pre-commit)
 # Set PIP_FIND_LINKS to a folder with a prebuilt mmcv wheel to skip its
 # ~11 min source build (CI does, see .ci/run).
 
@@ -18,7 +19,7 @@ DEMO_ACTIVE_WORK := work_dirs/demo-active
 DEMO_STRATEGIES ?= rand ent adeada
 PYTEST_ARGS ?=
 
-.PHONY: install test demo demo-data demo-active clean-demo
+.PHONY: install test lint demo demo-data demo-active clean-demo
 
 install: $(STAMP)
 
@@ -27,6 +28,15 @@ $(STAMP): pyproject.toml scripts/install.sh
 
 test: install
 	$(PY) -m pytest tests -q $(PYTEST_ARGS)
+
+# the checks of .pre-commit-config.yaml (settings in setup.cfg); the tools
+# are installed into $(VENV) when missing, pinned as pyproject's `lint` extra
+LINT_TOOLS := flake8 isort yapf pre-commit
+LINT_REQS := 'flake8>=7,<8' 'isort>=5.13' 'yapf==0.43.0' 'pre-commit>=3.5'
+lint: install
+	@missing=; for t in $(LINT_TOOLS); do [ -x $(VENV)/bin/$$t ] || missing=1; done; \
+	if [ -n "$$missing" ]; then $(PY) -m pip install -q $(LINT_REQS); fi
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
 demo-data: install
 	$(PY) tools/make_demo_data.py $(DEMO_DATA)

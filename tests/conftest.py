@@ -10,8 +10,8 @@ from tests.utils import DEMO_CFG, REPO  # noqa: F401
 @pytest.fixture(scope='session')
 def synthetic_da(tmp_path_factory):
     """A tiny synthetic GTA5 -> Cityscapes pair, GTA5 labels converted."""
-    from mmseg_ada.datasets.converters import convert_gta5
-    from mmseg_ada.datasets.synthetic import make_synthetic_da
+    from tools.dataset_converters._convert import convert_gta5
+    from mmseg_ada.testing.synthetic import make_synthetic_da
     root = str(tmp_path_factory.mktemp('synthetic_da') / 'demo')
     make_synthetic_da(root, num_source=8, num_target_train=6,
                       num_target_val=4, size=(64, 128), seed=0)
@@ -25,8 +25,8 @@ def synthetic_synthia_da(tmp_path_factory):
 
     ``ROOT/synthia`` (RAND-CITYSCAPES layout) and ``ROOT/cityscapes``.
     """
-    from mmseg_ada.datasets.converters import convert_synthia
-    from mmseg_ada.datasets.synthetic import make_synthetic_da
+    from tools.dataset_converters._convert import convert_synthia
+    from mmseg_ada.testing.synthetic import make_synthetic_da
     root = str(tmp_path_factory.mktemp('synthetic_synthia_da') / 'demo')
     make_synthetic_da(root, num_source=4, num_target_train=2,
                       num_target_val=2, size=(64, 128), seed=0,

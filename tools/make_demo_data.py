@@ -12,7 +12,7 @@ the source afterwards to get trainId labels, as for the real data.
 """
 import argparse
 
-from mmseg_ada.datasets.synthetic import make_synthetic_da
+from mmseg_ada.testing.synthetic import make_synthetic_da
 
 
 def parse_args() -> argparse.Namespace:
@@ -21,7 +21,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('root', help='output directory')
     parser.add_argument('--num-source', type=int, default=60)
     parser.add_argument('--num-target-train', type=int, default=40)
-    parser.add_argument('--num-target-val', type=int, default=20)
+    parser.add_argument('--num-target-val', type=int, default=80)
     parser.add_argument('--height', type=int, default=128)
     parser.add_argument('--width', type=int, default=256)
     parser.add_argument('--seed', type=int, default=0)

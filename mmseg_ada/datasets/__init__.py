@@ -1,6 +1,7 @@
 """Datasets, samplers and transforms for active domain adaptation."""
 from . import samplers, transforms  # noqa: F401
 from .collate import multi_stream_collate
+from .converted_source import ConvertedSourceDataset
 from .domainnet import DomainNetDataset
 from .gta5 import GTA5Dataset
 from .image_list import ImageListDataset, parse_image_list
@@ -15,9 +16,9 @@ from .unlabeled import UnlabeledDataset
 from .visda import VisDADataset
 
 __all__ = [
-    'DomainNetDataset', 'GTA5Dataset', 'ImageListDataset',
-    'LabeledSubsetDataset', 'MultiStreamDataset', 'Office31Dataset',
-    'OfficeHomeDataset', 'RoundInfiniteSampler', 'SourceTargetDataset',
-    'SynthiaDataset', 'UnlabeledDataset', 'VisDADataset',
-    'multi_stream_collate', 'parse_image_list'
+    'ConvertedSourceDataset', 'DomainNetDataset', 'GTA5Dataset',
+    'ImageListDataset', 'LabeledSubsetDataset', 'MultiStreamDataset',
+    'Office31Dataset', 'OfficeHomeDataset', 'RoundInfiniteSampler',
+    'SourceTargetDataset', 'SynthiaDataset', 'UnlabeledDataset',
+    'VisDADataset', 'multi_stream_collate', 'parse_image_list'
 ]

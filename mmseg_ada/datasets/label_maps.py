@@ -133,8 +133,8 @@ def _check_range(ids: np.ndarray, max_id: int, allowed_extra: Tuple[int, ...],
         shown = ', '.join(str(int(v)) for v in values[:10])
         raise ValueError(
             f'{_where(path)}: {what} id(s) {shown} outside the label map '
-            f'(expected 0..{max_id}'
-            + (f' or {allowed_extra}' if allowed_extra else '') + ')')
+            f'(expected 0..{max_id}' +
+            (f' or {allowed_extra}' if allowed_extra else '') + ')')
 
 
 def gta5_to_train_ids(label: np.ndarray,

@@ -1,39 +1,30 @@
-"""Compatibility fixes for the pinned stack (torch >= 2.6, numpy 2).
+"""Compatibility fix for the pinned stack (torch >= 2.6).
 
-* torch >= 2.6 defaults ``torch.load(weights_only=True)``; mmengine 0.10.7
-  calls ``torch.load`` without the argument, so resuming, ``load_from`` and
-  ``tools/test.py`` fail on the few non-tensor objects an mmengine
-  checkpoint holds (``HistoryBuffer`` in the message hub, numpy scalars and
-  dtypes in the log history).  We allow-list exactly those classes with
-  :func:`torch.serialization.add_safe_globals` instead of falling back to
-  ``weights_only=False``, which would execute arbitrary code from a
-  downloaded checkpoint.
-* numpy 2 removed aliases (``np.float``, ``np.int``, ...) that parts of the
-  OpenMMLab stack still touch at call time; they are restored as aliases of
-  the builtins they always meant.
+torch >= 2.6 defaults ``torch.load(weights_only=True)``; mmengine 0.10.7
+calls ``torch.load`` without the argument, so resuming, ``load_from`` and
+``tools/test.py`` fail on the few non-tensor objects an mmengine checkpoint
+holds (``HistoryBuffer`` in the message hub, numpy scalars and dtypes in the
+log history).  We allow-list exactly those classes with
+:func:`torch.serialization.add_safe_globals` instead of falling back to
+``weights_only=False``, which would execute arbitrary code from a downloaded
+checkpoint.
+
+Nothing else is patched; in particular numpy is left alone.  numpy 2
+removed ``np.float``, ``np.int``, ``np.in1d``, ...; the only use of them in
+mmcv 2.1 / mmseg 1.2.2 / mmengine 0.10.7 is ``np.float`` in
+``mmcv.ops.pixel_group`` (a text-detection post-processing op that
+segmentation never calls), so restoring the aliases globally would only
+hide such bugs in other code.
 
 :func:`apply` is idempotent and is called when :mod:`mmseg_ada` is imported.
 """
 from __future__ import annotations
 
-import builtins
 from typing import List
 
 import numpy as np
 
 _APPLIED = False
-
-# numpy 2 removed these names; map them back to what they always aliased.
-_NUMPY_ALIASES = {
-    'float': builtins.float,
-    'int': builtins.int,
-    'bool': builtins.bool,
-    'object': builtins.object,
-    'str': builtins.str,
-    'long': builtins.int,
-    'NaN': float('nan'),
-    'Inf': float('inf'),
-}
 
 
 def _numpy_safe_globals() -> List[object]:
@@ -84,25 +75,10 @@ def safe_checkpoint_globals() -> List[object]:
     return [HistoryBuffer] + _numpy_safe_globals()
 
 
-def _patch_numpy() -> None:
-    for name, value in _NUMPY_ALIASES.items():
-        if name not in np.__dict__:
-            try:
-                setattr(np, name, value)
-            except Exception:  # pragma: no cover - read-only module attr
-                pass
-    if not hasattr(np, 'in1d'):
-        np.in1d = lambda ar1, ar2, *a, **k: np.isin(ar1, ar2, *a, **k)  # type: ignore
-    if not hasattr(np, 'product'):
-        np.product = np.prod  # type: ignore
-    if not hasattr(np, 'trapz') and hasattr(np, 'trapezoid'):
-        np.trapz = np.trapezoid  # type: ignore
-
-
 def _patch_torch_load() -> None:
     import torch
-    add = getattr(getattr(torch, 'serialization', None), 'add_safe_globals',
-                  None)
+    add = getattr(
+        getattr(torch, 'serialization', None), 'add_safe_globals', None)
     if add is None:  # torch < 2.4 loads everything anyway
         return
     add(safe_checkpoint_globals())
@@ -110,10 +86,9 @@ def _patch_torch_load() -> None:
 
 
 def apply() -> None:
-    """Apply all fixes once (safe to call many times)."""
+    """Apply the fix once (safe to call many times)."""
     global _APPLIED
     if _APPLIED:
         return
-    _patch_numpy()
     _patch_torch_load()
     _APPLIED = True

@@ -1,4 +1,5 @@
-"""Offline label converters: exact output, resume, atomicity, broken pairs."""
+"""Offline label converters: exact output, resume, stale temporaries, broken
+pairs, the CLIs."""
 import glob
 import os
 import os.path as osp
@@ -8,15 +9,15 @@ import time
 import numpy as np
 import pytest
 
+from mmseg_ada.datasets.converted_pairs import read_broken_list
 from tests.data_fixtures import (CITYSCAPES_EXPECTED, GTA5_IDS,
-                                SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
-                                make_gta5, make_synthia, read_png,
-                                write_gta5_label, write_rgb)
-from mmseg_ada.datasets import converters
-from mmseg_ada.datasets.converters import (atomic_write_bytes, convert_gta5,
-                                           convert_synthia, read_broken_list)
+                                 SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
+                                 make_gta5, make_synthia, read_png,
+                                 write_gta5_label, write_rgb)
+from tests.utils import PYTHON, REPO, run_tool
+from tools.dataset_converters._convert import convert_gta5, convert_synthia
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CLI_DIR = osp.join(REPO, 'tools', 'dataset_converters')
 
 
 def _out(root, stem):
@@ -63,8 +64,7 @@ def test_synthia_conversion_exact_and_parallel(tmp_path):
             out, expected(np.roll(SYNTHIA_IDS, k), SYNTHIA_EXPECTED))
     # lanemarking_as_road changes exactly the lanemarking pixels
     convert_synthia(root, force=True, lanemarking_as_road=True)
-    out = read_png(
-        osp.join(root, 'GT', 'LABELS', '0000000_labelTrainIds.png'))
+    out = read_png(osp.join(root, 'GT', 'LABELS', '0000000_labelTrainIds.png'))
     lane = SYNTHIA_IDS == 22
     assert (out[lane] == 0).all()
     assert (out[~lane] == expected(SYNTHIA_IDS, SYNTHIA_EXPECTED)[~lane]).all()
@@ -114,8 +114,9 @@ def test_broken_pairs_are_listed_with_reasons(tmp_path):
     summary = convert_gta5(root)
     assert summary.converted == ['00001']
     reasons = dict(summary.broken)
-    assert sorted(reasons) == ['00002', '00003', '00004', '00005', '00006',
-                               '00007']
+    assert sorted(reasons) == [
+        '00002', '00003', '00004', '00005', '00006', '00007'
+    ]
     assert 'images/00002.png' in reasons['00002']
     assert 'unreadable' in reasons['00002']
     assert 'labels/00003.png' in reasons['00003']
@@ -131,12 +132,10 @@ def test_broken_pairs_are_listed_with_reasons(tmp_path):
     write_gta5_label(osp.join(lab_dir, '00004.png'), GTA5_IDS)
     summary = convert_gta5(root)
     assert summary.converted == ['00004']
-    assert '00004' not in read_broken_list(
-        osp.join(root, 'broken_pairs.txt'))
+    assert '00004' not in read_broken_list(osp.join(root, 'broken_pairs.txt'))
 
 
-def test_header_only_check_misses_truncation_but_full_check_finds_it(
-        tmp_path):
+def test_header_only_check_misses_truncation_but_full_check_finds_it(tmp_path):
     root = make_gta5(tmp_path / 'gta5', stems=('00001', ))
     path = osp.join(root, 'images', '00001.png')
     data = open(path, 'rb').read()
@@ -157,21 +156,6 @@ def test_missing_folder_raises(tmp_path):
         convert_synthia(str(tmp_path / 'synthia'))
 
 
-def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
-    dst = tmp_path / 'x_labelTrainIds.png'
-    dst.write_bytes(b'old')
-
-    def boom(src, dst_):
-        raise OSError('killed')
-
-    monkeypatch.setattr(converters.os, 'replace', boom)
-    with pytest.raises(OSError, match='killed'):
-        atomic_write_bytes(str(dst), b'new content')
-    monkeypatch.undo()
-    assert dst.read_bytes() == b'old'
-    assert os.listdir(tmp_path) == ['x_labelTrainIds.png']
-
-
 def test_stale_temp_files_are_removed(tmp_path):
     root = make_gta5(tmp_path / 'gta5', stems=('00001', ))
     stale = osp.join(root, 'labels', '.00001_labelTrainIds.png.abc123.tmp')
@@ -181,11 +165,11 @@ def test_stale_temp_files_are_removed(tmp_path):
     assert glob.glob(osp.join(root, 'labels', '.*')) == []
 
 
-def test_cli_scripts(tmp_path, capsys):
-    gta5_cli = osp.join(REPO, 'tools', 'dataset_converters', 'gta5.py')
-    synthia_cli = osp.join(REPO, 'tools', 'dataset_converters', 'synthia.py')
-    g = runpy.run_path(gta5_cli)
-    s = runpy.run_path(synthia_cli)
+def test_cli_scripts(tmp_path, capsys, monkeypatch):
+    # as when run as scripts: their own folder is on sys.path
+    monkeypatch.syspath_prepend(CLI_DIR)
+    g = runpy.run_path(osp.join(CLI_DIR, 'gta5.py'))
+    s = runpy.run_path(osp.join(CLI_DIR, 'synthia.py'))
     with pytest.raises(SystemExit) as e:
         g['main'](['--help'])
     assert e.value.code == 0
@@ -201,3 +185,14 @@ def test_cli_scripts(tmp_path, capsys):
     out = read_png(
         osp.join(sroot, 'GT', 'LABELS', '0000000_labelTrainIds.png'))
     assert (out[SYNTHIA_IDS == 22] == 0).all()
+
+
+def test_cli_runs_as_a_script_with_two_processes(tmp_path):
+    root = make_gta5(tmp_path / 'gta5', stems=('00001', '00002'))
+    res = run_tool(
+        [PYTHON, osp.join(CLI_DIR, 'gta5.py'), root, '--nproc', '2'])
+    assert res.returncode == 0, res.stderr
+    for k, stem in enumerate(('00001', '00002')):
+        np.testing.assert_array_equal(
+            read_png(_out(root, stem)),
+            expected(np.roll(GTA5_IDS, k), CITYSCAPES_EXPECTED))

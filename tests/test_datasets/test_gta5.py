@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-
-import mmseg_ada  # noqa: F401  (registers the datasets)
-from tests.data_fixtures import (CITYSCAPES_EXPECTED, GTA5_IDS, expected,
-                                make_gta5, write_rgb)
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import DATASETS
+
+import mmseg_ada  # noqa: F401  (registers the datasets)
 from mmseg_ada.datasets import GTA5Dataset
-from mmseg_ada.datasets.converters import convert_gta5
 from mmseg_ada.datasets.label_maps import (CITYSCAPES_ID_TO_TRAINID,
                                            gta5_to_train_ids)
+from tests.data_fixtures import (CITYSCAPES_EXPECTED, GTA5_IDS, expected,
+                                 make_gta5, write_rgb)
+from tools.dataset_converters._convert import convert_gta5
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -34,8 +34,7 @@ def test_cityscapes_lut_matches_labels_table():
 def test_gta5_to_train_ids_every_id():
     out = gta5_to_train_ids(GTA5_IDS)
     assert out.dtype == np.uint8
-    np.testing.assert_array_equal(out, expected(GTA5_IDS,
-                                                CITYSCAPES_EXPECTED))
+    np.testing.assert_array_equal(out, expected(GTA5_IDS, CITYSCAPES_EXPECTED))
 
 
 def test_gta5_to_train_ids_rejects_id_outside_map():
@@ -53,8 +52,9 @@ def _dataset(root, **kw):
 
 
 def _img_names(ds):
-    return [osp.basename(ds.get_data_info(i)['img_path'])
-            for i in range(len(ds))]
+    return [
+        osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))
+    ]
 
 
 def test_gta5_dataset_loads_exact_train_ids(tmp_path):

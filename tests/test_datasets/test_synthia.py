@@ -6,19 +6,19 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-
-import mmseg_ada  # noqa: F401  (registers the datasets and metrics)
-from tests.data_fixtures import (SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
-                                make_synthia, synthia_label_bgr, write_rgb)
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import METRICS
+
+import mmseg_ada  # noqa: F401  (registers the datasets and metrics)
 from mmseg_ada.datasets import SynthiaDataset
-from mmseg_ada.datasets.converters import convert_synthia
 from mmseg_ada.datasets.label_maps import (SYNTHIA_13_CLASSES,
                                            SYNTHIA_16_CLASSES,
                                            SYNTHIA_ID_TO_TRAINID,
                                            synthia_to_train_ids)
 from mmseg_ada.evaluation import SynthiaIoUMetric
+from tests.data_fixtures import (SYNTHIA_EXPECTED, SYNTHIA_IDS, expected,
+                                 make_synthia, synthia_label_bgr, write_rgb)
+from tools.dataset_converters._convert import convert_synthia
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

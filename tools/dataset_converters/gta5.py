@@ -5,7 +5,7 @@ Writes ``labels/<stem>_labelTrainIds.png`` next to every original label,
 in parallel, resumably and atomically, and lists unusable pairs in
 ``ROOT/broken_pairs.txt`` (the dataset leaves them out).  A label whose size
 differs from its image is resized to the image size with nearest neighbour
-and reported.  See :mod:`mmseg_ada.datasets.converters`.
+and reported.  See ``tools/dataset_converters/_convert.py``.
 
 Example::
 
@@ -14,7 +14,9 @@ Example::
 import argparse
 import sys
 
-from mmseg_ada.datasets.converters import convert_gta5
+# the shared converter core, next to this script (its folder is
+# sys.path[0] when the script runs)
+from _convert import convert_gta5
 
 
 def parse_args(argv=None) -> argparse.Namespace:

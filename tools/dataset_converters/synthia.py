@@ -5,7 +5,7 @@ Reads the 16-bit 3-channel ``GT/LABELS/*.png`` (class id in the R channel)
 and writes ``GT/LABELS/<stem>_labelTrainIds.png`` (uint8, 19-class trainId
 space, 16 classes used), in parallel, resumably and atomically; unusable
 pairs are listed in ``ROOT/broken_pairs.txt`` (the dataset leaves them out).
-See :mod:`mmseg_ada.datasets.converters`.
+See ``tools/dataset_converters/_convert.py``.
 
 Example::
 
@@ -14,7 +14,9 @@ Example::
 import argparse
 import sys
 
-from mmseg_ada.datasets.converters import convert_synthia
+# the shared converter core, next to this script (its folder is
+# sys.path[0] when the script runs)
+from _convert import convert_synthia
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -1,4 +1,12 @@
-"""Offline label conversion for GTA5 and SYNTHIA, and pair validation.
+"""Offline label conversion for GTA5 and SYNTHIA (the converter CLIs' core).
+
+Used by ``tools/dataset_converters/gta5.py`` and ``synthia.py`` (which
+import it as ``_convert``, from their own folder) and by the tests (as
+``tools.dataset_converters._convert``, with the repository root on
+``sys.path``).  It lives with the tools, not in the ``mmseg_ada`` package,
+because nothing at training time converts labels; the runtime side (file
+name conventions, reading the broken-pair list, listing converted pairs) is
+:mod:`mmseg_ada.datasets.converted_pairs`.
 
 MMSegmentation's ``LoadAnnotations`` casts every label to ``uint8`` and
 cannot read GTA5's palette ids nor SYNTHIA's 16-bit R channel, so labels are
@@ -6,8 +14,7 @@ converted once, offline, to 19-class Cityscapes trainIds.  Each converted
 label is written as ``<stem>_labelTrainIds.png`` (single-channel uint8) next
 to its original label, the convention of mmseg's Cityscapes converter.
 
-Behaviour of :func:`convert_gta5` / :func:`convert_synthia` (the CLIs in
-``tools/dataset_converters`` call them):
+Behaviour of :func:`convert_gta5` / :func:`convert_synthia`:
 
 * **Parallel** over ``nproc`` worker processes with a progress bar
   (:func:`mmengine.utils.track_parallel_progress`).
@@ -15,10 +22,11 @@ Behaviour of :func:`convert_gta5` / :func:`convert_synthia` (the CLIs in
   new as both its image and its original label is skipped (``force=True``
   redoes everything).  A deleted output, or a source touched later, is
   redone.
-* **Atomic**: every output (and the broken-pair list) is written to a
-  temporary file in the same folder and moved in place with
-  :func:`os.replace`, so a killed run never leaves a truncated PNG; stale
-  temporary files of killed runs are removed at the next run.
+* **Atomic**: every output (and the broken-pair list) is written with
+  :func:`mmseg_ada.utils.io.atomic_write_bytes` (a hidden temporary file in
+  the same folder, moved in place with :func:`os.replace`), so a killed run
+  never leaves a truncated PNG; stale temporary files of killed runs are
+  removed at the next run.
 * **Size mismatch** (a known GTA5 quirk): when the image and its label
   differ in size, the *converted* label is resized to the image size with
   nearest-neighbour interpolation (so no new class ids appear) and the pair
@@ -33,20 +41,14 @@ Behaviour of :func:`convert_gta5` / :func:`convert_synthia` (the CLIs in
   at every run.
 * A summary (converted / resized / skipped-existing / broken with reasons)
   is logged at the end and returned as a :class:`ConversionSummary`.
-
-:func:`list_converted_pairs` is the dataset side: it lists image/label
-pairs, drops the pairs named in the broken list and raises a clear error for
-anything else that is missing.
 """
 from __future__ import annotations
 
 import glob
-import logging
 import os
 import os.path as osp
-import tempfile
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -54,26 +56,26 @@ from mmengine.logging import print_log
 from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image
 
-from .label_maps import gta5_to_train_ids, synthia_to_train_ids
+# yapf: disable
+from mmseg_ada.datasets.converted_pairs import (BROKEN_LIST_NAME,
+                                                GTA5_CONVERT_CMD, GTA5_IMG_DIR,
+                                                GTA5_LABEL_DIR,
+                                                SYNTHIA_CONVERT_CMD,
+                                                SYNTHIA_IMG_DIR,
+                                                SYNTHIA_LABEL_DIR,
+                                                TRAIN_ID_SUFFIX, find_stems)
+# yapf: enable
+from mmseg_ada.datasets.label_maps import (gta5_to_train_ids,
+                                           synthia_to_train_ids)
+from mmseg_ada.utils.io import atomic_write_bytes
 
 __all__ = [
     'ConversionSummary', 'convert_gta5', 'convert_synthia',
-    'list_converted_pairs', 'load_converted_data_list', 'read_broken_list',
-    'write_broken_list',
-    'atomic_write_bytes', 'write_label_png', 'BROKEN_LIST_NAME',
-    'TRAIN_ID_SUFFIX', 'GTA5_IMG_DIR', 'GTA5_LABEL_DIR', 'SYNTHIA_IMG_DIR',
-    'SYNTHIA_LABEL_DIR', 'GTA5_CONVERT_CMD', 'SYNTHIA_CONVERT_CMD'
+    'write_broken_list', 'write_label_png'
 ]
 
-BROKEN_LIST_NAME = 'broken_pairs.txt'
-TRAIN_ID_SUFFIX = '_labelTrainIds.png'
-GTA5_IMG_DIR = 'images'
-GTA5_LABEL_DIR = 'labels'
-SYNTHIA_IMG_DIR = 'RGB'
-SYNTHIA_LABEL_DIR = osp.join('GT', 'LABELS')
-GTA5_CONVERT_CMD = 'python tools/dataset_converters/gta5.py {root} --nproc 8'
-SYNTHIA_CONVERT_CMD = ('python tools/dataset_converters/synthia.py {root} '
-                       '--nproc 8')
+# suffix of the temporary files of mmseg_ada.utils.io.atomic_write_bytes
+# (``.<name>.<random>.tmp``); leftovers of killed runs are removed
 _TMP_SUFFIX = '.tmp'
 
 # status values returned by the per-pair worker
@@ -139,31 +141,8 @@ class ConversionSummary:
 
 
 # --------------------------------------------------------------------------
-# atomic writes and the broken-pair list
+# outputs: converted labels and the broken-pair list
 # --------------------------------------------------------------------------
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + ``os.replace``).
-
-    Args:
-        path (str): Destination file.
-        data (bytes): Content.
-    """
-    dirname = osp.dirname(osp.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix=_TMP_SUFFIX, dir=dirname)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_label_png(path: str, label: np.ndarray) -> None:
     """Write an HxW uint8 label map as a grey PNG, atomically.
 
@@ -180,28 +159,6 @@ def write_label_png(path: str, label: np.ndarray) -> None:
     atomic_write_bytes(path, buf.tobytes())
 
 
-def read_broken_list(path: str) -> Dict[str, str]:
-    """Read a broken-pair list written by the converters.
-
-    Args:
-        path (str): ``broken_pairs.txt``; a missing file means none.
-
-    Returns:
-        dict[str, str]: stem -> reason.
-    """
-    out: Dict[str, str] = {}
-    if not path or not osp.isfile(path):
-        return out
-    with open(path, encoding='utf-8') as f:
-        for line in f:
-            line = line.rstrip('\n')
-            if not line.strip() or line.startswith('#'):
-                continue
-            stem, _, why = line.partition('\t')
-            out[stem.strip()] = why.strip()
-    return out
-
-
 def write_broken_list(path: str, broken: Sequence[Tuple[str, str]]) -> None:
     """Write ``(stem, reason)`` pairs to ``path`` atomically.
 
@@ -209,8 +166,10 @@ def write_broken_list(path: str, broken: Sequence[Tuple[str, str]]) -> None:
         path (str): Destination file.
         broken (Sequence[tuple[str, str]]): The broken pairs.
     """
-    lines = ['# pairs excluded from the dataset: <stem>\\t<reason>',
-             '# written by the mmseg_ada label converter; rerun it to update']
+    lines = [
+        '# pairs excluded from the dataset: <stem>\\t<reason>',
+        '# written by the mmseg_ada label converter; rerun it to update'
+    ]
     for stem, why in broken:
         why = ' '.join(str(why).split())  # one line, no tabs
         lines.append(f'{stem}\t{why}')
@@ -288,7 +247,8 @@ def _convert_pair(task: tuple) -> Tuple[str, str, str]:
                 _read_gta5_label(label_path), label_path)
         else:
             train_ids = synthia_to_train_ids(
-                _read_synthia_label(label_path), label_path,
+                _read_synthia_label(label_path),
+                label_path,
                 lanemarking_as_road=lanemarking_as_road)
         status, reason = _CONVERTED, ''
         if train_ids.shape != img_hw:
@@ -311,25 +271,10 @@ def _convert_pair(task: tuple) -> Tuple[str, str, str]:
 # --------------------------------------------------------------------------
 # pair discovery and the two converters
 # --------------------------------------------------------------------------
-def _list_stems(folder: str, suffix: str, exclude: Tuple[str, ...]) -> \
-        Dict[str, str]:
-    """stem (relative path without suffix) -> path of files in ``folder``."""
-    out = {}
-    for dirpath, _, files in os.walk(folder):
-        for name in files:
-            if (not name.endswith(suffix) or name.startswith('.')
-                    or any(name.endswith(x) for x in exclude)):
-                continue
-            path = osp.join(dirpath, name)
-            rel = osp.relpath(path, folder)
-            out[rel[:-len(suffix)]] = path
-    return out
-
-
 def _remove_stale_tmp(folder: str) -> int:
     n = 0
-    pattern = osp.join(glob.escape(folder), '**',
-                       f'.*{TRAIN_ID_SUFFIX}.*{_TMP_SUFFIX}')
+    pattern = osp.join(
+        glob.escape(folder), '**', f'.*{TRAIN_ID_SUFFIX}.*{_TMP_SUFFIX}')
     for path in glob.glob(pattern, recursive=True):
         try:
             os.unlink(path)
@@ -339,8 +284,14 @@ def _remove_stale_tmp(folder: str) -> int:
     return n
 
 
-def _convert(kind: str, root: str, img_dir: str, label_dir: str,
-             convert_cmd: str, nproc: int, check_images: bool, force: bool,
+def _convert(kind: str,
+             root: str,
+             img_dir: str,
+             label_dir: str,
+             convert_cmd: str,
+             nproc: int,
+             check_images: bool,
+             force: bool,
              lanemarking_as_road: bool = False) -> ConversionSummary:
     root = str(root)
     img_root = osp.join(root, img_dir)
@@ -358,8 +309,8 @@ def _convert(kind: str, root: str, img_dir: str, label_dir: str,
         root=root, broken_list_path=osp.join(root, BROKEN_LIST_NAME))
     summary.removed_tmp = _remove_stale_tmp(label_root)
 
-    images = _list_stems(img_root, '.png', ())
-    labels = _list_stems(label_root, '.png', (TRAIN_ID_SUFFIX, ))
+    images = find_stems(img_root, '.png', ())
+    labels = find_stems(label_root, '.png', (TRAIN_ID_SUFFIX, ))
     broken: List[Tuple[str, str]] = []
     tasks = []
     for stem in sorted(set(images) | set(labels)):
@@ -378,16 +329,21 @@ def _convert(kind: str, root: str, img_dir: str, label_dir: str,
             f'no {kind.upper()} pairs found under {root!r}: '
             f'{img_root!r} and {label_root!r} hold no .png files')
 
-    print_log(f'{kind.upper()}: converting {len(tasks)} label(s) in '
-              f'{label_root} with {nproc} process(es)', logger='current')
+    print_log(
+        f'{kind.upper()}: converting {len(tasks)} label(s) in '
+        f'{label_root} with {nproc} process(es)',
+        logger='current')
     if not tasks:
         results = []
     elif nproc == 1:
         results = track_progress(_convert_pair, tasks)
     else:
         results = track_parallel_progress(
-            _convert_pair, tasks, nproc,
-            chunksize=max(1, min(32, len(tasks) // (4 * nproc))))
+            _convert_pair,
+            tasks,
+            nproc,
+            chunksize=max(1, min(32,
+                                 len(tasks) // (4 * nproc))))
     for status, stem, reason in results:
         if status == _SKIPPED:
             summary.skipped.append(stem)
@@ -458,146 +414,3 @@ def convert_synthia(root: str,
     return _convert('synthia', root, SYNTHIA_IMG_DIR, SYNTHIA_LABEL_DIR,
                     SYNTHIA_CONVERT_CMD, nproc, check_images, force,
                     lanemarking_as_road)
-
-
-# --------------------------------------------------------------------------
-# dataset side
-# --------------------------------------------------------------------------
-def list_converted_pairs(img_dir: str,
-                         seg_dir: str,
-                         img_suffix: str,
-                         seg_map_suffix: str,
-                         broken_list: Optional[str],
-                         convert_cmd: str,
-                         stems: Optional[Sequence[str]] = None,
-                         dataset_name: str = 'dataset'
-                         ) -> Tuple[List[Tuple[str, str]], List[str]]:
-    """List (image, converted label) pairs, leaving out listed broken pairs.
-
-    Args:
-        img_dir (str): Image folder.
-        seg_dir (str): Label folder holding the converted labels.
-        img_suffix (str): Image suffix, e.g. ``'.png'``.
-        seg_map_suffix (str): Converted label suffix, e.g.
-            ``'_labelTrainIds.png'``.
-        broken_list (str, optional): Broken-pair list of the converter.
-        convert_cmd (str): Command to suggest when labels are missing.
-        stems (Sequence[str], optional): Split list (stems relative to
-            ``img_dir``); None lists every image in ``img_dir``.
-        dataset_name (str): Name used in messages.
-
-    Returns:
-        tuple[list[tuple[str, str]], list[str]]: The pairs, sorted by image
-        path, and the stems left out because they are listed as broken.
-
-    Raises:
-        FileNotFoundError: If a folder, a listed image or a converted label
-            is missing (the message names the paths and the converter
-            command), or if no pair is left.
-    """
-    for what, folder in (('image', img_dir), ('label', seg_dir)):
-        if not osp.isdir(folder):
-            raise FileNotFoundError(
-                f'{dataset_name}: {what} folder {folder!r} not found. '
-                f'Check data_root/data_prefix; labels are converted with: '
-                f'{convert_cmd}')
-    broken = read_broken_list(broken_list) if broken_list else {}
-    if stems is None:
-        found = _list_stems(img_dir, img_suffix, (seg_map_suffix, ))
-        stems = sorted(found)
-    pairs: List[Tuple[str, str]] = []
-    excluded: List[str] = []
-    missing_img: List[str] = []
-    missing_seg: List[str] = []
-    for stem in stems:
-        if stem in broken:
-            excluded.append(stem)
-            continue
-        img = osp.join(img_dir, stem + img_suffix)
-        seg = osp.join(seg_dir, stem + seg_map_suffix)
-        if not osp.isfile(img):
-            missing_img.append(img)
-        elif not osp.isfile(seg):
-            missing_seg.append(seg)
-        else:
-            pairs.append((img, seg))
-    if missing_img:
-        raise FileNotFoundError(
-            f'{dataset_name}: {len(missing_img)} image(s) of the split list '
-            f'not found, e.g. {missing_img[:3]}')
-    if missing_seg:
-        raise FileNotFoundError(
-            f'{dataset_name}: {len(missing_seg)} converted label(s) not '
-            f'found, e.g. {missing_seg[:3]}. Convert the labels with: '
-            f'{convert_cmd}')
-    if not pairs:
-        raise FileNotFoundError(
-            f'{dataset_name}: no image/label pairs in {img_dir!r} '
-            f'(suffix {img_suffix!r}) and {seg_dir!r} (suffix '
-            f'{seg_map_suffix!r})' +
-            (f'; {len(excluded)} listed as broken in {broken_list!r}'
-             if excluded else ''))
-    pairs.sort()
-    return pairs, excluded
-
-
-def load_converted_data_list(dataset, convert_cmd: str,
-                             dataset_name: str) -> List[dict]:
-    """``load_data_list`` body shared by the GTA5 and SYNTHIA datasets.
-
-    Args:
-        dataset (BaseSegDataset): The dataset; uses its ``data_prefix``,
-            ``data_root``, ``ann_file``, suffixes, ``broken_list``,
-            ``label_map`` and ``reduce_zero_label``.
-        convert_cmd (str): Converter command template with ``{root}``.
-        dataset_name (str): Name used in messages.
-
-    Returns:
-        list[dict]: mmseg data infos (``img_path``, ``seg_map_path``,
-        ``label_map``, ``reduce_zero_label``, ``seg_fields``).
-    """
-    import mmengine
-
-    img_dir = dataset.data_prefix.get('img_path', None)
-    seg_dir = dataset.data_prefix.get('seg_map_path', None)
-    if not img_dir or not seg_dir:
-        raise ValueError(f'{dataset_name}: data_prefix needs img_path and '
-                         f'seg_map_path, got {dataset.data_prefix}')
-    root = dataset.data_root or osp.dirname(osp.normpath(img_dir))
-    broken_list = dataset.broken_list
-    if broken_list and not osp.isabs(broken_list) and dataset.data_root:
-        broken_list = osp.join(dataset.data_root, broken_list)
-    stems = None
-    if dataset.ann_file and not osp.isdir(dataset.ann_file):
-        if not osp.isfile(dataset.ann_file):
-            raise FileNotFoundError(
-                f'{dataset_name}: split file (ann_file) '
-                f'{dataset.ann_file!r} not found')
-        stems = [
-            line.strip() for line in mmengine.list_from_file(
-                dataset.ann_file, backend_args=dataset.backend_args)
-            if line.strip()
-        ]
-    pairs, excluded = list_converted_pairs(
-        img_dir,
-        seg_dir,
-        dataset.img_suffix,
-        dataset.seg_map_suffix,
-        broken_list,
-        convert_cmd.format(root=root),
-        stems=stems,
-        dataset_name=dataset_name)
-    if excluded:
-        print_log(
-            f'{dataset_name}: left out {len(excluded)} pair(s) listed as '
-            f'broken in {broken_list}',
-            logger='current',
-            level=logging.WARNING)
-    return [
-        dict(
-            img_path=img,
-            seg_map_path=seg,
-            label_map=dataset.label_map,
-            reduce_zero_label=dataset.reduce_zero_label,
-            seg_fields=[]) for img, seg in pairs
-    ]
