@@ -78,7 +78,12 @@ def read_start(work_dir: str) -> Optional[Dict]:
 
 
 def read_rounds(work_dir: str) -> List[Dict]:
-    """The committed ``active/round_<k>.json`` reports of a run, by round."""
+    """The committed ``active/round_<k>.json`` reports of a run, by round;
+    for a run that bought online, its validations (``active/evals.json``)."""
+    evals = osp.join(work_dir, 'active', 'evals.json')
+    if osp.isfile(evals):
+        with open(evals) as f:
+            return json.load(f)
     state_path = osp.join(work_dir, 'active', 'state.json')
     if not osp.isfile(state_path):
         raise FileNotFoundError(f'{work_dir} holds no active label store '

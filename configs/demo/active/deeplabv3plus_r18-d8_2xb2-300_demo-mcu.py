@@ -35,3 +35,4 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=60),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
+custom_hooks = [dict(type='RoundMetricHook', metric='mIoU')]

@@ -1,6 +1,7 @@
 """Writes each round's validation score into its round report."""
 from __future__ import annotations
 
+import json
 import os.path as osp
 from typing import Dict, Optional
 
@@ -26,7 +27,9 @@ class RoundMetricHook(Hook):
     first round (a source-only or warm-up phase inside the run) goes to
     ``active/start.json`` (the curves' 0% point).  Other validations write
     nothing, so a round's report only ever holds the score of the model that
-    ended that round.
+    ended that round.  With online purchases (no rounds) every validation
+    is appended to ``active/evals.json`` with the labelled fraction at that
+    iteration, which the curve tool plots like rounds.
 
     Args:
         metric (str): the main metric (``'mIoU'`` for segmentation, the
@@ -48,6 +51,21 @@ class RoundMetricHook(Hook):
         it = runner.iter
         nums = {key: float(v) for key, v in metrics.items()
                 if isinstance(v, (int, float, np.floating, np.integer))}
+        acq = getattr(loop, 'acquisition', None)
+        if acq is not None:
+            path = osp.join(store.root, 'evals.json')
+            rows = []
+            if osp.isfile(path):
+                with open(path) as f:
+                    rows = [r for r in json.load(f)
+                            if r['evaluated_at_iter'] < it]
+            rows.append(dict(
+                metrics=nums, score=nums.get(self.metric),
+                score_name=self.metric, evaluated_at_iter=int(it),
+                unit='pixel', labeled=int(acq.spent),
+                labeled_fraction=acq.spent / max(loop.total_cost, 1)))
+            atomic_write_json(path, rows)
+            return
         if it == loop.start_end():
             atomic_write_json(osp.join(store.root, 'start.json'), dict(
                 metrics=nums, score=nums.get(self.metric),
