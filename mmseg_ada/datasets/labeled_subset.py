@@ -25,11 +25,12 @@ def _transform_name(t: Any) -> str:
     return t.get('type') if isinstance(t, dict) else type(t).__name__
 
 
-def _stems(dataset: Any) -> List[str]:
+def _stems(dataset: Any, unique: bool = True) -> List[str]:
+    """The stem of every image; ``unique``: they must differ (mask keys)."""
     suffix = getattr(dataset, 'img_suffix', '')
     stems = [image_stem(dataset.get_data_info(i)['img_path'], suffix)
              for i in range(len(dataset))]
-    if len(set(stems)) != len(stems):
+    if unique and len(set(stems)) != len(stems):
         seen, dup = set(), None
         for s in stems:
             if s in seen:
@@ -100,7 +101,8 @@ class LabeledSubsetDataset(Dataset):
             self.dataset.full_init()
         self.mode = mode
         self.work_dir = work_dir
-        self.stems: List[str] = _stems(self.dataset)
+        # image ids key the image store; stems key the masks
+        self.stems: List[str] = _stems(self.dataset, unique=mode == 'mask')
         self._store = None
         self._key = None
         self._indices: List[int] = []

@@ -51,7 +51,7 @@ class UnlabeledDataset(Dataset):
         if hasattr(self.dataset, 'full_init'):
             self.dataset.full_init()
         self.work_dir = work_dir
-        self.stems = _stems(self.dataset)
+        self.stems = _stems(self.dataset, unique=False)
 
     @property
     def metainfo(self) -> dict:

@@ -166,7 +166,9 @@ class ActiveSelector:
         needs them for a requirement); its training mode is restored.
         """
         model = self.model
-        index_of = {it.stem: it for it in items}
+        # image paths identify pool images (stems need not be unique in
+        # image lists, e.g. VisDA's class folders)
+        index_of = {osp.abspath(it.img_path): it for it in items}
         was_training = model.training
         model.eval()
         bar = ProgressBar(len(loader)) if is_main_process() else None
@@ -187,9 +189,9 @@ class ActiveSelector:
                 timer.add('forward', time.perf_counter() - t0)
                 for j, sample in enumerate(data['data_samples']):
                     path = sample.metainfo.get('img_path', '')
-                    item = index_of.get(stem_of(path))
+                    item = index_of.get(osp.abspath(path))
                     if item is None:
-                        first = items[0].stem if items else '?'
+                        first = items[0].img_path if items else '?'
                         raise KeyError(
                             f'{desc}: the pool dataloader yielded {path!r} '
                             f'(stem {stem_of(path)!r}), which is not an image '

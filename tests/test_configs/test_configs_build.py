@@ -127,8 +127,14 @@ def redirect_data_roots(cfg: Config, roots: Dict[str, str]) -> List[str]:
             miniature counterpart (add one here).
     """
     from mmseg.datasets import CityscapesDataset
+
+    from mmseg_ada.datasets import (DomainNetDataset, ImageListDataset,
+                                    Office31Dataset, OfficeHomeDataset,
+                                    VisDADataset)
     table = ((GTA5Dataset, 'gta5'), (SynthiaDataset, 'synthia'),
-             (CityscapesDataset, 'cityscapes'))
+             (CityscapesDataset, 'cityscapes'), (Office31Dataset, 'office31'),
+             (OfficeHomeDataset, 'office_home'), (VisDADataset, 'visda'),
+             (DomainNetDataset, 'domainnet'), (ImageListDataset, 'digits'))
     seen: List[str] = []
 
     def fix(node: dict) -> None:
@@ -181,16 +187,19 @@ def load_offline(path: Path, roots: Dict[str, str], work_dir: Path) -> Config:
 
 def packed_parts(batch: Any) -> Iterator[Tuple[str, torch.Tensor, Any]]:
     """(part, inputs, data_samples) of a preprocessed batch: part ``''``
-    (the labelled source / evaluation images) and ``'target_'`` (the
-    target stream of a source+target batch, when there is one)."""
+    (the labelled source / evaluation images), ``'target_'`` and
+    ``'unlabeled_'`` (the other streams of a multi-stream batch, when
+    there are some)."""
     if isinstance(batch, dict):
-        for prefix in ('', 'target_'):
+        for prefix in ('', 'target_', 'unlabeled_'):
             if prefix + 'inputs' in batch:
                 yield (prefix, batch[prefix + 'inputs'],
                        batch.get(prefix + 'data_samples'))
 
 
 def num_classes_of(model_cfg: dict) -> int:
+    if 'head' in model_cfg:  # an image classifier
+        return int(model_cfg['head']['num_classes'])
     head = model_cfg['decode_head']
     head = head[-1] if isinstance(head, (list, tuple)) else head
     return int(head['num_classes'])
@@ -207,13 +216,20 @@ def check_batch(runner: Runner, loader, training: bool,
     parts = list(packed_parts(data))
     assert parts and parts[0][0] == '', \
         f'{what}: the preprocessor returned no inputs: {list(data)}'
-    assert parts[0][1].shape[0] == loader.batch_size, what
+    assert 0 < parts[0][1].shape[0] <= loader.batch_size, what
     for part, inputs, samples in parts:
         where = f'{what} {part or "main"} part'
         assert inputs.dim() == 4 and inputs.shape[1] == 3, where
         assert inputs.is_floating_point(), where
         assert samples and len(samples) == inputs.shape[0], where
         for sample in samples:
+            if not isinstance(sample, SegDataSample):  # classification
+                if part == 'unlabeled_':
+                    assert 'gt_label' not in sample, where
+                    continue
+                label = int(sample.gt_label.reshape(-1)[0])
+                assert 0 <= label < num_classes, f'{where}: label {label}'
+                continue
             assert isinstance(sample, SegDataSample), where
             if 'gt_sem_seg' not in sample:
                 # unlabelled target images (UDA) carry no label at all
@@ -275,11 +291,26 @@ def skip_conv_weight_init():
 
 
 @pytest.fixture(scope='module')
-def data_roots(synthetic_da, synthetic_synthia_da) -> Dict[str, str]:
+def data_roots(synthetic_da, synthetic_synthia_da,
+               tmp_path_factory) -> Dict[str, str]:
+    from tests.cls_fixtures import (make_domain, make_domainnet,
+                                    make_office31, make_office_home,
+                                    make_visda)
+    cls = tmp_path_factory.mktemp('cls_datasets')
+    digits = str(cls / 'digits')
+    for d, domain in enumerate(('source', 'target')):
+        make_domain(digits, domain + '/{cls}/{i:04d}', f'{domain}.txt',
+                    [str(c) for c in range(10)], labels=(0, 3, 9),
+                    ext='.png', seed=50 + d)
     return dict(
         gta5=str(Path(synthetic_da) / 'gta5'),
         cityscapes=str(Path(synthetic_da) / 'cityscapes'),
-        synthia=str(Path(synthetic_synthia_da) / 'synthia'))
+        synthia=str(Path(synthetic_synthia_da) / 'synthia'),
+        office31=make_office31(str(cls / 'office31')),
+        office_home=make_office_home(str(cls / 'office_home')),
+        visda=make_visda(str(cls / 'visda')),
+        domainnet=make_domainnet(str(cls / 'domainnet')),
+        digits=digits)
 
 
 # ------------------------------------------------------------------ tests

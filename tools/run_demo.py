@@ -1,0 +1,206 @@
+"""The demos: every method on a built-in synthetic pair, one table, one plot.
+
+``python tools/run_demo.py seg`` (``make demo``), on the synthetic GTA5 ->
+Cityscapes pair in the real on-disk formats (no download):
+
+1. makes the data (``tools/make_demo_data.py``), converts the GTA5 labels,
+   precomputes the SLIC regions of both domains;
+2. trains the tiny DeepLabV3+ source-only (600 iterations) and, in
+   parallel, target-only (the upper bound);
+3. from the source-only model, runs 5 active rounds x 1% of the target
+   pixels with ADeADA and RAND (60 fine-tuning iterations per round), and
+   ADA-MCU buying the same 5% online during 300 iterations;
+4. prints one table (the score per round per method, with source-only and
+   target-only) and draws ``work_dirs/demo/curves.png``.
+
+``python tools/run_demo.py cls`` (``make demo-cls``), on scikit-learn's
+digits: clean source -> shifted target, 5 rounds of 2% of the target images
+for RAN, ENT, BADGE and CLUE (and the methods of ``--methods``).
+
+Two trainings run at a time (one thread each: the 2-core machine this was
+made on).  Each run's logs are in its work dir; a failed run stops the demo
+with its log's tail.
+"""
+import argparse
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+PY = sys.executable
+SEG_SOURCE_ONLY = ('configs/demo/deeplabv3plus_r18-d8_4xb4-600_demo-gta5-'
+                   'cityscapes-128x256.py')
+SEG_TARGET_ONLY = ('configs/demo/deeplabv3plus_r18-d8_4xb4-600_demo-'
+                   'cityscapes-128x256.py')
+SEG_ACTIVE = {
+    'RAND': 'configs/demo/active/deeplabv3plus_r18-d8_4xb4-5x60_demo-'
+            'active-rand.py',
+    'ADeADA': 'configs/demo/active/deeplabv3plus_r18-d8_4xb4-5x60_demo-'
+              'active-adeada.py',
+    'ADA-MCU': 'configs/demo/active/deeplabv3plus_r18-d8_2xb2-300_demo-'
+               'mcu.py',
+}
+CLS = {
+    'RAN': 'rand',
+    'ENT': 'ent',
+    'BADGE': 'badge',
+    'CLUE': 'clue',
+}
+CLS_CFG = 'configs/demo/cls/resnet18-tiny_1xb32-5r_demo-digits-{}.py'
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env.setdefault('OMP_NUM_THREADS', '1')
+    env['PYTHONPATH'] = os.pathsep.join([REPO, env.get('PYTHONPATH', '')])
+    return env
+
+
+def run(cmd: Sequence[str]) -> None:
+    """Run a step in the foreground; stop the demo if it fails."""
+    print('$', ' '.join(cmd), flush=True)
+    res = subprocess.run(list(cmd), cwd=REPO, env=_env())
+    if res.returncode:
+        sys.exit(f'demo step failed ({res.returncode}): {" ".join(cmd)}')
+
+
+def train_all(jobs: List[Tuple[str, str, List[str]]], work_root: str,
+              parallel: int = 2) -> None:
+    """Train ``(name, config, extra args)`` jobs, ``parallel`` at a time.
+
+    A finished run (its final checkpoint exists) is not trained again.
+    """
+    pending = list(jobs)
+    running: Dict[str, Tuple[subprocess.Popen, str, float]] = {}
+    while pending or running:
+        while pending and len(running) < parallel:
+            name, cfg, extra = pending.pop(0)
+            work = osp.join(work_root, name)
+            if osp.isfile(osp.join(work, 'done')):
+                print(f'[{name}] already trained ({work})', flush=True)
+                continue
+            os.makedirs(work, exist_ok=True)
+            log = osp.join(work, 'stdout.log')
+            cmd = [PY, 'tools/train.py', cfg, '--work-dir', work,
+                   '--resume'] + extra
+            print(f'[{name}] training: {" ".join(cmd)}', flush=True)
+            proc = subprocess.Popen(cmd, cwd=REPO, env=_env(),
+                                    stdout=open(log, 'w'),
+                                    stderr=subprocess.STDOUT)
+            running[name] = (proc, log, time.time())
+        time.sleep(2)
+        for name in list(running):
+            proc, log, t0 = running[name]
+            if proc.poll() is None:
+                continue
+            del running[name]
+            if proc.returncode:
+                with open(log) as f:
+                    tail = f.read()[-3000:]
+                for p, _, _ in running.values():
+                    p.terminate()
+                sys.exit(f'[{name}] failed ({proc.returncode}); the end of '
+                         f'{log}:\n{tail}')
+            open(osp.join(osp.dirname(log), 'done'), 'w').close()
+            print(f'[{name}] done in {time.time() - t0:.0f} s', flush=True)
+
+
+def _last_score(work: str, metric: str) -> float:
+    """The metric of a plain run's last validation (from its scalars)."""
+    import glob
+    import json
+    paths = sorted(glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json')))
+    if not paths:
+        raise FileNotFoundError(f'no validation log in {work}')
+    score = None
+    with open(paths[-1]) as f:
+        for line in f:
+            rec = json.loads(line)
+            if metric in rec:
+                score = float(rec[metric])
+    if score is None:
+        raise ValueError(f'{work}: no {metric} was logged')
+    return score
+
+
+def report(runs: Dict[str, str], out: str, title: str, lower: float,
+           upper: Optional[float], metric: str) -> None:
+    from tools.analysis.plot_active_curves import format_table
+
+    from mmseg_ada.engine.active_report import (plot_curves, read_rounds,
+                                                read_start)
+    print()
+    print(format_table({k: read_rounds(v) for k, v in runs.items()},
+                       {k: read_start(v) for k, v in runs.items()}))
+    line = f'source only: {lower:.2f} {metric}'
+    if upper is not None:
+        line += f'    target only (all target labels): {upper:.2f} {metric}'
+    print(line)
+    plot_curves(runs, out, title=title, baseline=upper, lower=lower)
+    print(f'curves: {out}')
+
+
+def demo_seg(args) -> None:
+    data = 'data/demo'
+    root = args.work_dir
+    run([PY, 'tools/make_demo_data.py', data])
+    run([PY, 'tools/dataset_converters/gta5.py', f'{data}/gta5', '--nproc',
+         '2'])
+    run([PY, 'tools/precompute_regions.py',
+         f'{data}/cityscapes/leftImg8bit/train', '--suffix',
+         '_leftImg8bit.png', '--out', f'{data}/regions/cityscapes_train_slic',
+         '--nproc', '2'])
+    run([PY, 'tools/precompute_regions.py', f'{data}/gta5/images', '--out',
+         f'{data}/regions/gta5_slic', '--nproc', '2'])
+    train_all([('source-only', SEG_SOURCE_ONLY, []),
+               ('target-only', SEG_TARGET_ONLY, [])], root)
+    ckpt = osp.join(root, 'source-only', 'iter_600.pth')
+    train_all([(name, cfg, ['--cfg-options', f'load_from={ckpt}'])
+               for name, cfg in SEG_ACTIVE.items() if name in args.methods],
+              root)
+    lower = _last_score(osp.join(root, 'source-only'), 'mIoU')
+    upper = _last_score(osp.join(root, 'target-only'), 'mIoU')
+    report({k: osp.join(root, k) for k in SEG_ACTIVE if k in args.methods},
+           osp.join(root, 'curves.png'), 'synthetic GTA5 -> Cityscapes',
+           lower, upper, 'mIoU')
+
+
+def demo_cls(args) -> None:
+    data = 'data/demo_cls'
+    root = args.work_dir
+    run([PY, 'tools/make_demo_cls_data.py', data])
+    names = [n for n in CLS if n in args.methods]
+    train_all([(n, CLS_CFG.format(CLS[n]), []) for n in names], root)
+    runs = {n: osp.join(root, n) for n in names}
+    from mmseg_ada.engine.active_report import read_start
+    starts = [read_start(v) for v in runs.values()]
+    lower = float(next(s['score'] for s in starts if s))
+    report(runs, osp.join(root, 'curves.png'), 'digits -> shifted digits',
+           lower, None, 'top1_acc')
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('task', choices=['seg', 'cls'])
+    p.add_argument('--work-dir', default=None,
+                   help='default: work_dirs/demo (seg), work_dirs/demo-cls')
+    p.add_argument('--methods', nargs='+', default=None,
+                   help='a subset of the methods')
+    args = p.parse_args()
+    if args.task == 'seg':
+        args.work_dir = args.work_dir or 'work_dirs/demo'
+        args.methods = args.methods or list(SEG_ACTIVE)
+        demo_seg(args)
+    else:
+        args.work_dir = args.work_dir or 'work_dirs/demo-cls'
+        args.methods = args.methods or list(CLS)
+        demo_cls(args)
+
+
+if __name__ == '__main__':
+    main()
