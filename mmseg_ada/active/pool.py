@@ -202,6 +202,11 @@ class Selection:
     def __post_init__(self) -> None:
         self.index = np.asarray(self.index, dtype=np.int64).reshape(-1)
 
+    @classmethod
+    def empty(cls) -> 'Selection':
+        """Nothing bought."""
+        return cls(np.zeros(0, np.int64), dict(spent=0))
+
 
 def take_within_budget(order: np.ndarray, cost: np.ndarray,
                        budget: int) -> np.ndarray:

@@ -56,7 +56,7 @@ def test_fsync_dir_is_best_effort(tmp_path):
     io.fsync_dir(str(tmp_path / 'missing'))  # no error
 
 
-def test_label_store_uses_the_shared_helpers():
-    from mmseg_ada.active import label_store
-    assert label_store.atomic_write_bytes is io.atomic_write_bytes
-    assert label_store.atomic_write_json is io.atomic_write_json
+def test_stores_use_the_shared_helpers():
+    from mmseg_ada.active.stores import base, mask_store
+    assert base.atomic_write_json is io.atomic_write_json
+    assert mask_store.atomic_write_bytes is io.atomic_write_bytes

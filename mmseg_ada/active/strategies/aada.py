@@ -108,7 +108,7 @@ class AADA(BaseStrategy):
         budget = check_budget(budget)
         self.check_unit_kind(pool.kind)
         if len(pool) == 0:
-            return Selection(np.zeros(0, np.int64), dict(spent=0))
+            return Selection.empty()
         scores = self.score(pool)
         order = self.ranked(pool, scores, round_idx)
         if self.top_fraction is not None:

@@ -6,7 +6,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (OuterSqDist, check_budget, describe, kmeanspp,
+from ..functional import (OuterSqDist, describe, kmeanspp,
                           visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
@@ -86,12 +86,9 @@ class BADGE(BaseStrategy):
             Selection: the seeds in order; ``info`` has the number of
             candidates and ``||g||`` of the picks and of all candidates.
         """
-        budget = check_budget(budget)
-        self.check_unit_kind(pool.kind)
-        cand = np.flatnonzero(pool.candidates)
-        k = min(budget, cand.size)
+        cand, k = self.candidates(pool, budget)
         if k == 0:
-            return Selection(np.zeros(0, np.int64), dict(spent=0))
+            return Selection.empty()
         a, z = self.gradient_factors(pool.prob[cand], pool.feature[cand])
         dist = OuterSqDist(a, z)
         first = int(np.argmax(dist.sq)) if self.first == 'max_norm' else None

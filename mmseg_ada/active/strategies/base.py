@@ -44,6 +44,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..functional.selection import check_budget
 from ..pool import UNIT_KINDS, Selection, UnitPool, take_within_budget
 
 __all__ = ['BaseStrategy', 'ENGINE_REQUIREMENTS', 'MODEL_CONSTANTS']
@@ -113,6 +114,19 @@ class BaseStrategy:
         return tuple(r for r in self.requires
                      if r not in ENGINE_REQUIREMENTS + MODEL_CONSTANTS)
 
+    def candidates(self, pool: UnitPool, budget: int) -> Tuple[np.ndarray,
+                                                               int]:
+        """Validate ``budget`` and the pool's unit kind.
+
+        Returns:
+            tuple: the rows that can be bought (``cost > 0``) and how many
+            of them the budget buys when each costs 1 (image units).
+        """
+        budget = check_budget(budget)
+        self.check_unit_kind(pool.kind)
+        cand = np.flatnonzero(pool.candidates)
+        return cand, min(budget, int(cand.size))
+
     def check_unit_kind(self, kind: str) -> None:
         """Raise a clear error when this strategy cannot rank ``kind``."""
         if kind not in self.unit_kinds:
@@ -167,11 +181,9 @@ class BaseStrategy:
         Returns:
             Selection: the bought rows; ``info['spent']`` is their cost.
         """
-        if int(budget) != budget or budget < 0:
-            raise ValueError(f'budget must be a non-negative integer, got '
-                             f'{budget}')
+        budget = check_budget(budget)
         if len(pool) == 0:
-            return Selection(np.zeros(0, np.int64), dict(spent=0))
+            return Selection.empty()
         self.check_unit_kind(pool.kind)
         order = self.ranked(pool, self.score(pool), round_idx)
         if pool.kind == 'pixel' and self.pixel_quota == 'image':

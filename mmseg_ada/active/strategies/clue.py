@@ -6,7 +6,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (check_budget, describe, nearest_to_centres,
+from ..functional import (describe, nearest_to_centres,
                           seeded_kmeans, sklearn_seed, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
@@ -97,12 +97,9 @@ class CLUE(BaseStrategy):
             candidates, the k-means inertia and iterations, and the sizes
             and summed weights of the clusters.
         """
-        budget = check_budget(budget)
-        self.check_unit_kind(pool.kind)
-        cand = np.flatnonzero(pool.candidates)
-        k = min(budget, cand.size)
+        cand, k = self.candidates(pool, budget)
         if k == 0:
-            return Selection(np.zeros(0, np.int64), dict(spent=0))
+            return Selection.empty()
         if pool.feature is None:
             raise ValueError("CLUE needs pool.feature (declare 'feature')")
         w = self.weights(pool)[cand]

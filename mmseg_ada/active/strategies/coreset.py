@@ -7,7 +7,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (DenseSqDist, check_budget, describe, farthest_first,
+from ..functional import (DenseSqDist, describe, farthest_first,
                           l2_normalize, min_sq_dist, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
@@ -60,12 +60,9 @@ class CoreSet(BaseStrategy):
             candidates and labelled centres and the covering radius at the
             first and the last pick.
         """
-        budget = check_budget(budget)
-        self.check_unit_kind(pool.kind)
-        cand = np.flatnonzero(pool.candidates)
-        k = min(budget, cand.size)
+        cand, k = self.candidates(pool, budget)
         if k == 0:
-            return Selection(np.zeros(0, np.int64), dict(spent=0))
+            return Selection.empty()
         feat = self._feature(pool)
         x = feat[cand]
         labelled = np.flatnonzero(~pool.candidates)

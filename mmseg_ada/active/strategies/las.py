@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (check_budget, cosine_knn, describe, knn_weights,
+from ..functional import (cosine_knn, describe, knn_weights,
                           l2_normalize, nearest_to_centres, seeded_kmeans,
                           sklearn_seed, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
@@ -142,12 +142,9 @@ class LAS(BaseStrategy):
             count, ``K``, ``M``, the share of labelled neighbours, ``LI``
             of picks and pool, and the cluster sizes.
         """
-        budget = check_budget(budget)
-        self.check_unit_kind(pool.kind)
-        cand = np.flatnonzero(pool.candidates)
-        b = min(budget, cand.size)
+        cand, b = self.candidates(pool, budget)
         if b == 0:
-            return Selection(np.zeros(0, np.int64), dict(spent=0))
+            return Selection.empty()
         out = self.local_inconsistency(pool)
         score = np.full(len(pool), -np.inf)
         score[out['rows']] = out['smoothed']

@@ -7,7 +7,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (SageSqDist, check_budget, describe, farthest_first,
+from ..functional import (SageSqDist, describe, farthest_first,
                           sage_embedding, sklearn_seed, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
@@ -117,12 +117,9 @@ class SAGE(BaseStrategy):
             Selection: picks in order; ``info`` has the number of
             candidates, the diversity rule and ``||S||`` of picks and pool.
         """
-        budget = check_budget(budget)
-        self.check_unit_kind(pool.kind)
-        cand = np.flatnonzero(pool.candidates)
-        k = min(budget, cand.size)
+        cand, k = self.candidates(pool, budget)
         if k == 0:
-            return Selection(np.zeros(0, np.int64), dict(spent=0))
+            return Selection.empty()
         info = dict(num_candidates=int(cand.size), diversity=self.diversity,
                     pop=self.pop)
         if self.diversity == 'kmeans++':

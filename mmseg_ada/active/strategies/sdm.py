@@ -125,7 +125,7 @@ class SDM(BaseStrategy):
         budget = check_budget(budget)
         self.check_unit_kind(pool.kind)
         if len(pool) == 0:
-            return Selection(np.zeros(0, np.int64), dict(spent=0))
+            return Selection.empty()
         out = self._scores(pool, context.get('classifier_weight'),
                            context.get('classifier_bias'))
         index = take_within_budget(
