@@ -8,6 +8,7 @@ Every config here is also built on miniature data by
 these are among them.
 """
 import copy
+import glob
 import json
 import math
 import os
@@ -351,3 +352,6 @@ default_hooks = dict(
     assert 0 < row['labeled'] <= int(0.05 * 6 * 64 * 128)
     with open(osp.join(work, 'active', 'online.jsonl')) as f:
         assert sum(json.loads(ln)['spent'] for ln in f) == row['labeled']
+    # the acquisition figure of iteration 0 (model.vis_interval)
+    assert glob.glob(osp.join(work, '*', 'vis_data', 'mcu_acquisition',
+                              'mcu_acquisition_0000000.png'))

@@ -14,6 +14,12 @@
 # with 2 target images per iteration in ONE process (the paper's single
 # GPU): ceil(2975 / 2) = 1488.  With N processes it is ceil(2975 / (2 N)):
 #   --cfg-options model.sampler.epoch_length=744   (2 GPUs, 2 + 2 each)
+# The target image of each item is drawn at random (SourceTargetDataset), so
+# a decay period is 2975 target draws: every image once on average.
+#
+# vis_interval: every 5000 iterations rank 0 writes
+# <work_dir>/<timestamp>/vis_data/mcu_acquisition/mcu_acquisition_<iter>.png
+# (target crops | uncertainty groups | bought | pseudo-labelled).
 mcu_model = dict(
     type='MCUEncoderDecoder',
     sampler=dict(
@@ -23,4 +29,5 @@ mcu_model = dict(
         epoch_length=1488),
     contrastive=dict(type='MCUContrastiveLoss'),
     dccm=dict(type='DCCM'),
-    gamma=0.5)  # Eq. 1
+    gamma=0.5,  # Eq. 1
+    vis_interval=5000)
