@@ -13,8 +13,8 @@ load_from = ('work_dirs/advent_deeplabv2-r101_1xb2-100k_'
 randomness = dict(seed=0)
 crop_size = (512, 1024)
 # M_e / M_t of the paper: a fraction of the target pixels a purchase can
-# name (the 1024x512 grid; see README.md, "Budget")
+# name (on the 1024x512 grid the pipeline samples: `online.resolution`)
 budget_fraction = 0.017
 model = dict(_base_.mcu_model, data_preprocessor=dict(size=crop_size))
 train_cfg = dict(
-    online=dict(budget=int(budget_fraction * _base_.target_train_pixels)))
+    online=dict(budget=budget_fraction))

@@ -96,7 +96,11 @@ class ActiveLoop(IterBasedTrainLoop):
         selector (dict, optional): :class:`ActiveSelector` arguments.
         online (dict, optional): ``dict(budget=0.017)``: pixels (a
             fraction of all target pixels, or a count) the model may buy
-            during training.
+            during training.  ``resolution=(h, w)``: count the target pixels
+            on the grid the training pipeline samples from (e.g. images
+            resized to 1024x512: a purchase names one of those pixels),
+            not at the images' full resolution, for the budget and the
+            reported labelled fraction.
         store (dict, optional): the label store (default: the one the units
             need; a mask store for online purchases).
         oracle (dict): where labels come from (``GroundTruthOracle``).
@@ -357,7 +361,24 @@ class ActiveLoop(IterBasedTrainLoop):
         budget = self.online_cfg.get('budget')
         if budget is None:
             raise ValueError("online acquisition needs online=dict(budget=.)")
+        unknown = set(self.online_cfg) - {'budget', 'resolution'}
+        if unknown:
+            raise ValueError(f'online: unknown keys {sorted(unknown)} '
+                             "(known: 'budget', 'resolution')")
+        res = self.online_cfg.get('resolution')
+        grid = 'at full resolution'
+        if res is not None:
+            if (not isinstance(res, (tuple, list)) or len(res) != 2
+                    or not all(isinstance(v, int) and v > 0 for v in res)):
+                raise ValueError(f'online: resolution={res!r} must be two '
+                                 'positive ints (h, w)')
+            h, w = res
+            self.total_cost = len(items) * h * w
+            grid = f'on a {h}x{w} grid'
         total = round_budgets(self.total_cost, 1, per_round=budget)[0]
+        self.runner.logger.info(
+            f'online acquisition: a budget of {total} of the '
+            f'{self.total_cost} target pixels ({len(items)} images {grid})')
         self.acquisition = OnlineAcquisition(self.store, oracle, items,
                                              total, stem_of)
         self.acquisition.open(self._iter)

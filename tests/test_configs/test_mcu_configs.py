@@ -117,8 +117,9 @@ def test_name_matches_config(path):
     fraction = float(m['pct']) / 100
     assert cfg.budget_fraction == pytest.approx(fraction, abs=1e-12)
     assert cfg.target_train_pixels == TARGET_TRAIN_PIXELS
-    assert cfg.train_cfg.online.budget == int(fraction * TARGET_TRAIN_PIXELS)
-    assert isinstance(cfg.train_cfg.online.budget, int)
+    # counted on the 1024x512 grid the online pipeline samples from
+    assert cfg.train_cfg.online.budget == pytest.approx(fraction, abs=1e-12)
+    assert tuple(cfg.train_cfg.online.resolution) == (512, 1024)
     # iterations, model, source, metric
     assert cfg.train_cfg.max_iters == int(m['iters']) * 1000
     assert cfg.model.decode_head.type == HEADS[m['arch']]
@@ -330,7 +331,9 @@ model = dict(
 train_dataloader = dict(num_workers=0, persistent_workers=False)
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 test_dataloader = val_dataloader
-train_cfg = dict(max_iters=1, val_interval=1, online=dict(budget=0.05))
+# the miniature images are 64x128: count them at full resolution
+train_cfg = dict(max_iters=1, val_interval=1,
+                 online=dict(budget=0.05, resolution=None))
 param_scheduler = [dict(type='PolyLR', eta_min=0., power=0.9, begin=0,
                         end=1, by_epoch=False)]
 default_hooks = dict(

@@ -20,7 +20,8 @@ MCU_CFG = osp.join(REPO, 'configs', 'demo', 'active',
                    'deeplabv3plus_r18-d8_2xb2-300_demo-mcu.py')
 
 
-def mcu_cfg(project, name, iters=8, workers=0, extra='', hooks=''):
+def mcu_cfg(project, name, iters=8, workers=0, extra='', hooks='',
+            online='dict(budget=0.02)'):
     path = osp.join(project, f'{name}.py')
     with open(path, 'w') as f:
         f.write(f"""
@@ -33,7 +34,7 @@ train_dataloader = dict(num_workers={workers},
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 model = dict(vis_interval=0, sampler=dict(epoch_length=3))
 train_cfg = dict(max_iters={iters}, val_interval=1000,
-                 online=dict(budget=0.02))
+                 online={online})
 param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0,
                         end={iters}, by_epoch=False)]
 default_hooks = dict(
@@ -96,6 +97,26 @@ def test_budget_log_and_store_agree(project, reference):
     assert st['round'] == len(records)
     on_disk = sum(int((m > 0).sum()) for m in masks(reference).values())
     assert on_disk == st['labeled']
+
+
+def test_budget_counted_on_the_training_grid(project):
+    """``online.resolution`` counts the pixels of the grid the pipeline
+    samples (here 16x32 per image), not the images' full resolution."""
+    work = osp.join(project, 'work_dirs', 'mcu_grid')
+    out = ok(train(project, mcu_cfg(
+        project, 'mcu_grid', iters=3,
+        online='dict(budget=0.02, resolution=(16, 32))'), work))
+    total = int(0.02 * 6 * 16 * 32)
+    assert (f'a budget of {total} of the {6 * 16 * 32} target pixels '
+            '(6 images on a 16x32 grid)') in out
+    st = json.load(open(osp.join(work, 'active', 'state.json')))
+    assert 0 < st['labeled'] <= total
+    bad = train(project, mcu_cfg(
+        project, 'mcu_grid_bad', iters=1,
+        online='dict(budget=0.02, resolution=16)'),
+        osp.join(project, 'work_dirs', 'mcu_grid_bad'))
+    assert bad.returncode != 0
+    assert 'resolution=16 must be two positive ints' in bad.stderr
 
 
 def test_kill_and_resume_buys_the_same_pixels(project, reference):

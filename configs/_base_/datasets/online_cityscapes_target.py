@@ -17,8 +17,8 @@
 #   second row and column) at every visit, so a pixel bought at one visit is
 #   labelled at every later one, and the 512x1024 crop is the whole image
 #   (AdvEnt's target size, as in the warm-up).  Only that grid can be
-#   bought: budgets count its pixels, `target_train_pixels` (see
-#   configs/ada_mcu/README.md, "Budget").
+#   bought: budgets count its pixels (`online=dict(resolution=(512, 1024))`
+#   in schedules/online_60k.py; configs/ada_mcu/README.md, "Budget").
 _base_ = ['./cityscapes_target.py']
 # the Cityscapes train split and the grid a purchase can name (1024x512)
 cityscapes_train_images = 2975

@@ -49,7 +49,9 @@ train_cfg = dict(
     type='ActiveLoop',
     max_iters=max_iters,
     val_interval=val_interval,
-    online=dict(budget=None))  # the top-level config sets the budget
+    # the top-level config sets the budget (a fraction); it counts the
+    # pixels of the 1024x512 grid the target pipeline samples from
+    online=dict(budget=None, resolution=(512, 1024)))
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
