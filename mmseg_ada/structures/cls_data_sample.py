@@ -52,20 +52,10 @@ def format_label(value: LabelType) -> torch.Tensor:
         raise TypeError(f'label must be an integer, got {value!r}')
     if isinstance(value, (int, np.integer)):
         return torch.tensor([int(value)], dtype=torch.long)
-    if isinstance(value, np.ndarray):
-        value = torch.from_numpy(value)
-    elif isinstance(value, Sequence) and not isinstance(value, str):
-        value = torch.tensor(list(value))
-    elif not isinstance(value, torch.Tensor):
-        raise TypeError(f'unsupported label type {type(value).__name__}: '
-                        f'{value!r}')
+    value = _as_1d_tensor(value, 'label')
     if value.is_floating_point() and not torch.equal(value, value.round()):
         raise TypeError(f'labels must be integers, got {value}')
-    value = value.to(torch.long)
-    if value.ndim != 1:
-        raise ValueError(
-            f'a label must be 1-D, got shape {tuple(value.shape)}')
-    return value
+    return value.to(torch.long)
 
 
 def format_score(value: ScoreType) -> torch.Tensor:
@@ -81,17 +71,22 @@ def format_score(value: ScoreType) -> torch.Tensor:
         TypeError: For another type.
         ValueError: For a value that is not 1-D.
     """
+    return _as_1d_tensor(value, 'score').float()
+
+
+def _as_1d_tensor(value, what: str) -> torch.Tensor:
+    """An array, a sequence or a tensor as a 1-D tensor (else an error
+    naming ``what`` and the value)."""
     if isinstance(value, np.ndarray):
         value = torch.from_numpy(value)
     elif isinstance(value, Sequence) and not isinstance(value, str):
         value = torch.tensor(list(value))
     elif not isinstance(value, torch.Tensor):
-        raise TypeError(f'unsupported score type {type(value).__name__}: '
+        raise TypeError(f'unsupported {what} type {type(value).__name__}: '
                         f'{value!r}')
-    value = value.float()
     if value.ndim != 1:
         raise ValueError(
-            f'a score must be 1-D, got shape {tuple(value.shape)}')
+            f'a {what} must be 1-D, got shape {tuple(value.shape)}')
     return value
 
 

@@ -117,6 +117,14 @@ def _draw_kl(ax, kl: np.ndarray, names: List[str]) -> None:
         ax.set_yticks([0.0])
 
 
+def _all_zero(ax, message: str) -> None:
+    """A bar chart whose bars are all zero: a flat axis and a message."""
+    ax.set_ylim(0.0, 1.0)
+    ax.set_yticks([0.0])
+    ax.text(0.5, 0.5, message, ha='center', va='center', color='grey',
+            transform=ax.transAxes)
+
+
 def _draw_class_budget(ax, budget: np.ndarray, names: List[str]) -> None:
     ax.set_title('per-class density budget B_d,c (Eq. 6)', fontsize=10)
     if not names:
@@ -136,10 +144,7 @@ def _draw_class_budget(ax, budget: np.ndarray, names: List[str]) -> None:
     _class_axis(ax, names, labels=False)
     ax.set_ylabel('pixels')
     if total <= 0:
-        ax.set_ylim(0.0, 1.0)
-        ax.set_yticks([0.0])
-        ax.text(0.5, 0.5, 'no density budget this round', ha='center',
-                va='center', color='grey', transform=ax.transAxes)
+        _all_zero(ax, 'no density budget this round')
 
 
 def _draw_split(ax, info: Dict[str, Any]) -> None:
@@ -200,10 +205,7 @@ def _draw_regions(ax, dens: np.ndarray, unc: np.ndarray,
     if top > 0:
         ax.set_ylim(0.0, top * 1.3)  # room for the legend
     if d.sum() + u.sum() <= 0:
-        ax.set_ylim(0.0, 1.0)
-        ax.set_yticks([0.0])
-        ax.text(0.5, 0.5, 'no region bought', ha='center', va='center',
-                color='grey', transform=ax.transAxes)
+        _all_zero(ax, 'no region bought')
 
 
 def _draw_summary(ax, info: Dict[str, Any], kl: np.ndarray,
