@@ -5,6 +5,7 @@ from .collate import multi_stream_collate
 from .domainnet import DomainNetDataset
 from .gta5 import GTA5Dataset
 from .image_list import ImageListDataset, parse_image_list
+from .joint_labeled import JointLabeledDataset
 from .labeled_subset import LabeledSubsetDataset
 from .multi_stream import MultiStreamDataset
 from .office31 import Office31Dataset
@@ -18,6 +19,7 @@ from .visda import VisDADataset
 
 __all__ = [
     'AnchorSet', 'DomainNetDataset', 'GTA5Dataset', 'ImageListDataset',
+    'JointLabeledDataset',
     'LabeledSubsetDataset', 'MultiStreamDataset', 'Office31Dataset',
     'OfficeHomeDataset', 'PAADataset', 'PositionedRoundSampler',
     'RoundInfiniteSampler', 'SourceTargetDataset',
