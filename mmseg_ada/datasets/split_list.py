@@ -32,7 +32,7 @@ def split_image_list(ann_file: str,
                      force: bool = False) -> Dict[str, object]:
     """Write the lines of ``ann_file`` into two disjoint halves.
 
-    SAGE (de Mathelin et al.) splits each target domain "1/2 : 1/2" into a
+    SAGE (Bouvier et al., 2020) splits each target domain "1/2 : 1/2" into a
     training half (the unlabelled pool and the annotation pool) and a test
     half that training never sees.  The split is a seeded random
     permutation (numpy ``default_rng(seed)``); ``half1`` takes the first

@@ -1,4 +1,4 @@
-# SAGE's inductive protocol (de Mathelin et al.; see configs/sage/README.md):
+# SAGE's inductive protocol (Bouvier et al.; see configs/sage/README.md):
 # half of the target domain is the training / annotation pool, the other
 # half is held out for testing (tools/dataset_converters/split_image_list.py);
 # 10k iterations of UDA (TSF) from ImageNet, then r annotation rounds of b
