@@ -162,3 +162,29 @@ def test_config_builds_and_trains(path, roots, tmp_path):
         key = 'train/tsf.loss_adv' if name.startswith('sage') else \
             'train/dann.loss_adv'
         assert hub.get_scalar(key) is not None
+
+
+@pytest.mark.parametrize('method', ['lada', 'sdm', 'sage'])
+def test_metafile_lists_every_config_with_the_papers_numbers(method):
+    import yaml
+    folder = osp.join(REPO, 'configs', method)
+    with open(osp.join(folder, 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    listed = {m['Config'] for m in meta['Models']}
+    present = {osp.relpath(p, REPO) for p in glob.glob(
+        osp.join(folder, '**', '*.py'), recursive=True)}
+    assert listed == present
+    assert all(m['Reproduced'] is False and m['Metadata']['Protocol']
+               for m in meta['Models'])
+    with open(osp.join(folder, 'README.md')) as f:
+        readme = f.read()
+    numbers = dict(
+        lada=[75.3, 78.2, 84.9, 84.2, 94.1, 93.1, 59.4],
+        sdm=[73.1, 92.0],
+        sage=[71.7])[method]
+    means = [m['Results'][0]['Metrics'].get(
+        'Top 1 Accuracy (benchmark mean)') for m in meta['Models']]
+    for x in numbers:
+        assert x in means and f'{x}' in readme, x
+    for path in present:
+        assert osp.basename(path) in readme, path
