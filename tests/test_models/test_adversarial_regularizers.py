@@ -254,3 +254,9 @@ def test_tsf_classifier_training_step_needs_unlabelled_stream():
     losses = model(x, samples, mode='loss', unlabeled_inputs=xt,
                    unlabeled_data_samples=st)
     assert 'tsf.loss_adv' in losses and losses['tsf.loss_adv'] > 0
+    other = _tiny(dict(type='TSFRegularizer', num_classes=NUM_CLASSES + 1,
+                       discriminator=dict(type='MLPDiscriminator',
+                                          in_channels=EMB)))
+    with pytest.raises(ValueError, match="head's"):
+        other(x, samples, mode='loss', unlabeled_inputs=xt,
+              unlabeled_data_samples=st)

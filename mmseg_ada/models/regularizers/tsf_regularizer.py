@@ -136,6 +136,11 @@ class TSFRegularizer(AdversarialClsRegularizer):
             ``{prefix}.coeff`` (GRL coefficient).
         """
         src, unl = streams['source'], streams['unlabeled']
+        if unl.logits.shape[1] != self.num_classes:
+            raise ValueError(
+                f'TSFRegularizer has num_classes={self.num_classes} but the '
+                f'classifier predicts {unl.logits.shape[1]} classes; set the '
+                "regulariser's num_classes to the head's")
         labels = head.gt_labels(src.data_samples).to(src.logits.device)
         if len(labels) and (labels.min() < 0
                             or labels.max() >= self.num_classes):
