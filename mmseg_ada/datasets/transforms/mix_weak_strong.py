@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from typing import List, Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -56,8 +56,8 @@ class MixWeakStrong(BaseTransform):
     """
 
     def __init__(self,
-                 weak: Sequence[Union[dict, callable]],
-                 strong: Sequence[Union[dict, callable]],
+                 weak: Sequence[Union[dict, Callable]],
+                 strong: Sequence[Union[dict, Callable]],
                  alpha: float = 0.2,
                  beta: Optional[float] = None) -> None:
         super().__init__()

@@ -6,6 +6,7 @@ from typing import Optional
 
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
+from mmseg.registry import MODELS
 from torch import Tensor
 
 from .base_cls_regularizer import BaseClsRegularizer
@@ -93,7 +94,6 @@ class AdversarialClsRegularizer(BaseClsRegularizer):
                  prefix: str = 'adv',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(prefix=prefix, init_cfg=init_cfg)
-        from mmseg.registry import MODELS
         if form not in _FORMS:
             raise ValueError(f'{type(self).__name__}: form must be one of '
                              f'{_FORMS}, got {form!r}')
