@@ -1,0 +1,26 @@
+# SDM Table 1: SDM-AG (SDM-A loss, Eq. 7; SDM-G query, Eq. 8-9), Office-Home
+# Ar -> Cl, 5 rounds of 1 % of the target.
+_base_ = [
+    '../_base_/models/resnet50_bottleneck_cls_sdm.py',
+    '../_base_/datasets/office_home.py',
+    '../_base_/default_runtime_cls.py',
+    '../_base_/schedules/cls_active_sdm_40e.py',
+    '../_base_/active/sdm.py',
+]
+source, target = _base_.office_home_Art_train, _base_.office_home_Clipart_train
+test = pool = _base_.office_home_Clipart_test  # transductive
+model = dict(head=dict(num_classes=65))
+train_dataloader = dict(
+    dataset=dict(
+        streams=dict(
+            source=dict(
+                type='JointLabeledDataset',
+                source=source,
+                target=dict(type='LabeledSubsetDataset', dataset=target)))))
+val_dataloader = test_dataloader = dict(dataset=test)
+train_cfg = dict(
+    _base_.cls_active_protocol,
+    selector=dict(
+        _base_.cls_selector,
+        strategy=_base_.strategy,
+        pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))

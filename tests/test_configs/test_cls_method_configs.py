@@ -1,0 +1,190 @@
+"""Every LADA / SDM / SAGE / AADA config builds and trains.
+
+Each config is loaded as tools/train.py loads it, switched to offline init
+and a tiny ResNet, pointed at miniature image lists in the real layouts
+(unique file names; the SAGE halves written by the split tool), with 32 px
+images, batches of 4, one round of 2 images starting after the first epoch
+(or iteration), and trained: selection with the config's strategy, then
+steps with its streams, losses and hooks.
+"""
+import glob
+import os.path as osp
+import time
+
+import pytest
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmseg_ada.datasets.domainnet import (DOMAINNET126_CLASSES,
+                                          DOMAINNET_CLASSES)
+from mmseg_ada.datasets.office31 import OFFICE31_CLASSES
+from mmseg_ada.datasets.office_home import OFFICE_HOME_CLASSES
+from mmseg_ada.datasets.split_list import split_image_list
+from mmseg_ada.datasets.visda import VISDA_CLASSES
+from tests.cls_fixtures import frozen_gc, make_domain  # noqa: F401
+from tests.test_models.cls_utils import TINY_BACKBONE, one_thread  # noqa
+from tests.utils import REPO
+
+CONFIGS = sorted(
+    glob.glob(osp.join(REPO, 'configs', 'lada', '**', '*.py'),
+              recursive=True) +
+    glob.glob(osp.join(REPO, 'configs', 'sdm', '**', '*.py'),
+              recursive=True) +
+    glob.glob(osp.join(REPO, 'configs', 'sage', '**', '*.py'),
+              recursive=True) +
+    glob.glob(osp.join(REPO, 'configs', 'cls_baselines', 'aada_*.py')))
+IDS = [osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS]
+LABELS = (0, 1, 2)
+
+
+def _domain(root, fmt, lst, classes, seed, halves=False):
+    make_domain(root, fmt, lst, classes, labels=LABELS, per_class=4,
+                seed=seed)
+    if halves:
+        split_image_list(osp.join(root, lst), seed=0)
+
+
+@pytest.fixture(scope='module')
+def roots(tmp_path_factory):
+    base = tmp_path_factory.mktemp('cls_method_data')
+    out = {}
+    r = out['Office31Dataset'] = str(base / 'office31')
+    for d, name in enumerate(('amazon', 'webcam')):
+        _domain(r, name + '/images/{cls}/' + name + '_{cls}_{i}',
+                f'image_list/{name}.txt', OFFICE31_CLASSES, d, halves=True)
+    r = out['OfficeHomeDataset'] = str(base / 'office_home')
+    for d, name in enumerate(('Art', 'Clipart')):
+        _domain(r, name + '/{cls}/' + name + '_{i}_{cls}',
+                f'image_list/{name}.txt', OFFICE_HOME_CLASSES, 10 + d)
+    r = out['VisDADataset'] = str(base / 'visda')
+    for d, name in enumerate(('train', 'validation')):
+        _domain(r, name + '/{cls}/' + name + '_{cls}_{i}',
+                f'image_list/{name}.txt', VISDA_CLASSES, 20 + d,
+                halves=True)
+    r = out['DomainNetDataset'] = str(base / 'domainnet')
+    for d, name in enumerate(('real', 'clipart')):
+        for split in ('train', 'test'):
+            _domain(r, name + '/{cls}/' + f'{name}_{split}_' + '{cls}_{i}',
+                    f'{name}_{split}.txt', DOMAINNET_CLASSES, 30 + d)
+        _domain(r, name + '/{cls}/' + f'{name}_126_' + '{cls}_{i}',
+                f'image_list_126/labeled_source_images_{name}.txt',
+                DOMAINNET126_CLASSES, 40 + d, halves=True)
+    return out
+
+
+def _walk(node, fn):
+    if isinstance(node, dict):
+        fn(node)
+        for v in list(node.values()):
+            _walk(v, fn)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            _walk(v, fn)
+
+
+def _tiny(cfg, roots, work):
+    """Offline, tiny, fast version of ``cfg`` (in place)."""
+    # yapf-formatting the config text (dumped, logged, put in every
+    # checkpoint) would be most of the run time (as in test_configs_build)
+    object.__setattr__(cfg, '_format_python_code', False)
+
+    def fix(node):
+        if node.get('type') in roots and 'data_root' in node:
+            node['data_root'] = roots[node['type']]
+        if 'num_workers' in node:
+            node['num_workers'] = 0
+            node['persistent_workers'] = False
+        if 'batch_size' in node:
+            node['batch_size'] = 4
+        if node.get('type') == 'mmcv.Resize':
+            w, h = node['scale']
+            node['scale'] = (32, 32) if h == w else (32, h)
+        if node.get('crop_size') == 224:
+            node['crop_size'] = 24
+
+    _walk(cfg._cfg_dict, fix)
+    cfg.model.backbone = dict(TINY_BACKBONE)
+    cfg.model.head.in_channels = 64
+    loop = cfg.train_cfg
+    loop.num_rounds = 1
+    loop.budget = dict(per_round=2)
+    loop.checkpoint_every_epoch = False
+    if 'round_epochs' in loop:
+        loop.max_epochs, loop.round_epochs = 2, [1]
+    else:
+        loop.max_iters, loop.round_iters, loop.val_interval = 3, [1], None
+    loop.selector.draw = False
+    cfg.default_hooks.checkpoint.interval = 1
+    cfg.default_hooks.logger.interval = 1
+    cfg.work_dir = str(work)
+    cfg.experiment_name = f'{osp.basename(str(work))}_{time.time_ns()}'
+    cfg.log_level = 'ERROR'
+    cfg.randomness = dict(seed=0)
+    return cfg
+
+
+def test_every_method_config_is_covered():
+    names = {osp.basename(p) for p in CONFIGS}
+    assert len(CONFIGS) == 7 + 5 + 6 + 4
+    for method in ('las-ft', 'las-mme', 'las-raa', 'las-laa', 'sdm-ag',
+                   'sage', 'sage-mme', 'aada'):
+        assert any(n.startswith(method + '_') for n in names), method
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=IDS)
+def test_config_builds_and_trains(path, roots, tmp_path):
+    cfg = Config.fromfile(path)
+    init = cfg.model.backbone.init_cfg
+    assert init.type == 'Pretrained' and 'resnet50' in init.checkpoint
+    num_classes = cfg.model.head.num_classes
+    for reg in cfg.model.get('regularizers', []):
+        if reg.type == 'TSFRegularizer':
+            assert reg.num_classes == num_classes
+    runner = Runner.from_cfg(_tiny(cfg, roots, tmp_path))
+    runner.train()
+    from mmseg_ada.active.stores import ImageLabelStore
+    store = ImageLabelStore(str(tmp_path), readonly=True)
+    assert len(store.labeled_ids()) == 2
+    hub = runner.message_hub
+    assert hub.get_scalar('train/loss') is not None
+    model = runner.model
+    name = osp.basename(path)
+    if '_1xb' in name and ('las-raa' in name or 'las-laa' in name):
+        ds = runner.train_loop.dataloader.dataset
+        assert type(ds).__name__ == 'PAADataset'
+        assert ds.mode == name.split('_')[0][-3:]
+        assert hub.get_scalar('train/paa_anchors').current() >= 2
+    if name.startswith('sdm'):
+        assert type(model.head.loss_module).__name__ == 'SDMLoss'
+        assert hub.get_scalar('train/src.loss') is not None
+    if name.startswith(('sage', 'aada')):
+        assert hub.get_scalar('train/tgt.loss') is not None
+        key = 'train/tsf.loss_adv' if name.startswith('sage') else \
+            'train/dann.loss_adv'
+        assert hub.get_scalar(key) is not None
+
+
+@pytest.mark.parametrize('method', ['lada', 'sdm', 'sage'])
+def test_metafile_lists_every_config_with_the_papers_numbers(method):
+    import yaml
+    folder = osp.join(REPO, 'configs', method)
+    with open(osp.join(folder, 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    listed = {m['Config'] for m in meta['Models']}
+    present = {osp.relpath(p, REPO) for p in glob.glob(
+        osp.join(folder, '**', '*.py'), recursive=True)}
+    assert listed == present
+    assert all(m['Reproduced'] is False and m['Metadata']['Protocol']
+               for m in meta['Models'])
+    with open(osp.join(folder, 'README.md')) as f:
+        readme = f.read()
+    numbers = dict(
+        lada=[75.3, 78.2, 84.9, 84.2, 94.1, 93.1, 59.4],
+        sdm=[73.1, 92.0],
+        sage=[71.7])[method]
+    means = [m['Results'][0]['Metrics'].get(
+        'Top 1 Accuracy (benchmark mean)') for m in meta['Models']]
+    for x in numbers:
+        assert x in means and f'{x}' in readme, x
+    for path in present:
+        assert osp.basename(path) in readme, path
