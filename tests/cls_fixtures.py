@@ -46,14 +46,22 @@ def make_domain(root, rel_fmt, list_path, classes, labels=(0, 1, 2),
     return lines
 
 
+def halves(root, list_path):
+    """SAGE's seeded halves of a list (``tools/dataset_converters/
+    split_image_list.py``: ``<list>_s0_half{1,2}.txt``)."""
+    from mmseg_ada.datasets.split_list import split_image_list
+    split_image_list(osp.join(root, list_path), seed=0)
+
+
 def make_office31(root, domains=('amazon', 'webcam')):
     """``root/<domain>/images/<class>/frame_000k.jpg`` +
-    ``root/image_list/<domain>.txt`` (classes 0, 5, 30)."""
+    ``root/image_list/<domain>.txt`` (classes 0, 5, 30) and its halves."""
     from mmseg_ada.datasets.office31 import OFFICE31_CLASSES
     for d, domain in enumerate(domains):
         make_domain(root, domain + '/images/{cls}/frame_{i:04d}',
                     f'image_list/{domain}.txt', OFFICE31_CLASSES,
                     labels=(0, 5, 30), seed=d)
+        halves(root, f'image_list/{domain}.txt')
     return root
 
 
@@ -72,6 +80,7 @@ def make_visda(root):
         make_domain(root, domain + '/{cls}/img_{i}',
                     f'image_list/{domain}.txt', VISDA_CLASSES,
                     labels=(0, 11), ext='.png', seed=20 + d)
+        halves(root, f'image_list/{domain}.txt')
     return root
 
 
@@ -86,6 +95,8 @@ def make_domainnet(root, domains=('clipart', 'real')):
         make_domain(root, domain + '/{cls}/' + f'{domain}_126_' + '{i}',
                     f'image_list_126/labeled_source_images_{domain}.txt',
                     DOMAINNET126_CLASSES, labels=(0, 125), seed=40 + d)
+        halves(root,
+               f'image_list_126/labeled_source_images_{domain}.txt')
     return root
 
 

@@ -2,7 +2,8 @@
 
 Each config is loaded as tools/train.py loads it, switched to offline init
 and a tiny ResNet, pointed at miniature image lists in the real layouts
-(unique file names; the SAGE halves written by the split tool), with 32 px
+(file names repeat across class folders, as in the real datasets; the
+SAGE halves written by the split tool), with 32 px
 images, batches of 4, one round of 2 images starting after the first epoch
 (or iteration), and trained: selection with the config's strategy, then
 steps with its streams, losses and hooks.
@@ -50,15 +51,15 @@ def roots(tmp_path_factory):
     out = {}
     r = out['Office31Dataset'] = str(base / 'office31')
     for d, name in enumerate(('amazon', 'webcam')):
-        _domain(r, name + '/images/{cls}/' + name + '_{cls}_{i}',
+        _domain(r, name + '/images/{cls}/frame_{i:04d}',
                 f'image_list/{name}.txt', OFFICE31_CLASSES, d, halves=True)
     r = out['OfficeHomeDataset'] = str(base / 'office_home')
     for d, name in enumerate(('Art', 'Clipart')):
-        _domain(r, name + '/{cls}/' + name + '_{i}_{cls}',
+        _domain(r, name + '/{cls}/{i:05d}',
                 f'image_list/{name}.txt', OFFICE_HOME_CLASSES, 10 + d)
     r = out['VisDADataset'] = str(base / 'visda')
     for d, name in enumerate(('train', 'validation')):
-        _domain(r, name + '/{cls}/' + name + '_{cls}_{i}',
+        _domain(r, name + '/{cls}/{i:05d}',
                 f'image_list/{name}.txt', VISDA_CLASSES, 20 + d,
                 halves=True)
     r = out['DomainNetDataset'] = str(base / 'domainnet')
