@@ -189,3 +189,31 @@ def test_metafile_lists_every_config_with_the_papers_numbers(method):
         assert x in means and f'{x}' in readme, x
     for path in present:
         assert osp.basename(path) in readme, path
+
+
+def test_baseline_metafile_and_readme_list_every_config_with_its_number():
+    import yaml
+    folder = osp.join(REPO, 'configs', 'cls_baselines')
+    with open(osp.join(folder, 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    present = {osp.relpath(p, REPO)
+               for p in glob.glob(osp.join(folder, '*.py'))}
+    assert {m['Config'] for m in meta['Models']} == present
+    assert len(present) == 8 * 4
+    with open(osp.join(folder, 'README.md')) as f:
+        rows = [ln for ln in f.read().splitlines() if ln.startswith('| [')]
+    for m in meta['Models']:
+        assert m['Reproduced'] is False and m['Metadata']['Protocol']
+        (row, ) = [r for r in rows if f"[{m['Name']}.py]" in r]
+        results = m.get('Results')
+        if results:  # Office-Home Ar->Cl / Office-31 A->W of LADA / SDM
+            top1 = results[0]['Metrics']['Top 1 Accuracy']
+            assert f'{top1:.1f} (' in row, (m['Name'], row)
+        else:
+            assert row.rstrip().endswith('| - |'), row
+    # LADA Table 1 (Ar->Cl, ft w/ CE) BADGE and Table 3 (A->W) RAN
+    by_name = {m['Name']: m for m in meta['Models']}
+    assert by_name['badge_r50_1xb32-40e_office-home-art-clipart'][
+        'Results'][0]['Metrics']['Top 1 Accuracy'] == 63.4
+    assert by_name['rand_r50_1xb32-40e_office31-amazon-webcam'][
+        'Results'][0]['Metrics']['Top 1 Accuracy'] == 87.6
