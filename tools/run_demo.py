@@ -15,7 +15,8 @@ Cityscapes pair in the real on-disk formats (no download):
 
 ``python tools/run_demo.py cls`` (``make demo-cls``), on scikit-learn's
 digits: clean source -> shifted target, 5 rounds of 2% of the target images
-for RAN, ENT, BADGE and CLUE (and the methods of ``--methods``).
+for RAN, ENT, BADGE, CLUE, LAS (LADA's selection) and SDM-G (SDM's query)
+with the same fine-tuning (``--methods`` picks a subset).
 
 Two trainings run at a time (one thread each: the 2-core machine this was
 made on).  Each run's logs are in its work dir; a failed run stops the demo
@@ -50,6 +51,8 @@ CLS = {
     'ENT': 'ent',
     'BADGE': 'badge',
     'CLUE': 'clue',
+    'LAS': 'las',
+    'SDM-G': 'sdm',
 }
 CLS_CFG = 'configs/demo/cls/resnet18-tiny_1xb32-5r_demo-digits-{}.py'
 

@@ -41,7 +41,10 @@ def _ids(paths):
 
 
 def test_all_new_configs_are_covered():
-    assert len(MODEL_CFGS) == 2 and len(SCHEDULE_CFGS) == 2
+    assert {osp.basename(p) for p in MODEL_CFGS} == {
+        f'resnet50_bottleneck_cls{v}.py'
+        for v in ('', '_mme', '_dann', '_sdm', '_tsf', '_tsf_mme')}
+    assert all(osp.isfile(p) for p in SCHEDULE_CFGS)
     for name in DATASET_CFGS:
         assert osp.isfile(osp.join(BASE, 'datasets', f'{name}.py'))
 
@@ -55,6 +58,9 @@ def _build_model(path, **head):
     assert 'resnet50' in init.checkpoint
     cfg.model.backbone.init_cfg = None
     cfg.model.head.update(head)
+    for reg in cfg.model.get('regularizers', []):
+        if 'num_classes' in reg and 'num_classes' in head:
+            reg.num_classes = head['num_classes']  # TSF: one output a class
     with DefaultScope.overwrite_default_scope('mmseg'):
         return MODELS.build(cfg.model)
 
@@ -77,7 +83,10 @@ def test_model_config_builds_and_runs(path):
     losses = model(x, s, mode='loss', target_inputs=x, target_data_samples=s,
                    unlabeled_inputs=x)
     assert {'src.loss', 'tgt.loss'} <= set(losses)
-    assert ('mme.loss_ent' in losses) == ('mme' in osp.basename(path))
+    name = osp.basename(path)
+    assert ('mme.loss_ent' in losses) == ('mme' in name)
+    assert ('tsf.loss_adv' in losses) == ('tsf' in name)
+    assert ('dann.loss_adv' in losses) == ('dann' in name)
 
 
 @pytest.mark.parametrize('path', SCHEDULE_CFGS, ids=_ids(SCHEDULE_CFGS))

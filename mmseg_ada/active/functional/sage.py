@@ -1,4 +1,4 @@
-"""SAGE's embedding (de Mathelin et al., "Stochastic Adversarial Gradient
+"""SAGE's embedding (Bouvier et al., "Stochastic Adversarial Gradient
 Embedding for Active Domain Adaptation", Sec. 3, Eq. 3-6).
 
 Per target sample ``x`` with representation ``z = phi(x)`` (``[D]``), class

@@ -1,4 +1,4 @@
-"""SAGE: stochastic adversarial gradient embedding (de Mathelin et al.,
+"""SAGE: stochastic adversarial gradient embedding (Bouvier et al.,
 Sec. 3-4, Eq. 3-6, Algorithm 1)."""
 from __future__ import annotations
 
