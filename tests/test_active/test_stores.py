@@ -107,6 +107,33 @@ def test_add_commit_and_exact_accounting(tmp_path):
     reopened.close()
 
 
+def test_stamp_maps_switch_to_16_bit_after_round_255(tmp_path):
+    """Maps are 8-bit while every stamp fits, 16-bit from round 256 on;
+    the rounds read back are exact either way (also after rollback)."""
+    big = (20, 20)
+    fp = dict(FP, total=400)
+    store = MaskLabelStore(str(tmp_path), fp)
+    for k in range(1, 258):  # pixel k - 1 of 'a' in round k
+        assert store.add_pixels('a', big, [k - 1]).tolist() == [k - 1]
+        store.add_pixels('b', SHAPE, [0])  # only the first one counts
+        store.commit(k, dict(_info(store, k), total=400))
+        if k in (255, 256):
+            raw = cv2.imread(store.mask_path('a'), cv2.IMREAD_UNCHANGED)
+            assert raw.dtype == (np.uint8 if k == 255 else np.uint16)
+    expect = np.zeros(400, np.uint16)
+    expect[:257] = np.arange(1, 258)
+    np.testing.assert_array_equal(store.round_map('a', big).reshape(-1),
+                                  expect)
+    np.testing.assert_array_equal(
+        store.round_map('a', big, upto=255).reshape(-1),
+        np.where(expect <= 255, expect, 0))
+    assert cv2.imread(store.mask_path('b'),
+                      cv2.IMREAD_UNCHANGED).dtype == np.uint8
+    np.testing.assert_array_equal(store.round_map('b', SHAPE, upto=1) > 0,
+                                  store.mask('b', SHAPE))
+    store.close()
+
+
 def test_cursor_hides_later_rounds_from_readers(tmp_path):
     """Training sees exactly the rounds it has reached."""
     store = MaskLabelStore(str(tmp_path), FP)

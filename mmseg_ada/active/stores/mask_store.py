@@ -28,9 +28,11 @@ def _check_stem(stem: str) -> str:
 class MaskLabelStore(BaseLabelStore):
     """Which pixels of each target image are labelled, by round.
 
-    ``masks/<stem>.png`` is a 16-bit single-channel PNG per image that has a
+    ``masks/<stem>.png`` is a single-channel PNG per image that has a
     labelled pixel: 0 = not labelled, ``k >= 1`` = bought in round (commit)
-    ``k``.  Storing the round rather than 1 makes a round's commit a single
+    ``k``; 8-bit while every stamp is below 256 (half the encode and decode
+    time of 16-bit, which ``benchmarks/selection.py`` sees in the commit),
+    16-bit from round 256 on.  Storing the round rather than 1 makes a round's commit a single
     atomic write of ``state.json``: readers count only pixels of rounds up
     to the visible round, so pixels of an interrupted round are invisible
     and are rolled back when the store is opened for writing.  Up to 65535
@@ -125,7 +127,8 @@ class MaskLabelStore(BaseLabelStore):
     # ------------------------------------------------------------ writing
     @staticmethod
     def _write_raw(path: str, raw: np.ndarray) -> None:
-        ok, buf = cv2.imencode('.png', raw.astype(np.uint16),
+        dtype = np.uint8 if int(raw.max(initial=0)) < 256 else np.uint16
+        ok, buf = cv2.imencode('.png', raw.astype(dtype, copy=False),
                                [cv2.IMWRITE_PNG_COMPRESSION, 1])
         if not ok:
             raise OSError(f'could not encode the stamp map {path}')

@@ -84,9 +84,12 @@ class RegionUnits(BaseUnits):
             ids = pool.unit_id[idx[pool.image_index[idx] == i]]
             item = self.items[int(i)]
             rmap = self.region_map(item)
-            lut = np.zeros(int(rmap.max()) + 1, dtype=bool)
-            lut[ids[ids <= rmap.max()]] = True
-            bought = lut[rmap] & ~store.mask(item.stem, item.shape)
+            top = int(rmap.max())
+            lut = np.zeros(top + 1, dtype=bool)
+            lut[ids[ids <= top]] = True
+            bought = lut[rmap]
+            if store.is_labeled(item.stem):  # else nothing to read
+                bought &= ~store.mask(item.stem, item.shape)
             added = store.add(item.stem, bought)
             out.spent += added
             out.units += int(ids.size)
