@@ -56,8 +56,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from mmseg_ada.active.density import ClassConditionalDensity, \
-    class_active_dims
+from mmseg_ada.active.density import ClassConditionalDensity, class_active_dims
 
 
 class Timer:
@@ -88,25 +87,32 @@ class SyntheticDomains:
         seed: generator seed.
     """
 
-    def __init__(self, num_classes: int, dim: int, modes: int = 6,
-                 rank: int = 24, seed: int = 0) -> None:
+    def __init__(self,
+                 num_classes: int,
+                 dim: int,
+                 modes: int = 6,
+                 rank: int = 24,
+                 seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
         self.num_classes, self.dim = num_classes, dim
         self.classes = []
         for _ in range(num_classes):
-            live = np.sort(rng.permutation(dim)[:int(dim * rng.uniform(
-                0.6, 0.8))])
+            live = np.sort(
+                rng.permutation(dim)[:int(dim * rng.uniform(0.6, 0.8))])
             n_live = live.size
             means = 2.5 + 0.6 * rng.standard_normal((modes, n_live))
-            shift = rng.standard_normal((modes, n_live)) * rng.uniform(
-                0.1, 0.5)
+            shift = rng.standard_normal(
+                (modes, n_live)) * rng.uniform(0.1, 0.5)
             load = rng.standard_normal(
                 (modes, n_live, rank)) * (0.75 / np.sqrt(rank))
             self.classes.append(
-                dict(live=live, means=means, shift=shift,
-                     load=load.astype(np.float32),
-                     w_s=rng.dirichlet(np.full(modes, 3.0)),
-                     w_t=rng.dirichlet(np.full(modes, 3.0))))
+                dict(
+                    live=live,
+                    means=means,
+                    shift=shift,
+                    load=load.astype(np.float32),
+                    w_s=rng.dirichlet(np.full(modes, 3.0)),
+                    w_t=rng.dirichlet(np.full(modes, 3.0))))
         share = 0.8**np.arange(num_classes)
         self.share = share / share.sum()
 
@@ -141,8 +147,8 @@ class SyntheticDomains:
         return feats, cls
 
 
-def held_out_ll(dens: ClassConditionalDensity, x: np.ndarray,
-                cls: np.ndarray, classes: List[int]) -> float:
+def held_out_ll(dens: ClassConditionalDensity, x: np.ndarray, cls: np.ndarray,
+                classes: List[int]) -> float:
     """Mean log-likelihood of the held-out rows of ``classes``."""
     keep = np.isin(cls, classes)
     return float(dens.log_prob(x[keep], cls[keep]).mean())
@@ -155,24 +161,40 @@ def main() -> None:
     parser.add_argument('--classes', type=int, default=19)
     parser.add_argument('--dim', type=int, default=256)
     parser.add_argument('--held-out', type=int, default=20_000)
-    parser.add_argument('--ref-fits', type=int, default=2,
-                        help='class/domain fits of the sklearn slice')
-    parser.add_argument('--ref-samples', type=int, default=50000,
-                        help='regions per fit of the sklearn slice (about '
-                        'a mean class: smaller slices fit in cache and '
-                        'understate sklearn\'s per-point cost)')
-    parser.add_argument('--slice-only', action='store_true',
-                        help='stop after the slice (no full-size fits)')
-    parser.add_argument('--max-fit-samples', type=int, default=None,
-                        help='torch: subsample large classes (off)')
+    parser.add_argument(
+        '--ref-fits',
+        type=int,
+        default=2,
+        help='class/domain fits of the sklearn slice')
+    parser.add_argument(
+        '--ref-samples',
+        type=int,
+        default=50000,
+        help='regions per fit of the sklearn slice (about '
+        'a mean class: smaller slices fit in cache and '
+        'understate sklearn\'s per-point cost)')
+    parser.add_argument(
+        '--slice-only',
+        action='store_true',
+        help='stop after the slice (no full-size fits)')
+    parser.add_argument(
+        '--max-fit-samples',
+        type=int,
+        default=None,
+        help='torch: subsample large classes (off)')
     parser.add_argument('--device', default=None)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--threads', type=int, default=1,
-                        help='CPU threads of BOTH backends (torch, BLAS, '
-                        'OpenMP); 1 is the most efficient on a shared '
-                        'machine')
-    parser.add_argument('--quick', action='store_true',
-                        help='small sizes, sklearn on everything (<60 s)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='CPU threads of BOTH backends (torch, BLAS, '
+        'OpenMP); 1 is the most efficient on a shared '
+        'machine')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='small sizes, sklearn on everything (<60 s)')
     args = parser.parse_args()
     if args.quick:
         args.source, args.target, args.classes, args.dim = 12000, 3000, 4, 128
@@ -184,19 +206,31 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     gen = SyntheticDomains(C, args.dim, seed=args.seed)
     with Timer() as t:
-        data = {d: gen.sample(n, d, rng)
-                for d, n in (('source', args.source), ('target', args.target))}
-        held = {d: gen.sample(args.held_out, d, rng)
-                for d in ('source', 'target')}
-    print(f'data: source {args.source:,} x {args.dim}, target '
-          f'{args.target:,} x {args.dim}, {C} classes, held-out '
-          f'{args.held_out:,} per domain ({t.wall:.1f}s)', flush=True)
-    dims = (class_active_dims(*data['source'], C)
-            | class_active_dims(*data['target'], C))
+        data = {
+            d: gen.sample(n, d, rng)
+            for d, n in (('source', args.source), ('target', args.target))
+        }
+        held = {
+            d: gen.sample(args.held_out, d, rng)
+            for d in ('source', 'target')
+        }
+    print(
+        f'data: source {args.source:,} x {args.dim}, target '
+        f'{args.target:,} x {args.dim}, {C} classes, held-out '
+        f'{args.held_out:,} per domain ({t.wall:.1f}s)',
+        flush=True)
+    dims = (
+        class_active_dims(*data['source'], C)
+        | class_active_dims(*data['target'], C))
     base = ClassConditionalDensity(C)
-    k_full = {d: np.array([base.components_for(int(n)) for n in
-                           np.bincount(data[d][1], minlength=C)])
-              for d in data}
+    k_full = {
+        d:
+        np.array([
+            base.components_for(int(n))
+            for n in np.bincount(data[d][1], minlength=C)
+        ])
+        for d in data
+    }
 
     # ------------------------------------------------- slice: both backends
     counts = {d: np.bincount(data[d][1], minlength=C) for d in data}
@@ -226,13 +260,13 @@ def main() -> None:
             x, cls = data[domain]
             rows = np.flatnonzero(cls == c)
             if n_ref is not None and rows.size > n_ref:
-                rows = np.sort(np.random.default_rng([args.seed, c]).choice(
-                    rows, n_ref, replace=False))
+                rows = np.sort(
+                    np.random.default_rng([args.seed, c]).choice(
+                        rows, n_ref, replace=False))
             only = np.zeros(C, dtype=np.int64)
             only[c] = k_full[domain][c]
-            dens = ClassConditionalDensity(C, backend=backend,
-                                           device=args.device,
-                                           seed=args.seed)
+            dens = ClassConditionalDensity(
+                C, backend=backend, device=args.device, seed=args.seed)
             with Timer() as t:
                 dens.fit(x[rows], cls[rows], dims=dims, n_components=only)
             wall, cpu = wall + t.wall, cpu + t.cpu
@@ -243,23 +277,25 @@ def main() -> None:
             if backend == 'torch':
                 slice_nk += rows.size * int(only[c])
                 slice_nki += rows.size * int(only[c]) * iters[-1]
-        res[backend] = dict(wall=wall, cpu=cpu,
-                            ll=float(np.average(lls, weights=ns)))
-        print(f'[slice] {backend:7s}: {len(fits)} fits '
-              f'({"all" if n_ref is None else f"<= {n_ref}"} regions each): '
-              f'{cpu:8.1f}s cpu {wall:8.1f}s wall, held-out mean log-lik '
-              f'{res[backend]["ll"]:.3f}, EM iterations {iters}', flush=True)
+        res[backend] = dict(
+            wall=wall, cpu=cpu, ll=float(np.average(lls, weights=ns)))
+        print(
+            f'[slice] {backend:7s}: {len(fits)} fits '
+            f'({"all" if n_ref is None else f"<= {n_ref}"} regions each): '
+            f'{cpu:8.1f}s cpu {wall:8.1f}s wall, held-out mean log-lik '
+            f'{res[backend]["ll"]:.3f}, EM iterations {iters}',
+            flush=True)
     ll_diff = (res['torch']['ll'] - res['sklearn']['ll']) / abs(
         res['sklearn']['ll'])
-    sizes = [(d, c, min(int(counts[d][c]), n_ref or 10**12))
-             for d, c in fits]
+    sizes = [(d, c, min(int(counts[d][c]), n_ref or 10**12)) for d, c in fits]
     print(f'[slice] fits (domain, class, regions): {sizes}')
-    print(f'[slice] held-out log-likelihood torch vs sklearn: '
-          f'{100 * ll_diff:+.2f}% (equal within 1% or better: '
-          f'{"yes" if ll_diff > -0.01 else "NO"}); slice speedup '
-          f'{res["sklearn"]["cpu"] / res["torch"]["cpu"]:.1f}x cpu, '
-          f'{res["sklearn"]["wall"] / res["torch"]["wall"]:.1f}x wall',
-          flush=True)
+    print(
+        f'[slice] held-out log-likelihood torch vs sklearn: '
+        f'{100 * ll_diff:+.2f}% (equal within 1% or better: '
+        f'{"yes" if ll_diff > -0.01 else "NO"}); slice speedup '
+        f'{res["sklearn"]["cpu"] / res["torch"]["cpu"]:.1f}x cpu, '
+        f'{res["sklearn"]["wall"] / res["torch"]["wall"]:.1f}x wall',
+        flush=True)
     if args.slice_only:
         print(f'speedup: {res["sklearn"]["cpu"] / res["torch"]["cpu"]:.1f}')
         return
@@ -270,23 +306,30 @@ def main() -> None:
         for domain in ('source', 'target'):
             with Timer() as t:
                 full[domain] = ClassConditionalDensity(
-                    C, device=args.device, seed=args.seed,
+                    C,
+                    device=args.device,
+                    seed=args.seed,
                     max_fit_samples=args.max_fit_samples).fit(
                         *data[domain], dims=dims)
-            print(f'[full] torch fit {domain}: {len(data[domain][1]):,} '
-                  f'regions, {t.cpu:.1f}s cpu {t.wall:.1f}s wall, EM '
-                  f'iterations {full[domain].n_iter_.tolist()}', flush=True)
+            print(
+                f'[full] torch fit {domain}: {len(data[domain][1]):,} '
+                f'regions, {t.cpu:.1f}s cpu {t.wall:.1f}s wall, EM '
+                f'iterations {full[domain].n_iter_.tolist()}',
+                flush=True)
         with Timer() as t:
             xt, ct = data['target']
             pi = full['target'].log_prob(xt, ct) - full['source'].log_prob(
                 xt, ct)
-        print(f'[full] torch scoring {len(ct):,} target regions under both '
-              f'densities: {t.cpu:.1f}s cpu {t.wall:.1f}s wall '
-              f'(pi finite: {np.isfinite(pi).all()})', flush=True)
-    full_nk = sum(int(n) * int(k) for d in data
-                  for n, k in zip(counts[d], k_full[d]))
-    full_nki = sum(int(n) * int(k) * int(i) for d in data
-                   for n, k, i in zip(counts[d], k_full[d], full[d].n_iter_))
+        print(
+            f'[full] torch scoring {len(ct):,} target regions under both '
+            f'densities: {t.cpu:.1f}s cpu {t.wall:.1f}s wall '
+            f'(pi finite: {np.isfinite(pi).all()})',
+            flush=True)
+    full_nk = sum(
+        int(n) * int(k) for d in data for n, k in zip(counts[d], k_full[d]))
+    full_nki = sum(
+        int(n) * int(k) * int(i) for d in data
+        for n, k, i in zip(counts[d], k_full[d], full[d].n_iter_))
     scale = full_nki / slice_nki
     sk_cpu, sk_wall = (res['sklearn']['cpu'] * scale,
                        res['sklearn']['wall'] * scale)

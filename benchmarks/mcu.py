@@ -70,9 +70,10 @@ class Bench:
         if variant == 'ce':
             cfg.contrastive = None
         elif args.caps:
-            cfg.contrastive = dict(type='MCUContrastiveLoss',
-                                   max_anchors_per_class=args.caps[0],
-                                   max_samples_per_class=args.caps[1])
+            cfg.contrastive = dict(
+                type='MCUContrastiveLoss',
+                max_anchors_per_class=args.caps[0],
+                max_samples_per_class=args.caps[1])
         torch.manual_seed(0)
         self.model = MODELS.build(cfg).to(self.dev)
         self.model.train()
@@ -82,12 +83,14 @@ class Bench:
         self.keys = [f't/{i}.png' for i in range(16)]
         n_px = len(self.keys) * self.orig[0] * self.orig[1]
         self.acq = FakeAcquisition(
-            {k: rng.integers(0, self.num_classes, self.orig)
-             for k in self.keys},
+            {
+                k: rng.integers(0, self.num_classes, self.orig)
+                for k in self.keys
+            },
             total=n_px // 20)
         self.model.acquisition = self.acq
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=1e-3,
-                                   momentum=0.9)
+        self.opt = torch.optim.SGD(
+            self.model.parameters(), lr=1e-3, momentum=0.9)
 
     def batch(self, it: int):
         """2 source (blocky labels) + 2 target crops of iteration ``it``."""
@@ -98,22 +101,26 @@ class Bench:
         g = torch.Generator().manual_seed(it)
         src = []
         for i in range(2):
-            s = SegDataSample(metainfo=dict(img_path=f's/{it}_{i}',
-                                            img_shape=(h, w)))
-            lab = torch.randint(0, self.num_classes, (1, h // 16, w // 16),
-                                generator=g)
-            s.gt_sem_seg = PixelData(data=lab.repeat_interleave(
-                16, 1).repeat_interleave(16, 2).to(self.dev))
+            s = SegDataSample(
+                metainfo=dict(img_path=f's/{it}_{i}', img_shape=(h, w)))
+            lab = torch.randint(
+                0, self.num_classes, (1, h // 16, w // 16), generator=g)
+            s.gt_sem_seg = PixelData(
+                data=lab.repeat_interleave(16, 1).repeat_interleave(16, 2).to(
+                    self.dev))
             src.append(s)
         tgt = []
         for i in range(2):
             y0 = int(torch.randint(0, 16, (1, ), generator=g))
             x0 = int(torch.randint(0, 32, (1, ), generator=g))
-            ys, xs = torch.meshgrid(torch.arange(y0, y0 + h),
-                                    torch.arange(x0, x0 + w), indexing='ij')
-            s = SegDataSample(metainfo=dict(
-                img_path=self.keys[(2 * it + i) % len(self.keys)],
-                img_shape=(h, w)))
+            ys, xs = torch.meshgrid(
+                torch.arange(y0, y0 + h),
+                torch.arange(x0, x0 + w),
+                indexing='ij')
+            s = SegDataSample(
+                metainfo=dict(
+                    img_path=self.keys[(2 * it + i) % len(self.keys)],
+                    img_shape=(h, w)))
             s.gt_pixel_index = PixelData(
                 data=(ys * self.orig[1] + xs)[None].to(self.dev))
             tgt.append(s)
@@ -158,10 +165,15 @@ def time_variants(args) -> dict:
                 times[v].append(t)
     ratios = [m / c for c, m in zip(times['ce'], times['mcu'])]
     return dict(
-        median_s={v: statistics.median(t) for v, t in times.items()},
+        median_s={
+            v: statistics.median(t)
+            for v, t in times.items()
+        },
         overhead=statistics.median(ratios) - 1,
-        spent_frac={v: b.acq.spent / b.acq.total
-                    for v, b in benches.items()})
+        spent_frac={
+            v: b.acq.spent / b.acq.total
+            for v, b in benches.items()
+        })
 
 
 def memory_variant(args) -> float:
@@ -190,26 +202,33 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--size', type=int, nargs=2, default=(128, 256))
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--caps', type=int, nargs=2, metavar=('A', 'S'),
-                        help='anchors and samples per class and image '
-                        "(default: MCUContrastiveLoss's defaults)")
-    parser.add_argument('--memory', choices=VARIANTS,
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--caps',
+        type=int,
+        nargs=2,
+        metavar=('A', 'S'),
+        help='anchors and samples per class and image '
+        "(default: MCUContrastiveLoss's defaults)")
+    parser.add_argument('--memory', choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory:
         print(json.dumps(dict(peak_mb=memory_variant(args))))
         return
     peak = {}
     for v in VARIANTS:
-        cmd = [sys.executable, osp.abspath(__file__), '--memory', v,
-               '--warmup', str(args.warmup), '--mem-steps',
-               str(args.mem_steps), '--threads', str(args.threads),
-               '--device', args.device, '--size', *map(str, args.size)]
+        cmd = [
+            sys.executable,
+            osp.abspath(__file__), '--memory', v, '--warmup',
+            str(args.warmup), '--mem-steps',
+            str(args.mem_steps), '--threads',
+            str(args.threads), '--device', args.device, '--size',
+            *map(str, args.size)
+        ]
         if args.caps:
             cmd += ['--caps', *map(str, args.caps)]
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-        out = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                             check=True)
+        out = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, check=True)
         peak[v] = json.loads(out.stdout.strip().splitlines()[-1])['peak_mb']
     res = time_variants(args)
     caps = 'default caps' if not args.caps else \

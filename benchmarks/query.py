@@ -64,17 +64,25 @@ if REPO not in sys.path:
 
 #: (module, class) of every classification strategy, baselines first.
 STRATEGIES = [
-    ('random', 'Random'), ('entropy', 'Entropy'),
-    ('confidence', 'Confidence'), ('margin', 'Margin'),
-    ('coreset', 'CoreSet'), ('badge', 'BADGE'), ('clue', 'CLUE'),
-    ('aada', 'AADA'), ('las', 'LAS'), ('sdm', 'SDM'), ('sage', 'SAGE'),
+    ('random', 'Random'),
+    ('entropy', 'Entropy'),
+    ('confidence', 'Confidence'),
+    ('margin', 'Margin'),
+    ('coreset', 'CoreSet'),
+    ('badge', 'BADGE'),
+    ('clue', 'CLUE'),
+    ('aada', 'AADA'),
+    ('las', 'LAS'),
+    ('sdm', 'SDM'),
+    ('sage', 'SAGE'),
 ]
 #: Extra rows on the VisDA pool: (class name, label, kwargs).
 VARIANTS = [('CLUE', 'CLUE/t=1', dict(n_local_trials=1))]
 #: Strategies that read ``pool.feature`` (run again with 2048-d features).
 USES_FEATURE = ('CoreSet', 'BADGE', 'CLUE', 'LAS', 'SDM')
-SCALES = dict(officehome=dict(n=4357, c=65, d=256, m=10),
-              visda=dict(n=55388, c=12, d=256, m=5))
+SCALES = dict(
+    officehome=dict(n=4357, c=65, d=256, m=10),
+    visda=dict(n=55388, c=12, d=256, m=5))
 
 
 def _import(name):
@@ -122,13 +130,20 @@ def make_pool(n, c, d, seed=0, labelled=0.02, with_disc_grad=True):
     p /= p.sum(1, keepdims=True)
     cost = np.ones(n, np.int64)
     cost[rng.choice(n, int(round(labelled * n)), replace=False)] = 0
-    extras = dict(logits=logits.astype(np.float32),
-                  domain=rng.uniform(0.02, 0.98, n).astype(np.float32))
+    extras = dict(
+        logits=logits.astype(np.float32),
+        domain=rng.uniform(0.02, 0.98, n).astype(np.float32))
     if with_disc_grad:
         extras['disc_grad'] = rng.standard_normal((n, c, d), np.float32)
-    pool = UnitPool(image_index=np.arange(n), unit_id=np.zeros(n, np.int64),
-                    cost=cost, prob=p.astype(np.float32), feature=feat,
-                    stats=row_uncertainty(p), extras=extras, kind='image')
+    pool = UnitPool(
+        image_index=np.arange(n),
+        unit_id=np.zeros(n, np.int64),
+        cost=cost,
+        prob=p.astype(np.float32),
+        feature=feat,
+        stats=row_uncertainty(p),
+        extras=extras,
+        kind='image')
     return pool, dict(classifier_weight=w, classifier_bias=b)
 
 
@@ -194,20 +209,31 @@ def run_one(cls, kwargs, pool, ctx, budget, repeat=1):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--scales', nargs='+', default=list(SCALES),
-                        choices=list(SCALES))
-    parser.add_argument('--only', nargs='+', default=None,
-                        help='strategy class names to run')
-    parser.add_argument('--no-2048', action='store_true',
-                        help='skip the 2048-d Office-Home runs')
-    parser.add_argument('--repeat', type=int, default=3,
-                        help='runs per Office-Home row; the fastest counts')
-    parser.add_argument('--repeat-visda', type=int, default=1,
-                        help='runs per VisDA row; the fastest counts')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch / BLAS / OpenMP threads (default 1: on '
-                        'a loaded machine, spinning OpenMP teams of 2+ '
-                        'threads ran 4-20x slower); 0 keeps the defaults')
+    parser.add_argument(
+        '--scales', nargs='+', default=list(SCALES), choices=list(SCALES))
+    parser.add_argument(
+        '--only', nargs='+', default=None, help='strategy class names to run')
+    parser.add_argument(
+        '--no-2048',
+        action='store_true',
+        help='skip the 2048-d Office-Home runs')
+    parser.add_argument(
+        '--repeat',
+        type=int,
+        default=3,
+        help='runs per Office-Home row; the fastest counts')
+    parser.add_argument(
+        '--repeat-visda',
+        type=int,
+        default=1,
+        help='runs per VisDA row; the fastest counts')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='torch / BLAS / OpenMP threads (default 1: on '
+        'a loaded machine, spinning OpenMP teams of 2+ '
+        'threads ran 4-20x slower); 0 keeps the defaults')
     args = parser.parse_args(argv)
     import torch
     if args.threads > 0:
@@ -224,8 +250,8 @@ def main(argv=None):
         if args.only and name not in args.only:
             continue
         try:
-            classes.append((name, getattr(
-                _import(f'strategies.{module}'), name)))
+            classes.append(
+                (name, getattr(_import(f'strategies.{module}'), name)))
         except Exception as e:  # noqa: BLE001 (report and go on)
             print(f'skip {name}: strategies/{module}.py does not import '
                   f'({type(e).__name__}: {e})')
@@ -240,9 +266,11 @@ def main(argv=None):
                     if d == cfg['d'] or n in USES_FEATURE]
             if not todo:
                 continue
-            pool, ctx = make_pool(cfg['n'], cfg['c'], d,
-                                  with_disc_grad=any(n == 'SAGE'
-                                                     for n, _ in todo))
+            pool, ctx = make_pool(
+                cfg['n'],
+                cfg['c'],
+                d,
+                with_disc_grad=any(n == 'SAGE' for n, _ in todo))
             budget = int(np.ceil(0.01 * cfg['n']))
             jobs = [(n, n, c, dict(m=cfg['m']) if n == 'LAS' else {})
                     for n, c in todo]
@@ -250,13 +278,15 @@ def main(argv=None):
                 jobs += [(n, label, c, kw) for n, c in todo
                          for vn, label, kw in VARIANTS if vn == n]
             for name, label, cls, kwargs in jobs:
-                reps = (args.repeat if scale == 'officehome' else
-                        args.repeat_visda)
-                sec, traced, rss, got = run_one(cls, kwargs, pool, ctx,
-                                                budget, max(1, reps))
+                reps = (
+                    args.repeat
+                    if scale == 'officehome' else args.repeat_visda)
+                sec, traced, rss, got = run_one(cls, kwargs, pool, ctx, budget,
+                                                max(1, reps))
                 runs.append((scale, d, label, cfg, budget, sec, traced, rss))
-                print(f'  {scale:10s} D={d:4d} {label:10s} {sec:8.3f} s',
-                      flush=True)
+                print(
+                    f'  {scale:10s} D={d:4d} {label:10s} {sec:8.3f} s',
+                    flush=True)
             del pool, ctx
             gc.collect()
     header = (f'{"strategy":10s} {"pool":10s} {"N":>6s} {"C":>3s} '

@@ -24,12 +24,13 @@ from mmseg_ada.active.regions import (DEFAULT_PARAMS, RegionCache,
 CITYSCAPES_TRAIN = 2975
 
 
-def synthetic_image(rng: np.random.Generator, h: int = 1024,
-                    w: int = 2048, noise: float = 3.0) -> np.ndarray:
+def synthetic_image(rng: np.random.Generator,
+                    h: int = 1024,
+                    w: int = 2048,
+                    noise: float = 3.0) -> np.ndarray:
     """A street-scene-like BGR image: gradients, discs, boxes, noise."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = np.stack([xx / w * 200, yy / h * 200, (xx + yy) / (h + w) * 255],
-                   -1)
+    img = np.stack([xx / w * 200, yy / h * 200, (xx + yy) / (h + w) * 255], -1)
     for _ in range(25):
         cx, cy = rng.integers(0, w), rng.integers(0, h)
         r = rng.integers(20, 250)
@@ -57,10 +58,9 @@ def main() -> None:
     parser.add_argument('--num', type=int, default=16)
     parser.add_argument('--nproc', type=int, default=2)
     parser.add_argument('--n-segments', type=int, default=slic['n_segments'])
-    parser.add_argument('--compactness', type=float,
-                        default=slic['compactness'])
-    parser.add_argument('--work-scale', type=float,
-                        default=slic['work_scale'])
+    parser.add_argument(
+        '--compactness', type=float, default=slic['compactness'])
+    parser.add_argument('--work-scale', type=float, default=slic['work_scale'])
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -76,12 +76,15 @@ def main() -> None:
             cv2.imwrite(path, img)
             paths.append(path)
         cache = RegionCache(
-            osp.join(tmp, 'cache'), 'slic', n_segments=args.n_segments,
-            compactness=args.compactness, work_scale=args.work_scale)
+            osp.join(tmp, 'cache'),
+            'slic',
+            n_segments=args.n_segments,
+            compactness=args.compactness,
+            work_scale=args.work_scale)
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
-        summary = precompute_regions(paths, cache, nproc=args.nproc,
-                                     suffix='_leftImg8bit.png')
+        summary = precompute_regions(
+            paths, cache, nproc=args.nproc, suffix='_leftImg8bit.png')
         elapsed = time.perf_counter() - t0
         cpu = _cpu_seconds() - cpu0
     rate = args.num / elapsed

@@ -65,8 +65,7 @@ def make_data(root, n, seed=0):
         cv2.imwrite(osp.join(d_gt, stem + '_gtFine_labelTrainIds.png'), gt)
         d_src = osp.join(root, 'source')
         os.makedirs(d_src, exist_ok=True)
-        cv2.imwrite(osp.join(d_src, f'{i:05d}.png'),
-                    _street(rng, 720, 1280))
+        cv2.imwrite(osp.join(d_src, f'{i:05d}.png'), _street(rng, 720, 1280))
 
 
 def build(root, strategy):
@@ -84,31 +83,38 @@ def build(root, strategy):
     register_all_modules(init_default_scope=True)
     tgt_cache = osp.join(root, 'regions', 'target')
     src_cache = osp.join(root, 'regions', 'source')
-    for src, cache, suffix in (
-            (osp.join(root, 'cityscapes', 'leftImg8bit', 'train'), tgt_cache,
-             '_leftImg8bit.png'), (osp.join(root, 'source'), src_cache,
-                                   '.png')):
+    for src, cache, suffix in ((osp.join(root, 'cityscapes', 'leftImg8bit',
+                                         'train'), tgt_cache,
+                                '_leftImg8bit.png'), (osp.join(root, 'source'),
+                                                      src_cache, '.png')):
         if not osp.isfile(osp.join(cache, 'meta.json')):
-            precompute_regions(find_images(src, suffix),
-                               RegionCache(cache, 'slic'), nproc=2)
+            precompute_regions(
+                find_images(src, suffix), RegionCache(cache, 'slic'), nproc=2)
     pool_pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='Resize', scale=(1024, 512), keep_ratio=True),
         dict(type='PackSegInputs')
     ]
-    target = dict(type='CityscapesDataset',
-                  data_root=osp.join(root, 'cityscapes'),
-                  data_prefix=dict(img_path='leftImg8bit/train',
-                                   seg_map_path=''),
-                  pipeline=pool_pipeline)
-    loader = dict(batch_size=1, num_workers=0,
-                  sampler=dict(type='DefaultSampler', shuffle=False),
-                  dataset=target)
-    source = dict(batch_size=1, num_workers=0,
-                  sampler=dict(type='DefaultSampler', shuffle=False),
-                  dataset=dict(type='BaseSegDataset', data_root=root,
-                               data_prefix=dict(img_path='source'),
-                               img_suffix='.png', pipeline=pool_pipeline))
+    target = dict(
+        type='CityscapesDataset',
+        data_root=osp.join(root, 'cityscapes'),
+        data_prefix=dict(img_path='leftImg8bit/train', seg_map_path=''),
+        pipeline=pool_pipeline)
+    loader = dict(
+        batch_size=1,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=target)
+    source = dict(
+        batch_size=1,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(
+            type='BaseSegDataset',
+            data_root=root,
+            data_prefix=dict(img_path='source'),
+            img_suffix='.png',
+            pipeline=pool_pipeline))
     selector = ActiveSelector(
         strategy=strategy,
         units=dict(type='RegionUnits', cache=tgt_cache),
@@ -121,19 +127,27 @@ def build(root, strategy):
 
     class _Runner:
         pass
+
     runner = _Runner()
     runner.model = model
     runner.build_dataloader = Runner.build_dataloader
-    gt_ds = Runner.build_dataloader(dict(loader, dataset=dict(
-        target, data_prefix=dict(img_path='leftImg8bit/train',
-                                 seg_map_path='gtFine/train')))).dataset
+    gt_ds = Runner.build_dataloader(
+        dict(
+            loader,
+            dataset=dict(
+                target,
+                data_prefix=dict(
+                    img_path='leftImg8bit/train',
+                    seg_map_path='gtFine/train')))).dataset
     items = []
     for i in range(len(gt_ds)):
         p = gt_ds.get_data_info(i)['img_path']
-        items.append(PoolItem(i, osp.basename(p)[:-len('_leftImg8bit.png')],
-                              (1024, 2048), p))
-    selector.setup(runner, items, GroundTruthOracle().bind(gt_ds),
-                   gt_ds.metainfo['classes'],
+        items.append(
+            PoolItem(i,
+                     osp.basename(p)[:-len('_leftImg8bit.png')], (1024, 2048),
+                     p))
+    selector.setup(runner, items,
+                   GroundTruthOracle().bind(gt_ds), gt_ds.metainfo['classes'],
                    lambda p: osp.basename(p)[:-len('_leftImg8bit.png')])
     return selector, items
 
@@ -170,17 +184,19 @@ def main() -> None:
         print(f'making {n} target + {n} source images ...', flush=True)
         make_data(tmp, n)
         rows = {}
-        for name, strategy in (
-                ('ENT', dict(type='Entropy')),
-                ('ADeADA', dict(type='ADeADA', seed=0, density_cfg=dict(
-                    regions_per_component=20)))):
+        for name, strategy in (('ENT', dict(type='Entropy')),
+                               ('ADeADA',
+                                dict(
+                                    type='ADeADA',
+                                    seed=0,
+                                    density_cfg=dict(
+                                        regions_per_component=20)))):
             first, second = run(tmp, strategy, osp.join(tmp, f'work_{name}'))
             rows[f'{name} r1'] = first
             rows[name] = second
         keys = ('load', 'forward', 'pool', 'gather', 'select', 'commit',
                 'report', 'total')
-        print(f"\n{'':10} " + ' '.join(f'{k:>7}' for k in keys) +
-              ' overhead')
+        print(f"\n{'':10} " + ' '.join(f'{k:>7}' for k in keys) + ' overhead')
         for name, sec in rows.items():
             fwd = sec.get('forward', 0.0) + sec.get('load', 0.0)
             ov = 100.0 * (sec['total'] - fwd) / fwd

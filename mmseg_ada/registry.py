@@ -34,17 +34,20 @@ __all__ = ['STRATEGIES', 'UNITS', 'LABEL_STORES', 'ORACLES', 'build_active']
 SCOPE = 'mmseg_ada'
 
 #: Selection strategies: ``score``/``select`` on a pool of units.
-STRATEGIES = Registry('active strategy', parent=MMSEG_TASK_UTILS, scope=SCOPE,
-                      locations=['mmseg_ada.active.strategies'])
+STRATEGIES = Registry(
+    'active strategy',
+    parent=MMSEG_TASK_UTILS,
+    scope=SCOPE,
+    locations=['mmseg_ada.active.strategies'])
 #: Kinds of unit a strategy buys (region, pixel, image).
-UNITS = Registry('active unit', scope=SCOPE,
-                 locations=['mmseg_ada.active.units'])
+UNITS = Registry(
+    'active unit', scope=SCOPE, locations=['mmseg_ada.active.units'])
 #: Crash-safe records of what was bought (masks, image ids).
-LABEL_STORES = Registry('label store', scope=SCOPE,
-                        locations=['mmseg_ada.active.stores'])
+LABEL_STORES = Registry(
+    'label store', scope=SCOPE, locations=['mmseg_ada.active.stores'])
 #: Where the labels of bought units come from (ground truth, annotators).
-ORACLES = Registry('oracle', scope=SCOPE,
-                   locations=['mmseg_ada.active.oracles'])
+ORACLES = Registry(
+    'oracle', scope=SCOPE, locations=['mmseg_ada.active.oracles'])
 
 
 def build_active(cfg: Union[dict, Any], registry: Registry, **kwargs) -> Any:

@@ -4,13 +4,11 @@ Tiny images (JPG/PNG, a few pixels) in the folder layouts of the common
 Office-31 / Office-Home / VisDA / DomainNet lists, with ``<path> <label>``
 image lists next to them.
 """
-import gc
 import os
 import os.path as osp
 
 import cv2
 import numpy as np
-import pytest
 
 
 def write_image(path, seed, size=(12, 16)):
@@ -28,9 +26,16 @@ def write_list(path, lines):
         f.write('\n'.join(lines) + '\n')
 
 
-def make_domain(root, rel_fmt, list_path, classes, labels=(0, 1, 2),
-                per_class=2, ext='.jpg', seed=0):
-    """Write ``per_class`` images of each class index in ``labels``.
+def make_domain(root,
+                rel_fmt,
+                list_path,
+                classes,
+                labels=(0, 1, 2),
+                per_class=2,
+                ext='.jpg',
+                seed=0,
+                size=(12, 16)):
+    """Write ``per_class`` images (``size``) of each class in ``labels``.
 
     ``rel_fmt`` formats the path relative to ``root`` with ``cls`` and
     ``i``; the list (``list_path`` relative to ``root``) holds
@@ -40,7 +45,8 @@ def make_domain(root, rel_fmt, list_path, classes, labels=(0, 1, 2),
     for label in labels:
         for i in range(per_class):
             rel = rel_fmt.format(cls=classes[label], i=i + 1) + ext
-            write_image(osp.join(root, rel), seed * 1000 + label * 10 + i)
+            write_image(
+                osp.join(root, rel), seed * 1000 + label * 10 + i, size)
             lines.append(f'{rel} {label}')
     write_list(osp.join(root, list_path), lines)
     return lines
@@ -58,9 +64,13 @@ def make_office31(root, domains=('amazon', 'webcam')):
     ``root/image_list/<domain>.txt`` (classes 0, 5, 30) and its halves."""
     from mmseg_ada.datasets.office31 import OFFICE31_CLASSES
     for d, domain in enumerate(domains):
-        make_domain(root, domain + '/images/{cls}/frame_{i:04d}',
-                    f'image_list/{domain}.txt', OFFICE31_CLASSES,
-                    labels=(0, 5, 30), seed=d)
+        make_domain(
+            root,
+            domain + '/images/{cls}/frame_{i:04d}',
+            f'image_list/{domain}.txt',
+            OFFICE31_CLASSES,
+            labels=(0, 5, 30),
+            seed=d)
         halves(root, f'image_list/{domain}.txt')
     return root
 
@@ -68,18 +78,27 @@ def make_office31(root, domains=('amazon', 'webcam')):
 def make_office_home(root, domains=('Art', 'Clipart')):
     from mmseg_ada.datasets.office_home import OFFICE_HOME_CLASSES
     for d, domain in enumerate(domains):
-        make_domain(root, domain + '/{cls}/{i:05d}',
-                    f'image_list/{domain}.txt', OFFICE_HOME_CLASSES,
-                    labels=(0, 16, 64), seed=10 + d)
+        make_domain(
+            root,
+            domain + '/{cls}/{i:05d}',
+            f'image_list/{domain}.txt',
+            OFFICE_HOME_CLASSES,
+            labels=(0, 16, 64),
+            seed=10 + d)
     return root
 
 
 def make_visda(root):
     from mmseg_ada.datasets.visda import VISDA_CLASSES
     for d, domain in enumerate(('train', 'validation')):
-        make_domain(root, domain + '/{cls}/img_{i}',
-                    f'image_list/{domain}.txt', VISDA_CLASSES,
-                    labels=(0, 11), ext='.png', seed=20 + d)
+        make_domain(
+            root,
+            domain + '/{cls}/img_{i}',
+            f'image_list/{domain}.txt',
+            VISDA_CLASSES,
+            labels=(0, 11),
+            ext='.png',
+            seed=20 + d)
         halves(root, f'image_list/{domain}.txt')
     return root
 
@@ -89,23 +108,19 @@ def make_domainnet(root, domains=('clipart', 'real')):
                                               DOMAINNET_CLASSES)
     for d, domain in enumerate(domains):
         for split in ('train', 'test'):
-            make_domain(root, domain + '/{cls}/' + f'{domain}_{split}_' +
-                        '{i}', f'{domain}_{split}.txt', DOMAINNET_CLASSES,
-                        labels=(0, 344), seed=30 + d)
-        make_domain(root, domain + '/{cls}/' + f'{domain}_126_' + '{i}',
-                    f'image_list_126/labeled_source_images_{domain}.txt',
-                    DOMAINNET126_CLASSES, labels=(0, 125), seed=40 + d)
-        halves(root,
-               f'image_list_126/labeled_source_images_{domain}.txt')
+            make_domain(
+                root,
+                domain + '/{cls}/' + f'{domain}_{split}_' + '{i}',
+                f'{domain}_{split}.txt',
+                DOMAINNET_CLASSES,
+                labels=(0, 344),
+                seed=30 + d)
+        make_domain(
+            root,
+            domain + '/{cls}/' + f'{domain}_126_' + '{i}',
+            f'image_list_126/labeled_source_images_{domain}.txt',
+            DOMAINNET126_CLASSES,
+            labels=(0, 125),
+            seed=40 + d)
+        halves(root, f'image_list_126/labeled_source_images_{domain}.txt')
     return root
-
-
-@pytest.fixture(scope='module', autouse=True)
-def frozen_gc():
-    """mmengine's BaseDataset calls gc.collect() on every build; with torch
-    and mmseg loaded that costs ~0.4 s.  Objects alive before the module's
-    tests are moved out of the collector's reach (as in test_configs)."""
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()

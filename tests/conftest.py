@@ -10,11 +10,16 @@ from tests.utils import DEMO_CFG, REPO  # noqa: F401
 @pytest.fixture(scope='session')
 def synthetic_da(tmp_path_factory):
     """A tiny synthetic GTA5 -> Cityscapes pair, GTA5 labels converted."""
-    from tools.dataset_converters._convert import convert_gta5
     from mmseg_ada.testing.synthetic import make_synthetic_da
+    from tools.dataset_converters._convert import convert_gta5
     root = str(tmp_path_factory.mktemp('synthetic_da') / 'demo')
-    make_synthetic_da(root, num_source=8, num_target_train=6,
-                      num_target_val=4, size=(64, 128), seed=0)
+    make_synthetic_da(
+        root,
+        num_source=8,
+        num_target_train=6,
+        num_target_val=4,
+        size=(64, 128),
+        seed=0)
     convert_gta5(osp.join(root, 'gta5'), nproc=1)
     return root
 
@@ -25,18 +30,19 @@ def synthetic_synthia_da(tmp_path_factory):
 
     ``ROOT/synthia`` (RAND-CITYSCAPES layout) and ``ROOT/cityscapes``.
     """
-    from tools.dataset_converters._convert import convert_synthia
     from mmseg_ada.testing.synthetic import make_synthetic_da
+    from tools.dataset_converters._convert import convert_synthia
     root = str(tmp_path_factory.mktemp('synthetic_synthia_da') / 'demo')
-    make_synthetic_da(root, num_source=4, num_target_train=2,
-                      num_target_val=2, size=(64, 128), seed=0,
-                      source_format='synthia')
+    make_synthetic_da(
+        root,
+        num_source=4,
+        num_target_train=2,
+        num_target_val=2,
+        size=(64, 128),
+        seed=0,
+        source_format='synthia')
     convert_synthia(osp.join(root, 'synthia'), nproc=1)
     return root
-
-
-
-
 
 
 @pytest.fixture(scope='session')
@@ -48,16 +54,17 @@ def project(synthetic_da, tmp_path_factory):
     from mmseg.registry import MODELS
 
     import mmseg_ada  # noqa: F401
-    from mmseg_ada.active.regions import RegionCache, precompute_regions
-    from mmseg_ada.active.regions import find_images
+    from mmseg_ada.active.regions import (RegionCache, find_images,
+                                          precompute_regions)
     proj = tmp_path_factory.mktemp('project')
     os.makedirs(proj / 'data')
     os.symlink(synthetic_da, proj / 'data' / 'demo')
-    for name, sub, suffix in (
-            ('cityscapes_train_slic', ('cityscapes', 'leftImg8bit', 'train'),
-             '_leftImg8bit.png'), ('gta5_slic', ('gta5', 'images'), '.png')):
-        cache = RegionCache(osp.join(synthetic_da, 'regions', name),
-                            method='slic')
+    for name, sub, suffix in (('cityscapes_train_slic',
+                               ('cityscapes', 'leftImg8bit',
+                                'train'), '_leftImg8bit.png'),
+                              ('gta5_slic', ('gta5', 'images'), '.png')):
+        cache = RegionCache(
+            osp.join(synthetic_da, 'regions', name), method='slic')
         if not osp.isfile(cache.meta_path):
             imgs = find_images(osp.join(synthetic_da, *sub), suffix=suffix)
             precompute_regions(imgs, cache, nproc=1)
@@ -66,8 +73,32 @@ def project(synthetic_da, tmp_path_factory):
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(DEMO_CFG).model)
     os.makedirs(proj / 'work_dirs' / 'demo' / 'source-only')
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()),
-               proj / 'work_dirs' / 'demo' / 'source-only' / 'iter_600.pth')
+    torch.save(
+        dict(state_dict=model.state_dict(), meta=dict()),
+        proj / 'work_dirs' / 'demo' / 'source-only' / 'iter_600.pth')
     return str(proj)
 
 
+# -------------------------------------------- opt-in speed-ups (usefixtures)
+@pytest.fixture(scope='module')
+def frozen_gc():
+    """mmengine's BaseDataset calls gc.collect() on every build; with torch
+    and mmseg loaded that costs ~0.4 s.  Objects alive before the module's
+    tests are moved out of the collector's reach.  A module opts in with
+    ``pytestmark = pytest.mark.usefixtures('frozen_gc')``."""
+    import gc
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensors gain nothing from threads; spin-waiting OpenMP threads
+    make them crawl on a loaded 2-core machine.  Restored afterwards."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -14,11 +14,41 @@ from PIL import Image
 
 # Cityscapes label id -> trainId (cityscapesScripts labels.py), written out.
 CITYSCAPES_EXPECTED = {
-    0: 255, 1: 255, 2: 255, 3: 255, 4: 255, 5: 255, 6: 255,
-    7: 0, 8: 1, 9: 255, 10: 255, 11: 2, 12: 3, 13: 4, 14: 255, 15: 255,
-    16: 255, 17: 5, 18: 255, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10, 24: 11,
-    25: 12, 26: 13, 27: 14, 28: 15, 29: 255, 30: 255, 31: 16, 32: 17,
-    33: 18, 255: 255,
+    0: 255,
+    1: 255,
+    2: 255,
+    3: 255,
+    4: 255,
+    5: 255,
+    6: 255,
+    7: 0,
+    8: 1,
+    9: 255,
+    10: 255,
+    11: 2,
+    12: 3,
+    13: 4,
+    14: 255,
+    15: 255,
+    16: 255,
+    17: 5,
+    18: 255,
+    19: 6,
+    20: 7,
+    21: 8,
+    22: 9,
+    23: 10,
+    24: 11,
+    25: 12,
+    26: 13,
+    27: 14,
+    28: 15,
+    29: 255,
+    30: 255,
+    31: 16,
+    32: 17,
+    33: 18,
+    255: 255,
 }
 
 # SYNTHIA class id (README) -> trainId, 16-class protocol, lanemarking 255.
@@ -49,8 +79,8 @@ SYNTHIA_EXPECTED = {
 }
 
 # 5x8 GTA5 label holding every id 0..33, 255 and a few repeats.
-GTA5_IDS = np.array(list(range(34)) + [255, 0, 7, 33, 26, 255],
-                    dtype=np.uint8).reshape(5, 8)
+GTA5_IDS = np.array(
+    list(range(34)) + [255, 0, 7, 33, 26, 255], dtype=np.uint8).reshape(5, 8)
 # 4x6 SYNTHIA label holding every id 0..22 and a repeat.
 SYNTHIA_IDS = np.array(list(range(23)) + [3], dtype=np.uint16).reshape(4, 6)
 
@@ -100,8 +130,8 @@ def make_gta5(root, stems=('00001', '00002'), ids=GTA5_IDS, img_hw=None):
     h, w = img_hw or ids.shape
     for k, stem in enumerate(stems):
         write_rgb(osp.join(root, 'images', stem + '.png'), h, w, seed=k)
-        write_gta5_label(osp.join(root, 'labels', stem + '.png'),
-                         np.roll(ids, k))
+        write_gta5_label(
+            osp.join(root, 'labels', stem + '.png'), np.roll(ids, k))
     return root
 
 

@@ -21,21 +21,26 @@ class FakeAcquisition:
         ignore_index (int): Value of unlabelled pixels.
     """
 
-    def __init__(self, gt: Dict[str, np.ndarray], total: int,
+    def __init__(self,
+                 gt: Dict[str, np.ndarray],
+                 total: int,
                  ignore_index: int = 255) -> None:
-        self.gt = {k: torch.as_tensor(np.asarray(v)).long().reshape(-1)
-                   for k, v in gt.items()}
+        self.gt = {
+            k: torch.as_tensor(np.asarray(v)).long().reshape(-1)
+            for k, v in gt.items()
+        }
         self.total = int(total)
         self.ignore_index = ignore_index
-        self.bought = {k: torch.zeros_like(v, dtype=torch.bool)
-                       for k, v in self.gt.items()}
+        self.bought = {
+            k: torch.zeros_like(v, dtype=torch.bool)
+            for k, v in self.gt.items()
+        }
         self.spent = 0
         self.buy_calls: List[List[int]] = []  # requested pixels per call
         self.label_calls = 0
 
     def _index(self, sample) -> torch.Tensor:
-        return sample.gt_pixel_index.data.reshape(
-            sample.gt_pixel_index.shape)
+        return sample.gt_pixel_index.data.reshape(sample.gt_pixel_index.shape)
 
     def labels(self, samples) -> List[torch.Tensor]:
         self.label_calls += 1

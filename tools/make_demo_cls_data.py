@@ -47,8 +47,8 @@ def _target(img8: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         ink, paper = rng.uniform(0.05, 0.35, 3), rng.uniform(0.65, 1.0, 3)
     else:  # light, tinted strokes on a grey background
         ink, paper = rng.uniform(0.6, 1.0, 3), rng.uniform(0.15, 0.45, 3)
-    img = paper[None, None] * (1 - g[..., None]) + ink[None, None] * g[
-        ..., None]
+    img = paper[None, None] * (1 - g[..., None]) + ink[None, None] * g[...,
+                                                                       None]
     img = img + rng.normal(0, 0.08, img.shape)
     return np.clip(img * 255, 0, 255)
 
@@ -82,10 +82,8 @@ def make_digits_da(root: str, seed: int = 0) -> dict:
     imgs, ys = digits.images, digits.target
     rng = np.random.default_rng(seed)
     counts = dict(
-        source=len(_write(root, 'source', imgs[0::2], ys[0::2], _source,
-                          rng)),
-        target=len(_write(root, 'target', imgs[1::2], ys[1::2], _target,
-                          rng)))
+        source=len(_write(root, 'source', imgs[0::2], ys[0::2], _source, rng)),
+        target=len(_write(root, 'target', imgs[1::2], ys[1::2], _target, rng)))
     atomic_write_json(meta, dict(params=params, counts=counts))
     return counts
 

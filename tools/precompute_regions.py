@@ -16,43 +16,59 @@ Example (Cityscapes train split, 2 processes)::
 import argparse
 import time
 
-from mmseg_ada.active.regions import (DEFAULT_PARAMS, RegionCache,
-                                      find_images, precompute_regions)
+from mmseg_ada.active.regions import (DEFAULT_PARAMS, RegionCache, find_images,
+                                      precompute_regions)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     slic, grid = DEFAULT_PARAMS['slic'], DEFAULT_PARAMS['grid']
     parser = argparse.ArgumentParser(
         description='Precompute region maps of target images.')
-    parser.add_argument('src', nargs='+',
-                        help='image directory (searched recursively), glob '
-                        'or file; several allowed')
+    parser.add_argument(
+        'src',
+        nargs='+',
+        help='image directory (searched recursively), glob '
+        'or file; several allowed')
     parser.add_argument('--out', required=True, help='cache directory')
-    parser.add_argument('--method', choices=sorted(DEFAULT_PARAMS),
-                        default='slic')
-    parser.add_argument('--n-segments', type=int, default=slic['n_segments'],
-                        help='SLIC: approximate regions per image')
-    parser.add_argument('--compactness', type=float,
-                        default=slic['compactness'], help='SLIC compactness')
-    parser.add_argument('--work-scale', type=float,
-                        default=slic['work_scale'],
-                        help='SLIC: working resolution relative to the image')
-    parser.add_argument('--cell-size', type=int, default=grid['cell_size'],
-                        help='grid: side of a square region in pixels')
-    parser.add_argument('--suffix', default='',
-                        help='file-name ending that selects images and is cut '
-                        'off to form the stem, e.g. _leftImg8bit.png')
-    parser.add_argument('--nproc', type=int, default=1,
-                        help='worker processes')
+    parser.add_argument(
+        '--method', choices=sorted(DEFAULT_PARAMS), default='slic')
+    parser.add_argument(
+        '--n-segments',
+        type=int,
+        default=slic['n_segments'],
+        help='SLIC: approximate regions per image')
+    parser.add_argument(
+        '--compactness',
+        type=float,
+        default=slic['compactness'],
+        help='SLIC compactness')
+    parser.add_argument(
+        '--work-scale',
+        type=float,
+        default=slic['work_scale'],
+        help='SLIC: working resolution relative to the image')
+    parser.add_argument(
+        '--cell-size',
+        type=int,
+        default=grid['cell_size'],
+        help='grid: side of a square region in pixels')
+    parser.add_argument(
+        '--suffix',
+        default='',
+        help='file-name ending that selects images and is cut '
+        'off to form the stem, e.g. _leftImg8bit.png')
+    parser.add_argument(
+        '--nproc', type=int, default=1, help='worker processes')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.method == 'slic':
-        params = dict(n_segments=args.n_segments,
-                      compactness=args.compactness,
-                      work_scale=args.work_scale)
+        params = dict(
+            n_segments=args.n_segments,
+            compactness=args.compactness,
+            work_scale=args.work_scale)
     else:
         params = dict(cell_size=args.cell_size)
     cache = RegionCache(args.out, args.method, **params)

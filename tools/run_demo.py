@@ -40,11 +40,11 @@ SEG_TARGET_ONLY = ('configs/demo/deeplabv3plus_r18-d8_4xb4-600_demo-'
                    'cityscapes-128x256.py')
 SEG_ACTIVE = {
     'RAND': 'configs/demo/active/deeplabv3plus_r18-d8_4xb4-5x60_demo-'
-            'active-rand.py',
+    'active-rand.py',
     'ADeADA': 'configs/demo/active/deeplabv3plus_r18-d8_4xb4-5x60_demo-'
-              'active-adeada.py',
+    'active-adeada.py',
     'ADA-MCU': 'configs/demo/active/deeplabv3plus_r18-d8_2xb2-300_demo-'
-               'mcu.py',
+    'mcu.py',
 }
 CLS = {
     'RAN': 'rand',
@@ -72,7 +72,8 @@ def run(cmd: Sequence[str]) -> None:
         sys.exit(f'demo step failed ({res.returncode}): {" ".join(cmd)}')
 
 
-def train_all(jobs: List[Tuple[str, str, List[str]]], work_root: str,
+def train_all(jobs: List[Tuple[str, str, List[str]]],
+              work_root: str,
               parallel: int = 2) -> None:
     """Train ``(name, config, extra args)`` jobs, ``parallel`` at a time.
 
@@ -89,12 +90,15 @@ def train_all(jobs: List[Tuple[str, str, List[str]]], work_root: str,
                 continue
             os.makedirs(work, exist_ok=True)
             log = osp.join(work, 'stdout.log')
-            cmd = [PY, 'tools/train.py', cfg, '--work-dir', work,
-                   '--resume'] + extra
+            cmd = [PY, 'tools/train.py', cfg, '--work-dir', work, '--resume'
+                   ] + extra
             print(f'[{name}] training: {" ".join(cmd)}', flush=True)
-            proc = subprocess.Popen(cmd, cwd=REPO, env=_env(),
-                                    stdout=open(log, 'w'),
-                                    stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                cmd,
+                cwd=REPO,
+                env=_env(),
+                stdout=open(log, 'w'),
+                stderr=subprocess.STDOUT)
             running[name] = (proc, log, time.time())
         time.sleep(2)
         for name in list(running):
@@ -133,13 +137,18 @@ def _last_score(work: str, metric: str) -> float:
 
 def report(runs: Dict[str, str], out: str, title: str, lower: float,
            upper: Optional[float], metric: str) -> None:
-    from tools.analysis.plot_active_curves import format_table
-
     from mmseg_ada.engine.active_report import (plot_curves, read_rounds,
                                                 read_start)
+    from tools.analysis.plot_active_curves import format_table
     print()
-    print(format_table({k: read_rounds(v) for k, v in runs.items()},
-                       {k: read_start(v) for k, v in runs.items()}))
+    print(
+        format_table({
+            k: read_rounds(v)
+            for k, v in runs.items()
+        }, {
+            k: read_start(v)
+            for k, v in runs.items()
+        }))
     line = f'source only: {lower:.2f} {metric}'
     if upper is not None:
         line += f'    target only (all target labels): {upper:.2f} {metric}'
@@ -152,14 +161,18 @@ def demo_seg(args) -> None:
     data = 'data/demo'
     root = args.work_dir
     run([PY, 'tools/make_demo_data.py', data])
-    run([PY, 'tools/dataset_converters/gta5.py', f'{data}/gta5', '--nproc',
-         '2'])
-    run([PY, 'tools/precompute_regions.py',
-         f'{data}/cityscapes/leftImg8bit/train', '--suffix',
-         '_leftImg8bit.png', '--out', f'{data}/regions/cityscapes_train_slic',
-         '--nproc', '2'])
-    run([PY, 'tools/precompute_regions.py', f'{data}/gta5/images', '--out',
-         f'{data}/regions/gta5_slic', '--nproc', '2'])
+    run([
+        PY, 'tools/dataset_converters/gta5.py', f'{data}/gta5', '--nproc', '2'
+    ])
+    run([
+        PY, 'tools/precompute_regions.py',
+        f'{data}/cityscapes/leftImg8bit/train', '--suffix', '_leftImg8bit.png',
+        '--out', f'{data}/regions/cityscapes_train_slic', '--nproc', '2'
+    ])
+    run([
+        PY, 'tools/precompute_regions.py', f'{data}/gta5/images', '--out',
+        f'{data}/regions/gta5_slic', '--nproc', '2'
+    ])
     train_all([('source-only', SEG_SOURCE_ONLY, []),
                ('target-only', SEG_TARGET_ONLY, [])], root)
     ckpt = osp.join(root, 'source-only', 'iter_600.pth')
@@ -168,9 +181,10 @@ def demo_seg(args) -> None:
               root)
     lower = _last_score(osp.join(root, 'source-only'), 'mIoU')
     upper = _last_score(osp.join(root, 'target-only'), 'mIoU')
-    report({k: osp.join(root, k) for k in SEG_ACTIVE if k in args.methods},
-           osp.join(root, 'curves.png'), 'synthetic GTA5 -> Cityscapes',
-           lower, upper, 'mIoU')
+    report({k: osp.join(root, k)
+            for k in SEG_ACTIVE if k in args.methods},
+           osp.join(root, 'curves.png'), 'synthetic GTA5 -> Cityscapes', lower,
+           upper, 'mIoU')
 
 
 def demo_cls(args) -> None:
@@ -190,10 +204,12 @@ def demo_cls(args) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('task', choices=['seg', 'cls'])
-    p.add_argument('--work-dir', default=None,
-                   help='default: work_dirs/demo (seg), work_dirs/demo-cls')
-    p.add_argument('--methods', nargs='+', default=None,
-                   help='a subset of the methods')
+    p.add_argument(
+        '--work-dir',
+        default=None,
+        help='default: work_dirs/demo (seg), work_dirs/demo-cls')
+    p.add_argument(
+        '--methods', nargs='+', default=None, help='a subset of the methods')
     args = p.parse_args()
     if args.task == 'seg':
         args.work_dir = args.work_dir or 'work_dirs/demo'

@@ -16,10 +16,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mmseg_ada  # noqa: E402,F401
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+import mmseg_ada  # noqa: E402,F401
 from mmseg_ada.utils import setup_launcher  # noqa: E402
 
 
@@ -62,7 +62,8 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def trigger_visualization_hook(cfg: Config, args: argparse.Namespace) -> Config:
+def trigger_visualization_hook(cfg: Config,
+                               args: argparse.Namespace) -> Config:
     default_hooks = cfg.default_hooks
     if 'visualization' not in default_hooks:
         raise RuntimeError(
@@ -80,8 +81,8 @@ def trigger_visualization_hook(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
-    for path, what in ((args.config, 'config file'),
-                       (args.checkpoint, 'checkpoint')):
+    for path, what in ((args.config, 'config file'), (args.checkpoint,
+                                                      'checkpoint')):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} not found: {path}')
     cfg = Config.fromfile(args.config)

@@ -17,13 +17,13 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mmseg_ada  # noqa: E402,F401  (registers modules, applies compat)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import find_latest_checkpoint  # noqa: E402
 from mmseg.registry import RUNNERS  # noqa: E402
 
+import mmseg_ada  # noqa: E402,F401  (registers modules, applies compat)
 from mmseg_ada.utils import setup_launcher  # noqa: E402
 
 
@@ -102,8 +102,11 @@ def main() -> None:
             cfg.load_from = None
         else:
             cfg.resume = False
-            print_log(f'--resume: no checkpoint in {cfg.work_dir}, starting '
-                      'a new run', logger='current', level=logging.WARNING)
+            print_log(
+                f'--resume: no checkpoint in {cfg.work_dir}, starting '
+                'a new run',
+                logger='current',
+                level=logging.WARNING)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

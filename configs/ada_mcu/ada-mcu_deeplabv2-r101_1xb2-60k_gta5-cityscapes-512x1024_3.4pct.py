@@ -16,5 +16,4 @@ crop_size = (512, 1024)
 # name (on the 1024x512 grid the pipeline samples: `online.resolution`)
 budget_fraction = 0.034
 model = dict(_base_.mcu_model, data_preprocessor=dict(size=crop_size))
-train_cfg = dict(
-    online=dict(budget=budget_fraction))
+train_cfg = dict(online=dict(budget=budget_fraction))

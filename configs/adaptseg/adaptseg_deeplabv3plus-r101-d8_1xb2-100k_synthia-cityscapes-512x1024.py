@@ -18,8 +18,8 @@ _base_ = [
 crop_size = (512, 1024)
 model = dict(
     type='AdversarialEncoderDecoder',
-    data_preprocessor=dict(type='MultiStreamSegDataPreProcessor',
-                           size=crop_size),
+    data_preprocessor=dict(
+        type='MultiStreamSegDataPreProcessor', size=crop_size),
     discriminator=dict(type='FCDiscriminator', ndf=64, negative_slope=0.2),
     aux_discriminator=None,
     adv_input='softmax',

@@ -9,10 +9,9 @@ load_from = ('work_dirs/adaptseg_deeplabv2-r101_1xb2-100k_'
              'synthia-cityscapes-512x1024/iter_100000.pth')
 randomness = dict(seed=0)
 model = dict(data_preprocessor=dict(size=(512, 1024)))
+strategy = dict(
+    _base_.strategy, alpha=0.5, source_classes=_base_.synthia_classes)
 train_cfg = dict(
     _base_.active_protocol,
     _delete_=True,
-    selector=dict(
-        _base_.active_pool,
-        strategy=dict(_base_.strategy, alpha=0.5,
-                      source_classes=_base_.synthia_classes)))
+    selector=dict(_base_.active_pool, strategy=strategy))

@@ -7,8 +7,7 @@ _base_ = [
     '../_base_/active/aada.py',
 ]
 source, target = _base_.domainnet_real_train, _base_.domainnet_clipart_train
-pool = dict(
-    target, pipeline=_base_.domainnet_test_pipeline, test_mode=True)
+pool = dict(target, pipeline=_base_.domainnet_test_pipeline, test_mode=True)
 test = _base_.domainnet_clipart_test
 model = dict(head=dict(num_classes=345))
 train_dataloader = dict(

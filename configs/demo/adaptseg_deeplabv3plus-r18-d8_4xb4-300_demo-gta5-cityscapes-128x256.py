@@ -44,12 +44,22 @@ optim_wrapper = dict(
         clip_grad=None))
 param_scheduler = dict(
     segmentor=[
-        dict(type='PolyLR', eta_min=0., power=0.9, begin=0, end=max_iters,
-             by_epoch=False)
+        dict(
+            type='PolyLR',
+            eta_min=0.,
+            power=0.9,
+            begin=0,
+            end=max_iters,
+            by_epoch=False)
     ],
     discriminator=[
-        dict(type='PolyLR', eta_min=0., power=0.9, begin=0, end=max_iters,
-             by_epoch=False)
+        dict(
+            type='PolyLR',
+            eta_min=0.,
+            power=0.9,
+            begin=0,
+            end=max_iters,
+            by_epoch=False)
     ])
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters))

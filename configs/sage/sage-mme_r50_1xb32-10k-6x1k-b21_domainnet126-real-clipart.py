@@ -17,8 +17,7 @@ target = dict(
     ann_file='image_list_126/labeled_source_images_clipart_s0_half1.txt')
 pool = dict(target, pipeline=_base_.domainnet_test_pipeline, test_mode=True)
 test = dict(
-    pool,
-    ann_file='image_list_126/labeled_source_images_clipart_s0_half2.txt')
+    pool, ann_file='image_list_126/labeled_source_images_clipart_s0_half2.txt')
 model = dict(
     head=dict(num_classes=126),
     regularizers=[

@@ -247,8 +247,8 @@ def class_weights(kl: np.ndarray,
     if v.size:
         if callable(sigma):
             wv = np.asarray(sigma(v.copy()), dtype=np.float64)
-            if wv.shape != v.shape or not np.isfinite(wv).all() or (wv <
-                                                                    0).any():
+            if wv.shape != v.shape or not np.isfinite(wv).all() or (wv
+                                                                    < 0).any():
                 raise ValueError('a callable sigma must return finite '
                                  'non-negative weights of the same shape')
         elif sigma == 'zsoftmax':
@@ -347,14 +347,15 @@ def category_budgets(kl: np.ndarray,
     return allocate_pixels(total, w), w
 
 
-def buy_per_class(score: np.ndarray,
-                  classes: np.ndarray,
-                  cost: np.ndarray,
-                  budgets: np.ndarray,
-                  weights: Optional[np.ndarray] = None,
-                  tie: Optional[np.ndarray] = None,
-                  max_regions_per_class: Optional[int] = None
-                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def buy_per_class(
+    score: np.ndarray,
+    classes: np.ndarray,
+    cost: np.ndarray,
+    budgets: np.ndarray,
+    weights: Optional[np.ndarray] = None,
+    tie: Optional[np.ndarray] = None,
+    max_regions_per_class: Optional[int] = None
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Spend each class's budget on its best-scoring regions.
 
     Pass 1 walks each class's regions in descending ``score`` (ties by
@@ -393,8 +394,9 @@ def buy_per_class(score: np.ndarray,
         raise ValueError(f'budgets must be >= 0, got {budgets}')
     if n and (classes.min() < 0 or classes.max() >= C):
         raise ValueError(f'classes must lie in [0, {C})')
-    weights = (budgets.astype(np.float64) if weights is None else np.asarray(
-        weights, dtype=np.float64))
+    weights = (
+        budgets.astype(np.float64) if weights is None else np.asarray(
+            weights, dtype=np.float64))
     tie = np.arange(n) if tie is None else np.asarray(tie)
     cap = np.iinfo(np.int64).max if max_regions_per_class is None else int(
         max_regions_per_class)
@@ -427,8 +429,8 @@ def buy_per_class(score: np.ndarray,
                 _buy(take)
                 progress = True
         unspent = total - int(spent.sum())
-        open_ = (weights > 0) & np.array(
-            [q.size > 0 for q in queues]) & (count < cap)
+        open_ = (weights > 0) & np.array([q.size > 0 for q in queues]) & (
+            count < cap)
         if unspent <= 0 or not progress or not open_.any():
             break
         allowance = allocate_pixels(unspent, np.where(open_, weights, 0.0))
@@ -444,6 +446,7 @@ def buy_per_class(score: np.ndarray,
             take = take_within_budget(rest, cost, unspent)
             if take.size:
                 _buy(take)
-    index = (np.concatenate(bought).astype(np.int64)
-             if bought else np.zeros(0, np.int64))
+    index = (
+        np.concatenate(bought).astype(np.int64) if bought else np.zeros(
+            0, np.int64))
     return index, spent, count

@@ -107,8 +107,9 @@ def class_active_dims(features: np.ndarray,
     d = features.shape[1]
     out = np.zeros((num_classes, d), dtype=bool)
     order = np.argsort(classes, kind='stable')
-    bounds = np.concatenate(
-        [[0], np.cumsum(np.bincount(classes, minlength=num_classes))])
+    bounds = np.concatenate([[0],
+                             np.cumsum(
+                                 np.bincount(classes, minlength=num_classes))])
     for c in range(num_classes):
         rows = order[bounds[c]:bounds[c + 1]]
         if rows.size == 0:
@@ -200,9 +201,8 @@ class ClassConditionalDensity:
             raise ValueError('regions_per_component must be >= 1, got '
                              f'{regions_per_component}')
         if not 1 <= int(min_components) <= int(max_components):
-            raise ValueError(
-                'need 1 <= min_components <= max_components, got '
-                f'{min_components} and {max_components}')
+            raise ValueError('need 1 <= min_components <= max_components, got '
+                             f'{min_components} and {max_components}')
         if int(min_samples) < 1:
             raise ValueError(f'min_samples must be >= 1, got {min_samples}')
         if max_fit_samples is not None and int(max_fit_samples) < 1:
@@ -273,8 +273,9 @@ class ClassConditionalDensity:
             model = self._new_model(k, c).fit(x, warm_start=warm)
             event = None
             if model.extra_ridge_ > 0:
-                event = dict(reg_covar=self.reg_covar + model.extra_ridge_,
-                             fallback_one_component=False)
+                event = dict(
+                    reg_covar=self.reg_covar + model.extra_ridge_,
+                    fallback_one_component=False)
             return model, event
         x = x.astype(np.float64)
         model = self._new_model(k, c)
@@ -293,9 +294,12 @@ class ClassConditionalDensity:
                 reg = max(reg, 1e-8) * 100
                 model.set_params(reg_covar=reg)
         reg = max(reg, 1.0)
-        model.set_params(n_components=1, reg_covar=reg,
-                         weights_init=None, means_init=None,
-                         precisions_init=None)
+        model.set_params(
+            n_components=1,
+            reg_covar=reg,
+            weights_init=None,
+            means_init=None,
+            precisions_init=None)
         return model.fit(x), dict(reg_covar=reg, fallback_one_component=True)
 
     def fit(self,
@@ -303,8 +307,7 @@ class ClassConditionalDensity:
             classes: np.ndarray,
             dims: Optional[np.ndarray] = None,
             n_components: Optional[Sequence[int]] = None,
-            domain: str = ''
-            ) -> 'ClassConditionalDensity':
+            domain: str = '') -> 'ClassConditionalDensity':
         """Fit one mixture per class.
 
         Args:
@@ -322,8 +325,7 @@ class ClassConditionalDensity:
         Returns:
             ``self``.
         """
-        features, classes = _check_inputs(features, classes,
-                                          self.num_classes)
+        features, classes = _check_inputs(features, classes, self.num_classes)
         n, d = features.shape
         C = self.num_classes
         for s in range(0, n, 65536):  # chunked: no [N, D] temporary
@@ -372,8 +374,9 @@ class ClassConditionalDensity:
                 models[c] = 'constant'
                 n_comp[c] = 1
                 continue
-            k = (self.components_for(int(counts[c])) if n_components is None
-                 else max(int(n_components[c]), 1))
+            k = (
+                self.components_for(int(counts[c]))
+                if n_components is None else max(int(n_components[c]), 1))
             k = min(k, rows.size)
             prev = prev_models.get(c)
             if (prev is None or isinstance(prev, str) or prev_dims is None
@@ -387,10 +390,11 @@ class ClassConditionalDensity:
                 events.append(event)
                 print_log(
                     f'density {domain or "?"} class {c}: covariance '
-                    f"regularisation raised to {event['reg_covar']:.3g}"
-                    + (' and the mixture fell back to one component'
-                       if event['fallback_one_component'] else ''),
-                    logger='current', level=logging.WARNING)
+                    f"regularisation raised to {event['reg_covar']:.3g}" +
+                    (' and the mixture fell back to one component'
+                     if event['fallback_one_component'] else ''),
+                    logger='current',
+                    level=logging.WARNING)
             n_comp[c] = models[c].n_components if self.backend == 'sklearn' \
                 else models[c].means_.shape[0]
             n_iter[c] = models[c].n_iter_
@@ -399,7 +403,8 @@ class ClassConditionalDensity:
                 f'{cols.size}/{d} dims, {n_comp[c]} components, '
                 f'{n_iter[c]} EM iterations, '
                 f'{time.perf_counter() - t0:.2f}s',
-                logger='current', level=10)
+                logger='current',
+                level=10)
         self._models = models
         self.dims_ = dims
         self.n_components_ = n_comp
@@ -411,7 +416,8 @@ class ClassConditionalDensity:
         print_log(
             f'fitted {self.backend} class densities: {int(fit_counts.sum())}'
             f' regions, {int((n_comp > 0).sum())}/{C} classes, '
-            f'{self.fit_seconds_:.1f}s', logger='current')
+            f'{self.fit_seconds_:.1f}s',
+            logger='current')
         return self
 
     # --------------------------------------------------------------- score
@@ -437,8 +443,7 @@ class ClassConditionalDensity:
         if self.n_components_ is None:
             raise RuntimeError(
                 'ClassConditionalDensity is not fitted; call fit() first')
-        features, classes = _check_inputs(features, classes,
-                                          self.num_classes)
+        features, classes = _check_inputs(features, classes, self.num_classes)
         if features.shape[1] != self.dims_.shape[1]:
             raise ValueError(f'features have {features.shape[1]} dims, the '
                              f'densities were fitted on {self.dims_.shape[1]}')

@@ -167,8 +167,7 @@ class TorchGMM:
                  max_chunk_bytes: int = 1 << 26,
                  num_threads: Optional[int] = 1) -> None:
         if int(n_components) < 1:
-            raise ValueError(
-                f'n_components must be >= 1, got {n_components}')
+            raise ValueError(f'n_components must be >= 1, got {n_components}')
         if reg_covar < 0:
             raise ValueError(f'reg_covar must be >= 0, got {reg_covar}')
         if tol < 0 or rtol < 0:
@@ -188,8 +187,7 @@ class TorchGMM:
         self.resp_tol = float(resp_tol)
         self.dense_every = int(dense_every)
         self.kmeans_iter = int(kmeans_iter)
-        self.init_samples = None if init_samples is None else int(
-            init_samples)
+        self.init_samples = None if init_samples is None else int(init_samples)
         self.seed = int(seed)
         if device is None:
             device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -235,8 +233,11 @@ class TorchGMM:
             # scikit-learn's k-means (same greedy k-means++ and Lloyd rule)
             # is about 2x faster than the torch loop on CPU (measured).
             from sklearn.cluster import KMeans
-            km = KMeans(n_clusters=k, n_init=1, max_iter=max(
-                self.kmeans_iter, 1), random_state=self.seed).fit(Xs.numpy())
+            km = KMeans(
+                n_clusters=k,
+                n_init=1,
+                max_iter=max(self.kmeans_iter, 1),
+                random_state=self.seed).fit(Xs.numpy())
             C = torch.from_numpy(km.cluster_centers_).to(self.dtype)
         else:
             C = self._kmeans_torch(Xs, k, gen)
@@ -259,8 +260,8 @@ class TorchGMM:
             if float(w.sum()) <= 0:  # all remaining points coincide
                 cand = torch.randint(m, (trials, ), generator=gen)
             else:
-                cand = torch.multinomial(w, trials, replacement=True,
-                                         generator=gen)
+                cand = torch.multinomial(
+                    w, trials, replacement=True, generator=gen)
             cand = cand.to(self.device)
             dc = (sq[None] - 2 * Xs[cand] @ Xs.T +
                   sq[cand][:, None]).clamp_min_(0)
@@ -314,8 +315,7 @@ class TorchGMM:
         nk = resp.sum(0, dtype=torch.float64) + eps
         n_comp = resp.shape[1]
         means = torch.empty(n_comp, d, dtype=torch.float64, device=X.device)
-        covs = torch.empty(
-            n_comp, d, d, dtype=torch.float64, device=X.device)
+        covs = torch.empty(n_comp, d, d, dtype=torch.float64, device=X.device)
         resp_t = resp.T.contiguous()  # column scans are slow on CPU
         for k in range(n_comp):
             r = resp_t[k]
@@ -407,9 +407,7 @@ class TorchGMM:
         maha = torch.linalg.vector_norm(y, dim=-1).double().square_()
         return self._log_const(d) - 0.5 * maha
 
-    def _e_step(self,
-                X: torch.Tensor,
-                active: Optional[torch.Tensor] = None):
+    def _e_step(self, X: torch.Tensor, active: Optional[torch.Tensor] = None):
         """Mean log-likelihood and responsibilities of centred ``X``.
 
         Args:
@@ -434,7 +432,9 @@ class TorchGMM:
                 total += float(norm.sum())
                 resp[s:s + step] = (wlp - norm[:, None]).exp()
             return total / n, resp
-        wlp = torch.full((n, k), -math.inf, dtype=torch.float64,
+        wlp = torch.full((n, k),
+                         -math.inf,
+                         dtype=torch.float64,
                          device=X.device)
         const = self._log_const(d)
         step = self._chunk_rows(1, d)
@@ -453,8 +453,8 @@ class TorchGMM:
 
     # ------------------------------------------------------------- public
     def _threads(self):
-        return _cpu_threads(
-            self.num_threads if self.device.type == 'cpu' else None)
+        return _cpu_threads(self.num_threads if self.device.type ==
+                            'cpu' else None)
 
     def fit(self,
             X: ArrayLike,
@@ -511,8 +511,9 @@ class TorchGMM:
         active, since_dense = None, 0
         for it in range(1, self.max_iter + 1):
             prev = lower
-            dense = (self.resp_tol <= 0 or active is None
-                     or since_dense >= self.dense_every)
+            dense = (
+                self.resp_tol <= 0 or active is None
+                or since_dense >= self.dense_every)
             lower, resp = self._e_step(X, None if dense else active)
             if dense and self.resp_tol > 0:
                 active = resp > self.resp_tol

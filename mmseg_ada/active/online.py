@@ -38,8 +38,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmengine.dist import (all_gather_object, broadcast_object_list,
-                           get_rank, get_world_size)
+from mmengine.dist import (all_gather_object, broadcast_object_list, get_rank,
+                           get_world_size)
 from mmengine.logging import print_log
 
 from mmseg_ada.utils.io import atomic_write_bytes
@@ -114,15 +114,16 @@ class OnlineAcquisition:
         self._commit_spent = [int(r['spent']) for r in records]
         self._commit_images = [list(r['images']) for r in records]
         self.iteration = int(start_iter)
-        self.spent = sum(s for s, t in zip(self._commit_spent,
-                                           self._commit_iter)
+        self.spent = sum(s
+                         for s, t in zip(self._commit_spent, self._commit_iter)
                          if t < self.iteration)
         later = sum(1 for t in self._commit_iter if t >= self.iteration)
         if later:
             print_log(
                 f'online acquisition: {later} purchase(s) made at iterations '
                 f'>= {self.iteration} are in the store; they are replayed, '
-                'not bought again', logger='current')
+                'not bought again',
+                logger='current')
 
     def _visible_commit(self, before_iter: int) -> int:
         """The last commit made at an iteration ``< before_iter``."""
@@ -160,16 +161,15 @@ class OnlineAcquisition:
     def _crop_labels(self, sample: Any, upto_commit: int) -> torch.Tensor:
         item = self._item(sample)
         pix = self._pixel_index(sample)
-        stamps = self.store.round_map(item.stem, item.shape,
-                                      upto=upto_commit).reshape(-1)
+        stamps = self.store.round_map(
+            item.stem, item.shape, upto=upto_commit).reshape(-1)
         valid = pix >= 0
         out = torch.full(pix.shape, IGNORE, dtype=torch.long)
         flat = pix[valid].cpu().numpy()
         bought = stamps[flat] > 0
         if bought.any():
             labels = np.full(flat.shape, IGNORE, dtype=np.int64)
-            labels[bought] = self.oracle.pixel_labels(item.index,
-                                                      flat[bought])
+            labels[bought] = self.oracle.pixel_labels(item.index, flat[bought])
             out[valid] = torch.from_numpy(labels)
         return out.to(pix.device)
 
@@ -234,8 +234,10 @@ class OnlineAcquisition:
         k = self._visible_commit(self.iteration + 1)
         return [self._crop_labels(s, k) for s in data_samples]
 
-    def _decide(self, gathered: List[List[Tuple[int, np.ndarray]]]
-                ) -> Dict[int, np.ndarray]:
+    def _decide(
+            self,
+            gathered: List[List[Tuple[int,
+                                      np.ndarray]]]) -> Dict[int, np.ndarray]:
         """Rank 0: replay a logged purchase, or buy and commit a new one."""
         commit = self._commit_at(self.iteration)
         store = self.store
@@ -270,8 +272,12 @@ class OnlineAcquisition:
         n = int(sum(v.size for v in out.values()))
         if n:
             k = store.last_round() + 1
-            line = json.dumps(dict(commit=k, iteration=self.iteration,
-                                   spent=n, images=sorted(out)))
+            line = json.dumps(
+                dict(
+                    commit=k,
+                    iteration=self.iteration,
+                    spent=n,
+                    images=sorted(out)))
             with open(self.log_path, 'a', encoding='utf-8') as f:
                 f.write(line + '\n')
                 f.flush()

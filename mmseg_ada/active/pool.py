@@ -79,8 +79,11 @@ class UnitPool:
                              f'{self.cost.min()}')
 
     def _arrays(self) -> Dict[str, Any]:
-        out = dict(image_index=self.image_index, unit_id=self.unit_id,
-                   prob=self.prob, feature=self.feature)
+        out = dict(
+            image_index=self.image_index,
+            unit_id=self.unit_id,
+            prob=self.prob,
+            feature=self.feature)
         out.update({f'stats[{k!r}]': v for k, v in self.stats.items()})
         out.update({f'extras[{k!r}]': v for k, v in self.extras.items()})
         return out
@@ -128,16 +131,24 @@ class UnitPool:
 
     def subset(self, index: np.ndarray) -> 'UnitPool':
         """The rows ``index`` of this pool, as a new pool."""
+
         def take(v):
             return None if v is None else v[index]
+
         return UnitPool(
             image_index=self.image_index[index],
             unit_id=self.unit_id[index],
             cost=self.cost[index],
             prob=take(self.prob),
             feature=take(self.feature),
-            stats={k: v[index] for k, v in self.stats.items()},
-            extras={k: v[index] for k, v in self.extras.items()},
+            stats={
+                k: v[index]
+                for k, v in self.stats.items()
+            },
+            extras={
+                k: v[index]
+                for k, v in self.extras.items()
+            },
             kind=self.kind)
 
     @classmethod
@@ -165,6 +176,7 @@ class UnitPool:
                     first.extras):
                 raise ValueError('UnitPool.cat: pools have different stats '
                                  'or extras keys')
+
         def cat_opt(name):
             vals = [getattr(p, name) for p in pools]
             have = [v is not None for v in vals]
@@ -172,16 +184,21 @@ class UnitPool:
                 raise ValueError(f'UnitPool.cat: some pools have {name} and '
                                  'some do not')
             return np.concatenate(vals) if all(have) else None
+
         return cls(
             image_index=np.concatenate([p.image_index for p in pools]),
             unit_id=np.concatenate([p.unit_id for p in pools]),
             cost=np.concatenate([p.cost for p in pools]),
             prob=cat_opt('prob'),
             feature=cat_opt('feature'),
-            stats={k: np.concatenate([p.stats[k] for p in pools])
-                   for k in first.stats},
-            extras={k: np.concatenate([p.extras[k] for p in pools])
-                    for k in first.extras},
+            stats={
+                k: np.concatenate([p.stats[k] for p in pools])
+                for k in first.stats
+            },
+            extras={
+                k: np.concatenate([p.extras[k] for p in pools])
+                for k in first.extras
+            },
             kind=first.kind)
 
 

@@ -23,14 +23,14 @@ def _as_tensor(x: ArrayLike) -> torch.Tensor:
     return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
 
 
-def pool_by_region(values: ArrayLike,
-                   region_map: ArrayLike,
-                   num_regions: Optional[int] = None,
-                   ignore_mask: Optional[ArrayLike] = None,
-                   reduce: str = 'mean',
-                   dtype: Optional[torch.dtype] = None,
-                   chunk_elems: int = 1 << 24
-                   ) -> Tuple[torch.Tensor, torch.Tensor]:
+def pool_by_region(
+        values: ArrayLike,
+        region_map: ArrayLike,
+        num_regions: Optional[int] = None,
+        ignore_mask: Optional[ArrayLike] = None,
+        reduce: str = 'mean',
+        dtype: Optional[torch.dtype] = None,
+        chunk_elems: int = 1 << 24) -> Tuple[torch.Tensor, torch.Tensor]:
     """Sum or average ``values`` over the regions of ``region_map``.
 
     Args:
@@ -71,17 +71,16 @@ def pool_by_region(values: ArrayLike,
         num_regions = int(idx.max()) + 1 if idx.numel() else 0
     num_regions = int(num_regions)
     if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= num_regions):
-        raise ValueError(
-            f'region ids must be in [0, {num_regions}), got '
-            f'[{int(idx.min())}, {int(idx.max())}]')
+        raise ValueError(f'region ids must be in [0, {num_regions}), got '
+                         f'[{int(idx.min())}, {int(idx.max())}]')
     if ignore_mask is not None:
         ign = _as_tensor(ignore_mask).to(v.device)
         if tuple(ign.shape) != (H, W):
             raise ValueError(f'ignore_mask has shape {tuple(ign.shape)}, '
                              f'expected {(H, W)}')
         # Ignored pixels go to a spare bin R that is dropped at the end.
-        idx = torch.where(ign.reshape(-1).bool(),
-                          torch.full_like(idx, num_regions), idx)
+        idx = torch.where(
+            ign.reshape(-1).bool(), torch.full_like(idx, num_regions), idx)
     n_bins = num_regions + 1
     counts = torch.bincount(idx, minlength=n_bins)[:num_regions]
     acc = v.dtype if dtype is None else dtype
@@ -130,8 +129,7 @@ def build_region_pool(prob: ArrayLike,
                       image_index: int = 0,
                       num_regions: Optional[int] = None,
                       extras: Optional[Dict[str, ArrayLike]] = None,
-                      region_sizes: Optional[np.ndarray] = None
-                      ) -> UnitPool:
+                      region_sizes: Optional[np.ndarray] = None) -> UnitPool:
     """The region rows of one image.
 
     ``cost`` counts each region's unlabelled pixels at the region map's
@@ -165,9 +163,9 @@ def build_region_pool(prob: ArrayLike,
     p = _as_tensor(prob)
     # costs at full resolution in numpy (a 2048x1024 map: ~5 ms, no int64
     # copy); means at each map's own resolution in torch
-    rmap_np = (region_map.cpu().numpy() if isinstance(region_map,
-                                                      torch.Tensor) else
-               np.asarray(region_map))
+    rmap_np = (
+        region_map.cpu().numpy()
+        if isinstance(region_map, torch.Tensor) else np.asarray(region_map))
     if rmap_np.ndim != 2:
         raise ValueError(f'region_map must be [H, W], got {rmap_np.shape}')
     if num_regions is None:
@@ -177,8 +175,9 @@ def build_region_pool(prob: ArrayLike,
         region_sizes = np.bincount(rmap_np.reshape(-1), minlength=R)[:R]
     cost = np.asarray(region_sizes, dtype=np.int64)[:R].copy()
     if labeled_mask is not None:
-        lab = (labeled_mask.cpu().numpy() if isinstance(
-            labeled_mask, torch.Tensor) else np.asarray(labeled_mask))
+        lab = (
+            labeled_mask.cpu().numpy() if isinstance(
+                labeled_mask, torch.Tensor) else np.asarray(labeled_mask))
         if lab.shape != rmap_np.shape:
             raise ValueError(f'labeled_mask has shape {lab.shape}, '
                              f'region_map {rmap_np.shape}')
@@ -190,8 +189,9 @@ def build_region_pool(prob: ArrayLike,
 
     keep = torch.ones(R, dtype=torch.bool)
     unc = pixel_uncertainty(p)
-    maps = dict(prob=p, unc=torch.stack(
-        [unc['entropy'], unc['confidence'], unc['margin']]))
+    maps = dict(
+        prob=p,
+        unc=torch.stack([unc['entropy'], unc['confidence'], unc['margin']]))
     if feature is not None:
         maps['feature'] = _as_tensor(feature)
     maps.update({k: _as_tensor(v) for k, v in (extras or {}).items()})
@@ -225,8 +225,11 @@ def build_region_pool(prob: ArrayLike,
         unit_id=rows.cpu().numpy().astype(np.int64),
         cost=cost[rows].cpu().numpy().astype(np.int64),
         prob=take(prob_mean),
-        stats=dict(entropy=unc_rows[0], confidence=unc_rows[1],
-                   margin=unc_rows[2]),
+        stats=dict(
+            entropy=unc_rows[0], confidence=unc_rows[1], margin=unc_rows[2]),
         feature=None if feat_mean is None else take(feat_mean),
-        extras={k: take(v) for k, v in extra_means.items()},
+        extras={
+            k: take(v)
+            for k, v in extra_means.items()
+        },
         kind='region')

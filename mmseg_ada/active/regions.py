@@ -122,14 +122,18 @@ def slic_regions(image: np.ndarray,
     small = image
     if (wh, ww) != (h, w):
         small = cv2.resize(image, (ww, wh), interpolation=cv2.INTER_AREA)
-    labels = slic(small, n_segments=int(n_segments),
-                  compactness=float(compactness), start_label=0,
-                  channel_axis=-1 if small.ndim == 3 else None)
+    labels = slic(
+        small,
+        n_segments=int(n_segments),
+        compactness=float(compactness),
+        start_label=0,
+        channel_axis=-1 if small.ndim == 3 else None)
     labels, n = relabel_contiguous(labels)
     if (wh, ww) != (h, w):
         dtype = np.uint16 if n <= 65536 else np.int32
-        labels = cv2.resize(labels.astype(dtype), (w, h),
-                            interpolation=cv2.INTER_NEAREST).astype(np.int32)
+        labels = cv2.resize(
+            labels.astype(dtype), (w, h),
+            interpolation=cv2.INTER_NEAREST).astype(np.int32)
         if np.count_nonzero(np.bincount(labels.ravel(), minlength=n)) != n:
             labels, n = relabel_contiguous(labels)
     return labels
@@ -187,7 +191,9 @@ class RegionCache:
             exists they must match it, else ``ValueError``.
     """
 
-    def __init__(self, cache_dir: str, method: str = 'slic',
+    def __init__(self,
+                 cache_dir: str,
+                 method: str = 'slic',
                  **params: Any) -> None:
         if method not in DEFAULT_PARAMS:
             raise ValueError(f"unknown region method {method!r}; expected "
@@ -248,14 +254,16 @@ class RegionCache:
         if diffs:
             raise ValueError(
                 f'region cache {self.cache_dir} was built with other '
-                'parameters: ' + '; '.join(diffs) + '. Rebuild it with: '
-                + self.tool_command() + ' (into a new directory), or ask '
+                'parameters: ' + '; '.join(diffs) + '. Rebuild it with: ' +
+                self.tool_command() + ' (into a new directory), or ask '
                 'for the parameters in ' + self.meta_path)
 
     def tool_command(self, image_src: str = 'IMG_DIR') -> str:
         """The command line that builds this cache."""
-        args = [f'python {_TOOL} {image_src} --out {self.cache_dir}',
-                f'--method {self.method}']
+        args = [
+            f'python {_TOOL} {image_src} --out {self.cache_dir}',
+            f'--method {self.method}'
+        ]
         for key, value in self.params.items():
             args.append(f"--{key.replace('_', '-')} {value}")
         return ' '.join(args)
@@ -268,8 +276,7 @@ class RegionCache:
             return
         atomic_write_json(
             self.meta_path,
-            dict(format=_CACHE_FORMAT, method=self.method,
-                 params=self.params))
+            dict(format=_CACHE_FORMAT, method=self.method, params=self.params))
 
     def path(self, stem: str) -> str:
         """Path of the region map of ``stem``."""
@@ -284,8 +291,9 @@ class RegionCache:
     def stems(self) -> List[str]:
         """Sorted stems present in the cache."""
         names = glob.glob(osp.join(glob.escape(self.cache_dir), '*.png'))
-        return sorted(osp.basename(n)[:-4] for n in names
-                      if not osp.basename(n).startswith('.'))
+        return sorted(
+            osp.basename(n)[:-4] for n in names
+            if not osp.basename(n).startswith('.'))
 
     def compute(self, image: np.ndarray) -> np.ndarray:
         """The region map of an RGB image with this cache's parameters."""
@@ -310,7 +318,8 @@ class RegionCache:
             raise OSError(f'could not encode the region map of {stem!r}')
         atomic_write_bytes(self.path(stem), buf.tobytes(), fsync=False)
 
-    def load(self, stem: str,
+    def load(self,
+             stem: str,
              shape: Optional[Sequence[int]] = None) -> np.ndarray:
         """The region map of ``stem``.
 
@@ -331,8 +340,8 @@ class RegionCache:
             if not osp.isfile(path):
                 raise FileNotFoundError(
                     f'no region map for image {stem!r} in {self.cache_dir} '
-                    f'(expected {path}); build or complete the cache with: '
-                    + self.tool_command())
+                    f'(expected {path}); build or complete the cache with: ' +
+                    self.tool_command())
             raise ValueError(f'{path} is not a readable PNG region map')
         if region_map.ndim != 2:
             raise ValueError(f'{path} must be a single-channel region map, '
@@ -375,28 +384,31 @@ def find_images(source: Union[str, Sequence[str]],
     for src in sources:
         src = os.fspath(src)
         if osp.isdir(src):
-            found = glob.glob(osp.join(glob.escape(src), '**', '*'),
-                              recursive=True)
-            found = [p for p in found if osp.isfile(p) and (
-                p.endswith(suffix) if suffix else
-                osp.splitext(p)[1].lower() in _IMAGE_EXTS)]
+            found = glob.glob(
+                osp.join(glob.escape(src), '**', '*'), recursive=True)
+            found = [
+                p for p in found
+                if osp.isfile(p) and (p.endswith(suffix) if suffix else osp.
+                                      splitext(p)[1].lower() in _IMAGE_EXTS)
+            ]
         elif _has_magic(src):
-            found = [p for p in glob.glob(src, recursive=True)
-                     if osp.isfile(p)]
+            found = [
+                p for p in glob.glob(src, recursive=True) if osp.isfile(p)
+            ]
         elif osp.isfile(src):
             found = [src]
         else:
             raise FileNotFoundError(f'no such image directory or file: {src}')
         paths.extend(found)
     if not paths:
-        raise FileNotFoundError(
-            f'no images found in {source!r}'
-            + (f' ending with {suffix!r}' if suffix else ''))
+        raise FileNotFoundError(f'no images found in {source!r}' +
+                                (f' ending with {suffix!r}' if suffix else ''))
     pairs: Dict[str, str] = {}
     for p in sorted(set(paths)):
         name = osp.basename(p)
-        stem = (name[:-len(suffix)] if suffix and name.endswith(suffix)
-                and len(name) > len(suffix) else osp.splitext(name)[0])
+        stem = (
+            name[:-len(suffix)] if suffix and name.endswith(suffix)
+            and len(name) > len(suffix) else osp.splitext(name)[0])
         if stem in pairs:
             raise ValueError(f'two images share the stem {stem!r}: '
                              f'{pairs[stem]} and {p}')
@@ -404,8 +416,9 @@ def find_images(source: Union[str, Sequence[str]],
     return sorted(pairs.items())
 
 
-def _precompute_one(task: Tuple[str, str, 'RegionCache']
-                    ) -> Tuple[str, Optional[int], str]:
+def _precompute_one(
+        task: Tuple[str, str,
+                    'RegionCache']) -> Tuple[str, Optional[int], str]:
     """``(stem, regions or None, reason)``: a bad image never stops a run."""
     stem, path, cache = task
     try:
@@ -481,10 +494,13 @@ def precompute_regions(images: Union[Sequence[str], Sequence[Tuple[str, str]],
     elif tasks and osp.isfile(broken_path):
         os.unlink(broken_path)  # every image retried now reads fine
     summary: Dict[str, Any] = dict(
-        total=len(pairs), computed=len(counts),
-        skipped=len(pairs) - len(tasks), broken=broken)
+        total=len(pairs),
+        computed=len(counts),
+        skipped=len(pairs) - len(tasks),
+        broken=broken)
     if counts:
-        summary.update(regions_min=int(min(counts)),
-                       regions_mean=float(np.mean(counts)),
-                       regions_max=int(max(counts)))
+        summary.update(
+            regions_min=int(min(counts)),
+            regions_mean=float(np.mean(counts)),
+            regions_max=int(max(counts)))
     return summary

@@ -61,8 +61,10 @@ def round_budgets(total_cost: int,
             if len(per_round) != num_rounds:
                 raise ValueError(f'per_round has {len(per_round)} entries '
                                  f'for {num_rounds} rounds')
-            out = [_amount(x, total_cost, f'per_round[{i}]')
-                   for i, x in enumerate(per_round)]
+            out = [
+                _amount(x, total_cost, f'per_round[{i}]')
+                for i, x in enumerate(per_round)
+            ]
         else:
             out = [_amount(per_round, total_cost, 'per_round')] * num_rounds
     else:

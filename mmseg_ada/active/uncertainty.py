@@ -55,6 +55,7 @@ def row_uncertainty(prob: np.ndarray) -> Dict[str, np.ndarray]:
     with np.errstate(divide='ignore', invalid='ignore'):
         ent = -np.where(p > 0, p * np.log(p), 0.0).sum(1)
     top2 = -np.partition(-p, 1, axis=1)[:, :2]
-    return dict(entropy=ent.astype(np.float32),
-                confidence=top2[:, 0].astype(np.float32),
-                margin=(top2[:, 0] - top2[:, 1]).astype(np.float32))
+    return dict(
+        entropy=ent.astype(np.float32),
+        confidence=top2[:, 0].astype(np.float32),
+        margin=(top2[:, 0] - top2[:, 1]).astype(np.float32))

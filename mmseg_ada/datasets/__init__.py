@@ -21,8 +21,8 @@ from .visda import VisDADataset
 __all__ = [
     'AnchorSet', 'ConvertedSourceDataset', 'DomainNetDataset', 'GTA5Dataset',
     'ImageListDataset', 'JointLabeledDataset', 'LabeledSubsetDataset',
-    'MultiStreamDataset', 'Office31Dataset', 'OfficeHomeDataset',
-    'PAADataset', 'PositionedRoundSampler', 'RoundInfiniteSampler',
-    'SourceTargetDataset', 'SynthiaDataset', 'UnlabeledDataset',
-    'VisDADataset', 'multi_stream_collate', 'parse_image_list'
+    'MultiStreamDataset', 'Office31Dataset', 'OfficeHomeDataset', 'PAADataset',
+    'PositionedRoundSampler', 'RoundInfiniteSampler', 'SourceTargetDataset',
+    'SynthiaDataset', 'UnlabeledDataset', 'VisDADataset',
+    'multi_stream_collate', 'parse_image_list'
 ]

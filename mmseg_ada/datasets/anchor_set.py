@@ -38,8 +38,9 @@ import torch
 
 from mmseg_ada.utils.seeding import derive_seed
 
-__all__ = ['AnchorSet', 'NotReady', 'rejection_probabilities',
-           'accept_proposals']
+__all__ = [
+    'AnchorSet', 'NotReady', 'rejection_probabilities', 'accept_proposals'
+]
 
 #: Positions in ``meta``.
 ARMED, EPOCH, N_GENS, N_ADDS, PUBLISHED, BATCH, EPOCH_LEN, SEED, VERSION, \
@@ -82,10 +83,14 @@ def rejection_probabilities(counts: Sequence[float],
     return (n - n.min()) / top
 
 
-def accept_proposals(ids: Sequence[int], labels: Sequence[int],
-                     conf: Sequence[float], xi: Sequence[float],
-                     member: np.ndarray, counts: np.ndarray,
-                     pending_counts: np.ndarray, threshold: float = 0.9,
+def accept_proposals(ids: Sequence[int],
+                     labels: Sequence[int],
+                     conf: Sequence[float],
+                     xi: Sequence[float],
+                     member: np.ndarray,
+                     counts: np.ndarray,
+                     pending_counts: np.ndarray,
+                     threshold: float = 0.9,
                      add_one: bool = False,
                      count_pending: bool = False) -> List[int]:
     """LADA Alg. 2, lines 3-7, for proposals in order.
@@ -155,7 +160,7 @@ class AnchorSet:
         self.pending_ids: List[int] = []
         self.pending_labels: List[int] = []
         self._base: Tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64),
-                                                      np.zeros(0, np.int64))
+                                                     np.zeros(0, np.int64))
 
     # ------------------------------------------------------------ common
     def __getstate__(self) -> dict:
@@ -222,8 +227,7 @@ class AnchorSet:
     def segment(self, t: int) -> int:
         """Rounds started at or before iteration ``t``."""
         n = int(self._v('meta')[N_MILESTONES])
-        return int(np.searchsorted(self._v('milestones')[:n], t,
-                                   side='right'))
+        return int(np.searchsorted(self._v('milestones')[:n], t, side='right'))
 
     def locate(self, round_idx: int, position: int) -> Tuple[int, int]:
         """``(iteration, slot)`` of a sample at ``position`` of a round."""
@@ -232,8 +236,12 @@ class AnchorSet:
                 position % batch)
 
     # ------------------------------------------------------------ writer
-    def arm(self, batch_size: int, epoch_length: int, seed: int,
-            milestones: Sequence[int], max_iters: int = 2**62) -> None:
+    def arm(self,
+            batch_size: int,
+            epoch_length: int,
+            seed: int,
+            milestones: Sequence[int],
+            max_iters: int = 2**62) -> None:
         """Configure the run (training process, before workers start).
 
         Args:
@@ -260,10 +268,11 @@ class AnchorSet:
 
     def set_base(self, ids: np.ndarray, labels: np.ndarray) -> None:
         """``D_tl`` of the current epoch (training process bookkeeping)."""
-        self._base = (np.asarray(ids, np.int64), np.asarray(labels,
-                                                            np.int64))
+        self._base = (np.asarray(ids, np.int64), np.asarray(labels, np.int64))
 
-    def begin_epoch(self, epoch: int, start: int,
+    def begin_epoch(self,
+                    epoch: int,
+                    start: int,
                     nbr: Optional[np.ndarray] = None) -> None:
         """``A <- D_tl``, ``S <- {}`` (Alg. 1 line 6), published as
         processed up to ``start - 1``; ``nbr``: the epoch's neighbours."""
@@ -301,16 +310,19 @@ class AnchorSet:
         meta = self._v('meta')
         n_add = int(meta[N_ADDS])
         ids = np.concatenate([self._base[0], self._v('add_ids')[:n_add]])
-        labels = np.concatenate([self._base[1],
-                                 self._v('add_labels')[:n_add]])
+        labels = np.concatenate([self._base[1], self._v('add_labels')[:n_add]])
         member = np.zeros(self.num_images, dtype=bool)
         member[ids] = True
         counts = np.bincount(labels, minlength=self.num_classes)
         return member, counts[:self.num_classes].astype(np.int64)
 
-    def process_step(self, t: int, prop_ids: Sequence[int],
-                     prop_labels: Sequence[int], prop_conf: Sequence[float],
-                     xi: Sequence[float], threshold: float = 0.9,
+    def process_step(self,
+                     t: int,
+                     prop_ids: Sequence[int],
+                     prop_labels: Sequence[int],
+                     prop_conf: Sequence[float],
+                     xi: Sequence[float],
+                     threshold: float = 0.9,
                      add_one: bool = False,
                      count_pending: bool = False) -> Dict[str, int]:
         """Alg. 1 lines 10-13 after training iteration ``t``.
@@ -331,8 +343,9 @@ class AnchorSet:
                                'processed in order, once)')
         member, counts = self.members()
         member[self.pending_ids] = True
-        pending = np.bincount(np.asarray(self.pending_labels, np.int64),
-                              minlength=self.num_classes).astype(np.int64)
+        pending = np.bincount(
+            np.asarray(self.pending_labels, np.int64),
+            minlength=self.num_classes).astype(np.int64)
         prop_ids = [int(i) for i in prop_ids]
         prop_labels = [int(y) for y in prop_labels]
         bad = [y for y in prop_labels if not 0 <= y < self.num_classes]
@@ -359,9 +372,11 @@ class AnchorSet:
                 self.pending_ids, self.pending_labels = [], []
                 merged = 1
             meta[PUBLISHED] = int(t)
-        return dict(accepted=len(acc), pending=len(self.pending_ids),
-                    anchors=len(self._base[0]) + int(meta[N_ADDS]),
-                    merged=merged)
+        return dict(
+            accepted=len(acc),
+            pending=len(self.pending_ids),
+            anchors=len(self._base[0]) + int(meta[N_ADDS]),
+            merged=merged)
 
     # ------------------------------------------------------------ reader
     def anchors_at(self, t: int, base_ids: np.ndarray,
@@ -417,8 +432,7 @@ class AnchorSet:
         row = self._v('nbr')[int(image)].copy()
         return row[row >= 0]
 
-    def permutation(self, epoch: int, g: int, j: int, size: int
-                    ) -> np.ndarray:
+    def permutation(self, epoch: int, g: int, j: int, size: int) -> np.ndarray:
         """The order of pass ``j`` over generation ``g`` (seeded)."""
         seed = derive_seed(int(self._v('meta')[SEED]), epoch, g, j)
         return np.random.default_rng(seed).permutation(size)
@@ -431,7 +445,8 @@ class AnchorSet:
         def snap():
             n_g, n_a = int(meta[N_GENS]), int(meta[N_ADDS])
             return dict(
-                epoch=int(meta[EPOCH]), published=int(meta[PUBLISHED]),
+                epoch=int(meta[EPOCH]),
+                published=int(meta[PUBLISHED]),
                 bank_epoch=int(meta[BANK_EPOCH]),
                 gen_start=self._v('gen_start')[:n_g].copy(),
                 gen_size=self._v('gen_size')[:n_g].copy(),
@@ -440,9 +455,11 @@ class AnchorSet:
                 nbr=(self._v('nbr').copy() if self.k else None))
 
         state = self.read(snap)
-        state.update(num_images=self.num_images, k=self.k,
-                     pending_ids=list(self.pending_ids),
-                     pending_labels=list(self.pending_labels))
+        state.update(
+            num_images=self.num_images,
+            k=self.k,
+            pending_ids=list(self.pending_ids),
+            pending_labels=list(self.pending_labels))
         return state
 
     def load_state_dict(self, state: dict) -> None:

@@ -22,10 +22,10 @@ class ImageListEntry(NamedTuple):
     lineno: int
 
 
-def parse_image_list(ann_file: str,
-                     num_classes: Optional[int] = None,
-                     path_rewrite: Optional[Sequence[str]] = None
-                     ) -> List[ImageListEntry]:
+def parse_image_list(
+        ann_file: str,
+        num_classes: Optional[int] = None,
+        path_rewrite: Optional[Sequence[str]] = None) -> List[ImageListEntry]:
     """Read an image list: one ``<path> <label>`` per line.
 
     The label is the **last** whitespace-separated token, so paths may
@@ -154,8 +154,8 @@ class ImageListDataset(BaseDataset):
         if not ann_file:
             raise ValueError(f'{type(self).__name__} needs an ann_file '
                              '(the image list)')
-        self.path_rewrite = (tuple(path_rewrite)
-                             if path_rewrite is not None else None)
+        self.path_rewrite = (
+            tuple(path_rewrite) if path_rewrite is not None else None)
         self.check_images = bool(check_images)
         self.check_class_names = bool(check_class_names)
         self.expected_num_classes = (None if num_classes is None else

@@ -28,8 +28,10 @@ def _transform_name(t: Any) -> str:
 def _stems(dataset: Any, unique: bool = True) -> List[str]:
     """The stem of every image; ``unique``: they must differ (mask keys)."""
     suffix = getattr(dataset, 'img_suffix', '')
-    stems = [image_stem(dataset.get_data_info(i)['img_path'], suffix)
-             for i in range(len(dataset))]
+    stems = [
+        image_stem(dataset.get_data_info(i)['img_path'], suffix)
+        for i in range(len(dataset))
+    ]
     if unique and len(set(stems)) != len(stems):
         seen, dup = set(), None
         for s in stems:
@@ -72,15 +74,18 @@ class LabeledSubsetDataset(Dataset):
         mode (str): ``'auto'``, ``'mask'`` or ``'image'``.
     """
 
-    def __init__(self, dataset: Union[dict, Dataset],
-                 work_dir: Optional[str] = None, mode: str = 'auto') -> None:
+    def __init__(self,
+                 dataset: Union[dict, Dataset],
+                 work_dir: Optional[str] = None,
+                 mode: str = 'auto') -> None:
         if mode not in ('auto', 'mask', 'image'):
             raise ValueError(f"mode must be 'auto', 'mask' or 'image', got "
                              f'{mode!r}')
-        pipeline = (dataset.get('pipeline', []) if isinstance(dataset, dict)
-                    else getattr(dataset.pipeline, 'transforms', []))
-        has_ann = any(_transform_name(t) == 'LoadAnnotations'
-                      for t in pipeline)
+        pipeline = (
+            dataset.get('pipeline', []) if isinstance(dataset, dict) else
+            getattr(dataset.pipeline, 'transforms', []))
+        has_ann = any(
+            _transform_name(t) == 'LoadAnnotations' for t in pipeline)
         if mode == 'auto':
             mode = 'mask' if has_ann else 'image'
         if mode == 'mask':
@@ -144,8 +149,9 @@ class LabeledSubsetDataset(Dataset):
         if key != self._key:
             if self.mode == 'mask':
                 labeled = set(self._store.labeled_stems())
-                self._indices = [i for i, s in enumerate(self.stems)
-                                 if s in labeled]
+                self._indices = [
+                    i for i, s in enumerate(self.stems) if s in labeled
+                ]
             else:
                 self._indices = [int(i) for i in self._store.labeled_ids()]
             self._key = key
@@ -162,7 +168,8 @@ class LabeledSubsetDataset(Dataset):
     def __getitem__(self, idx: int) -> Dict[str, Any]:
         self._refresh()
         if not self._indices:
-            raise IndexError('LabeledSubsetDataset holds no labelled image yet')
+            raise IndexError(
+                'LabeledSubsetDataset holds no labelled image yet')
         i = self._indices[int(idx) % len(self._indices)]
         info = self.dataset.get_data_info(i)
         info['active_work_dir'] = self.work_dir

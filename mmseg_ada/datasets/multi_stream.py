@@ -58,8 +58,8 @@ class MultiStreamDataset(Dataset):
         if not streams:
             raise ValueError('MultiStreamDataset needs at least one stream')
         self.streams: Dict[str, Dataset] = {
-            name: build_dataset(cfg) for name, cfg in streams.items()
-            if cfg is not None
+            name: build_dataset(cfg)
+            for name, cfg in streams.items() if cfg is not None
         }
         self.primary = primary or next(iter(self.streams))
         if self.primary not in self.streams:

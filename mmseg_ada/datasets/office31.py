@@ -9,13 +9,14 @@ __all__ = ['Office31Dataset', 'OFFICE31_CLASSES']
 
 #: The 31 classes, alphabetical: the labels of the common
 #: ``image_list/{amazon,dslr,webcam}.txt`` lists.
-OFFICE31_CLASSES = (
-    'back_pack', 'bike', 'bike_helmet', 'bookcase', 'bottle', 'calculator',
-    'desk_chair', 'desk_lamp', 'desktop_computer', 'file_cabinet',
-    'headphones', 'keyboard', 'laptop_computer', 'letter_tray', 'mobile_phone',
-    'monitor', 'mouse', 'mug', 'paper_notebook', 'pen', 'phone', 'printer',
-    'projector', 'punchers', 'ring_binder', 'ruler', 'scissors', 'speaker',
-    'stapler', 'tape_dispenser', 'trash_can')
+OFFICE31_CLASSES = ('back_pack', 'bike', 'bike_helmet', 'bookcase', 'bottle',
+                    'calculator', 'desk_chair', 'desk_lamp',
+                    'desktop_computer', 'file_cabinet', 'headphones',
+                    'keyboard', 'laptop_computer', 'letter_tray',
+                    'mobile_phone', 'monitor', 'mouse', 'mug',
+                    'paper_notebook', 'pen', 'phone', 'printer', 'projector',
+                    'punchers', 'ring_binder', 'ruler', 'scissors', 'speaker',
+                    'stapler', 'tape_dispenser', 'trash_can')
 
 
 @DATASETS.register_module()

@@ -83,8 +83,7 @@ class PAADataset(MultiStreamDataset):
         if mode not in _MODES:
             raise ValueError(f'PAADataset: mode must be one of {_MODES}, got '
                              f'{mode!r}')
-        super().__init__(dict(source=source, target=target),
-                         primary='source')
+        super().__init__(dict(source=source, target=target), primary='source')
         labeled = self.streams.get('target')
         if not isinstance(labeled, LabeledSubsetDataset) or \
                 labeled.mode != 'image':
@@ -108,8 +107,7 @@ class PAADataset(MultiStreamDataset):
             for t in proposal_pipeline
         ])
         self.wait_timeout = float(wait_timeout)
-        self.anchor_set = AnchorSet(self.num_images, self.num_classes,
-                                    self.k)
+        self.anchor_set = AnchorSet(self.num_images, self.num_classes, self.k)
         self._store = None
         self._base: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
         self._gen: Optional[tuple] = None
@@ -144,8 +142,9 @@ class PAADataset(MultiStreamDataset):
         self._store.refresh()
         visible = self._store.visible_round()
         ids = np.asarray(self._store.labeled_ids(upto=round_idx), np.int64)
-        labels = np.asarray([int(self.raw.get_data_info(int(i))['gt_label'])
-                             for i in ids], np.int64)
+        labels = np.asarray(
+            [int(self.raw.get_data_info(int(i))['gt_label']) for i in ids],
+            np.int64)
         if visible >= round_idx:  # immutable from now on
             self._base = {round_idx: (ids, labels)}
         return ids, labels
@@ -169,9 +168,10 @@ class PAADataset(MultiStreamDataset):
                         f'the training process to process {e}') from e
                 time.sleep(0.002)
 
-    def _generation(self, epoch: int, g: int, size: int,
-                    base: Tuple[np.ndarray, np.ndarray]
-                    ) -> Tuple[np.ndarray, np.ndarray, int]:
+    def _generation(
+        self, epoch: int, g: int, size: int,
+        base: Tuple[np.ndarray,
+                    np.ndarray]) -> Tuple[np.ndarray, np.ndarray, int]:
         key = (epoch, g, size, len(base[0]))
         if self._gen is None or self._gen[0] != key:
             ids, labels = self.anchor_set.additions(size - len(base[0]))
@@ -179,8 +179,7 @@ class PAADataset(MultiStreamDataset):
                          np.concatenate([base[1], labels]))
         return self._gen[1], self._gen[2], len(base[0])
 
-    def _pass_order(self, epoch: int, g: int, j: int, size: int
-                    ) -> np.ndarray:
+    def _pass_order(self, epoch: int, g: int, j: int, size: int) -> np.ndarray:
         key = (epoch, g, j, size)
         if self._perm is None or self._perm[0] != key:
             self._perm = (key, self.anchor_set.permutation(epoch, g, j, size))
@@ -198,8 +197,8 @@ class PAADataset(MultiStreamDataset):
         if packed is None:
             raise RuntimeError(f'PAADataset: the {kind} pipeline dropped '
                                f'image {i}')
-        packed['data_samples'].set_metainfo(dict(image_index=int(i),
-                                                 anchor=kind))
+        packed['data_samples'].set_metainfo(
+            dict(image_index=int(i), anchor=kind))
         return packed
 
     def __getitem__(self, idx: int) -> Dict[str, Any]:
@@ -247,6 +246,6 @@ class PAADataset(MultiStreamDataset):
                 int(rng.integers(self.num_images))
         else:
             proposal = int(rng.integers(self.num_images))
-        item['unlabeled'] = self._load(proposal, None,
-                                       self.proposal_pipeline, 'proposal')
+        item['unlabeled'] = self._load(proposal, None, self.proposal_pipeline,
+                                       'proposal')
         return item

@@ -28,8 +28,7 @@ class SourceTargetDataset(MultiStreamDataset):
                  lazy_init: bool = False) -> None:
         if source is None:
             raise ValueError('SourceTargetDataset: `source` is required')
-        super().__init__(dict(source=source, target=target),
-                         primary='source')
+        super().__init__(dict(source=source, target=target), primary='source')
 
     @property
     def source(self):

@@ -104,5 +104,9 @@ def split_image_list(ann_file: str,
     if not up_to_date:
         for path, text in ((out_a, text_a), (out_b, text_b)):
             atomic_write_bytes(path, text.encode('utf-8'))
-    return dict(out_a=out_a, out_b=out_b, num_a=int(in_a.sum()),
-                num_b=int(n - in_a.sum()), written=not up_to_date)
+    return dict(
+        out_a=out_a,
+        out_b=out_b,
+        num_a=int(in_a.sum()),
+        num_b=int(n - in_a.sum()),
+        written=not up_to_date)

@@ -33,7 +33,8 @@ class UnlabeledDataset(Dataset):
             :class:`LabeledSubsetDataset` (the active loop fills it in).
     """
 
-    def __init__(self, dataset: Union[dict, Dataset],
+    def __init__(self,
+                 dataset: Union[dict, Dataset],
                  work_dir: Optional[str] = None) -> None:
         if isinstance(dataset, dict):
             dataset = copy.deepcopy(dataset)

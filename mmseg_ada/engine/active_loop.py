@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 from mmengine.dist import (barrier, broadcast_object_list, get_rank,
                            get_world_size, is_main_process)
@@ -38,8 +38,7 @@ from mmseg_ada.active.online import OnlineAcquisition
 from mmseg_ada.active.schedule import round_budgets
 from mmseg_ada.active.stores import BaseLabelStore
 from mmseg_ada.active.units import PoolItem
-from mmseg_ada.datasets.labeled_subset import (LabeledSubsetDataset,
-                                               image_stem)
+from mmseg_ada.datasets.labeled_subset import LabeledSubsetDataset, image_stem
 from mmseg_ada.datasets.samplers import RoundInfiniteSampler
 from mmseg_ada.datasets.unlabeled import UnlabeledDataset
 from mmseg_ada.registry import LABEL_STORES, ORACLES, build_active
@@ -57,8 +56,8 @@ def _find(obj: Any, cls: type) -> List[Any]:
     if isinstance(obj, cls):
         return [obj]
     out = []
-    for child in list(getattr(obj, 'streams', {}).values()) + [
-            getattr(obj, 'dataset', None)]:
+    for child in list(getattr(obj, 'streams',
+                              {}).values()) + [getattr(obj, 'dataset', None)]:
         if child is not None and child is not obj:
             out += _find(child, cls)
     return out
@@ -139,13 +138,18 @@ class ActiveLoop(IterBasedTrainLoop):
             raise ValueError('give exactly one of max_iters and max_epochs')
         # built with a provisional length; fixed below once the epoch
         # length is known
-        super().__init__(runner, dataloader, max_iters=max_iters or 1,
-                         val_begin=val_begin, val_interval=10**9)
+        super().__init__(
+            runner,
+            dataloader,
+            max_iters=max_iters or 1,
+            val_begin=val_begin,
+            val_interval=10**9)
         self.epoch_length = math.ceil(
             len(self.dataloader.dataset) /
             (self.dataloader.batch_size * get_world_size()))
-        self._max_iters = (int(max_iters) if max_iters is not None else
-                           int(max_epochs) * self.epoch_length)
+        self._max_iters = (
+            int(max_iters) if max_iters is not None else int(max_epochs) *
+            self.epoch_length)
         self.num_rounds = int(num_rounds)
         self.milestones = self._milestones(iters_per_round, round_iters,
                                            round_epochs)
@@ -221,18 +225,20 @@ class ActiveLoop(IterBasedTrainLoop):
         suffix = getattr(dataset, 'img_suffix', '')
         infos = [dataset.get_data_info(i) for i in range(len(dataset))]
         paths = [info['img_path'] for info in infos]
-        image_units = (self.selector is not None
-                       and self.selector.units.kind == 'image')
-        sizes = ([(1, 1)] * len(paths) if image_units else
-                 image_sizes(paths))
-        return [PoolItem(i, image_stem(p, suffix), hw, p)
-                for i, (p, hw) in enumerate(zip(paths, sizes))]
+        image_units = (
+            self.selector is not None and self.selector.units.kind == 'image')
+        sizes = ([(1, 1)] * len(paths) if image_units else image_sizes(paths))
+        return [
+            PoolItem(i, image_stem(p, suffix), hw, p)
+            for i, (p, hw) in enumerate(zip(paths, sizes))
+        ]
 
     def _target(self) -> Any:
         """The target dataset whose images are bought."""
-        found = (_find(self.dataloader.dataset, LabeledSubsetDataset)
-                 if self.num_rounds else
-                 _find(self.dataloader.dataset, UnlabeledDataset))
+        found = (
+            _find(self.dataloader.dataset,
+                  LabeledSubsetDataset) if self.num_rounds else _find(
+                      self.dataloader.dataset, UnlabeledDataset))
         if not found:
             kind = ('a LabeledSubsetDataset' if self.num_rounds else
                     'an UnlabeledDataset target stream')
@@ -270,22 +276,25 @@ class ActiveLoop(IterBasedTrainLoop):
             self.selector.setup(runner, items, oracle, classes, stem_of)
             self.total_cost = self.selector.units.total_cost()
         else:
-            self.total_cost = int(sum(h * w for h, w in
-                                      (it.shape for it in items)))
+            self.total_cost = int(
+                sum(h * w for h, w in (it.shape for it in items)))
         if self.num_rounds:
             self.budgets = round_budgets(self.total_cost, self.num_rounds,
                                          **self.budget_cfg)
         fp = dict(
-            dataset=type(target).__name__, num_images=len(items),
+            dataset=type(target).__name__,
+            num_images=len(items),
             total=self.total_cost,
             stems_sha1=hashlib.sha1('\n'.join(
                 it.stem for it in items).encode()).hexdigest(),
-            num_rounds=self.num_rounds, milestones=self.milestones,
-            budgets=getattr(self, 'budgets', None), online=self.online_cfg,
+            num_rounds=self.num_rounds,
+            milestones=self.milestones,
+            budgets=getattr(self, 'budgets', None),
+            online=self.online_cfg,
             **(self.selector.fingerprint() if self.selector else {}))
         store_cfg = self.store_cfg or dict(
-            type=(self.selector.units.store_type if self.selector else
-                  'MaskLabelStore'))
+            type=(self.selector.units.store_type if self.
+                  selector else 'MaskLabelStore'))
         resume = bool(runner.cfg.get('resume_requested', runner._resume))
         # decided on rank 0 before anything is written, for every rank
         exists = [BaseLabelStore.exists(work_dir)]
@@ -308,19 +317,23 @@ class ActiveLoop(IterBasedTrainLoop):
                     'is set. Use mmseg_ada\'s tools/train.py --resume, or '
                     'add --cfg-options load_from=None')
         if is_main_process():
-            self.store = build_active(dict(store_cfg, work_dir=work_dir,
-                                           fingerprint=fp), LABEL_STORES)
+            self.store = build_active(
+                dict(store_cfg, work_dir=work_dir, fingerprint=fp),
+                LABEL_STORES)
         barrier()
         if not is_main_process():
-            self.store = build_active(dict(store_cfg, work_dir=work_dir,
-                                           readonly=True), LABEL_STORES)
+            self.store = build_active(
+                dict(store_cfg, work_dir=work_dir, readonly=True),
+                LABEL_STORES)
         self._resume_state()
         if self.online_cfg is not None:
             self._setup_online(items, oracle, stem_of)
         runner.message_hub.update_info(
-            'active_loop', dict(store=self.store.root,
-                                fingerprint=hashlib.sha1(repr(sorted(
-                                    fp.items())).encode()).hexdigest()))
+            'active_loop',
+            dict(
+                store=self.store.root,
+                fingerprint=hashlib.sha1(repr(sorted(
+                    fp.items())).encode()).hexdigest()))
         self._check_checkpoint_interval()
         runner.logger.info(
             f'active protocol: {self.num_rounds} rounds at iterations '
@@ -379,8 +392,8 @@ class ActiveLoop(IterBasedTrainLoop):
         self.runner.logger.info(
             f'online acquisition: a budget of {total} of the '
             f'{self.total_cost} target pixels ({len(items)} images {grid})')
-        self.acquisition = OnlineAcquisition(self.store, oracle, items,
-                                             total, stem_of)
+        self.acquisition = OnlineAcquisition(self.store, oracle, items, total,
+                                             stem_of)
         self.acquisition.open(self._iter)
         model = self.runner.model
         model = getattr(model, 'module', model)
@@ -392,10 +405,9 @@ class ActiveLoop(IterBasedTrainLoop):
         seg = self.segment(self._iter)
         start = self.milestones[seg - 1] if seg else 0
         sampler = self.dataloader.sampler
-        sampler.set_round(seg, (self._iter - start) *
-                          self.dataloader.batch_size)
-        self.dataloader_iterator = _InfiniteDataloaderIterator(
-            self.dataloader)
+        sampler.set_round(seg,
+                          (self._iter - start) * self.dataloader.batch_size)
+        self.dataloader_iterator = _InfiniteDataloaderIterator(self.dataloader)
 
     def _round_boundary(self) -> None:
         k = self.segment(self._iter)
@@ -425,9 +437,10 @@ class ActiveLoop(IterBasedTrainLoop):
         if self.start_end() is not None:
             val_iters.add(self.start_end())
         if self.extra_val_interval:
-            val_iters |= set(range(int(self.extra_val_interval),
-                                   self._max_iters + 1,
-                                   int(self.extra_val_interval)))
+            val_iters |= set(
+                range(
+                    int(self.extra_val_interval), self._max_iters + 1,
+                    int(self.extra_val_interval)))
         if not self.milestones and not self.extra_val_interval:
             val_iters.add(self._max_iters)
         base_seed = int(getattr(self.runner, 'seed', None) or 0)

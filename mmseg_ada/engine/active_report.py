@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 
 
-def overlay_bought_regions(image: np.ndarray, region_map: np.ndarray,
+def overlay_bought_regions(image: np.ndarray,
+                           region_map: np.ndarray,
                            bought: np.ndarray,
                            colour: Tuple[int, int, int] = (255, 64, 0),
                            alpha: float = 0.5) -> np.ndarray:
@@ -55,10 +56,11 @@ def draw_round_overlays(out_dir: str,
         if img.shape[1] > max_width:  # downscale first: borders are costly
             size = (max_width, int(img.shape[0] * max_width / img.shape[1]))
             img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-            rmap = cv2.resize(rmap.astype(np.int32), size,
-                              interpolation=cv2.INTER_NEAREST)
-            bought = cv2.resize(bought.astype(np.uint8), size,
-                                interpolation=cv2.INTER_NEAREST) > 0
+            rmap = cv2.resize(
+                rmap.astype(np.int32), size, interpolation=cv2.INTER_NEAREST)
+            bought = cv2.resize(
+                bought.astype(np.uint8), size,
+                interpolation=cv2.INTER_NEAREST) > 0
         vis = overlay_bought_regions(img[..., ::-1], rmap, bought)
         path = osp.join(out_dir, f'{stem}.jpg')
         tmp = path + '.tmp.jpg'
@@ -99,7 +101,8 @@ def read_rounds(work_dir: str) -> List[Dict]:
     return out
 
 
-def plot_curves(runs: Dict[str, str], out_path: str,
+def plot_curves(runs: Dict[str, str],
+                out_path: str,
                 title: Optional[str] = None,
                 baseline: Optional[float] = None,
                 lower: Optional[float] = None) -> str:
@@ -125,12 +128,14 @@ def plot_curves(runs: Dict[str, str], out_path: str,
     fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
     unit, name = 'units', 'score'
     for label, work_dir in runs.items():
-        rows = [r for r in read_rounds(work_dir)
-                if r.get('score') is not None]
+        rows = [r for r in read_rounds(work_dir) if r.get('score') is not None]
         if not rows:
             continue
-        unit = {'region': 'pixels', 'pixel': 'pixels',
-                'image': 'images'}.get(rows[0].get('unit'), unit)
+        unit = {
+            'region': 'pixels',
+            'pixel': 'pixels',
+            'image': 'images'
+        }.get(rows[0].get('unit'), unit)
         name = rows[0].get('score_name', name)
         x = [100.0 * r['labeled_fraction'] for r in rows]
         y = [float(r['score']) for r in rows]
@@ -139,8 +144,7 @@ def plot_curves(runs: Dict[str, str], out_path: str,
             x, y = [0.0] + x, [float(start['score'])] + y
         ax.plot(x, y, marker='o', label=label)
     if baseline is not None:
-        ax.axhline(baseline, color='grey', linestyle='--',
-                   label='target only')
+        ax.axhline(baseline, color='grey', linestyle='--', label='target only')
     if lower is not None:
         ax.axhline(lower, color='grey', linestyle=':', label='source only')
     ax.set_xlabel(f'% of target {unit} labelled')
@@ -156,8 +160,10 @@ def plot_curves(runs: Dict[str, str], out_path: str,
     return out_path
 
 
-def draw_image_grid(out_path: str, items: Sequence[Tuple[str, str]],
-                    thumb: int = 96, columns: int = 8) -> Optional[str]:
+def draw_image_grid(out_path: str,
+                    items: Sequence[Tuple[str, str]],
+                    thumb: int = 96,
+                    columns: int = 8) -> Optional[str]:
     """A contact sheet of bought images with captions (image units).
 
     Args:
@@ -178,8 +184,7 @@ def draw_image_grid(out_path: str, items: Sequence[Tuple[str, str]],
         tile = np.full((thumb + 16, thumb, 3), 255, np.uint8)
         tile[:thumb] = img
         cv2.putText(tile, caption[:14], (2, thumb + 12),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1,
-                    cv2.LINE_AA)
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1, cv2.LINE_AA)
         tiles.append(tile)
     if not tiles:
         return None

@@ -6,7 +6,8 @@ from typing import Any, Optional, Sequence
 import torch
 import torch.distributed as torch_dist
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
-from mmengine.registry import MODEL_WRAPPERS  # the runner looks wrappers up here
+from mmengine.registry import \
+    MODEL_WRAPPERS  # the runner looks wrappers up here
 from torch import nn
 
 
@@ -31,7 +32,8 @@ class ADADistributedDataParallel(MMDistributedDataParallel):
             arguments.
     """
 
-    def __init__(self, module: nn.Module,
+    def __init__(self,
+                 module: nn.Module,
                  device_ids: Optional[Sequence[int]] = None,
                  **kwargs: Any) -> None:
         on_cpu = all(p.device.type == 'cpu' for p in module.parameters())

@@ -28,8 +28,7 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from mmseg_ada.active.pool import Selection, UnitPool
-from mmseg_ada.active.strategies.base import (ENGINE_REQUIREMENTS,
-                                              MODEL_CONSTANTS, BaseStrategy)
+from mmseg_ada.active.strategies.base import MODEL_CONSTANTS, BaseStrategy
 from mmseg_ada.active.units import BaseUnits, PoolItem, Purchase
 from mmseg_ada.registry import STRATEGIES, UNITS, build_active
 from .active_report import draw_image_grid, draw_round_overlays
@@ -112,7 +111,8 @@ class ActiveSelector:
                 copy.deepcopy(source_units or units), UNITS)
         if 'LoadAnnotations' in [
                 t.get('type') for t in pool_dataloader.get('dataset', {}).get(
-                    'pipeline', []) if isinstance(t, dict)]:
+                    'pipeline', []) if isinstance(t, dict)
+        ]:
             raise ValueError(
                 'pool_dataloader.dataset.pipeline must not load annotations: '
                 'the selection pass never sees target labels')
@@ -128,8 +128,8 @@ class ActiveSelector:
 
     # ------------------------------------------------------------- setup
     def setup(self, runner: Any, items: Sequence[PoolItem], oracle: Any,
-              class_names: Sequence[str], stem_of: Callable[[str], str]
-              ) -> None:
+              class_names: Sequence[str], stem_of: Callable[[str],
+                                                            str]) -> None:
         """Bind to a run: its target images, oracle and classes."""
         self.runner = runner
         self.units.setup(items)
@@ -141,8 +141,7 @@ class ActiveSelector:
 
     def fingerprint(self) -> Dict[str, Any]:
         """What a resumed run must share with the run it resumes."""
-        return dict(strategy=self.strategy_cfg,
-                    units=self.units.fingerprint())
+        return dict(strategy=self.strategy_cfg, units=self.units.fingerprint())
 
     def _loader(self, name: str, cfg: dict):
         if name not in self._loaders:
@@ -158,8 +157,7 @@ class ActiveSelector:
     # ----------------------------------------------------------- collect
     def _outputs(self, loader, items: Sequence[PoolItem],
                  stem_of: Callable[[str], str], requires: Sequence[str],
-                 desc: str, timer: _Timer
-                 ) -> Iterator[tuple]:
+                 desc: str, timer: _Timer) -> Iterator[tuple]:
         """``(item, {name: tensor})`` for every image of this rank's shard.
 
         The model runs in eval mode without gradients (unless the model
@@ -198,8 +196,10 @@ class ActiveSelector:
                             f'of the dataset it must match '
                             f'({len(items)} images, e.g. {first!r}); point '
                             f'{desc} at the same images')
-                    yield item, {k: (None if v is None else v[j].detach()
-                                     .float().cpu()) for k, v in out.items()}
+                    yield item, {
+                        k: (None if v is None else v[j].detach().float().cpu())
+                        for k, v in out.items()
+                    }
                 if bar is not None:
                     bar.update()
         finally:
@@ -248,8 +248,7 @@ class ActiveSelector:
                     PoolItem(i, stem, (1, 1), info['img_path']))
             if self.source_units.kind != 'image':
                 from mmseg_ada.engine.utils import image_sizes
-                sizes = image_sizes([it.img_path
-                                     for it in self._source_items])
+                sizes = image_sizes([it.img_path for it in self._source_items])
                 for it, hw in zip(self._source_items, sizes):
                     it.shape = hw
             self.source_units.setup(self._source_items)
@@ -291,15 +290,21 @@ class ActiveSelector:
             raise KeyError(f'{type(self.strategy).__name__} requires {names}'
                            f' but {type(self.model).__name__} has no '
                            'active_constants()')
-        return {k: (v.detach().float().cpu().numpy()
-                    if hasattr(v, 'detach') else v)
-                for k, v in fn(names).items()}
+        return {
+            k:
+            (v.detach().float().cpu().numpy() if hasattr(v, 'detach') else v)
+            for k, v in fn(names).items()
+        }
 
     # ------------------------------------------------------------- round
-    def run_round(self, round_idx: int, budget: int, store: Any,
-                  num_rounds: int, iteration: int,
-                  extra_report: Optional[Dict[str, Any]] = None
-                  ) -> Dict[str, Any]:
+    def run_round(
+            self,
+            round_idx: int,
+            budget: int,
+            store: Any,
+            num_rounds: int,
+            iteration: int,
+            extra_report: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """Select and commit round ``round_idx`` (call on every rank).
 
         Args:
@@ -318,18 +323,21 @@ class ActiveSelector:
         t_start = time.perf_counter()
         store.refresh()
         loader = self._loader('target', self.pool_loader_cfg)
-        print_log(f'active round {round_idx}: collecting '
-                  f'{len(self.units.items)} target images '
-                  f'({self.units.kind} units)', logger='current')
-        pool = self.collect(loader, self.units, self.units.items,
-                            self.stem_of, store, round_idx, budget,
-                            'pool_dataloader', timer)
+        print_log(
+            f'active round {round_idx}: collecting '
+            f'{len(self.units.items)} target images '
+            f'({self.units.kind} units)',
+            logger='current')
+        pool = self.collect(loader, self.units, self.units.items, self.stem_of,
+                            store, round_idx, budget, 'pool_dataloader', timer)
         context: Dict[str, Any] = dict(
-            num_rounds=num_rounds, image_pixels=self.units.image_pixels(),
+            num_rounds=num_rounds,
+            image_pixels=self.units.image_pixels(),
             class_names=self.class_names)
         if self.source_units is not None:
-            print_log(f'active round {round_idx}: collecting the source pool',
-                      logger='current')
+            print_log(
+                f'active round {round_idx}: collecting the source pool',
+                logger='current')
             context['source_pool'] = self._source_pool(round_idx, timer)
         context.update(self._constants())
         t0 = time.perf_counter()
@@ -343,8 +351,10 @@ class ActiveSelector:
             report = self._report(round_idx, budget, store, pool, selection,
                                   purchase, iteration, extra_report)
             timer.add('total', time.perf_counter() - t_start)
-            report['seconds'] = {k: round(v, 3)
-                                 for k, v in timer.seconds.items()}
+            report['seconds'] = {
+                k: round(v, 3)
+                for k, v in timer.seconds.items()
+            }
             t0 = time.perf_counter()
             store.commit(round_idx, report)
             timer.add('commit', time.perf_counter() - t0)
@@ -383,19 +393,26 @@ class ActiveSelector:
         labeled = store.labeled + store.pending
         total = self.units.total_cost()
         report = dict(
-            round=k, strategy=type(self.strategy).__name__,
-            strategy_cfg=self.strategy_cfg, unit=self.units.kind,
-            iteration=int(iteration), budget=int(budget),
-            spent=int(purchase.spent), labeled=int(labeled),
-            total=int(total), labeled_fraction=labeled / max(total, 1),
+            round=k,
+            strategy=type(self.strategy).__name__,
+            strategy_cfg=self.strategy_cfg,
+            unit=self.units.kind,
+            iteration=int(iteration),
+            budget=int(budget),
+            spent=int(purchase.spent),
+            labeled=int(labeled),
+            total=int(total),
+            labeled_fraction=labeled / max(total, 1),
             units_bought=int(purchase.units),
             images_touched=len(purchase.images),
             classes=self.class_names,
             per_class_labeled=cum.tolist(),
             round_per_class_labeled=hist.tolist(),
-            round_ignored=int(purchase.spent - hist.sum())
-            if purchase.masks else 0,
-            selection_info=selection.info, score=None, metrics={})
+            round_ignored=int(purchase.spent -
+                              hist.sum()) if purchase.masks else 0,
+            selection_info=selection.info,
+            score=None,
+            metrics={})
         report.update(extra or {})
         return report
 
@@ -405,18 +422,20 @@ class ActiveSelector:
             self._drawing.join()
             self._drawing = None
 
-    def _draw(self, k: int, root: str, pool: UnitPool,
-              selection: Selection, purchase: Purchase) -> None:
+    def _draw(self, k: int, root: str, pool: UnitPool, selection: Selection,
+              purchase: Purchase) -> None:
         out_dir = osp.join(root, 'vis', f'round_{k}')
         try:
             items = self.units.items
             if purchase.masks:
                 chosen = purchase.images[:self.num_overlays]
-                draw_round_overlays(out_dir, [
-                    (items[i].img_path,
-                     purchase.region_maps.get(
-                         i, purchase.masks[i].astype(np.int32)),
-                     purchase.masks[i], items[i].stem) for i in chosen])
+                draw_round_overlays(
+                    out_dir,
+                    [(items[i].img_path,
+                      purchase.region_maps.get(
+                          i, purchase.masks[i].astype(
+                              np.int32)), purchase.masks[i], items[i].stem)
+                     for i in chosen])
             else:
                 draw_image_grid(
                     osp.join(out_dir, 'bought.jpg'),
@@ -431,5 +450,7 @@ class ActiveSelector:
                 osp.join(out_dir, f'{type(self.strategy).__name__}.png'),
                 self.class_names)
         except Exception as e:  # a picture must never stop training
-            print_log(f'active round {k}: could not draw the round: {e!r}',
-                      logger='current', level=30)
+            print_log(
+                f'active round {k}: could not draw the round: {e!r}',
+                logger='current',
+                level=30)

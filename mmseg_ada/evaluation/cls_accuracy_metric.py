@@ -12,8 +12,8 @@ __all__ = ['ClsAccuracyMetric']
 
 
 def _scalar_label(value: Any, key: str) -> int:
-    arr = np.asarray(value.detach().cpu() if hasattr(value, 'detach') else
-                     value).reshape(-1)
+    arr = np.asarray(value.detach().cpu() if hasattr(value, 'detach'
+                                                     ) else value).reshape(-1)
     if arr.size != 1:
         raise ValueError(f'{key} must hold one label, got {arr.tolist()}')
     return int(arr[0])
@@ -58,8 +58,7 @@ class ClsAccuracyMetric(BaseMetric):
         self.per_class = bool(per_class)
         self.num_classes = None if num_classes is None else int(num_classes)
 
-    def process(self, data_batch: Any,
-                data_samples: Sequence[Any]) -> None:
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Store ``(pred_label, gt_label)`` of every sample."""
         for sample in data_samples:
             get = (sample.get if isinstance(sample, dict) else
@@ -70,8 +69,9 @@ class ClsAccuracyMetric(BaseMetric):
                     'ClsAccuracyMetric needs pred_label and gt_label in '
                     'every sample (is gt_label packed by PackClsInputs?)')
             self._check_num_classes(get('num_classes'), get('pred_score'))
-            self.results.append((_scalar_label(pred, 'pred_label'),
-                                 _scalar_label(gt, 'gt_label')))
+            self.results.append(
+                (_scalar_label(pred,
+                               'pred_label'), _scalar_label(gt, 'gt_label')))
 
     def _check_num_classes(self, num_classes: Any, score: Any) -> None:
         classes = (self.dataset_meta or {}).get('classes')
@@ -100,9 +100,10 @@ class ClsAccuracyMetric(BaseMetric):
             raise ValueError('ClsAccuracyMetric got no samples')
         pred, gt = (np.asarray(x, dtype=np.int64) for x in zip(*results))
         classes = (self.dataset_meta or {}).get('classes')
-        num = (len(classes) if classes is not None else
-               self.num_classes if self.num_classes is not None else
-               int(max(gt.max(), pred.max())) + 1)
+        num = (
+            len(classes) if classes is not None else self.num_classes if
+            self.num_classes is not None else int(max(gt.max(), pred.max())) +
+            1)
         if gt.min() < 0 or gt.max() >= num:
             raise ValueError(f'gt_label outside [0, {num}): '
                              f'{sorted(set(gt[(gt < 0) | (gt >= num)]))}')

@@ -44,8 +44,10 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
                     'set; start the tool with torchrun or tools/dist_train.sh')
         torch_dist.init_process_group(
             backend='gloo', timeout=timedelta(minutes=30))
-    if wrapper.get('type', 'MMDistributedDataParallel') in (
-            'MMDistributedDataParallel', 'ADADistributedDataParallel'):
+    if wrapper.get(
+            'type',
+            'MMDistributedDataParallel') in ('MMDistributedDataParallel',
+                                             'ADADistributedDataParallel'):
         wrapper['type'] = 'ADADistributedDataParallel'
         # what mmengine sets when it wraps the model itself
         wrapper.setdefault('broadcast_buffers', False)

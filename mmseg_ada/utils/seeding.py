@@ -12,7 +12,6 @@ step (:func:`seed_all`).
 from __future__ import annotations
 
 import random
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -22,8 +21,9 @@ __all__ = ['SeededIndex', 'derive_seed', 'seed_all']
 
 def derive_seed(*keys: int) -> int:
     """A 32-bit seed from integer keys (SplitMix-like via SeedSequence)."""
-    return int(np.random.SeedSequence([int(k) & 0xFFFFFFFFFFFFFFFF
-                                       for k in keys]).generate_state(1)[0])
+    return int(
+        np.random.SeedSequence([int(k) & 0xFFFFFFFFFFFFFFFF
+                                for k in keys]).generate_state(1)[0])
 
 
 def seed_all(seed: int) -> None:
@@ -60,4 +60,3 @@ class SeededIndex(int):
 
     def __repr__(self) -> str:
         return f'SeededIndex({int(self)}, seed={self.seed})'
-

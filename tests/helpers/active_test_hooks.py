@@ -27,7 +27,10 @@ class CrashAtIterHook(Hook):
     def __init__(self, at_iter: int) -> None:
         self.at_iter = int(at_iter)
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         if runner.iter + 1 == self.at_iter:
             os._exit(3)

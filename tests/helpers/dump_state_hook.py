@@ -17,10 +17,12 @@ class DumpStateHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         digests = {
-            k: hashlib.sha1(v.detach().cpu().contiguous().numpy().tobytes()
-                            ).hexdigest()
+            k:
+            hashlib.sha1(
+                v.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
             for k, v in model.state_dict().items()
         }
-        with open(osp.join(runner.work_dir,
-                           f'state_rank{get_rank()}.json'), 'w') as f:
+        with open(
+                osp.join(runner.work_dir, f'state_rank{get_rank()}.json'),
+                'w') as f:
             json.dump(digests, f)

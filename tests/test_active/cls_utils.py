@@ -19,9 +19,15 @@ def image_pool(prob, feature=None, labelled=(), extras=None, stats=True):
     st = {}
     if stats:
         st = load('uncertainty').row_uncertainty(prob)
-    return UnitPool(image_index=np.arange(n), unit_id=np.zeros(n),
-                    cost=cost, prob=prob, feature=feature, stats=st,
-                    extras=dict(extras or {}), kind='image')
+    return UnitPool(
+        image_index=np.arange(n),
+        unit_id=np.zeros(n),
+        cost=cost,
+        prob=prob,
+        feature=feature,
+        stats=st,
+        extras=dict(extras or {}),
+        kind='image')
 
 
 def random_prob(rng, n, c, scale=3.0):

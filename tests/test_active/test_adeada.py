@@ -3,10 +3,10 @@ import json
 
 import numpy as np
 import pytest
-from mmseg_ada.registry import STRATEGIES, build_active
 
 from mmseg_ada.active.pool import UnitPool
 from mmseg_ada.active.strategies import ADEADA_ABLATIONS, ADeADA, Entropy
+from mmseg_ada.registry import STRATEGIES, build_active
 
 INFO_KEYS = ('per_class_kl', 'per_class_density_budget', 'density_budget',
              'uncertainty_budget', 'density_spent', 'uncertainty_spent',
@@ -29,8 +29,10 @@ def _pool(rng, feats, cls, num_classes, cost=None):
         unit_id=np.arange(n) % 10,
         cost=rng.integers(50, 150, n) if cost is None else cost,
         prob=prob.astype(np.float32),
-        stats=dict(entropy=ent, confidence=prob.max(1),
-                   margin=np.sort(prob, 1)[:, -1] - np.sort(prob, 1)[:, -2]),
+        stats=dict(
+            entropy=ent,
+            confidence=prob.max(1),
+            margin=np.sort(prob, 1)[:, -1] - np.sort(prob, 1)[:, -2]),
         feature=feats.astype(np.float32))
 
 
@@ -92,31 +94,36 @@ def test_ablation_rows():
     src, tgt, _ = _domains(seed=4)
     budget = int(tgt.cost.sum() * 0.2)
     # (a) uncertainty only = ENT, and no density fit at all
-    a = ADeADA(seed=5, **ADEADA_ABLATIONS['a']).select(
-        tgt, budget, 1, source_pool=None)
+    a = ADeADA(
+        seed=5, **ADEADA_ABLATIONS['a']).select(
+            tgt, budget, 1, source_pool=None)
     ent = Entropy(seed=5).select(tgt, budget, 1)
     np.testing.assert_array_equal(a.index, ent.index)
     assert a.info['per_class_kl'] == [None] * 3
     assert a.info['density_spent'] == 0
     # (b) density without category balance: even per-class split
-    b = ADeADA(seed=5, **ADEADA_ABLATIONS['b']).select(
-        tgt, budget, 1, source_pool=src)
+    b = ADeADA(
+        seed=5, **ADEADA_ABLATIONS['b']).select(
+            tgt, budget, 1, source_pool=src)
     per = b.info['per_class_density_budget']
     assert max(per) - min(per) <= 1 and sum(per) == budget
     # (c) with category balance the split follows KL
-    c = ADeADA(seed=5, **ADEADA_ABLATIONS['c']).select(
-        tgt, budget, 1, source_pool=src)
+    c = ADeADA(
+        seed=5, **ADEADA_ABLATIONS['c']).select(
+            tgt, budget, 1, source_pool=src)
     per_c, kl = c.info['per_class_density_budget'], c.info['per_class_kl']
     assert np.argsort(per_c).tolist() == np.argsort(kl).tolist()
     assert c.info['uncertainty_budget'] == 0
     # (d) even split between density and uncertainty, every round
     for k in (1, 4):
-        d = ADeADA(seed=5, **ADEADA_ABLATIONS['d']).select(
-            tgt, budget, k, source_pool=src)
+        d = ADeADA(
+            seed=5, **ADEADA_ABLATIONS['d']).select(
+                tgt, budget, k, source_pool=src)
         assert d.info['density_budget'] == _half_up(budget / 2)
     # (e) full: half decay
-    e = ADeADA(seed=5, **ADEADA_ABLATIONS['e']).select(
-        tgt, budget, 3, source_pool=src)
+    e = ADeADA(
+        seed=5, **ADEADA_ABLATIONS['e']).select(
+            tgt, budget, 3, source_pool=src)
     assert e.info['density_budget'] == _half_up(budget / 4)
     assert e.info['uncertainty_spent'] > 0 and e.info['density_spent'] > 0
 
@@ -125,8 +132,7 @@ def test_same_seed_same_selection():
     src, tgt, _ = _domains(seed=6)
     budget = int(tgt.cost.sum() * 0.1)
     runs = [
-        ADeADA(seed=7, policy='even').select(tgt, budget, 2,
-                                                   source_pool=src)
+        ADeADA(seed=7, policy='even').select(tgt, budget, 2, source_pool=src)
         for _ in range(2)
     ]
     np.testing.assert_array_equal(runs[0].index, runs[1].index)
@@ -149,8 +155,7 @@ def test_tiny_classes_dead_dims_missing_source_class():
     prob[0] = np.eye(C)[3]
     tgt.prob = prob
     for backend in ('torch', 'sklearn'):
-        s = ADeADA(policy='density', seed=9,
-                   density_cfg=dict(backend=backend))
+        s = ADeADA(policy='density', seed=9, density_cfg=dict(backend=backend))
         budget = int(tgt.cost.sum() * 0.3)
         sel = s.select(tgt, budget, 1, source_pool=src)
         info = sel.info
@@ -159,8 +164,8 @@ def test_tiny_classes_dead_dims_missing_source_class():
         assert info['per_class_density_budget'][1] == 0
         assert info['regions_per_class_density'][1] == 0
         assert 1 not in info['density_classes']
-        assert all(np.isfinite(v) for v in info['per_class_kl']
-                   if v is not None)
+        assert all(
+            np.isfinite(v) for v in info['per_class_kl'] if v is not None)
         assert int(tgt.cost[sel.index].sum()) <= budget
         assert sum(info['per_class_density_budget']) == budget
         assert info['regions_per_class_density'][3] <= 1
@@ -170,11 +175,13 @@ def test_classes_outside_the_source_label_space_never_get_density_budget():
     """7c: SYNTHIA has no terrain/truck/train: source_classes excludes them."""
     src, tgt, _ = _domains(seed=14, C=3)
     budget = int(tgt.cost.sum() * 0.2)
-    full = ADeADA(policy='density', seed=1).select(tgt, budget, 1,
-                                                   source_pool=src)
+    full = ADeADA(
+        policy='density', seed=1).select(
+            tgt, budget, 1, source_pool=src)
     assert full.info['per_class_density_budget'][0] > 0
-    sel = ADeADA(policy='density', seed=1, source_classes=[1, 2]).select(
-        tgt, budget, 1, source_pool=src)
+    sel = ADeADA(
+        policy='density', seed=1, source_classes=[1, 2]).select(
+            tgt, budget, 1, source_pool=src)
     info = sel.info
     assert info['excluded_classes'] == {'0': 'not in the source label space'}
     assert info['per_class_density_budget'][0] == 0
@@ -186,8 +193,9 @@ def test_classes_outside_the_source_label_space_never_get_density_budget():
 def test_unspendable_density_share_goes_to_uncertainty():
     src, tgt, _ = _domains(seed=10)
     budget = int(tgt.cost.sum() * 0.2)
-    sel = ADeADA(policy='density', max_regions_per_class=1,
-                       seed=0).select(tgt, budget, 1, source_pool=src)
+    sel = ADeADA(
+        policy='density', max_regions_per_class=1, seed=0).select(
+            tgt, budget, 1, source_pool=src)
     assert sel.info['uncertainty_budget'] == 0
     assert sum(sel.info['regions_per_class_density']) == 3
     assert sel.info['uncertainty_spent'] > 0
@@ -233,8 +241,9 @@ def test_components_follow_target_counts_for_both_domains():
     src, tgt, _ = _domains(seed=16, n_src=1200, n_tgt=300)
     budget = int(tgt.cost.sum() * 0.1)
     cfg = dict(regions_per_component=40, max_components=10)
-    sel = ADeADA(policy='density', seed=0, density_cfg=cfg).select(
-        tgt, budget, 1, source_pool=src)
+    sel = ADeADA(
+        policy='density', seed=0, density_cfg=cfg).select(
+            tgt, budget, 1, source_pool=src)
     info = sel.info
     n_t = np.asarray(info['per_class_target_regions'])
     n_s = np.asarray(info['per_class_source_regions'])
@@ -242,8 +251,10 @@ def test_components_follow_target_counts_for_both_domains():
     assert info['per_class_components_target'] == expect.tolist()
     assert info['per_class_components_source'] == expect.tolist()
     assert sum(n_s) == len(src) and sum(n_t) == len(tgt)
-    per = ADeADA(policy='density', seed=0, components='per_domain',
-                 density_cfg=cfg).select(tgt, budget, 1, source_pool=src)
+    per = ADeADA(
+        policy='density', seed=0, components='per_domain',
+        density_cfg=cfg).select(
+            tgt, budget, 1, source_pool=src)
     assert per.info['per_class_components_source'] == np.clip(
         n_s // 40, 1, 10).tolist()
     assert per.info['per_class_components_source'] != expect.tolist()
@@ -260,13 +271,15 @@ def test_regularisation_events_are_logged_and_reported():
                                  np.ones(4)).astype(np.float32)
     budget = int(tgt.cost.sum() * 0.1)
     for backend in ('sklearn', 'torch'):
-        sel = ADeADA(policy='density', seed=0, density_cfg=dict(
-            backend=backend, reg_covar=0.0)).select(tgt, budget, 1,
-                                                    source_pool=src)
+        sel = ADeADA(
+            policy='density',
+            seed=0,
+            density_cfg=dict(backend=backend, reg_covar=0.0)).select(
+                tgt, budget, 1, source_pool=src)
         events = sel.info['density_reg_events']
-        assert any(e['domain'] == 'source' and e['cls'] == 1
-                   and e['reg_covar'] > 0 for e in events), (backend,
-                                                             events)
+        assert any(
+            e['domain'] == 'source' and e['cls'] == 1 and e['reg_covar'] > 0
+            for e in events), (backend, events)
         json.dumps(sel.info)
 
 
@@ -291,10 +304,13 @@ def test_errors_and_registry():
         ADeADA(policy='cosine')
     with pytest.raises(ValueError, match='num_classes'):
         ADeADA(density_cfg=dict(num_classes=3))
-    from mmseg_ada.registry import STRATEGIES, build_active
     built = build_active(
-        dict(type='ADeADA', alpha=0.5, policy='linear', seed=3,
-             density_cfg=dict(backend='sklearn', max_fit_samples=500)),
+        dict(
+            type='ADeADA',
+            alpha=0.5,
+            policy='linear',
+            seed=3,
+            density_cfg=dict(backend='sklearn', max_fit_samples=500)),
         STRATEGIES)
     assert isinstance(built, ADeADA)
     assert 'feature' in built.requires and 'source_pool' in built.requires

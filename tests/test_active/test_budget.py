@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from mmseg_ada.active.budget import (allocate_pixels, buy_per_class,
-                                     category_budgets, class_kl,
-                                     class_weights, density_fraction,
-                                     density_score, split_round_budget)
+                                     category_budgets, class_kl, class_weights,
+                                     density_fraction, density_score,
+                                     split_round_budget)
 
 
 def test_eq7_half_decay_and_table5_policies():
@@ -16,8 +16,8 @@ def test_eq7_half_decay_and_table5_policies():
     assert density_fraction(3, 'half', 1.0, 2.0) == 2.0**-4
     assert [density_fraction(k, 'even') for k in (1, 4)] == [0.5, 0.5]
     lin = [density_fraction(k, 'linear') for k in range(1, 8)]
-    np.testing.assert_allclose(lin, [1.0, 0.8, 0.6, 0.4, 0.2, 0.0, 0.0],
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        lin, [1.0, 0.8, 0.6, 0.4, 0.2, 0.0, 0.0], atol=1e-12)
     assert density_fraction(2, 'density') == 1.0
     assert density_fraction(1, 'uncertainty') == 0.0
     assert density_fraction(1, 'half', alpha=0.0) == 0.0
@@ -35,8 +35,7 @@ def test_eq7_integer_split_adds_up():
     rng = np.random.default_rng(0)
     for total in rng.integers(0, 10**9, size=50):
         for k in (1, 2, 5):
-            for policy in ('half', 'even', 'linear', 'density',
-                           'uncertainty'):
+            for policy in ('half', 'even', 'linear', 'density', 'uncertainty'):
                 b = split_round_budget(int(total), k, policy, 0.7, 1.3)
                 assert b.density + b.uncertainty == total
                 assert 0 <= b.density <= total
@@ -47,8 +46,8 @@ def test_eq7_integer_split_adds_up():
 def test_eq2_density_score_by_hand():
     lt = np.array([-1.0, 2.0, -np.inf, 0.5, -np.inf])
     ls = np.array([-3.0, 2.5, 1.0, -np.inf, -np.inf])
-    np.testing.assert_array_equal(density_score(lt, ls),
-                                  [2.0, -0.5, -np.inf, np.inf, 0.0])
+    np.testing.assert_array_equal(
+        density_score(lt, ls), [2.0, -0.5, -np.inf, np.inf, 0.0])
     with pytest.raises(ValueError, match='NaN'):
         density_score(np.array([np.nan]), np.array([0.0]))
     with pytest.raises(ValueError, match='shape'):
@@ -72,10 +71,9 @@ def test_eq6_sigma_by_hand_including_negative_and_zero_kl():
     expect = np.exp(z - z.max())
     np.testing.assert_allclose(class_weights(np.array([1., 2., 3.])), expect)
     # shift and scale invariant: negative / zero KL behave the same
-    np.testing.assert_allclose(class_weights(np.array([-1., 0., 1.])),
-                               expect)
-    np.testing.assert_allclose(class_weights(np.array([-300., 0., 300.])),
-                               expect)
+    np.testing.assert_allclose(class_weights(np.array([-1., 0., 1.])), expect)
+    np.testing.assert_allclose(
+        class_weights(np.array([-300., 0., 300.])), expect)
     # equal KL (including all zero) = uniform
     np.testing.assert_allclose(class_weights(np.zeros(4)), np.ones(4))
     np.testing.assert_allclose(
@@ -91,8 +89,9 @@ def test_eq6_sigma_by_hand_including_negative_and_zero_kl():
     np.testing.assert_allclose(
         class_weights(np.array([3., 5.]), sigma=lambda v: v**2), [9, 25])
     # +inf: as much as the top class; -inf, NaN, ineligible: nothing
-    w = class_weights(np.array([1., 2., 3., np.inf, -np.inf, np.nan, 9.]),
-                      eligible=np.array([1, 1, 1, 1, 1, 1, 0], bool))
+    w = class_weights(
+        np.array([1., 2., 3., np.inf, -np.inf, np.nan, 9.]),
+        eligible=np.array([1, 1, 1, 1, 1, 1, 0], bool))
     np.testing.assert_allclose(w, list(expect) + [1, 0, 0, 0])
     with pytest.raises(ValueError, match='sigma'):
         class_weights(np.ones(2), sigma='tanh')
@@ -125,13 +124,15 @@ def test_eq6_category_budgets_by_hand():
     assert b.tolist() == [167, 333, 500, 0]  # 166.7, 333.3, 500
     np.testing.assert_allclose(w, [1, 2, 3, 0])
     # a class without candidates gets 0 and its share is redistributed
-    b, _ = category_budgets(np.array([1.0, 2.0, 3.0]),
-                            np.array([True, False, True]), 400, sigma='relu')
+    b, _ = category_budgets(
+        np.array([1.0, 2.0, 3.0]),
+        np.array([True, False, True]),
+        400,
+        sigma='relu')
     assert b.tolist() == [100, 0, 300]
     b, _ = category_budgets(kl, eligible, 1000, balance=False)
     assert b.tolist() == [334, 333, 333, 0]
-    b, _ = category_budgets(np.array([-np.inf, -np.inf]), np.ones(2, bool),
-                            11)
+    b, _ = category_budgets(np.array([-np.inf, -np.inf]), np.ones(2, bool), 11)
     assert b.sum() == 11  # no density signal at all: even split
     b, _ = category_budgets(kl, np.zeros(4, bool), 1000)
     assert b.sum() == 0
@@ -143,8 +144,7 @@ def test_buy_per_class_by_hand_with_redistribution():
     cost = np.array([10, 10, 10, 30, 30, 5, 50])
     # class 2 cannot afford its only region (50 > 20): its 20 pixels and
     # class 1's remainder are re-split over classes 0 and 1.
-    idx, spent, count = buy_per_class(score, cls, cost,
-                                      np.array([20, 40, 20]),
+    idx, spent, count = buy_per_class(score, cls, cost, np.array([20, 40, 20]),
                                       np.array([1.0, 1.0, 1.0]))
     assert idx[:3].tolist() == [0, 1, 3]
     assert spent.sum() <= 80 and len(set(idx.tolist())) == idx.size
@@ -153,18 +153,22 @@ def test_buy_per_class_by_hand_with_redistribution():
     # a cap per class, and zero-cost rows are never bought
     cost0 = cost.copy()
     cost0[0] = 0
-    idx, spent, _ = buy_per_class(score, cls, cost0, np.array([100, 0, 0]),
-                                  np.array([1.0, 0.0, 0.0]),
-                                  max_regions_per_class=1)
+    idx, spent, _ = buy_per_class(
+        score,
+        cls,
+        cost0,
+        np.array([100, 0, 0]),
+        np.array([1.0, 0.0, 0.0]),
+        max_regions_per_class=1)
     assert idx.tolist() == [1] and spent.tolist() == [10, 0, 0]
     # global fallback pass: shares too small for any region, pooled
-    idx, spent, _ = buy_per_class(np.array([1., 2.]), np.array([0, 1]),
-                                  np.array([8, 8]), np.array([5, 5]),
-                                  np.array([1.0, 1.0]))
+    idx, spent, _ = buy_per_class(
+        np.array([1., 2.]), np.array([0, 1]), np.array([8, 8]),
+        np.array([5, 5]), np.array([1.0, 1.0]))
     assert idx.tolist() == [1] and spent.sum() == 8
     # termination when nothing can ever be bought
-    idx, spent, _ = buy_per_class(np.array([1.]), np.array([0]),
-                                  np.array([50]), np.array([10]))
+    idx, spent, _ = buy_per_class(
+        np.array([1.]), np.array([0]), np.array([50]), np.array([10]))
     assert idx.size == 0 and spent.sum() == 0
 
 

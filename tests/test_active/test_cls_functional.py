@@ -39,14 +39,14 @@ def test_cosine_knn_exact_on_ordered_data_and_odd_tiles(n, k, block, group):
     s = xn.astype(np.float64) @ xn.T.astype(np.float64)
     np.fill_diagonal(s, -np.inf)
     np.testing.assert_allclose(sim, -np.sort(-s, 1)[:, :k], atol=1e-5)
-    np.testing.assert_allclose(np.take_along_axis(s, idx, 1), sim,
-                               atol=1e-5)
+    np.testing.assert_allclose(np.take_along_axis(s, idx, 1), sim, atol=1e-5)
     assert (np.diff(sim, axis=1) <= 0).all()
 
 
 def test_cosine_knn_with_ties_returns_distinct_valid_neighbours():
-    x = np.repeat(np.random.default_rng(0).normal(size=(30, 3)), 4,
-                  axis=0).astype(np.float32)
+    x = np.repeat(
+        np.random.default_rng(0).normal(size=(30, 3)), 4,
+        axis=0).astype(np.float32)
     sim, idx = F.cosine_knn(x, 5, block=16, group=4)
     assert all(len(set(r)) == 5 for r in idx.tolist())
     assert (idx != np.arange(120)[:, None]).all()
@@ -96,10 +96,10 @@ def test_outer_distances_equal_materialised_badge_embedding():
     g = (a[:, :, None] * z[:, None, :]).reshape(40, -1).astype(np.float64)
     dist = F.OuterSqDist(a, z, max_elems=16)  # many chunks
     cols = np.array([3, 17, 39])
-    ref = ((g[:, None, :] - g[None, cols, :]) ** 2).sum(-1)
+    ref = ((g[:, None, :] - g[None, cols, :])**2).sum(-1)
     np.testing.assert_allclose(dist(None, cols), ref, rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(dist([5, 6], cols), ref[[5, 6]], rtol=1e-4,
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        dist([5, 6], cols), ref[[5, 6]], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(dist.sq, (g * g).sum(1), rtol=1e-5)
 
 
@@ -107,10 +107,10 @@ def test_dense_distances_and_min_sq_dist():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(50, 4)).astype(np.float32)
     y = rng.normal(size=(9, 4)).astype(np.float32)
-    ref = ((x[:, None].astype(np.float64) - x[None, [0, 7]]) ** 2).sum(-1)
-    np.testing.assert_allclose(F.DenseSqDist(x, max_elems=10)(None, [0, 7]),
-                               ref, atol=1e-4)
-    ref = ((x[:, None].astype(np.float64) - y[None]) ** 2).sum(-1).min(1)
+    ref = ((x[:, None].astype(np.float64) - x[None, [0, 7]])**2).sum(-1)
+    np.testing.assert_allclose(
+        F.DenseSqDist(x, max_elems=10)(None, [0, 7]), ref, atol=1e-4)
+    ref = ((x[:, None].astype(np.float64) - y[None])**2).sum(-1).min(1)
     np.testing.assert_allclose(F.min_sq_dist(x, y, block=4), ref, atol=1e-4)
     assert np.isinf(F.min_sq_dist(x, y[:0])).all()
 
@@ -119,12 +119,12 @@ def _literal_farthest_first(x, k, first=None, centres=()):
     x = x.astype(np.float64)
     md = np.full(len(x), np.inf)
     for c in centres:
-        md = np.minimum(md, ((x - c) ** 2).sum(1))
+        md = np.minimum(md, ((x - c)**2).sum(1))
     out = []
     for _ in range(k):
         t = int(np.argmax(md)) if (out or first is None) else first
         out.append(t)
-        md = np.minimum(md, ((x - x[t]) ** 2).sum(1))
+        md = np.minimum(md, ((x - x[t])**2).sum(1))
         md[out] = -1
     return np.array(out)
 
@@ -133,16 +133,18 @@ def _literal_farthest_first(x, k, first=None, centres=()):
 def test_farthest_first_equals_the_literal_loop(sync_every, probe):
     rng = np.random.default_rng(4)
     x = rng.normal(size=(300, 5)).astype(np.float32)
-    got = F.farthest_first(F.DenseSqDist(x), 40, first=7,
-                           sync_every=sync_every, probe=probe)
+    got = F.farthest_first(
+        F.DenseSqDist(x), 40, first=7, sync_every=sync_every, probe=probe)
     assert got.tolist() == _literal_farthest_first(x, 40, first=7).tolist()
     y = rng.normal(size=(6, 5)).astype(np.float32) * 2
-    got, radius = F.farthest_first(F.DenseSqDist(x), 40,
-                                   init_min=F.min_sq_dist(x, y),
-                                   sync_every=sync_every, probe=probe,
-                                   return_dists=True)
-    assert got.tolist() == _literal_farthest_first(x, 40,
-                                                   centres=y).tolist()
+    got, radius = F.farthest_first(
+        F.DenseSqDist(x),
+        40,
+        init_min=F.min_sq_dist(x, y),
+        sync_every=sync_every,
+        probe=probe,
+        return_dists=True)
+    assert got.tolist() == _literal_farthest_first(x, 40, centres=y).tolist()
     assert (np.diff(radius) <= 1e-9).all()  # the covering radius shrinks
 
 
@@ -286,15 +288,14 @@ def test_sdm_eq8_eq9_score_matches_autograd(loss):
         if loss == 'margin':
             return torch.clamp(1.0 - zi[y] + zi[others], min=0).sum()
         zh = zi / zi.norm()
-        return (torch.nn.functional.cross_entropy(zi[None],
-                                                  torch.tensor([y])) +
-                torch.clamp(1.0 - zh[y] + zh[others], min=0).sum() / C -
-                zh[y])
+        return (
+            torch.nn.functional.cross_entropy(zi[None], torch.tensor([y])) +
+            torch.clamp(1.0 - zh[y] + zh[others], min=0).sum() / C - zh[y])
 
-    gl1 = _autograd_feature_grad(f, w, b, lambda zi, i: loss_fn(zi,
-                                                                int(i1[i])))
-    gl2 = _autograd_feature_grad(f, w, b, lambda zi, i: loss_fn(zi,
-                                                                int(i2[i])))
+    gl1 = _autograd_feature_grad(f, w, b,
+                                 lambda zi, i: loss_fn(zi, int(i1[i])))
+    gl2 = _autograd_feature_grad(f, w, b,
+                                 lambda zi, i: loss_fn(zi, int(i2[i])))
     rows = np.arange(8)
     gl = p[rows, i1][:, None] * gl1 + p[rows, i2][:, None] * gl2
 
@@ -303,18 +304,17 @@ def test_sdm_eq8_eq9_score_matches_autograd(loss):
         return 1 - (pi[int(i1[i])] - pi[int(i2[i])])
 
     gq = _autograd_feature_grad(f, w, b, q)
-    cos = (gl * gq).sum(1) / (np.linalg.norm(gl, axis=1) *
-                              np.linalg.norm(gq, axis=1))
+    cos = (gl * gq).sum(1) / (
+        np.linalg.norm(gl, axis=1) * np.linalg.norm(gq, axis=1))
     q_ref = 1 - (p[rows, i1] - p[rows, i2])
-    out = F.sdm_scores(p, f.numpy(), w.numpy(), b.numpy(), lam=0.5,
-                       loss=loss, chunk=3)
+    out = F.sdm_scores(
+        p, f.numpy(), w.numpy(), b.numpy(), lam=0.5, loss=loss, chunk=3)
     np.testing.assert_allclose(out['cos'], cos, atol=1e-9)
     np.testing.assert_allclose(out['score'], q_ref + 0.5 * cos, atol=1e-9)
     assert out['prob_gap'] < 1e-9
-    flipped = F.sdm_scores(p, f.numpy(), w.numpy(), b.numpy(), lam=0.5,
-                           loss=loss, sign=-1.0)
-    np.testing.assert_allclose(flipped['score'], q_ref - 0.5 * cos,
-                               atol=1e-9)
+    flipped = F.sdm_scores(
+        p, f.numpy(), w.numpy(), b.numpy(), lam=0.5, loss=loss, sign=-1.0)
+    np.testing.assert_allclose(flipped['score'], q_ref - 0.5 * cos, atol=1e-9)
 
 
 # -------------------------------------------------------------------- SAGE
@@ -333,26 +333,28 @@ def test_sage_eq5_pop_properties():
     np.testing.assert_allclose(dot_t[~pos], 2 * dot[~pos], rtol=1e-10)
     # the orthogonal part is untouched
     perp = g - (dot / (mu * mu).sum(1)[:, None])[..., None] * mu[:, None]
-    perp_t = gt - (dot_t / (mu * mu).sum(1)[:, None])[..., None] * mu[:,
-                                                                       None]
+    perp_t = gt - (dot_t / (mu * mu).sum(1)[:, None])[..., None] * mu[:, None]
     np.testing.assert_allclose(perp_t, perp, atol=1e-10)
     parallel = 3.0 * mu[:, None, :]
     np.testing.assert_allclose(
-        F.positive_orthogonal_projection(parallel, mu, eps=0.0), 0.0,
+        F.positive_orthogonal_projection(parallel, mu, eps=0.0),
+        0.0,
         atol=1e-10)
     # sign equivariance: flipping every g flips every g~
     np.testing.assert_allclose(
-        F.positive_orthogonal_projection(-g, F.expected_gradient(
-            np.full((50, 4), 0.25), -g)),
-        -F.positive_orthogonal_projection(g, F.expected_gradient(
-            np.full((50, 4), 0.25), g)), atol=1e-10)
+        F.positive_orthogonal_projection(
+            -g, F.expected_gradient(np.full((50, 4), 0.25), -g)),
+        -F.positive_orthogonal_projection(
+            g, F.expected_gradient(np.full((50, 4), 0.25), g)),
+        atol=1e-10)
 
 
 def test_sage_eq3_to_eq6_embedding_matches_autograd_on_a_tiny_discriminator():
     torch.manual_seed(0)
     C, D, n = 3, 4, 5
-    disc = torch.nn.Sequential(torch.nn.Linear(D, 8), torch.nn.Tanh(),
-                               torch.nn.Linear(8, C)).double().eval()
+    disc = torch.nn.Sequential(
+        torch.nn.Linear(D, 8), torch.nn.Tanh(),
+        torch.nn.Linear(8, C)).double().eval()
     z = torch.randn(n, D, dtype=torch.float64)
     grad = F.class_disc_grad(disc, z).numpy()
     prob = np.random.default_rng(9).dirichlet(np.ones(C), size=n)
@@ -371,8 +373,8 @@ def test_sage_eq3_to_eq6_embedding_matches_autograd_on_a_tiny_discriminator():
         for c in range(C):
             lam = abs(g[c] @ mu) / (mu @ mu)  # Eq. 5
             s.append(np.sqrt(prob[i, c]) * (g[c] - lam * mu))  # Eq. 6
-        np.testing.assert_allclose(emb[i], np.concatenate(s), rtol=1e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            emb[i], np.concatenate(s), rtol=1e-5, atol=1e-6)
     no_pop = F.sage_embedding(prob, grad, pop=False, rows=[1, 3])
     np.testing.assert_allclose(
         no_pop, (np.sqrt(prob)[:, :, None] * grad)[[1, 3]].reshape(2, -1),
@@ -391,12 +393,12 @@ def test_sage_implicit_distances_equal_the_embedding_distances(pop):
     prob[0] = [1, 0, 0, 0]  # a one-hot row: h_c = 0 entries
     rows = np.sort(rng.choice(n, 70, replace=False))
     emb = F.sage_embedding(prob, grad, pop=pop, rows=rows).astype(np.float64)
-    dist = F.SageSqDist(prob, grad, rows=rows, pop=pop,
-                        max_elems=c * d * 7)  # 7 rows a chunk
-    np.testing.assert_allclose(dist.sq, (emb * emb).sum(1), rtol=1e-5,
-                               atol=1e-9)
+    dist = F.SageSqDist(
+        prob, grad, rows=rows, pop=pop, max_elems=c * d * 7)  # 7 rows a chunk
+    np.testing.assert_allclose(
+        dist.sq, (emb * emb).sum(1), rtol=1e-5, atol=1e-9)
     cols = np.array([0, 13, 69])
-    ref = ((emb[:, None] - emb[None, cols]) ** 2).sum(-1)
+    ref = ((emb[:, None] - emb[None, cols])**2).sum(-1)
     np.testing.assert_allclose(dist(None, cols), ref, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(dist([2, 40], cols), ref[[2, 40]],
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        dist([2, 40], cols), ref[[2, 40]], rtol=1e-4, atol=1e-5)

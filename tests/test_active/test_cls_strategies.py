@@ -29,11 +29,12 @@ def _world(seed=0, n=120, c=4, d=6):
     logits = f @ w.T + b
     p = np.exp(logits - logits.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
-    extras = dict(logits=logits.astype(np.float32),
-                  domain=rng.uniform(0.05, 0.95, n).astype(np.float32),
-                  disc_grad=rng.normal(size=(n, c, d)).astype(np.float32))
-    pool = image_pool(p, f, labelled=[i for i in LABELLED if i < n],
-                      extras=extras)
+    extras = dict(
+        logits=logits.astype(np.float32),
+        domain=rng.uniform(0.05, 0.95, n).astype(np.float32),
+        disc_grad=rng.normal(size=(n, c, d)).astype(np.float32))
+    pool = image_pool(
+        p, f, labelled=[i for i in LABELLED if i < n], extras=extras)
     return pool, dict(classifier_weight=w, classifier_bias=b)
 
 
@@ -73,8 +74,12 @@ def test_registered_and_built_from_config(cls):
     assert built.requires[0] == 'prob' and built.unit_kinds == ('image', )
     pool, ctx = _world()
     regions = load('pool').UnitPool(
-        image_index=pool.image_index, unit_id=pool.unit_id, cost=pool.cost,
-        prob=pool.prob, feature=pool.feature, extras=pool.extras,
+        image_index=pool.image_index,
+        unit_id=pool.unit_id,
+        cost=pool.cost,
+        prob=pool.prob,
+        feature=pool.feature,
+        extras=pool.extras,
         kind='region')
     with pytest.raises(ValueError, match='image'):
         built.select(regions, 3, 1, **ctx)
@@ -107,13 +112,13 @@ def test_coreset_is_greedy_k_centre_with_labelled_rows_as_centres():
     got = CoreSet().select(pool, 10).index
     x = pool.feature.astype(np.float64)
     lab = np.flatnonzero(pool.cost == 0)
-    md = ((x[:, None] - x[None, lab]) ** 2).sum(-1).min(1)
+    md = ((x[:, None] - x[None, lab])**2).sum(-1).min(1)
     md[lab] = -1
     ref = []
     for _ in range(10):
         t = int(np.argmax(md))
         ref.append(t)
-        md = np.minimum(md, ((x - x[t]) ** 2).sum(1))
+        md = np.minimum(md, ((x - x[t])**2).sum(1))
         md[ref] = -1
     assert got.tolist() == ref
 
@@ -140,20 +145,20 @@ def test_badge_equals_k_means_plus_plus_on_the_materialised_embedding():
              len(cand), -1)
     # Ash et al.'s init_centers: largest norm first, then D^2 sampling
     chosen = [int(np.argmax((g * g).sum(1)))]
-    d2 = ((g - g[chosen[0]]) ** 2).sum(1)
+    d2 = ((g - g[chosen[0]])**2).sum(1)
     for _ in range(7):
         d2[chosen] = 0
         mass = np.cumsum(d2)
-        j = int(np.searchsorted(mass, rng_round.random(1)[0] * mass[-1],
-                                side='right'))
+        j = int(
+            np.searchsorted(
+                mass, rng_round.random(1)[0] * mass[-1], side='right'))
         chosen.append(j)
-        d2 = np.minimum(d2, ((g - g[j]) ** 2).sum(1))
+        d2 = np.minimum(d2, ((g - g[j])**2).sum(1))
     assert got.tolist() == cand[chosen].tolist()
 
 
 def test_badge_gradient_factors():
-    a, z = BADGE.gradient_factors(np.array([[0.2, 0.7, 0.1]]),
-                                  np.ones((1, 2)))
+    a, z = BADGE.gradient_factors(np.array([[0.2, 0.7, 0.1]]), np.ones((1, 2)))
     np.testing.assert_allclose(a, [[0.2, -0.3, 0.1]], atol=1e-7)
     with pytest.raises(ValueError, match='feature'):
         BADGE.gradient_factors(np.ones((2, 3)) / 3, None)
@@ -180,9 +185,9 @@ def test_clue_is_weighted_sklearn_kmeans_with_the_nearest_row_per_centre():
     cand = np.flatnonzero(pool.cost)
     w = strat.weights(pool)[cand]
     x = pool.feature[cand]
-    km = KMeans(n_clusters=6, n_init=2,
-                random_state=F.sklearn_seed(strat.rng(2))).fit(
-                    x, sample_weight=w)
+    km = KMeans(
+        n_clusters=6, n_init=2, random_state=F.sklearn_seed(strat.rng(2))).fit(
+            x, sample_weight=w)
     ref = F.nearest_to_centres(x, km.cluster_centers_)
     assert got.tolist() == cand[ref].tolist()
 
@@ -191,8 +196,9 @@ def test_clue_weighting_moves_centres_to_uncertain_images():
     """Two blobs; confident images (entropy ~0) attract no centre."""
     rng = np.random.default_rng(7)
     n = 80
-    f = np.concatenate([rng.normal(0, 0.3, (n // 2, 2)),
-                        rng.normal(10, 0.3, (n // 2, 2))]).astype(np.float32)
+    f = np.concatenate(
+        [rng.normal(0, 0.3, (n // 2, 2)),
+         rng.normal(10, 0.3, (n // 2, 2))]).astype(np.float32)
     logits = np.zeros((n, 3), np.float32)
     logits[n // 2:, 0] = 50.0  # second blob: confident
     p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
@@ -208,21 +214,29 @@ def test_aada_score_is_entropy_times_importance_weight():
     pool, _ = _world(8)
     d = pool.extras['domain'].astype(np.float64)
     ent = pool.stats['entropy'].astype(np.float64)
-    np.testing.assert_allclose(AADA().score(pool), ent * (1 - d) / d,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        AADA().score(pool), ent * (1 - d) / d, rtol=1e-6)
     # the same discriminator read as P(target) or as logits
-    flipped = image_pool(pool.prob, pool.feature, LABELLED,
-                         extras=dict(domain=1 - d))
-    np.testing.assert_allclose(AADA(domain_output='target_prob').score(
-        flipped), AADA().score(pool), rtol=1e-6)
-    logit = image_pool(pool.prob, pool.feature, LABELLED,
-                       extras=dict(domain=np.log(d / (1 - d))))
-    np.testing.assert_allclose(AADA(domain_output='source_logit').score(
-        logit), AADA().score(pool), rtol=1e-6)
+    flipped = image_pool(
+        pool.prob, pool.feature, LABELLED, extras=dict(domain=1 - d))
+    np.testing.assert_allclose(
+        AADA(domain_output='target_prob').score(flipped),
+        AADA().score(pool),
+        rtol=1e-6)
+    logit = image_pool(
+        pool.prob,
+        pool.feature,
+        LABELLED,
+        extras=dict(domain=np.log(d / (1 - d))))
+    np.testing.assert_allclose(
+        AADA(domain_output='source_logit').score(logit),
+        AADA().score(pool),
+        rtol=1e-6)
     # target-looking images (small d) come first at equal entropy
     sel = AADA().select(pool, 5)
-    assert sel.index.tolist() == AADA().ranked(
-        pool, AADA().score(pool), 1)[:5].tolist()
+    assert sel.index.tolist() == AADA().ranked(pool,
+                                               AADA().score(pool),
+                                               1)[:5].tolist()
     with pytest.raises(ValueError, match='source_logit'):
         AADA().score(logit)
 
@@ -250,21 +264,23 @@ def _las_reference(pool, k, inv_k=False, rows=None):
         total = sum(s for s, _ in top)
         nbrs.append([j for _, j in top])
         weights.append([s / total / (k if inv_k else 1) for s, _ in top])
-    li = [-sum(w * (p[j] @ p[i]) for w, j in zip(weights[i], nbrs[i]))
-          for i in range(n)]  # Eq. 1
-    return np.array([li[i] + sum(w * li[j] for w, j in zip(weights[i],
-                                                             nbrs[i]))
-                     for i in range(n)])  # Eq. 2
+    li = [
+        -sum(w * (p[j] @ p[i]) for w, j in zip(weights[i], nbrs[i]))
+        for i in range(n)
+    ]  # Eq. 1
+    return np.array([
+        li[i] + sum(w * li[j] for w, j in zip(weights[i], nbrs[i]))
+        for i in range(n)
+    ])  # Eq. 2
 
 
 @pytest.mark.parametrize('inv_k', [False, True])
 def test_las_eq1_eq2_match_a_direct_loop(inv_k):
     pool, _ = _world(10, n=60)
     out = LAS(k=4, inv_k=inv_k, block=16).local_inconsistency(pool)
-    np.testing.assert_allclose(out['smoothed'],
-                               _las_reference(pool, 4, inv_k), atol=1e-6)
-    np.testing.assert_allclose(out['weights'].sum(1),
-                               1 / 4 if inv_k else 1.0)
+    np.testing.assert_allclose(
+        out['smoothed'], _las_reference(pool, 4, inv_k), atol=1e-6)
+    np.testing.assert_allclose(out['weights'].sum(1), 1 / 4 if inv_k else 1.0)
 
 
 def test_las_graph_over_unlabelled_only():
@@ -272,9 +288,8 @@ def test_las_graph_over_unlabelled_only():
     cand = np.flatnonzero(pool.cost)
     out = LAS(k=3, neighbours='unlabelled').local_inconsistency(pool)
     assert out['rows'].tolist() == cand.tolist()
-    np.testing.assert_allclose(out['smoothed'],
-                               _las_reference(pool, 3, rows=cand),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        out['smoothed'], _las_reference(pool, 3, rows=cand), atol=1e-6)
 
 
 def test_las_buys_among_the_top_1_plus_m_b_one_per_cluster():
@@ -293,13 +308,14 @@ def test_las_never_builds_an_n_by_n_similarity(monkeypatch):
     knn = load('functional.knn')
     widest = []
     real = knn._block_product
-    monkeypatch.setattr(knn, '_block_product', lambda a, b: (
-        widest.append(max(a.shape[0], b.shape[0])), real(a, b))[1])
+    monkeypatch.setattr(
+        knn, '_block_product', lambda a, b:
+        (widest.append(max(a.shape[0], b.shape[0])), real(a, b))[1])
     rng = np.random.default_rng(13)
     n = 3000
     p, _ = random_prob(rng, n, 3)
-    pool = image_pool(p, rng.normal(size=(n, 4)).astype(np.float32),
-                      stats=False)
+    pool = image_pool(
+        p, rng.normal(size=(n, 4)).astype(np.float32), stats=False)
     LAS(k=5, m=1, block=500).select(pool, 5)
     assert widest and max(widest) <= 500
 
@@ -324,19 +340,20 @@ def test_sdm_g_scores_match_autograd_through_a_linear_classifier():
     i1, i2 = F.top2(p)
     ref = []
     for i in range(len(pool)):
+
         def grad(fn):
             fi = f[i].clone().requires_grad_(True)
             (g, ) = torch.autograd.grad(fn(w @ fi + b), fi)
             return g.numpy()
 
         def hinge(y):
-            return lambda z: torch.clamp(1 - z[y] + z[torch.arange(
-                len(z)) != y], min=0).sum()
+            return lambda z: torch.clamp(
+                1 - z[y] + z[torch.arange(len(z)) != y], min=0).sum()
 
         gl = p[i, i1[i]] * grad(hinge(i1[i])) + p[i, i2[i]] * grad(
             hinge(i2[i]))  # Eq. 9
-        gq = grad(lambda z: 1 - (torch.softmax(z, 0)[i1[i]] -
-                                 torch.softmax(z, 0)[i2[i]]))
+        gq = grad(lambda z: 1 -
+                  (torch.softmax(z, 0)[i1[i]] - torch.softmax(z, 0)[i2[i]]))
         cos = gl @ gq / (np.linalg.norm(gl) * np.linalg.norm(gq))
         ref.append(1 - (p[i, i1[i]] - p[i, i2[i]]) + 0.01 * cos)  # Eq. 8
     np.testing.assert_allclose(SDM().score(pool, w, b), ref, atol=1e-6)
@@ -353,9 +370,11 @@ def _sage_direct(pool, rows):
         g = pool.extras['disc_grad'][i].astype(np.float64)
         h = pool.prob[i].astype(np.float64)
         mu = h @ g
-        out.append(np.concatenate([
-            np.sqrt(h[c]) * (g[c] - abs(g[c] @ mu) / (mu @ mu) * mu)
-            for c in range(len(h))]))
+        out.append(
+            np.concatenate([
+                np.sqrt(h[c]) * (g[c] - abs(g[c] @ mu) / (mu @ mu) * mu)
+                for c in range(len(h))
+            ]))
     return np.array(out)
 
 
@@ -363,13 +382,13 @@ def test_sage_default_is_algorithm_1_on_the_eq6_embedding():
     pool, _ = _world(16)
     cand = np.flatnonzero(pool.cost)
     s = _sage_direct(pool, cand)
-    np.testing.assert_allclose(SAGE().embedding(pool, cand), s, rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        SAGE().embedding(pool, cand), s, rtol=1e-4, atol=1e-5)
     # Algorithm 1: max norm first, then farthest from the chosen set
     md = np.full(len(cand), np.inf)
     chosen = [int(np.argmax((s * s).sum(1)))]
     for _ in range(6):
-        md = np.minimum(md, ((s - s[chosen[-1]]) ** 2).sum(1))
+        md = np.minimum(md, ((s - s[chosen[-1]])**2).sum(1))
         md[chosen] = -1
         chosen.append(int(np.argmax(md)))
     assert SAGE().select(pool, 7).index.tolist() == cand[chosen].tolist()
@@ -384,8 +403,10 @@ def test_sage_kmeanspp_option_is_sklearn_seeding():
     pool, _ = _world(17)
     strat = SAGE(diversity='kmeans++', seed=6)
     cand = np.flatnonzero(pool.cost)
-    _, ref = kmeans_plusplus(strat.embedding(pool, cand), 5,
-                             random_state=F.sklearn_seed(strat.rng(2)))
+    _, ref = kmeans_plusplus(
+        strat.embedding(pool, cand),
+        5,
+        random_state=F.sklearn_seed(strat.rng(2)))
     assert strat.select(pool, 5, 2).index.tolist() == cand[ref].tolist()
 
 

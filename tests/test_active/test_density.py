@@ -6,8 +6,7 @@ from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture
 
 from mmseg_ada.active.budget import class_kl, density_score
-from mmseg_ada.active.density import (ClassConditionalDensity,
-                                      class_active_dims)
+from mmseg_ada.active.density import ClassConditionalDensity, class_active_dims
 from mmseg_ada.active.gmm import TorchGMM
 
 
@@ -33,13 +32,13 @@ def test_torch_gmm_agrees_with_sklearn(resp_tol, rtol):
     x = _mixture(rng_data, 1500, means)
     held = _mixture(rng_data, 4000, means)
     ours = TorchGMM(3, seed=0, resp_tol=resp_tol, rtol=rtol).fit(x)
-    ref = GaussianMixture(3, covariance_type='full', random_state=0).fit(
-        x.astype(np.float64))
+    ref = GaussianMixture(
+        3, covariance_type='full', random_state=0).fit(x.astype(np.float64))
     ll_ours, ll_ref = ours.score(held), ref.score(held.astype(np.float64))
     assert abs(ll_ours - ll_ref) <= 0.01 * abs(ll_ref)
     # the fitted parameters describe the same mixture, too
-    assert np.allclose(np.sort(ours.weights_), np.sort(ref.weights_),
-                       atol=0.02)
+    assert np.allclose(
+        np.sort(ours.weights_), np.sort(ref.weights_), atol=0.02)
 
 
 def test_single_gaussian_is_the_mle_gaussian():
@@ -51,11 +50,11 @@ def test_single_gaussian_is_the_mle_gaussian():
     expect = multivariate_normal(mu, s).logpdf(q)
     for dtype, tol in (('float32', 2e-3), ('float64', 1e-8)):
         g = TorchGMM(1, dtype=dtype).fit(x)
-        np.testing.assert_allclose(g.score_samples(q), expect, rtol=0,
-                                   atol=tol)
+        np.testing.assert_allclose(
+            g.score_samples(q), expect, rtol=0, atol=tol)
     for backend in ('torch', 'sklearn'):
-        dens = ClassConditionalDensity(2, backend=backend,
-                                       regions_per_component=10**6)
+        dens = ClassConditionalDensity(
+            2, backend=backend, regions_per_component=10**6)
         dens.fit(np.concatenate([x, x + 5]), np.repeat([0, 1], 800))
         got = dens.log_prob(q, np.zeros(50, dtype=np.int64))
         np.testing.assert_allclose(got, expect, atol=2e-3)
@@ -66,8 +65,9 @@ def _kl_gauss(m0, s0, m1, s1):
     d = len(m0)
     inv = np.linalg.inv(s1)
     diff = m1 - m0
-    return 0.5 * (np.trace(inv @ s0) + diff @ inv @ diff - d +
-                  np.log(np.linalg.det(s1) / np.linalg.det(s0)))
+    return 0.5 * (
+        np.trace(inv @ s0) + diff @ inv @ diff - d +
+        np.log(np.linalg.det(s1) / np.linalg.det(s0)))
 
 
 def test_eq2_and_eq5_against_closed_form_gaussians():
@@ -110,8 +110,8 @@ def test_collapsed_dims_tiny_and_missing_classes_never_crash():
     cls[:1] = 3  # class 3: a single region
     cls[1:3] = 4  # class 4: two regions; class 5: none
     for backend in ('torch', 'sklearn'):
-        dens = ClassConditionalDensity(6, backend=backend,
-                                       regions_per_component=20)
+        dens = ClassConditionalDensity(
+            6, backend=backend, regions_per_component=20)
         dens.fit(x, cls)
         assert not dens.dims_[:, 3].any()
         assert not dens.dims_[1, 5] and dens.dims_[0, 5]
@@ -123,8 +123,8 @@ def test_collapsed_dims_tiny_and_missing_classes_never_crash():
         assert list(dens.has_model) == [True] * 3 + [False, True, False]
         # a class whose every dimension is constant: log p = 0
         xc = np.zeros((5, d), np.float32)
-        dc = ClassConditionalDensity(1, backend=backend).fit(
-            xc, np.zeros(5, np.int64))
+        dc = ClassConditionalDensity(
+            1, backend=backend).fit(xc, np.zeros(5, np.int64))
         assert (dc.log_prob(xc, np.zeros(5, np.int64)) == 0).all()
     # scikit-learn itself fails on this kind of input; the wrapper does not
     with pytest.raises(ValueError):
@@ -132,8 +132,8 @@ def test_collapsed_dims_tiny_and_missing_classes_never_crash():
 
 
 def test_component_rule_and_subsampling():
-    dens = ClassConditionalDensity(3, regions_per_component=100,
-                                   max_components=10)
+    dens = ClassConditionalDensity(
+        3, regions_per_component=100, max_components=10)
     assert [dens.components_for(n) for n in (1, 99, 250, 999, 5000)] == \
         [1, 1, 2, 9, 10]
     rng = np.random.default_rng(5)
@@ -160,15 +160,15 @@ def test_warm_start_truncation_chunking_determinism():
     trunc = TorchGMM(4, seed=1, resp_tol=1e-9).fit(x)
     assert abs(dense.score(x) - trunc.score(x)) < 1e-3 * abs(dense.score(x))
     small = TorchGMM(4, seed=1, max_chunk_bytes=1024).fit(x)
-    np.testing.assert_allclose(small.score_samples(x), cold.score_samples(x),
-                               rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        small.score_samples(x), cold.score_samples(x), rtol=1e-5, atol=1e-4)
     again = TorchGMM(4, seed=1).fit(x)
-    np.testing.assert_array_equal(again.score_samples(x),
-                                  cold.score_samples(x))
+    np.testing.assert_array_equal(
+        again.score_samples(x), cold.score_samples(x))
     # ClassConditionalDensity warm start reuses the previous mixtures
     cls = (x[:, 0] > 0).astype(np.int64)
-    dens = ClassConditionalDensity(2, warm_start=True,
-                                   regions_per_component=500)
+    dens = ClassConditionalDensity(
+        2, warm_start=True, regions_per_component=500)
     first = dens.fit(x, cls).n_iter_.copy()
     second = dens.fit(x, cls).n_iter_
     # dense step, truncated step, dense confirmation at most

@@ -23,15 +23,18 @@ from tests.utils import REPO
 
 
 def _dataset(root):
-    import mmseg_ada  # noqa: F401
     from mmseg.registry import DATASETS
     from mmseg.utils import register_all_modules
+
+    import mmseg_ada  # noqa: F401
     register_all_modules(init_default_scope=False)
-    return DATASETS.build(dict(
-        type='CityscapesDataset', data_root=osp.join(root, 'cityscapes'),
-        data_prefix=dict(img_path='leftImg8bit/train',
-                         seg_map_path='gtFine/train'),
-        pipeline=[]))
+    return DATASETS.build(
+        dict(
+            type='CityscapesDataset',
+            data_root=osp.join(root, 'cityscapes'),
+            data_prefix=dict(
+                img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+            pipeline=[]))
 
 
 def _stem(path):
@@ -39,9 +42,10 @@ def _stem(path):
 
 
 def _items(ds):
-    return [PoolItem(i, _stem(ds.get_data_info(i)['img_path']), (64, 128),
-                     ds.get_data_info(i)['img_path'])
-            for i in range(len(ds))]
+    return [
+        PoolItem(i, _stem(ds.get_data_info(i)['img_path']), (64, 128),
+                 ds.get_data_info(i)['img_path']) for i in range(len(ds))
+    ]
 
 
 def _sample(ds, i, flip=False):
@@ -57,10 +61,11 @@ def _sample(ds, i, flip=False):
 
 
 def _acq(work, ds, total, start=0, readonly=False):
-    store = MaskLabelStore(work, fingerprint=None if readonly else dict(a=1),
-                           readonly=readonly)
-    acq = OnlineAcquisition(store, GroundTruthOracle().bind(ds), _items(ds),
-                            total, _stem)
+    store = MaskLabelStore(
+        work, fingerprint=None if readonly else dict(a=1), readonly=readonly)
+    acq = OnlineAcquisition(store,
+                            GroundTruthOracle().bind(ds), _items(ds), total,
+                            _stem)
     acq.open(start)
     return acq
 
@@ -179,6 +184,7 @@ def test_crash_between_log_and_commit_is_rolled_back(tmp_path, synthetic_da,
     def crash(step):
         if step == 'round_json_written':
             raise KeyboardInterrupt(step)
+
     monkeypatch.setattr(BaseLabelStore, '_commit_hook', staticmethod(crash))
     m2 = torch.zeros(64, 64, dtype=torch.bool)
     m2[5:7] = True
@@ -237,9 +243,12 @@ def test_two_ranks_agree_and_share_one_budget(tmp_path, synthetic_da):
     script.write_text(_TWO_RANKS.format(repo=REPO))
     work, out = str(tmp_path / 'w'), str(tmp_path / 'out')
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
-    res = subprocess.run([sys.executable, str(script), synthetic_da, work,
-                          out], env=env, capture_output=True, text=True,
-                         timeout=600)
+    res = subprocess.run(
+        [sys.executable, str(script), synthetic_da, work, out],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     r0 = json.load(open(out + '_0.json'))
     r1 = json.load(open(out + '_1.json'))
@@ -247,6 +256,8 @@ def test_two_ranks_agree_and_share_one_budget(tmp_path, synthetic_da):
     # each iteration both ranks ask for 120 pixels: 240, then 60 are left
     assert r0['got'][:1] == [120] and r1['got'][:1] == [120]
     assert r0['got'][1] + r1['got'][1] == 60
-    log = [json.loads(ln) for ln in open(osp.join(work, 'active',
-                                                  'online.jsonl'))]
+    log = [
+        json.loads(ln)
+        for ln in open(osp.join(work, 'active', 'online.jsonl'))
+    ]
     assert [r['spent'] for r in log] == [240, 60]

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
+from mmseg_ada.active.pooling import (build_region_pool, pool_by_region,
+                                      resize_region_map)
 from mmseg_ada.active.uncertainty import pixel_uncertainty, row_uncertainty
-from mmseg_ada.active.pooling import (build_region_pool,
-                                      pool_by_region, resize_region_map)
 
 
 def _loop_pool(values, rmap, R, ignore=None):
@@ -30,13 +30,16 @@ def test_pool_by_region_matches_loops():
     rng = np.random.default_rng(0)
     C, H, W, R = 3, 7, 9, 6
     values = rng.normal(size=(C, H, W)).astype(np.float32)
-    rmap = rng.integers(0, R - 1, size=(H, W))   # region R-1 stays empty
+    rmap = rng.integers(0, R - 1, size=(H, W))  # region R-1 stays empty
     ignore = rng.random((H, W)) < 0.3
     sums, counts = _loop_pool(values, rmap, R, ignore)
 
-    s, n = pool_by_region(torch.from_numpy(values), torch.from_numpy(rmap),
-                          R, ignore_mask=torch.from_numpy(ignore),
-                          reduce='sum')
+    s, n = pool_by_region(
+        torch.from_numpy(values),
+        torch.from_numpy(rmap),
+        R,
+        ignore_mask=torch.from_numpy(ignore),
+        reduce='sum')
     np.testing.assert_array_equal(n.numpy(), counts)
     np.testing.assert_allclose(s.numpy(), sums, rtol=1e-5, atol=1e-5)
     m, n = pool_by_region(values, rmap, R, ignore_mask=ignore)  # numpy ok
@@ -44,15 +47,20 @@ def test_pool_by_region_matches_loops():
     np.testing.assert_allclose(m.numpy(), expect, rtol=1e-5, atol=1e-6)
     assert n[R - 1] == 0 and (m[R - 1] == 0).all()
     # float64 accumulation in channel chunks gives the same means
-    m64, _ = pool_by_region(values, rmap, R, ignore_mask=ignore,
-                            dtype=torch.float64, chunk_elems=H * W)
+    m64, _ = pool_by_region(
+        values,
+        rmap,
+        R,
+        ignore_mask=ignore,
+        dtype=torch.float64,
+        chunk_elems=H * W)
     assert m64.dtype == torch.float64
     np.testing.assert_allclose(m64.numpy(), expect, rtol=1e-6, atol=1e-9)
     # 2-D values give [R]
     m2, _ = pool_by_region(values[1], rmap, R)
     ref, cnt = _loop_pool(values[1:2], rmap, R)
-    np.testing.assert_allclose(m2.numpy(), ref[:, 0] / np.maximum(cnt, 1),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        m2.numpy(), ref[:, 0] / np.maximum(cnt, 1), rtol=1e-5, atol=1e-6)
 
 
 def test_pool_by_region_errors():
@@ -84,28 +92,30 @@ def test_pixel_uncertainty_by_hand():
 def test_resize_region_map_nearest_centres():
     rmap = torch.arange(16).reshape(4, 4)
     # 2x down samples pixel centres 0.5*2=1 and 1.5*2=3
-    np.testing.assert_array_equal(resize_region_map(rmap, (2, 2)).numpy(),
-                                  [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(
+        resize_region_map(rmap, (2, 2)).numpy(), [[5, 7], [13, 15]])
     up = resize_region_map(torch.tensor([[0, 1]]), (2, 4)).numpy()
     np.testing.assert_array_equal(up, [[0, 0, 1, 1], [0, 0, 1, 1]])
 
 
 def test_build_region_pool_costs_and_means():
     rng = np.random.default_rng(1)
-    C, H, W, R = 4, 8, 8, 4
+    C, H, W = 4, 8, 8
     logits = rng.normal(size=(C, H, W))
     prob = np.exp(logits) / np.exp(logits).sum(0, keepdims=True)
-    rmap = np.zeros((H, W), np.int64)          # quadrants 0 1 / 2 3
+    rmap = np.zeros((H, W), np.int64)  # quadrants 0 1 / 2 3
     rmap[:4, 4:], rmap[4:, :4], rmap[4:, 4:] = 1, 2, 3
     labeled = np.zeros((H, W), bool)
-    labeled[:4, :4] = True                     # region 0 fully labelled
-    labeled[4:, 4:6] = True                    # region 3 half labelled
+    labeled[:4, :4] = True  # region 0 fully labelled
+    labeled[4:, 4:6] = True  # region 3 half labelled
     feat = rng.normal(size=(5, H // 2, W // 2)).astype(np.float32)
 
-    pool = build_region_pool(torch.tensor(prob, dtype=torch.float32),
-                             torch.from_numpy(rmap),
-                             labeled_mask=torch.from_numpy(labeled),
-                             feature=torch.from_numpy(feat), image_index=7)
+    pool = build_region_pool(
+        torch.tensor(prob, dtype=torch.float32),
+        torch.from_numpy(rmap),
+        labeled_mask=torch.from_numpy(labeled),
+        feature=torch.from_numpy(feat),
+        image_index=7)
     # every region stays (7a): the labelled one with cost 0
     np.testing.assert_array_equal(pool.unit_id, [0, 1, 2, 3])
     np.testing.assert_array_equal(pool.cost, [0, 16, 16, 8])
@@ -127,7 +137,8 @@ def test_build_region_pool_costs_and_means():
                 if rmap[2 * y + 1, 2 * x + 1] == r]
         np.testing.assert_allclose(
             pool.feature[row],
-            np.mean([feat[:, y, x] for y, x in fpix], 0), rtol=1e-5)
+            np.mean([feat[:, y, x] for y, x in fpix], 0),
+            rtol=1e-5)
     assert pool.pred_class.tolist() == np.argmax(pool.prob, 1).tolist()
     assert pool.candidates.tolist() == [False, True, True, True]
     # nothing labelled: every region, cost = its size
@@ -143,8 +154,8 @@ def test_row_uncertainty_matches_pixel_uncertainty():
     rows = row_uncertainty(prob)
     px = pixel_uncertainty(torch.from_numpy(prob.T.copy())[:, :, None])
     for k in ('entropy', 'confidence', 'margin'):
-        np.testing.assert_allclose(rows[k], px[k][:, 0].numpy(), rtol=1e-5,
-                                   atol=1e-7)
+        np.testing.assert_allclose(
+            rows[k], px[k][:, 0].numpy(), rtol=1e-5, atol=1e-7)
     assert rows['entropy'][0] == 0
     with pytest.raises(ValueError, match='N, C'):
         row_uncertainty(prob[:, :1])

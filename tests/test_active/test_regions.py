@@ -25,7 +25,7 @@ def _write_images(root, n, h=64, w=128, seed=0):
         city = f'city{i % 2}'
         os.makedirs(osp.join(root, city), exist_ok=True)
         img = np.zeros((h, w, 3), np.uint8)
-        img[:, : w // 2] = rng.integers(0, 256, 3)
+        img[:, :w // 2] = rng.integers(0, 256, 3)
         img[h // 2:, w // 3:] = rng.integers(0, 256, 3)
         img = np.clip(img + rng.normal(0, 5, img.shape), 0, 255)
         path = osp.join(root, city, f'{city}_{i:06d}_leftImg8bit.png')
@@ -67,8 +67,7 @@ def test_slic_about_40_regions_contiguous():
     # computed at half resolution: every 2x2 block is one region
     blocks = out.reshape(128, 2, 256, 2)
     assert (blocks == blocks[:, :1, :, :1]).all()
-    more = slic_regions(img, n_segments=120, compactness=10.0,
-                        work_scale=0.5)
+    more = slic_regions(img, n_segments=120, compactness=10.0, work_scale=0.5)
     assert more.max() + 1 > 1.5 * n
 
 
@@ -81,17 +80,15 @@ def test_regions_to_mask():
 
 def test_region_cache_roundtrip_and_errors(tmp_path):
     cache = RegionCache(str(tmp_path / 'c'), 'grid', cell_size=4)
-    with pytest.raises(FileNotFoundError,
-                       match='tools/precompute_regions.py'):
+    with pytest.raises(FileNotFoundError, match='tools/precompute_regions.py'):
         cache.load('a')
     cache.write_meta()
-    small = grid_regions(16, 16, 4)           # 16 regions -> uint8 PNG
-    big = grid_regions(40, 40, 2)             # 400 regions -> uint16 PNG
+    small = grid_regions(16, 16, 4)  # 16 regions -> uint8 PNG
+    big = grid_regions(40, 40, 2)  # 400 regions -> uint16 PNG
     cache.save('a', small)
     cache.save('b', big)
     assert cv2.imread(cache.path('a'), cv2.IMREAD_UNCHANGED).dtype == np.uint8
-    assert cv2.imread(cache.path('b'),
-                      cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    assert cv2.imread(cache.path('b'), cv2.IMREAD_UNCHANGED).dtype == np.uint16
     np.testing.assert_array_equal(cache.load('a'), small)
     np.testing.assert_array_equal(cache.load('b', shape=(40, 40)), big)
     assert cache.stems() == ['a', 'b']
@@ -123,8 +120,9 @@ def test_find_images_stems(tmp_path):
         str(tmp_path / 'img' / '*' / '*_leftImg8bit.png'), '_leftImg8bit.png')
     assert glob_pairs == pairs
     os.makedirs(tmp_path / 'img' / 'dup')
-    cv2.imwrite(str(tmp_path / 'img' / 'dup' / osp.basename(paths[0])),
-                np.zeros((4, 4, 3), np.uint8))
+    cv2.imwrite(
+        str(tmp_path / 'img' / 'dup' / osp.basename(paths[0])),
+        np.zeros((4, 4, 3), np.uint8))
     with pytest.raises(ValueError, match='share the stem'):
         find_images(str(tmp_path / 'img'), '_leftImg8bit.png')
     with pytest.raises(FileNotFoundError):
@@ -135,8 +133,8 @@ def test_precompute_parallel_resumable(tmp_path):
     paths = _write_images(str(tmp_path / 'img'), 4)
     params = dict(n_segments=8, compactness=10.0, work_scale=0.5)
     cache = RegionCache(str(tmp_path / 'cache'), 'slic', **params)
-    summary = precompute_regions(paths, cache, nproc=2,
-                                 suffix='_leftImg8bit.png')
+    summary = precompute_regions(
+        paths, cache, nproc=2, suffix='_leftImg8bit.png')
     assert summary['computed'] == 4 and summary['skipped'] == 0
     with open(cache.meta_path) as f:
         assert json.load(f)['params'] == params
@@ -145,32 +143,34 @@ def test_precompute_parallel_resumable(tmp_path):
     np.testing.assert_array_equal(
         cache.load(stem, shape=img.shape[:2]), slic_regions(img, **params))
     # resumable: nothing to do, then only the removed entry
-    again = precompute_regions(paths, cache, nproc=1,
-                               suffix='_leftImg8bit.png')
+    again = precompute_regions(
+        paths, cache, nproc=1, suffix='_leftImg8bit.png')
     assert again['computed'] == 0 and again['skipped'] == 4
     os.unlink(cache.path(stem))
-    again = precompute_regions(paths, cache, nproc=1,
-                               suffix='_leftImg8bit.png')
+    again = precompute_regions(
+        paths, cache, nproc=1, suffix='_leftImg8bit.png')
     assert again['computed'] == 1 and cache.has(stem)
     assert not [n for n in os.listdir(cache.cache_dir) if n.endswith('.tmp')]
     # a cache built with other parameters refuses to be extended
     with pytest.raises(ValueError, match='n_segments'):
-        precompute_regions(paths, RegionCache(cache.cache_dir, 'slic',
-                                              n_segments=9), nproc=1)
+        precompute_regions(
+            paths, RegionCache(cache.cache_dir, 'slic', n_segments=9), nproc=1)
 
 
 def test_precompute_tool_cli(tmp_path):
     from tests.utils import PYTHON, run_tool
     _write_images(str(tmp_path / 'img'), 2)
     out = str(tmp_path / 'cache')
-    res = run_tool([PYTHON, 'tools/precompute_regions.py',
-                    str(tmp_path / 'img'), '--out', out, '--method', 'grid',
-                    '--cell-size', '32', '--suffix', '_leftImg8bit.png'])
+    res = run_tool([
+        PYTHON, 'tools/precompute_regions.py',
+        str(tmp_path / 'img'), '--out', out, '--method', 'grid', '--cell-size',
+        '32', '--suffix', '_leftImg8bit.png'
+    ])
     assert res.returncode == 0, res.stderr
     cache = RegionCache.open(out)
     assert cache.method == 'grid' and cache.params == dict(cell_size=32)
-    np.testing.assert_array_equal(cache.load('city0_000000'),
-                                  grid_regions(64, 128, 32))
+    np.testing.assert_array_equal(
+        cache.load('city0_000000'), grid_regions(64, 128, 32))
 
 
 def test_corrupt_image_is_listed_and_the_rest_finish(tmp_path):
@@ -182,10 +182,11 @@ def test_corrupt_image_is_listed_and_the_rest_finish(tmp_path):
     with open(paths[1], 'wb') as f:
         f.write(data[:len(data) // 3])  # truncated
     out = str(tmp_path / 'cache')
-    res = run_tool([PYTHON, 'tools/precompute_regions.py',
-                    str(tmp_path / 'img'), '--out', out, '--method', 'grid',
-                    '--cell-size', '32', '--suffix', '_leftImg8bit.png',
-                    '--nproc', '2'])
+    res = run_tool([
+        PYTHON, 'tools/precompute_regions.py',
+        str(tmp_path / 'img'), '--out', out, '--method', 'grid', '--cell-size',
+        '32', '--suffix', '_leftImg8bit.png', '--nproc', '2'
+    ])
     assert res.returncode == 0, res.stderr
     assert 'could not be read' in res.stdout
     assert 'truncated' in res.stdout and paths[1] in res.stdout

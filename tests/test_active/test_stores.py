@@ -16,16 +16,21 @@ from mmseg_ada.active.stores import (ROUND_KEYS, BaseLabelStore,
                                      StoreLockedError)
 
 SHAPE = (6, 8)
-FP = dict(dataset='cityscapes', num_images=3, total=3 * 48,
-          strategy='Entropy')
+FP = dict(dataset='cityscapes', num_images=3, total=3 * 48, strategy='Entropy')
 
 
 def _info(store, k, **extra):
     """A round report filled from the store's own counters."""
     labeled = store.labeled + store.pending
-    info = dict(round=k, strategy='Entropy', unit='region', budget=10,
-                spent=store.pending, labeled=labeled, total=FP['total'],
-                labeled_fraction=labeled / FP['total'])
+    info = dict(
+        round=k,
+        strategy='Entropy',
+        unit='region',
+        budget=10,
+        spent=store.pending,
+        labeled=labeled,
+        total=FP['total'],
+        labeled_fraction=labeled / FP['total'])
     info.update(extra)
     return info
 
@@ -71,9 +76,9 @@ def test_add_commit_and_exact_accounting(tmp_path):
     reader = MaskLabelStore(str(tmp_path), readonly=True)
     _do_round1(store)
     assert store.labeled_pixels == 11 == _disk_pixels(store)
-    assert not reader.mask('a', SHAPE).any()       # stale until refresh
+    assert not reader.mask('a', SHAPE).any()  # stale until refresh
     assert reader.refresh() and reader.generation == 1
-    assert not reader.refresh()                    # nothing changed
+    assert not reader.refresh()  # nothing changed
     np.testing.assert_array_equal(reader.mask('a', SHAPE), _rect(0, 2, 0, 4))
 
     # round 2: OR-merge counts only new pixels; nothing visible before commit
@@ -94,8 +99,8 @@ def test_add_commit_and_exact_accounting(tmp_path):
     expect_rounds[0:2, 0:4] = 1
     expect_rounds[2:3, 0:4] = 2
     np.testing.assert_array_equal(reader.round_map('a', SHAPE), expect_rounds)
-    np.testing.assert_array_equal(reader.mask('a', SHAPE, upto=1),
-                                  _rect(0, 2, 0, 4))
+    np.testing.assert_array_equal(
+        reader.mask('a', SHAPE, upto=1), _rect(0, 2, 0, 4))
     store.close()
     # the JSON reports agree with the masks on disk
     reopened = MaskLabelStore(str(tmp_path), FP)
@@ -122,15 +127,15 @@ def test_stamp_maps_switch_to_16_bit_after_round_255(tmp_path):
             assert raw.dtype == (np.uint8 if k == 255 else np.uint16)
     expect = np.zeros(400, np.uint16)
     expect[:257] = np.arange(1, 258)
-    np.testing.assert_array_equal(store.round_map('a', big).reshape(-1),
-                                  expect)
+    np.testing.assert_array_equal(
+        store.round_map('a', big).reshape(-1), expect)
     np.testing.assert_array_equal(
         store.round_map('a', big, upto=255).reshape(-1),
         np.where(expect <= 255, expect, 0))
     assert cv2.imread(store.mask_path('b'),
                       cv2.IMREAD_UNCHANGED).dtype == np.uint8
-    np.testing.assert_array_equal(store.round_map('b', SHAPE, upto=1) > 0,
-                                  store.mask('b', SHAPE))
+    np.testing.assert_array_equal(
+        store.round_map('b', SHAPE, upto=1) > 0, store.mask('b', SHAPE))
     store.close()
 
 
@@ -183,7 +188,7 @@ def test_round_report_validation(tmp_path):
     with pytest.raises(RuntimeError, match='read-only'):
         MaskLabelStore(str(tmp_path), readonly=True).add('a', np.ones(SHAPE))
     store.commit(1, _info(store, 1, per_class=np.int64(1)))
-    assert store.rounds()[0]['per_class'] == 1   # numpy values serialised
+    assert store.rounds()[0]['per_class'] == 1  # numpy values serialised
     store.update_round(1, dict(score=41.5))
     assert store.read_round(1)['score'] == 41.5
     with pytest.raises(ValueError, match='not committed'):
@@ -194,14 +199,16 @@ def test_round_report_validation(tmp_path):
 def test_fingerprint_mismatch_names_field(tmp_path):
     MaskLabelStore(str(tmp_path), FP).close()
     MaskLabelStore(str(tmp_path), dict(FP)).close()  # same setup reopens
-    MaskLabelStore(str(tmp_path)).close()            # no check requested
-    with pytest.raises(ValueError, match="'num_images' is 3 in the store "
-                       'but 4 now'):
+    MaskLabelStore(str(tmp_path)).close()  # no check requested
+    with pytest.raises(
+            ValueError, match="'num_images' is 3 in the store "
+            'but 4 now'):
         MaskLabelStore(str(tmp_path), dict(FP, num_images=4))
     with pytest.raises(ValueError, match="'seed' is missing"):
         MaskLabelStore(str(tmp_path), dict(FP, seed=1))
-    with pytest.raises(ValueError, match="a 'mask' store, opened as a "
-                       "'image' store"):
+    with pytest.raises(
+            ValueError, match="a 'mask' store, opened as a "
+            "'image' store"):
         ImageLabelStore(str(tmp_path), FP)
 
 
@@ -210,7 +217,7 @@ def test_second_writer_is_refused_and_first_round_survives(tmp_path):
     not roll back the first writer's round in progress."""
     first = MaskLabelStore(str(tmp_path), FP)
     _do_round1(first)
-    first.add('c', _rect(0, 3, 0, 8))        # round 2 in progress
+    first.add('c', _rect(0, 3, 0, 8))  # round 2 in progress
     with pytest.raises(StoreLockedError, match=f'pid {os.getpid()}'):
         MaskLabelStore(str(tmp_path), FP)
     # the pending pixels are still on disk and the round commits
@@ -227,8 +234,8 @@ def test_commit_checks_the_state_on_disk(tmp_path):
     store.add('a', _rect(0, 1, 0, 1))
     # simulate another process committing round 1 behind this object's back
     state = json.load(open(store.state_path)) if osp.isfile(
-        store.state_path) else dict(round=0, generation=0, labeled=0,
-                                    cursor=None, index={})
+        store.state_path) else dict(
+            round=0, generation=0, labeled=0, cursor=None, index={})
     state.update(round=1, generation=1, labeled=1)
     with open(store.state_path, 'w') as f:
         json.dump(state, f)
@@ -251,7 +258,9 @@ _SECOND_WRITER = textwrap.dedent('''
 def test_second_writer_in_another_process_is_refused(tmp_path):
     first = MaskLabelStore(str(tmp_path), FP)
     res = subprocess.run([sys.executable, '-c', _SECOND_WRITER,
-                          str(tmp_path)], capture_output=True, text=True,
+                          str(tmp_path)],
+                         capture_output=True,
+                         text=True,
                          timeout=300)
     assert res.returncode == 9, res.stderr
     assert f'pid {os.getpid()}' in res.stdout
@@ -264,11 +273,12 @@ def test_crash_before_commit_rolls_back(tmp_path, monkeypatch, step):
     _do_round1(store)
     before = {s: store.mask(s, SHAPE) for s in 'abc'}
     store.add('a', _rect(4, 6, 0, 8))
-    store.add('c', _rect(0, 6, 0, 8))              # an image new in round 2
+    store.add('c', _rect(0, 6, 0, 8))  # an image new in round 2
 
     def crash(at):
         if at == step:
             raise KeyboardInterrupt(at)
+
     monkeypatch.setattr(BaseLabelStore, '_commit_hook', staticmethod(crash))
     with pytest.raises(KeyboardInterrupt):
         store.commit(2, _info(store, 2))
@@ -303,6 +313,7 @@ def test_crash_after_state_keeps_round(tmp_path, monkeypatch):
     def crash(at):
         if at == 'state_written':
             raise KeyboardInterrupt(at)
+
     monkeypatch.setattr(BaseLabelStore, '_commit_hook', staticmethod(crash))
     with pytest.raises(KeyboardInterrupt):
         store.commit(2, _info(store, 2))
@@ -343,16 +354,19 @@ def test_killed_process_mid_commit(tmp_path, kill_at):
     before = store.mask('a', SHAPE)
     store.close()
     res = subprocess.run(
-        [sys.executable, '-c', _KILLED_WRITER, str(tmp_path), kill_at],
-        capture_output=True, text=True, timeout=300)
+        [sys.executable, '-c', _KILLED_WRITER,
+         str(tmp_path), kill_at],
+        capture_output=True,
+        text=True,
+        timeout=300)
     assert res.returncode == 17, res.stderr
     store = MaskLabelStore(str(tmp_path), FP)  # the OS released the lock
-    if kill_at == 'round_json_written':        # not committed: rolled back
+    if kill_at == 'round_json_written':  # not committed: rolled back
         assert store.last_round() == 1 and store.labeled_pixels == 11
         np.testing.assert_array_equal(store.mask('a', SHAPE), before)
         assert not osp.exists(store.mask_path('new'))
         assert not osp.exists(store.round_path(2))
-    else:                                      # committed before the kill
+    else:  # committed before the kill
         assert store.last_round() == 2
         assert store.labeled_pixels == 11 + 24 + 24 == _disk_pixels(store)
         assert store.labeled_stems() == ['a', 'b', 'new']
@@ -365,9 +379,15 @@ def test_killed_process_mid_commit(tmp_path, kill_at):
 # ------------------------------------------------------------ image store
 def _img_info(store, k):
     labeled = store.labeled + store.pending
-    return dict(round=k, strategy='Entropy', unit='image', budget=3,
-                spent=store.pending, labeled=labeled, total=10,
-                labeled_fraction=labeled / 10)
+    return dict(
+        round=k,
+        strategy='Entropy',
+        unit='image',
+        budget=3,
+        spent=store.pending,
+        labeled=labeled,
+        total=10,
+        labeled_fraction=labeled / 10)
 
 
 def test_image_store_commit_cursor_and_reopen(tmp_path):
@@ -378,7 +398,7 @@ def test_image_store_commit_cursor_and_reopen(tmp_path):
     assert store.pending == 3 and store.labeled == 0
     assert store.labeled_ids().tolist() == []  # not committed yet
     store.commit(1, _img_info(store, 1))
-    assert store.add([7, 2]) == 1                # 7 already labelled
+    assert store.add([7, 2]) == 1  # 7 already labelled
     store.commit(2, _img_info(store, 2))
     reader.refresh()
     assert reader.labeled_ids().tolist() == [1, 2, 3, 7]
@@ -396,8 +416,8 @@ def test_image_store_commit_cursor_and_reopen(tmp_path):
     again.close()
 
 
-@pytest.mark.parametrize('step', ['units_written', 'round_json_written',
-                                  'state_written'])
+@pytest.mark.parametrize(
+    'step', ['units_written', 'round_json_written', 'state_written'])
 def test_image_store_crash_mid_commit(tmp_path, monkeypatch, step):
     store = ImageLabelStore(str(tmp_path), FP)
     store.add([0, 1])
@@ -407,6 +427,7 @@ def test_image_store_crash_mid_commit(tmp_path, monkeypatch, step):
     def crash(at):
         if at == step:
             raise KeyboardInterrupt(at)
+
     monkeypatch.setattr(BaseLabelStore, '_commit_hook', staticmethod(crash))
     with pytest.raises(KeyboardInterrupt):
         store.commit(2, _img_info(store, 2))

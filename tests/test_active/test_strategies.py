@@ -7,8 +7,7 @@ import torch
 
 from mmseg_ada.active.pool import UnitPool, take_within_budget
 from mmseg_ada.active.pooling import build_region_pool
-from mmseg_ada.active.strategies import (BaseStrategy, Confidence, Entropy,
-                                         Margin, Random)
+from mmseg_ada.active.strategies import Confidence, Entropy, Margin, Random
 from mmseg_ada.active.units import PixelUnits, PoolItem
 from mmseg_ada.registry import STRATEGIES, build_active
 
@@ -31,13 +30,14 @@ def _region_scores():
     """Direct per-region means of ADeADA Eq. 8-10 with plain loops."""
     out = {'ent': [], 'conf': [], 'mar': []}
     for r in range(3):
-        px = [PIXELS[y][x] for y in range(2) for x in range(4)
-              if REGIONS[y][x] == r]
+        px = [
+            PIXELS[y][x] for y in range(2) for x in range(4)
+            if REGIONS[y][x] == r
+        ]
         out['ent'].append(
             np.mean([-sum(p * math.log(p) for p in v) for v in px]))
         out['conf'].append(np.mean([max(v) for v in px]))
-        out['mar'].append(
-            np.mean([sorted(v)[-1] - sorted(v)[-2] for v in px]))
+        out['mar'].append(np.mean([sorted(v)[-1] - sorted(v)[-2] for v in px]))
     return out
 
 
@@ -63,17 +63,19 @@ def test_region_scores_match_paper_formulas(cls, key, sign):
 
 
 def test_random_is_seeded_and_covers_regions():
-    pool = UnitPool(image_index=np.zeros(50, np.int64),
-                      unit_id=np.arange(50), cost=np.ones(50, np.int64),
-                      prob=np.full((50, 2), 0.5, np.float32))
+    pool = UnitPool(
+        image_index=np.zeros(50, np.int64),
+        unit_id=np.arange(50),
+        cost=np.ones(50, np.int64),
+        prob=np.full((50, 2), 0.5, np.float32))
     a = Random(seed=3).select(pool, 10, round_idx=1).index
     b = Random(seed=3).select(pool, 10, round_idx=1).index
     c = Random(seed=3).select(pool, 10, round_idx=2).index
     assert a.tolist() == b.tolist() and len(set(a)) == 10
     assert a.tolist() != c.tolist()
     # over many rounds every region is drawn
-    drawn = np.concatenate([Random().select(pool, 10, k).index
-                            for k in range(40)])
+    drawn = np.concatenate(
+        [Random().select(pool, 10, k).index for k in range(40)])
     assert set(drawn.tolist()) == set(range(50))
 
 
@@ -91,8 +93,7 @@ def test_take_within_budget_properties():
         assert (cost[kept] > 0).all()
         # kept rows keep the preference order
         pos = {int(r): i for i, r in enumerate(order)}
-        assert [pos[int(r)] for r in kept] == sorted(pos[int(r)]
-                                                     for r in kept)
+        assert [pos[int(r)] for r in kept] == sorted(pos[int(r)] for r in kept)
         # greedy maximality: every skipped row with a cost costs more than
         # what is left, so nothing more could be bought
         left = budget - spent
@@ -140,8 +141,8 @@ def test_pixel_scores_match_formulas():
     ref = np.array([[-sum(p * math.log(p) for p in v) for v in row]
                     for row in PIXELS])
     np.testing.assert_allclose(Entropy().pixel_score(prob), ref, rtol=1e-5)
-    np.testing.assert_allclose(Confidence().pixel_score(prob),
-                               -np.max(PIXELS, axis=2), rtol=1e-6)
+    np.testing.assert_allclose(
+        Confidence().pixel_score(prob), -np.max(PIXELS, axis=2), rtol=1e-6)
     np.testing.assert_allclose(
         Margin().pixel_score(prob),
         -(np.sort(PIXELS, 2)[..., -1] - np.sort(PIXELS, 2)[..., -2]),
@@ -150,7 +151,7 @@ def test_pixel_scores_match_formulas():
 
 def test_pixel_units_per_image_quota_buys_top_pixels():
     labeled = np.zeros((2, 4), bool)
-    labeled[0, 3] = True                    # the most uncertain pixel
+    labeled[0, 3] = True  # the most uncertain pixel
     ref = np.array([[-sum(p * math.log(p) for p in v) for v in row]
                     for row in PIXELS])
     ent = Entropy()
@@ -162,8 +163,8 @@ def test_pixel_units_per_image_quota_buys_top_pixels():
     assert bought.size == 3 and 3 not in bought.tolist()
     cand = np.where(labeled, -np.inf, ref).ravel()
     assert sorted(bought.tolist()) == sorted(np.argsort(-cand)[:3].tolist())
-    np.testing.assert_allclose(pool.stat('entropy'), ref.ravel()[
-        pool.unit_id], rtol=1e-5)
+    np.testing.assert_allclose(
+        pool.stat('entropy'), ref.ravel()[pool.unit_id], rtol=1e-5)
     # two images share the budget by their pixels: 5 // 2 each at most
     pool2, _ = _pixel_pool(ent, labeled, 5, n_images=2)
     sel2 = ent.select(pool2, 5, 1, image_pixels=np.array([8, 8]))
@@ -192,8 +193,8 @@ def test_random_pixels_are_seeded_per_image_and_round():
 
 
 def test_registry_and_errors():
-    s = build_active(dict(type='Margin', seed=2, pixel_quota='global'),
-                     STRATEGIES)
+    s = build_active(
+        dict(type='Margin', seed=2, pixel_quota='global'), STRATEGIES)
     assert isinstance(s, Margin) and s.pixel_quota == 'global' and s.seed == 2
     with pytest.raises(ValueError, match='pixel_quota'):
         Entropy(pixel_quota='image-wise')
@@ -214,7 +215,8 @@ def test_region_pool_cat_and_validation():
     np.testing.assert_array_equal(both.cost, np.concatenate([a.cost, b.cost]))
     np.testing.assert_array_equal(both.stats['margin'][3:], b.stats['margin'])
     with pytest.raises(ValueError, match='rows'):
-        UnitPool(image_index=np.zeros(2, np.int64),
-                   unit_id=np.zeros(3, np.int64),
-                   cost=np.zeros(3, np.int64),
-                   prob=np.zeros((3, 2), np.float32))
+        UnitPool(
+            image_index=np.zeros(2, np.int64),
+            unit_id=np.zeros(3, np.int64),
+            cost=np.zeros(3, np.int64),
+            prob=np.zeros((3, 2), np.float32))

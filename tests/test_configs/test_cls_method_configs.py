@@ -22,25 +22,24 @@ from mmseg_ada.datasets.office31 import OFFICE31_CLASSES
 from mmseg_ada.datasets.office_home import OFFICE_HOME_CLASSES
 from mmseg_ada.datasets.split_list import split_image_list
 from mmseg_ada.datasets.visda import VISDA_CLASSES
-from tests.cls_fixtures import frozen_gc, make_domain  # noqa: F401
-from tests.test_models.cls_utils import TINY_BACKBONE, one_thread  # noqa
+from tests.cls_fixtures import make_domain
+from tests.test_models.cls_utils import TINY_BACKBONE
 from tests.utils import REPO
+
+pytestmark = pytest.mark.usefixtures('frozen_gc', 'one_thread')
 
 CONFIGS = sorted(
     glob.glob(osp.join(REPO, 'configs', 'lada', '**', '*.py'),
               recursive=True) +
-    glob.glob(osp.join(REPO, 'configs', 'sdm', '**', '*.py'),
-              recursive=True) +
-    glob.glob(osp.join(REPO, 'configs', 'sage', '**', '*.py'),
-              recursive=True) +
-    glob.glob(osp.join(REPO, 'configs', 'cls_baselines', 'aada_*.py')))
+    glob.glob(osp.join(REPO, 'configs', 'sdm', '**', '*.py'), recursive=True) +
+    glob.glob(osp.join(REPO, 'configs', 'sage', '**', '*.py'), recursive=True)
+    + glob.glob(osp.join(REPO, 'configs', 'cls_baselines', 'aada_*.py')))
 IDS = [osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS]
 LABELS = (0, 1, 2)
 
 
 def _domain(root, fmt, lst, classes, seed, halves=False):
-    make_domain(root, fmt, lst, classes, labels=LABELS, per_class=4,
-                seed=seed)
+    make_domain(root, fmt, lst, classes, labels=LABELS, per_class=4, seed=seed)
     if halves:
         split_image_list(osp.join(root, lst), seed=0)
 
@@ -51,25 +50,38 @@ def roots(tmp_path_factory):
     out = {}
     r = out['Office31Dataset'] = str(base / 'office31')
     for d, name in enumerate(('amazon', 'webcam')):
-        _domain(r, name + '/images/{cls}/frame_{i:04d}',
-                f'image_list/{name}.txt', OFFICE31_CLASSES, d, halves=True)
+        _domain(
+            r,
+            name + '/images/{cls}/frame_{i:04d}',
+            f'image_list/{name}.txt',
+            OFFICE31_CLASSES,
+            d,
+            halves=True)
     r = out['OfficeHomeDataset'] = str(base / 'office_home')
     for d, name in enumerate(('Art', 'Clipart')):
-        _domain(r, name + '/{cls}/{i:05d}',
-                f'image_list/{name}.txt', OFFICE_HOME_CLASSES, 10 + d)
+        _domain(r, name + '/{cls}/{i:05d}', f'image_list/{name}.txt',
+                OFFICE_HOME_CLASSES, 10 + d)
     r = out['VisDADataset'] = str(base / 'visda')
     for d, name in enumerate(('train', 'validation')):
-        _domain(r, name + '/{cls}/{i:05d}',
-                f'image_list/{name}.txt', VISDA_CLASSES, 20 + d,
-                halves=True)
+        _domain(
+            r,
+            name + '/{cls}/{i:05d}',
+            f'image_list/{name}.txt',
+            VISDA_CLASSES,
+            20 + d,
+            halves=True)
     r = out['DomainNetDataset'] = str(base / 'domainnet')
     for d, name in enumerate(('real', 'clipart')):
         for split in ('train', 'test'):
             _domain(r, name + '/{cls}/' + f'{name}_{split}_' + '{cls}_{i}',
                     f'{name}_{split}.txt', DOMAINNET_CLASSES, 30 + d)
-        _domain(r, name + '/{cls}/' + f'{name}_126_' + '{cls}_{i}',
-                f'image_list_126/labeled_source_images_{name}.txt',
-                DOMAINNET126_CLASSES, 40 + d, halves=True)
+        _domain(
+            r,
+            name + '/{cls}/' + f'{name}_126_' + '{cls}_{i}',
+            f'image_list_126/labeled_source_images_{name}.txt',
+            DOMAINNET126_CLASSES,
+            40 + d,
+            halves=True)
     return out
 
 
@@ -127,8 +139,8 @@ def _tiny(cfg, roots, work):
 def test_every_method_config_is_covered():
     names = {osp.basename(p) for p in CONFIGS}
     assert len(CONFIGS) == 7 + 5 + 6 + 4
-    for method in ('las-ft', 'las-mme', 'las-raa', 'las-laa', 'sdm-ag',
-                   'sage', 'sage-mme', 'aada'):
+    for method in ('las-ft', 'las-mme', 'las-raa', 'las-laa', 'sdm-ag', 'sage',
+                   'sage-mme', 'aada'):
         assert any(n.startswith(method + '_') for n in names), method
 
 
@@ -172,8 +184,10 @@ def test_metafile_lists_every_config_with_the_papers_numbers(method):
     with open(osp.join(folder, 'metafile.yml')) as f:
         meta = yaml.safe_load(f)
     listed = {m['Config'] for m in meta['Models']}
-    present = {osp.relpath(p, REPO) for p in glob.glob(
-        osp.join(folder, '**', '*.py'), recursive=True)}
+    present = {
+        osp.relpath(p, REPO)
+        for p in glob.glob(osp.join(folder, '**', '*.py'), recursive=True)
+    }
     assert listed == present
     assert all(m['Reproduced'] is False and m['Metadata']['Protocol']
                for m in meta['Models'])
@@ -183,8 +197,10 @@ def test_metafile_lists_every_config_with_the_papers_numbers(method):
         lada=[75.3, 78.2, 84.9, 84.2, 94.1, 93.1, 59.4],
         sdm=[73.1, 92.0],
         sage=[71.7])[method]
-    means = [m['Results'][0]['Metrics'].get(
-        'Top 1 Accuracy (benchmark mean)') for m in meta['Models']]
+    means = [
+        m['Results'][0]['Metrics'].get('Top 1 Accuracy (benchmark mean)')
+        for m in meta['Models']
+    ]
     for x in numbers:
         assert x in means and f'{x}' in readme, x
     for path in present:
@@ -196,8 +212,10 @@ def test_baseline_metafile_and_readme_list_every_config_with_its_number():
     folder = osp.join(REPO, 'configs', 'cls_baselines')
     with open(osp.join(folder, 'metafile.yml')) as f:
         meta = yaml.safe_load(f)
-    present = {osp.relpath(p, REPO)
-               for p in glob.glob(osp.join(folder, '*.py'))}
+    present = {
+        osp.relpath(p, REPO)
+        for p in glob.glob(osp.join(folder, '*.py'))
+    }
     assert {m['Config'] for m in meta['Models']} == present
     assert len(present) == 8 * 4
     with open(osp.join(folder, 'README.md')) as f:
@@ -213,7 +231,7 @@ def test_baseline_metafile_and_readme_list_every_config_with_its_number():
             assert row.rstrip().endswith('| - |'), row
     # LADA Table 1 (Ar->Cl, ft w/ CE) BADGE and Table 3 (A->W) RAN
     by_name = {m['Name']: m for m in meta['Models']}
-    assert by_name['badge_r50_1xb32-40e_office-home-art-clipart'][
-        'Results'][0]['Metrics']['Top 1 Accuracy'] == 63.4
-    assert by_name['rand_r50_1xb32-40e_office31-amazon-webcam'][
-        'Results'][0]['Metrics']['Top 1 Accuracy'] == 87.6
+    assert by_name['badge_r50_1xb32-40e_office-home-art-clipart']['Results'][
+        0]['Metrics']['Top 1 Accuracy'] == 63.4
+    assert by_name['rand_r50_1xb32-40e_office31-amazon-webcam']['Results'][0][
+        'Metrics']['Top 1 Accuracy'] == 87.6

@@ -205,8 +205,8 @@ def num_classes_of(model_cfg: dict) -> int:
     return int(head['num_classes'])
 
 
-def check_batch(runner: Runner, loader, training: bool,
-                num_classes: int, what: str) -> None:
+def check_batch(runner: Runner, loader, training: bool, num_classes: int,
+                what: str) -> None:
     """Collate one batch, run the data preprocessor, check the tensors."""
     batch = next(iter(loader))
     model = runner.model.module if hasattr(runner.model,
@@ -247,8 +247,9 @@ def check_batch(runner: Runner, loader, training: bool,
 
 
 def optimizer_params(wrapper) -> List[torch.nn.Parameter]:
-    wrappers = (wrapper.values()
-                if isinstance(wrapper, OptimWrapperDict) else [wrapper])
+    wrappers = (
+        wrapper.values()
+        if isinstance(wrapper, OptimWrapperDict) else [wrapper])
     params = []
     for w in wrappers:
         assert isinstance(w, OptimWrapper)
@@ -293,15 +294,18 @@ def skip_conv_weight_init():
 @pytest.fixture(scope='module')
 def data_roots(synthetic_da, synthetic_synthia_da,
                tmp_path_factory) -> Dict[str, str]:
-    from tests.cls_fixtures import (make_domain, make_domainnet,
-                                    make_office31, make_office_home,
-                                    make_visda)
+    from tests.cls_fixtures import (make_domain, make_domainnet, make_office31,
+                                    make_office_home, make_visda)
     cls = tmp_path_factory.mktemp('cls_datasets')
     digits = str(cls / 'digits')
     for d, domain in enumerate(('source', 'target')):
-        make_domain(digits, domain + '/{cls}/{i:04d}', f'{domain}.txt',
-                    [str(c) for c in range(10)], labels=(0, 3, 9),
-                    ext='.png', seed=50 + d)
+        make_domain(
+            digits,
+            domain + '/{cls}/{i:04d}',
+            f'{domain}.txt', [str(c) for c in range(10)],
+            labels=(0, 3, 9),
+            ext='.png',
+            seed=50 + d)
     return dict(
         gta5=str(Path(synthetic_da) / 'gta5'),
         cityscapes=str(Path(synthetic_da) / 'cityscapes'),
@@ -356,8 +360,9 @@ def test_offline_and_redirect_helpers(tmp_path):
     assert cfg.model.pretrained is None and cfg.load_from is None
     roots = dict(gta5='G', cityscapes='C', synthia='S')
     seen = redirect_data_roots(cfg, roots)
-    assert sorted(seen) == ['CityscapesDataset', 'GTA5Dataset',
-                            'SynthiaDataset']
+    assert sorted(seen) == [
+        'CityscapesDataset', 'GTA5Dataset', 'SynthiaDataset'
+    ]
     ds = cfg.train_dataloader.dataset
     assert ds.source.data_root == 'G'
     assert ds.target.dataset.data_root == 'C'
@@ -383,8 +388,8 @@ def test_config_builds(path, data_roots, tmp_path):
     assert Config.fromstring(cfg.pretty_text, '.py').to_dict() == \
         cfg.to_dict(), f'{rel}: the dumped config does not reload'
 
-    runner = (RUNNERS.build(cfg)
-              if 'runner_type' in cfg else Runner.from_cfg(cfg))
+    runner = (
+        RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg))
     try:
         model = runner.model
         if cfg.get('train_dataloader') is not None:
@@ -396,10 +401,7 @@ def test_config_builds(path, data_roots, tmp_path):
             if runner.param_schedulers is not None:
                 runner.param_schedulers = runner.build_param_scheduler(
                     runner.param_schedulers)
-            in_optim = {
-                id(p)
-                for p in optimizer_params(runner.optim_wrapper)
-            }
+            in_optim = {id(p) for p in optimizer_params(runner.optim_wrapper)}
             missing = [
                 n for n, p in model.named_parameters()
                 if p.requires_grad and id(p) not in in_optim
@@ -431,8 +433,7 @@ def _parse_name(stem: str):
         r'.*?-(?P<h>\d+)x(?P<w>\d+)(_[^x]*)?$', stem)
     if m is None:
         return None
-    iters = int(m['iters']) * (1000 if m['k'] else 1) * int(
-        m['rounds'] or 1)
+    iters = int(m['iters']) * (1000 if m['k'] else 1) * int(m['rounds'] or 1)
     return int(m['bs']), iters, (int(m['h']), int(m['w']))
 
 
@@ -468,8 +469,10 @@ def test_config_matches_its_name(path):
     max_iters = train_cfg.get('max_iters')
     scheds = cfg.get('param_scheduler') or []
     scheds = [scheds] if isinstance(scheds, dict) else list(scheds)
-    by_iter = [s for s in scheds
-               if isinstance(s, dict) and not s.get('by_epoch', True)]
+    by_iter = [
+        s for s in scheds
+        if isinstance(s, dict) and not s.get('by_epoch', True)
+    ]
     if max_iters is not None and by_iter and train_cfg.get(
             'type') == 'IterBasedTrainLoop':
         assert max(s.get('end', max_iters) for s in by_iter) == max_iters, \
@@ -570,8 +573,8 @@ def test_target_only_protocol(rel):
 def test_synthia_eval_variant_only_changes_the_metric(rel):
     variant = _load(rel)
     parent = _load(rel.replace('_synthia-eval.py', '.py'))
-    for key in ('model', 'train_dataloader', 'val_dataloader',
-                'optim_wrapper', 'param_scheduler', 'train_cfg'):
+    for key in ('model', 'train_dataloader', 'val_dataloader', 'optim_wrapper',
+                'param_scheduler', 'train_cfg'):
         assert variant[key] == parent[key], key
     assert parent.val_evaluator.type == 'IoUMetric'
     assert variant.val_evaluator == dict(type='SynthiaIoUMetric')
@@ -587,9 +590,7 @@ def test_pairs_differ_only_in_model():
             other = rel.replace('deeplabv2_r101_', 'deeplabv3plus_r101-d8_')
             assert other in group, other
             a, b = _load(rel), _load(other)
-            for key in ('train_dataloader', 'val_dataloader',
-                        'val_evaluator', 'optim_wrapper', 'param_scheduler',
-                        'train_cfg'):
+            for key in ('train_dataloader', 'val_dataloader', 'val_evaluator',
+                        'optim_wrapper', 'param_scheduler', 'train_cfg'):
                 assert a[key] == b[key], (rel, key)
             assert a.model.decode_head.type != b.model.decode_head.type
-

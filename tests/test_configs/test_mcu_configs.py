@@ -70,8 +70,10 @@ NAME = re.compile(
     r'^ada-mcu_(?P<arch>deeplabv2-r101|deeplabv3plus-r101-d8)_1xb2-'
     r'(?P<iters>\d+)k_(?P<source>gta5|synthia)-cityscapes-512x1024_'
     r'(?P<pct>\d+(?:\.\d+)?)pct(?:_(?P<row>[a-z0-9-]+))?$')
-HEADS = {'deeplabv2-r101': 'DeepLabV2Head',
-         'deeplabv3plus-r101-d8': 'DepthwiseSeparableASPPFeatHead'}
+HEADS = {
+    'deeplabv2-r101': 'DeepLabV2Head',
+    'deeplabv3plus-r101-d8': 'DepthwiseSeparableASPPFeatHead'
+}
 SOURCES = {'gta5': 'GTA5Dataset', 'synthia': 'SynthiaDataset'}
 
 
@@ -97,8 +99,10 @@ def _types(pipeline):
 # ------------------------------------------------------ names and numbers
 def test_every_config_has_its_paper_number():
     assert {p.stem for p in ALL} == set(PAPER)
-    assert {p.stem for p in ABLATIONS} == {
-        f'{_V2_GTA}_20pct'} | {f'{_V2_GTA}_20pct_{s}' for s in ROWS}
+    assert {p.stem
+            for p in ABLATIONS
+            } == {f'{_V2_GTA}_20pct'} | {f'{_V2_GTA}_20pct_{s}'
+                                         for s in ROWS}
 
 
 def test_every_config_is_built_by_the_build_test():
@@ -137,8 +141,9 @@ def test_name_matches_config(path):
         == 100000
     assert cfg.load_from == f'work_dirs/{advent}/iter_100000.pth'
     # ablations sit in ablations/ and name their row
-    assert (m['row'] is not None) == (path.stem in {
-        f'{_V2_GTA}_20pct_{s}' for s in ROWS})
+    assert (m['row'] is not None) == (
+        path.stem in {f'{_V2_GTA}_20pct_{s}'
+                      for s in ROWS})
 
 
 # --------------------------------------------------------- the protocol
@@ -174,8 +179,8 @@ def test_paper_protocol(path):
     city = target.dataset
     assert city.type == 'CityscapesDataset'
     # the oracle reads bought labels from here
-    assert city.data_prefix == dict(img_path='leftImg8bit/train',
-                                    seg_map_path='gtFine/train')
+    assert city.data_prefix == dict(
+        img_path='leftImg8bit/train', seg_map_path='gtFine/train')
     types = _types(city.pipeline)
     assert types[:2] == ['LoadImageFromFile', 'AddPixelIndex']
     assert types[-1] == 'PackPixelIndex'
@@ -190,8 +195,8 @@ def test_paper_protocol(path):
     for name in ('val', 'test'):
         ds = cfg[f'{name}_dataloader'].dataset
         assert ds.type == 'CityscapesDataset'
-        assert ds.data_prefix == dict(img_path='leftImg8bit/val',
-                                      seg_map_path='gtFine/val')
+        assert ds.data_prefix == dict(
+            img_path='leftImg8bit/val', seg_map_path='gtFine/val')
     # the model
     model = cfg.model
     assert model.type == 'MCUEncoderDecoder'
@@ -203,15 +208,15 @@ def test_paper_protocol(path):
         ('MCUAdaptiveSampler', 0.9, 'epoch')
     # one decay period = one pass over the target set, 2 images/iteration
     assert cfg.cityscapes_train_images == CITYSCAPES_TRAIN
-    assert sampler.epoch_length == math.ceil(
-        CITYSCAPES_TRAIN / loader.batch_size)
+    assert sampler.epoch_length == math.ceil(CITYSCAPES_TRAIN /
+                                             loader.batch_size)
     # frozen backbone BN, as the warm-up it loads
     assert model.backbone.norm_cfg.requires_grad is False
     assert model.backbone.norm_eval is True
 
 
-@pytest.mark.parametrize('path', MAIN, ids=[
-    str(p.relative_to(CONFIG_ROOT)) for p in MAIN])
+@pytest.mark.parametrize(
+    'path', MAIN, ids=[str(p.relative_to(CONFIG_ROOT)) for p in MAIN])
 def test_main_configs_are_the_full_model(path):
     """Tables I, II, IV: every component on, with its defaults."""
     model = _load(path).model
@@ -232,8 +237,10 @@ def test_main_configs_differ_only_in_budget_and_benchmark():
         ref = _load(paths[0]).to_dict()
         for path in paths[1:]:
             cfg = _load(path).to_dict()
-            diff = {k for k in ref.keys() | cfg.keys()
-                    if ref.get(k) != cfg.get(k)}
+            diff = {
+                k
+                for k in ref.keys() | cfg.keys() if ref.get(k) != cfg.get(k)
+            }
             assert diff == {'budget_fraction', 'train_cfg'}, (path, diff)
             ref_loop = dict(ref['train_cfg'], online=None)
             assert dict(cfg['train_cfg'], online=None) == ref_loop
@@ -341,13 +348,16 @@ default_hooks = dict(
     visualization=dict(type='SegVisualizationHook', draw=False))
 """)
     work = str(mcu_project / 'work_dirs' / 'smoke')
-    proc = run_tool([PYTHON, osp.join(REPO, 'tools', 'train.py'),
-                     str(cfg_path), '--work-dir', work], cwd=mcu_project)
+    proc = run_tool([
+        PYTHON,
+        osp.join(REPO, 'tools', 'train.py'),
+        str(cfg_path), '--work-dir', work
+    ],
+                    cwd=mcu_project)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-5000:]
     out = proc.stdout + proc.stderr
     for key in ('loss_src', 'loss_tgt', 'loss_pseudo', 'loss_aux_src',
-                'loss_con_cross_domain_p2p', 'acq_bought_frac',
-                'mcu_pi_high'):
+                'loss_con_cross_domain_p2p', 'acq_bought_frac', 'mcu_pi_high'):
         assert key + ':' in out, key
     with open(osp.join(work, 'active', 'evals.json')) as f:
         (row, ) = json.load(f)
@@ -356,5 +366,6 @@ default_hooks = dict(
     with open(osp.join(work, 'active', 'online.jsonl')) as f:
         assert sum(json.loads(ln)['spent'] for ln in f) == row['labeled']
     # the acquisition figure of iteration 0 (model.vis_interval)
-    assert glob.glob(osp.join(work, '*', 'vis_data', 'mcu_acquisition',
-                              'mcu_acquisition_0000000.png'))
+    assert glob.glob(
+        osp.join(work, '*', 'vis_data', 'mcu_acquisition',
+                 'mcu_acquisition_0000000.png'))

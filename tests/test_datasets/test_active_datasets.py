@@ -30,8 +30,7 @@ class _Toy(BaseDataset):
 
     def __init__(self, n=6, **kwargs):
         self.n = n
-        super().__init__(pipeline=[self._draw], serialize_data=False,
-                         **kwargs)
+        super().__init__(pipeline=[self._draw], serialize_data=False, **kwargs)
 
     @staticmethod
     def _draw(info):
@@ -40,8 +39,10 @@ class _Toy(BaseDataset):
         return info
 
     def load_data_list(self):
-        return [dict(img_path=f'/x/img{i}.jpg', gt_label=i % 3)
-                for i in range(self.n)]
+        return [
+            dict(img_path=f'/x/img{i}.jpg', gt_label=i % 3)
+            for i in range(self.n)
+        ]
 
 
 def _cityscapes(root, with_ann=True):
@@ -50,11 +51,13 @@ def _cityscapes(root, with_ann=True):
     if with_ann:
         pipeline.append(dict(type='LoadAnnotations'))
     pipeline.append(dict(type='PackSegInputs'))
-    return DATASETS.build(dict(
-        type='CityscapesDataset', data_root=osp.join(root, 'cityscapes'),
-        data_prefix=dict(img_path='leftImg8bit/train',
-                         seg_map_path='gtFine/train'),
-        pipeline=pipeline))
+    return DATASETS.build(
+        dict(
+            type='CityscapesDataset',
+            data_root=osp.join(root, 'cityscapes'),
+            data_prefix=dict(
+                img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+            pipeline=pipeline))
 
 
 def test_image_mode_labelled_subset_follows_the_store(tmp_path):
@@ -63,9 +66,17 @@ def test_image_mode_labelled_subset_follows_the_store(tmp_path):
     assert ds.mode == 'image' and len(ds) == 0
     store = ImageLabelStore(work, dict(a=1))
     store.add([4, 1])
-    store.commit(1, dict(round=1, strategy='x', unit='image', budget=2,
-                         spent=2, labeled=2, total=6,
-                         labeled_fraction=2 / 6))
+    store.commit(
+        1,
+        dict(
+            round=1,
+            strategy='x',
+            unit='image',
+            budget=2,
+            spent=2,
+            labeled=2,
+            total=6,
+            labeled_fraction=2 / 6))
     assert len(ds) == 2 and ds.labeled_indices() == [1, 4]
     assert [ds[i]['gt_label'] for i in range(2)] == [1, 1]
     assert ds[0]['image_index'] == 1
@@ -78,14 +89,17 @@ def test_unlabeled_stream_carries_no_label(synthetic_da):
     un = UnlabeledDataset(_Toy())
     item = un[2]
     assert 'gt_label' not in item and item['image_index'] == 2
-    seg = UnlabeledDataset(dict(
-        type='CityscapesDataset',
-        data_root=osp.join(synthetic_da, 'cityscapes'),
-        data_prefix=dict(img_path='leftImg8bit/train',
-                         seg_map_path='gtFine/train'),
-        pipeline=[dict(type='LoadImageFromFile'),
-                  dict(type='LoadAnnotations'),
-                  dict(type='PackSegInputs')]))
+    seg = UnlabeledDataset(
+        dict(
+            type='CityscapesDataset',
+            data_root=osp.join(synthetic_da, 'cityscapes'),
+            data_prefix=dict(
+                img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+            pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(type='LoadAnnotations'),
+                dict(type='PackSegInputs')
+            ]))
     sample = seg[0]['data_samples']
     assert 'gt_sem_seg' not in sample
     # the wrapped dataset still knows the label file (for the oracle)
@@ -93,16 +107,19 @@ def test_unlabeled_stream_carries_no_label(synthetic_da):
 
 
 def test_multi_stream_items_are_a_function_of_the_seed():
-    ms = MultiStreamDataset(dict(source=_Toy(8), target=_Toy(5),
-                                 empty=LabeledSubsetDataset(_Toy())))
+    ms = MultiStreamDataset(
+        dict(
+            source=_Toy(8), target=_Toy(5),
+            empty=LabeledSubsetDataset(_Toy())))
     a = ms[SeededIndex(3, seed=11)]
     b = ms[SeededIndex(3, seed=11)]
     c = ms[SeededIndex(3, seed=12)]
     assert set(a) == {'source', 'target'}  # the empty stream is left out
     assert a['source']['img_path'] == '/x/img3.jpg'
     assert a == b  # same draws, same augmentation noise (numpy and torch)
-    assert (a['target']['img_path'], a['source']['noise']) != (
-        c['target']['img_path'], c['source']['noise'])
+    assert (a['target']['img_path'],
+            a['source']['noise']) != (c['target']['img_path'],
+                                      c['source']['noise'])
     batch = multi_stream_collate([a, c])
     assert set(batch) == {'source', 'target'}
     assert len(batch['source']['img_path']) == 2
@@ -119,8 +136,8 @@ def test_round_sampler_restarts_per_round_and_skips_exactly():
     assert all(isinstance(i, SeededIndex) for i in first)
     assert sorted(int(i) for i in first[:10]) == list(range(10))
     # the seed of a position is (seed, round, position)
-    assert [i.seed for i in first[:3]] == [derive_seed(5, 1, p)
-                                           for p in range(3)]
+    assert [i.seed
+            for i in first[:3]] == [derive_seed(5, 1, p) for p in range(3)]
     # restarting at position 7 continues the same stream
     s.set_round(1, start=7)
     it = iter(s)
@@ -143,11 +160,11 @@ def test_ground_truth_oracle(synthetic_da):
     oracle = GroundTruthOracle(cache_size=1).bind(ds)
     gt = oracle.label_map(0)
     import cv2
-    raw = cv2.imread(ds.get_data_info(0)['seg_map_path'],
-                     cv2.IMREAD_UNCHANGED)
+    raw = cv2.imread(ds.get_data_info(0)['seg_map_path'], cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(gt, raw)
-    np.testing.assert_array_equal(oracle.pixel_labels(0, [0, 5, 130]),
-                                  raw.reshape(-1)[[0, 5, 130]])
+    np.testing.assert_array_equal(
+        oracle.pixel_labels(0, [0, 5, 130]),
+        raw.reshape(-1)[[0, 5, 130]])
     with pytest.raises(IndexError, match='outside'):
         oracle.pixel_labels(0, [raw.size])
     mask = np.zeros(raw.shape, bool)
@@ -155,8 +172,7 @@ def test_ground_truth_oracle(synthetic_da):
     hist = oracle.class_histogram(0, 19, mask)
     vals = raw[mask]
     assert hist.sum() == int((vals < 19).sum())
-    assert hist.tolist() == np.bincount(vals[vals < 19],
-                                        minlength=19).tolist()
+    assert hist.tolist() == np.bincount(vals[vals < 19], minlength=19).tolist()
     toy = GroundTruthOracle().bind(_Toy())
     assert toy.image_label(4) == 1
     assert toy.class_histogram(4, 3).tolist() == [0, 1, 0]

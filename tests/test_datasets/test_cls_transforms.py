@@ -17,8 +17,8 @@ from tests.utils import REPO
 
 
 def _img(h, w):
-    return np.arange(h * w * 3, dtype=np.int64).reshape(h, w, 3).astype(
-        np.uint16)
+    return np.arange(
+        h * w * 3, dtype=np.int64).reshape(h, w, 3).astype(np.uint16)
 
 
 def test_random_crop_is_a_window_of_the_image():
@@ -54,9 +54,15 @@ def test_random_crop_small_image():
 
 def test_pack_cls_inputs():
     img = np.random.default_rng(0).integers(0, 255, (5, 6, 3), np.uint8)
-    out = PackClsInputs()(dict(img=img, gt_label=4, img_path='a.jpg',
-                               sample_idx=7, ori_shape=(5, 6),
-                               img_shape=(5, 6), other='x'))
+    out = PackClsInputs()(
+        dict(
+            img=img,
+            gt_label=4,
+            img_path='a.jpg',
+            sample_idx=7,
+            ori_shape=(5, 6),
+            img_shape=(5, 6),
+            other='x'))
     assert set(out) == {'inputs', 'data_samples'}
     assert out['inputs'].shape == (3, 5, 6)
     assert out['inputs'].dtype == torch.uint8
@@ -68,10 +74,9 @@ def test_pack_cls_inputs():
     assert s.img_path == 'a.jpg' and s.sample_idx == 7
     assert 'other' not in s
     gray = PackClsInputs()(dict(img=img[..., 0]))
-    assert gray['inputs'].shape == (1, 5, 6) and 'gt_label' not in gray[
-        'data_samples']
-    kept = PackClsInputs(algorithm_keys=('other', ))(dict(img=img,
-                                                          other=3))
+    assert gray['inputs'].shape == (
+        1, 5, 6) and 'gt_label' not in gray['data_samples']
+    kept = PackClsInputs(algorithm_keys=('other', ))(dict(img=img, other=3))
     assert kept['data_samples'].other == 3
 
 
@@ -95,4 +100,5 @@ def test_benchmark_pipelines_on_an_image(tmp_path):
     # the centre crop of the 256x256 resize
     full = mmcv.imresize(mmcv.imread(path), (256, 256))
     torch.testing.assert_close(
-        a['inputs'], torch.from_numpy(full[16:240, 16:240]).permute(2, 0, 1))
+        a['inputs'],
+        torch.from_numpy(full[16:240, 16:240]).permute(2, 0, 1))

@@ -14,9 +14,10 @@ from mmseg_ada.datasets.domainnet import (DOMAINNET126_CLASSES,
 from mmseg_ada.datasets.office31 import OFFICE31_CLASSES
 from mmseg_ada.datasets.office_home import OFFICE_HOME_CLASSES
 from mmseg_ada.datasets.visda import VISDA_CLASSES
-from tests.cls_fixtures import (frozen_gc, make_domainnet,  # noqa: F401
-                                make_office31, make_office_home, write_image,
-                                write_list)
+from tests.cls_fixtures import (make_domainnet, make_office31,
+                                make_office_home, write_image, write_list)
+
+pytestmark = pytest.mark.usefixtures('frozen_gc')
 
 TRAIN = [
     dict(type='LoadImageFromFile'),
@@ -39,14 +40,14 @@ def _list(tmp_path, lines, name='list.txt'):
 
 # ------------------------------------------------------------ parse_image_list
 def test_parse_label_last_token_paths_with_spaces(tmp_path):
-    path = _list(tmp_path, [
-        'a/b c/img 1.jpg 3', '', '   ', 'plain.png\t0', '/root/x/y.jpg 2'
-    ])
-    entries = parse_image_list(path, num_classes=4,
-                               path_rewrite=('/root/', 'data/'))
-    assert [(e.path, e.label, e.lineno) for e in entries] == [
-        ('a/b c/img 1.jpg', 3, 1), ('plain.png', 0, 4),
-        ('data/x/y.jpg', 2, 5)]
+    path = _list(
+        tmp_path,
+        ['a/b c/img 1.jpg 3', '', '   ', 'plain.png\t0', '/root/x/y.jpg 2'])
+    entries = parse_image_list(
+        path, num_classes=4, path_rewrite=('/root/', 'data/'))
+    assert [(e.path, e.label, e.lineno)
+            for e in entries] == [('a/b c/img 1.jpg', 3, 1),
+                                  ('plain.png', 0, 4), ('data/x/y.jpg', 2, 5)]
 
 
 @pytest.mark.parametrize('line,match', [
@@ -71,16 +72,16 @@ def test_parse_missing_and_empty_lists(tmp_path):
     with pytest.raises(ValueError, match=re.escape(empty) + '.*empty'):
         parse_image_list(empty)
     with pytest.raises(ValueError, match='pair of strings'):
-        parse_image_list(_list(tmp_path, ['a.jpg 0'], 'b.txt'),
-                         path_rewrite='/root')
+        parse_image_list(
+            _list(tmp_path, ['a.jpg 0'], 'b.txt'), path_rewrite='/root')
 
 
 # -------------------------------------------------------------- the datasets
 def test_office31_miniature_loads_and_packs(tmp_path):
     root = make_office31(str(tmp_path / 'office31'))
     init_default_scope('mmseg')
-    ds = Office31Dataset(data_root=root, ann_file='image_list/amazon.txt',
-                         pipeline=TRAIN)
+    ds = Office31Dataset(
+        data_root=root, ann_file='image_list/amazon.txt', pipeline=TRAIN)
     assert len(ds) == 6
     assert ds.metainfo['classes'] == OFFICE31_CLASSES
     assert len(OFFICE31_CLASSES) == 31
@@ -101,11 +102,11 @@ def test_missing_image_named_with_line(tmp_path):
     lst = osp.join(root, 'image_list', 'amazon.txt')
     with open(lst, 'a') as f:
         f.write('amazon/images/mug/frame_0099.jpg 17\n')
-    with pytest.raises(FileNotFoundError,
-                       match=_where(lst, 7) + '.*frame_0099.jpg'):
+    with pytest.raises(
+            FileNotFoundError, match=_where(lst, 7) + '.*frame_0099.jpg'):
         Office31Dataset(data_root=root, ann_file='image_list/amazon.txt')
-    ds = Office31Dataset(data_root=root, ann_file='image_list/amazon.txt',
-                         check_images=False)
+    ds = Office31Dataset(
+        data_root=root, ann_file='image_list/amazon.txt', check_images=False)
     assert len(ds) == 7
 
 
@@ -114,23 +115,25 @@ def test_label_out_of_range_for_benchmark(tmp_path):
     lst = osp.join(root, 'image_list', 'amazon.txt')
     with open(lst, 'a') as f:
         f.write('amazon/images/x/frame_0001.jpg 31\n')
-    with pytest.raises(ValueError,
-                       match=_where(lst, 7) + '.*out of range for 31'):
+    with pytest.raises(
+            ValueError, match=_where(lst, 7) + '.*out of range for 31'):
         Office31Dataset(data_root=root, ann_file='image_list/amazon.txt')
 
 
 def test_class_count_mismatch(tmp_path):
     root = make_office31(str(tmp_path / 'office31'))
-    with pytest.raises(ValueError, match='num_classes=30 but the metainfo '
-                       'has 31 class names'):
-        Office31Dataset(data_root=root, ann_file='image_list/amazon.txt',
-                        num_classes=30)
+    with pytest.raises(
+            ValueError,
+            match='num_classes=30 but the metainfo '
+            'has 31 class names'):
+        Office31Dataset(
+            data_root=root, ann_file='image_list/amazon.txt', num_classes=30)
     # a generic list: num_classes bounds the labels
     lst = osp.join(root, 'image_list', 'amazon.txt')
-    with pytest.raises(ValueError,
-                       match=_where(lst, 5) + '.*out of range for 6'):
-        ImageListDataset(data_root=root, ann_file='image_list/amazon.txt',
-                         num_classes=6)
+    with pytest.raises(
+            ValueError, match=_where(lst, 5) + '.*out of range for 6'):
+        ImageListDataset(
+            data_root=root, ann_file='image_list/amazon.txt', num_classes=6)
     ds = ImageListDataset(data_root=root, ann_file='image_list/amazon.txt')
     assert ds.num_classes is None and len(ds) == 6
 
@@ -138,13 +141,17 @@ def test_class_count_mismatch(tmp_path):
 def test_folder_of_another_class_is_reported(tmp_path):
     root = make_office31(str(tmp_path / 'office31'))
     write_image(osp.join(root, 'amazon/images/mug/frame_0001.jpg'), 1)
-    lst = _list(tmp_path, ['amazon/images/back_pack/frame_0001.jpg 0',
-                           'amazon/images/mug/frame_0001.jpg 16'])
-    with pytest.raises(ValueError, match=_where(lst, 2) +
-                       ".*'mouse'.*folder 'mug' \\(class 17\\)"):
+    lst = _list(tmp_path, [
+        'amazon/images/back_pack/frame_0001.jpg 0',
+        'amazon/images/mug/frame_0001.jpg 16'
+    ])
+    with pytest.raises(
+            ValueError,
+            match=_where(lst, 2) + ".*'mouse'.*folder 'mug' \\(class 17\\)"):
         Office31Dataset(data_root=root, ann_file=lst)
-    assert len(Office31Dataset(data_root=root, ann_file=lst,
-                               check_class_names=False)) == 2
+    assert len(
+        Office31Dataset(data_root=root, ann_file=lst,
+                        check_class_names=False)) == 2
 
 
 def test_path_rewrite_for_placeholder_lists(tmp_path):
@@ -153,8 +160,8 @@ def test_path_rewrite_for_placeholder_lists(tmp_path):
     write_image(osp.join(root, 'amazon/images/bike/frame_0001.jpg'), 3)
     with pytest.raises(FileNotFoundError, match='path_rewrite'):
         Office31Dataset(data_root=root, ann_file=lst)
-    ds = Office31Dataset(data_root=root, ann_file=lst,
-                         path_rewrite=('/root/', ''))
+    ds = Office31Dataset(
+        data_root=root, ann_file=lst, path_rewrite=('/root/', ''))
     assert ds.get_data_info(0)['img_path'] == osp.join(
         root, 'amazon/images/bike/frame_0001.jpg')
 
@@ -163,10 +170,13 @@ def test_space_in_path_and_data_prefix(tmp_path):
     root = str(tmp_path / 'ds')
     write_image(osp.join(root, 'imgs', 'my class', 'a b.png'), 0)
     lst = _list(tmp_path, ['my class/a b.png 1'])
-    ds = ImageListDataset(data_root=root, ann_file=lst, num_classes=2,
-                          data_prefix=dict(img_path='imgs'))
-    assert ds.get_data_info(0)['img_path'] == osp.join(
-        root, 'imgs', 'my class', 'a b.png')
+    ds = ImageListDataset(
+        data_root=root,
+        ann_file=lst,
+        num_classes=2,
+        data_prefix=dict(img_path='imgs'))
+    assert ds.get_data_info(0)['img_path'] == osp.join(root, 'imgs',
+                                                       'my class', 'a b.png')
 
 
 def test_office_home_class_orders(tmp_path):
@@ -176,31 +186,41 @@ def test_office_home_class_orders(tmp_path):
     root = make_office_home(str(tmp_path / 'oh'))
     ds = OfficeHomeDataset(data_root=root, ann_file='image_list/Art.txt')
     assert [ds.get_data_info(i)['gt_label'] for i in (0, 2, 4)] == [0, 16, 64]
-    alpha = OfficeHomeDataset(data_root=root, ann_file='image_list/Art.txt',
-                              class_order='alphabetical',
-                              check_class_names=False)
+    alpha = OfficeHomeDataset(
+        data_root=root,
+        ann_file='image_list/Art.txt',
+        class_order='alphabetical',
+        check_class_names=False)
     classes = alpha.metainfo['classes']
     assert classes[0] == 'Alarm_Clock' and classes[16] == 'Drill'
     assert classes[63] == 'TV' and classes[64] == 'Webcam'
-    ascii_ = OfficeHomeDataset(data_root=root, ann_file='image_list/Art.txt',
-                               class_order='ascii', check_class_names=False)
+    ascii_ = OfficeHomeDataset(
+        data_root=root,
+        ann_file='image_list/Art.txt',
+        class_order='ascii',
+        check_class_names=False)
     assert ascii_.metainfo['classes'][58:60] == ('TV', 'Table')
     # the common-order list read as alphabetical: line 1 is Drill in folder
     # Drill but label 0 = Alarm_Clock -> reported with the hint
     lst = osp.join(root, 'image_list', 'Art.txt')
-    with pytest.raises(ValueError, match=_where(lst, 1) +
-                       ".*'Alarm_Clock'.*'Drill'.*class_order"):
-        OfficeHomeDataset(data_root=root, ann_file='image_list/Art.txt',
-                          class_order='alphabetical')
+    with pytest.raises(
+            ValueError,
+            match=_where(lst, 1) + ".*'Alarm_Clock'.*'Drill'.*class_order"):
+        OfficeHomeDataset(
+            data_root=root,
+            ann_file='image_list/Art.txt',
+            class_order='alphabetical')
     with pytest.raises(ValueError, match='class_order must be one of'):
-        OfficeHomeDataset(data_root=root, ann_file='image_list/Art.txt',
-                          class_order='sorted')
+        OfficeHomeDataset(
+            data_root=root,
+            ann_file='image_list/Art.txt',
+            class_order='sorted')
 
 
 def test_visda_and_domainnet_classes(tmp_path):
-    assert VISDA_CLASSES == (
-        'aeroplane', 'bicycle', 'bus', 'car', 'horse', 'knife',
-        'motorcycle', 'person', 'plant', 'skateboard', 'train', 'truck')
+    assert VISDA_CLASSES == ('aeroplane', 'bicycle', 'bus', 'car', 'horse',
+                             'knife', 'motorcycle', 'person', 'plant',
+                             'skateboard', 'train', 'truck')
     assert VisDADataset.METAINFO['classes'] == VISDA_CLASSES
     assert len(DOMAINNET_CLASSES) == len(set(DOMAINNET_CLASSES)) == 345
     assert len(DOMAINNET126_CLASSES) == len(set(DOMAINNET126_CLASSES)) == 126
@@ -215,14 +235,17 @@ def test_visda_and_domainnet_classes(tmp_path):
     ds = DomainNetDataset(data_root=root, ann_file='clipart_test.txt')
     assert len(ds) == 4 and ds.get_data_info(3)['gt_label'] == 344
     sub = DomainNetDataset(
-        data_root=root, subset='126',
+        data_root=root,
+        subset='126',
         ann_file='image_list_126/labeled_source_images_clipart.txt')
     assert len(sub.metainfo['classes']) == 126
     # a 345-class list read as the 126 subset: label 344 out of range
-    with pytest.raises(ValueError, match=_where(
-            osp.join(root, 'clipart_test.txt'), 3) + '.*126 classes'):
-        DomainNetDataset(data_root=root, subset=126,
-                         ann_file='clipart_test.txt')
+    with pytest.raises(
+            ValueError,
+            match=_where(osp.join(root, 'clipart_test.txt'), 3) +
+            '.*126 classes'):
+        DomainNetDataset(
+            data_root=root, subset=126, ann_file='clipart_test.txt')
     with pytest.raises(ValueError, match="subset must be '345' or '126'"):
-        DomainNetDataset(data_root=root, subset='40',
-                         ann_file='clipart_test.txt')
+        DomainNetDataset(
+            data_root=root, subset='40', ann_file='clipart_test.txt')

@@ -19,8 +19,10 @@ class _Toy(BaseDataset):
         super().__init__(pipeline=[], serialize_data=False)
 
     def load_data_list(self):
-        return [dict(img_path=f'/x/{self.tag}{i}.jpg', gt_label=i % 3)
-                for i in range(self.n)]
+        return [
+            dict(img_path=f'/x/{self.tag}{i}.jpg', gt_label=i % 3)
+            for i in range(self.n)
+        ]
 
 
 def test_joint_dataset_appends_bought_target_images(tmp_path):
@@ -31,9 +33,17 @@ def test_joint_dataset_appends_bought_target_images(tmp_path):
     assert len(joint) == len(ms) == 4
     store = ImageLabelStore(work, dict(a=1))
     store.add([5, 2])
-    store.commit(1, dict(round=1, strategy='x', unit='image', budget=2,
-                         spent=2, labeled=2, total=6,
-                         labeled_fraction=2 / 6))
+    store.commit(
+        1,
+        dict(
+            round=1,
+            strategy='x',
+            unit='image',
+            budget=2,
+            spent=2,
+            labeled=2,
+            total=6,
+            labeled_fraction=2 / 6))
     assert len(ms) == 6
     assert [joint[i]['img_path'] for i in range(6)] == [
         '/x/s0.jpg', '/x/s1.jpg', '/x/s2.jpg', '/x/s3.jpg', '/x/t2.jpg',
@@ -44,8 +54,8 @@ def test_joint_dataset_appends_bought_target_images(tmp_path):
     sampler = RoundInfiniteSampler(ms, shuffle=True, seed=0)
     sampler.set_round(1)
     assert sampler.size == 6
-    assert sorted(int(next(sampler.indices)) for _ in range(6)) == list(
-        range(6))
+    assert sorted(int(next(sampler.indices))
+                  for _ in range(6)) == list(range(6))
     store.close()
     with pytest.raises(TypeError, match='LabeledSubsetDataset'):
         JointLabeledDataset(_Toy(2, 's'), _Toy(2, 't'))
@@ -53,8 +63,7 @@ def test_joint_dataset_appends_bought_target_images(tmp_path):
 
 def test_positioned_sampler_matches_its_parent():
     ds = _Toy(7, 's')
-    a, b = RoundInfiniteSampler(ds, seed=3), PositionedRoundSampler(ds,
-                                                                    seed=3)
+    a, b = RoundInfiniteSampler(ds, seed=3), PositionedRoundSampler(ds, seed=3)
     for s in (a, b):
         s.set_round(2, start=5)
     ia, ib = iter(a), iter(b)

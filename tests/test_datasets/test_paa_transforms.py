@@ -8,8 +8,8 @@ from mmseg_ada.datasets.transforms import (RAND_AUGMENT_OPS, MixWeakStrong,
 
 
 def _img(h=20, w=24, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (h, w, 3),
-                                                dtype=np.uint8)
+    return np.random.default_rng(seed).integers(
+        0, 256, (h, w, 3), dtype=np.uint8)
 
 
 def test_rand_augment_values_at_ladas_magnitude():
@@ -27,8 +27,8 @@ def test_rand_augment_values_at_ladas_magnitude():
     inv = RandAugment(ops=['Invert'])(dict(img=img.copy()))['img']
     np.testing.assert_array_equal(inv, 255 - img)
     sol = RandAugment(ops=['Solarize'])(dict(img=img.copy()))['img']
-    np.testing.assert_array_equal(
-        sol, np.where(img < 256 * 2 / 30, img, 255 - img))
+    np.testing.assert_array_equal(sol,
+                                  np.where(img < 256 * 2 / 30, img, 255 - img))
 
 
 def test_rand_augment_every_op_and_seeded_draws():
@@ -67,8 +67,8 @@ def test_mixed_view_eq5_with_fixed_beta():
     expect = 0.3 * crop + 0.7 * (255 - crop)
     np.testing.assert_allclose(out['img'], expect, rtol=1e-6)
     assert out['img'].dtype == np.float32 and out['mix_beta'] == 0.3
-    np.testing.assert_array_equal(_mixer(beta=1.0)(dict(img=img.copy()))
-                                  ['img'], crop)
+    np.testing.assert_array_equal(
+        _mixer(beta=1.0)(dict(img=img.copy()))['img'], crop)
     with pytest.raises(ValueError, match='same shape'):
         mix_views(np.zeros((2, 2, 3)), np.zeros((3, 2, 3)), 0.5)
 
@@ -82,9 +82,11 @@ def test_mixed_view_beta_is_drawn_from_beta_0_2_per_sample():
         out = mixer(dict(img=img.copy()))
         b = out['mix_beta']
         crop = img[1:9, 1:9].astype(np.float32)
-        np.testing.assert_allclose(out['img'],
-                                   b * crop + (1 - b) * (255 - crop),
-                                   rtol=1e-5, atol=1e-3)
+        np.testing.assert_allclose(
+            out['img'],
+            b * crop + (1 - b) * (255 - crop),
+            rtol=1e-5,
+            atol=1e-3)
         betas.append(b)
     betas = np.array(betas)
     # Beta(0.2, 0.2): mean 1/2, variance 1 / (4 * 1.4) = 0.179, U-shaped

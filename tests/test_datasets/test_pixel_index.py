@@ -30,8 +30,11 @@ def _pipeline(extra=(), crop=(32, 40)):
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations'),
         dict(type='AddPixelIndex'),
-        dict(type='RandomResize', scale=(W, H), ratio_range=(0.5, 2.0),
-             keep_ratio=True),
+        dict(
+            type='RandomResize',
+            scale=(W, H),
+            ratio_range=(0.5, 2.0),
+            keep_ratio=True),
         dict(type='RandomCrop', crop_size=crop, cat_max_ratio=1.),
         dict(type='RandomFlip', prob=0.5),
         *extra,
@@ -63,8 +66,12 @@ def test_index_follows_resize_crop_flip(image_and_label):
     flips, scales = set(), set()
     np.random.seed(0)
     for _ in range(12):
-        out = pipe(dict(img_path=img_path, seg_map_path=seg_path,
-                        reduce_zero_label=False, seg_fields=[]))
+        out = pipe(
+            dict(
+                img_path=img_path,
+                seg_map_path=seg_path,
+                reduce_zero_label=False,
+                seg_fields=[]))
         _check(out, gt)
         flips.add(out['data_samples'].metainfo['flip'])
         scales.add(out['data_samples'].metainfo['scale_factor'][0] > 1)
@@ -79,8 +86,12 @@ def test_index_with_pad_is_minus_one(image_and_label):
     np.random.seed(1)
     seen_pad = False
     for _ in range(6):
-        out = pipe(dict(img_path=img_path, seg_map_path=seg_path,
-                        reduce_zero_label=False, seg_fields=[]))
+        out = pipe(
+            dict(
+                img_path=img_path,
+                seg_map_path=seg_path,
+                reduce_zero_label=False,
+                seg_fields=[]))
         index = _check(out, gt)
         seen_pad |= bool((index < 0).any())
     assert seen_pad

@@ -24,8 +24,15 @@ ADEADA_CFG = osp.join(DEMO_ACTIVE,
                       'deeplabv3plus_r18-d8_4xb4-5x60_demo-active-adeada.py')
 
 
-def active_cfg(project, name, rounds=2, ipr=2, extra='', strategy=None,
-               base=ACTIVE_CFG, workers=0, hooks=''):
+def active_cfg(project,
+               name,
+               rounds=2,
+               ipr=2,
+               extra='',
+               strategy=None,
+               base=ACTIVE_CFG,
+               workers=0,
+               hooks=''):
     path = osp.join(project, f'{name}.py')
     strategy_line = ('' if strategy is None else
                      f'\ntrain_cfg.update(selector=dict(strategy='
@@ -59,7 +66,8 @@ custom_hooks = [dict(type='RoundMetricHook', metric='mIoU'),
 def train(project, cfg, work, *args, env=None, tool=None):
     tool = tool or osp.join(REPO, 'tools', 'train.py')
     return run_tool([PYTHON, tool, cfg, '--work-dir', work, *args],
-                    cwd=project, env=dict(env or {}, ADA_TEST_WORK_DIR=work))
+                    cwd=project,
+                    env=dict(env or {}, ADA_TEST_WORK_DIR=work))
 
 
 def ok(proc):
@@ -76,8 +84,10 @@ def masks(work):
 
 def rounds(work):
     paths = glob.glob(osp.join(work, 'active', 'round_*.json'))
-    return [json.load(open(p)) for p in sorted(
-        paths, key=lambda p: int(p.split('_')[-1][:-5]))]
+    return [
+        json.load(open(p))
+        for p in sorted(paths, key=lambda p: int(p.split('_')[-1][:-5]))
+    ]
 
 
 def state(work, rank=0):
@@ -110,15 +120,16 @@ def test_budget_accounting_and_reports(project, reference_run):
     assert m, 'no mask written'
     for r in reps:
         # masks on disk agree with the JSON, round by round
-        on_disk = sum(int(np.count_nonzero((x > 0) & (x <= r['round'])))
-                      for x in m.values())
+        on_disk = sum(
+            int(np.count_nonzero((x > 0) & (x <= r['round'])))
+            for x in m.values())
         assert on_disk == r['labeled']
         assert 0 < r['spent'] <= r['budget']
         assert r['budget'] == int(0.01 * r['total'])
-        assert r['labeled_fraction'] == pytest.approx(
-            r['labeled'] / r['total'])
-        assert (sum(r['round_per_class_labeled']) + r['round_ignored'] ==
-                r['spent'])
+        assert r['labeled_fraction'] == pytest.approx(r['labeled'] /
+                                                      r['total'])
+        assert (sum(r['round_per_class_labeled']) +
+                r['round_ignored'] == r['spent'])
         assert r['score_name'] == 'mIoU' and 0 <= r['score'] <= 100
         assert r['evaluated_at_iter'] == 2 * r['round']
         assert r['strategy'] == 'Entropy' and r['unit'] == 'region'
@@ -142,9 +153,12 @@ def test_budget_accounting_and_reports(project, reference_run):
 
 def test_curve_tool_draws_rounds(project, reference_run, tmp_path):
     out = str(tmp_path / 'curve.png')
-    res = ok(run_tool([PYTHON, osp.join(REPO, 'tools', 'analysis',
-                                        'plot_active_curves.py'),
-                       f'ENT={reference_run}', '--out', out]))
+    res = ok(
+        run_tool([
+            PYTHON,
+            osp.join(REPO, 'tools', 'analysis', 'plot_active_curves.py'),
+            f'ENT={reference_run}', '--out', out
+        ]))
     assert osp.getsize(out) > 1000
     assert 'mIoU on the validation split @ % of target pixels' in res
 
@@ -156,16 +170,21 @@ def test_kill_in_a_middle_round_with_workers_resumes_exactly(
     batch, every later round's purchase and the final model are those of the
     uninterrupted run."""
     work = osp.join(project, 'work_dirs', f'crash_iter{kill_at}')
-    cfg = active_cfg(project, f'crash_iter{kill_at}', rounds=3, workers=2,
-                     hooks=f"dict(type='CrashAtIterHook', at_iter={kill_at})")
+    cfg = active_cfg(
+        project,
+        f'crash_iter{kill_at}',
+        rounds=3,
+        workers=2,
+        hooks=f"dict(type='CrashAtIterHook', at_iter={kill_at})")
     proc = train(project, cfg, work)
     assert proc.returncode == 3  # killed after iteration kill_at
-    out = ok(train(project, active_cfg(project, f'resume{kill_at}',
-                                       rounds=3, workers=2), work,
-                   '--resume'))
+    ok(
+        train(project,
+              active_cfg(project, f'resume{kill_at}', rounds=3, workers=2),
+              work, '--resume'))
     same_masks(reference_run, work)
-    assert [r['labeled'] for r in rounds(work)] == [
-        r['labeled'] for r in rounds(reference_run)]
+    assert [r['labeled'] for r in rounds(work)
+            ] == [r['labeled'] for r in rounds(reference_run)]
     ref, got = batches(reference_run), batches(work)
     assert sorted(map(int, got)) == list(range(kill_at, 6))
     for i in range(kill_at, 6):
@@ -177,8 +196,11 @@ def test_crash_while_round_is_written_keeps_previous_round(
         project, reference_run):
     work = osp.join(project, 'work_dirs', 'crash_commit')
     cfg = active_cfg(project, 'crash_commit', rounds=3, workers=2)
-    proc = train(project, cfg, work,
-                 env=dict(ADA_TEST_CRASH_COMMIT='2:round_json_written'))
+    proc = train(
+        project,
+        cfg,
+        work,
+        env=dict(ADA_TEST_CRASH_COMMIT='2:round_json_written'))
     assert proc.returncode == 4
     st = json.load(open(osp.join(work, 'active', 'state.json')))
     assert st['round'] == 1  # round 2 never committed
@@ -190,8 +212,10 @@ def test_crash_while_round_is_written_keeps_previous_round(
 
 
 def test_rerun_without_resume_is_refused(project, reference_run):
-    before = {p: open(p).read() for p in glob.glob(
-        osp.join(reference_run, 'active', '*.json'))}
+    before = {
+        p: open(p).read()
+        for p in glob.glob(osp.join(reference_run, 'active', '*.json'))
+    }
     proc = train(project, active_cfg(project, 'rerun', rounds=3, workers=2),
                  reference_run)
     assert proc.returncode != 0
@@ -214,8 +238,9 @@ def test_resume_from_an_older_checkpoint_sees_only_its_rounds(
     with open(osp.join(work, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(work, 'iter_2.pth'))
     os.remove(osp.join(work, 'batches_rank0.json'))
-    out = ok(train(project, active_cfg(project, 'older', rounds=3,
-                                       workers=2), work, '--resume'))
+    out = ok(
+        train(project, active_cfg(project, 'older', rounds=3, workers=2), work,
+              '--resume'))
     assert 'stay hidden until training reaches them' in out
     assert 'bought' not in out.split('Auto resumed')[-1]
     got, ref = batches(work), batches(reference_run)
@@ -229,9 +254,9 @@ def test_second_writer_is_refused_at_start(project, reference_run):
     from mmseg_ada.active.stores import MaskLabelStore
     holder = MaskLabelStore(reference_run)
     try:
-        proc = train(project, active_cfg(project, 'second', rounds=3,
-                                         workers=2), reference_run,
-                     '--resume')
+        proc = train(project,
+                     active_cfg(project, 'second', rounds=3,
+                                workers=2), reference_run, '--resume')
     finally:
         holder.close()
     assert proc.returncode != 0
@@ -245,19 +270,26 @@ def test_mmseg_own_train_tool_resume_fails_loudly(project, tmp_path):
     tool = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'train.py')
     # a 'warm-up' checkpoint with iteration 40 and no active-loop state
     warm = osp.join(project, 'work_dirs', 'fake_warmup')
-    ok(run_tool([PYTHON, osp.join(REPO, 'tools', 'train.py'),
-                 osp.join(REPO, 'configs', 'demo',
-                          'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-'
-                          'cityscapes-128x256.py'),
-                 '--work-dir', warm, '--cfg-options', 'train_cfg.max_iters=2',
-                 'train_cfg.val_interval=100',
-                 'default_hooks.checkpoint.interval=2',
-                 'param_scheduler.0.end=2', 'train_dataloader.num_workers=0',
-                 'train_dataloader.persistent_workers=False',
-                 'train_dataloader.batch_size=2'], cwd=project))
+    ok(
+        run_tool([
+            PYTHON,
+            osp.join(REPO, 'tools', 'train.py'),
+            osp.join(
+                REPO, 'configs', 'demo',
+                'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-'
+                'cityscapes-128x256.py'), '--work-dir', warm, '--cfg-options',
+            'train_cfg.max_iters=2', 'train_cfg.val_interval=100',
+            'default_hooks.checkpoint.interval=2', 'param_scheduler.0.end=2',
+            'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False',
+            'train_dataloader.batch_size=2'
+        ],
+                 cwd=project))
     work = str(tmp_path / 'mmseg_tool')
-    cfg = active_cfg(project, 'mmseg_tool',
-                     extra=f"load_from = {osp.join(warm, 'iter_2.pth')!r}")
+    cfg = active_cfg(
+        project,
+        'mmseg_tool',
+        extra=f"load_from = {osp.join(warm, 'iter_2.pth')!r}")
     proc = train(project, cfg, work, '--resume', tool=tool)
     assert proc.returncode != 0
     assert 'not written by this active run' in proc.stderr, \
@@ -270,19 +302,31 @@ def test_two_processes_buy_the_same_regions(project):
     two = osp.join(project, 'work_dirs', 'two_proc')
     cfg = active_cfg(project, 'one_round', rounds=1, ipr=1)
     ok(train(project, cfg, one))
-    ok(run_tool(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
-                 '--work-dir', two], cwd=project,
-                env=dict(PYTHON=PYTHON, PORT='29623', OMP_NUM_THREADS='1',
-                         ADA_TEST_WORK_DIR=two)))
+    ok(
+        run_tool([
+            'bash',
+            osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2', '--work-dir',
+            two
+        ],
+                 cwd=project,
+                 env=dict(
+                     PYTHON=PYTHON,
+                     PORT='29623',
+                     OMP_NUM_THREADS='1',
+                     ADA_TEST_WORK_DIR=two)))
     same_masks(one, two)
     assert state(two, 0) == state(two, 1)
 
 
 def test_pixel_units_buy_each_images_share(project):
     work = osp.join(project, 'work_dirs', 'pixel')
-    cfg = active_cfg(project, 'pixel', rounds=1, ipr=1, extra=(
-        "train_cfg.update(selector=dict(units=dict(_delete_=True, "
-        "type='PixelUnits')))"))
+    cfg = active_cfg(
+        project,
+        'pixel',
+        rounds=1,
+        ipr=1,
+        extra=("train_cfg.update(selector=dict(units=dict(_delete_=True, "
+               "type='PixelUnits')))"))
     ok(train(project, cfg, work))
     rep = rounds(work)[0]
     m = masks(work)
@@ -316,47 +360,62 @@ def test_a_strategy_from_outside_the_package(project, tmp_path):
     plugin.mkdir()
     (plugin / 'smallest_first.py').write_text(CUSTOM_STRATEGY)
     work = osp.join(project, 'work_dirs', 'custom')
-    cfg = active_cfg(project, 'custom', rounds=1, ipr=1, extra=(
-        "custom_imports = dict(imports=['mmseg_ada', 'smallest_first', "
-        "'dump_state_hook', 'active_test_hooks'], "
-        "allow_failed_imports=False)\n"
-        "train_cfg.update(selector=dict(strategy=dict(_delete_=True, "
-        "type='SmallestFirst')))"))
-    ok(run_tool([PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg,
-                 '--work-dir', work], cwd=project,
-                env=dict(PYTHONPATH=str(plugin))))
+    cfg = active_cfg(
+        project,
+        'custom',
+        rounds=1,
+        ipr=1,
+        extra=("custom_imports = dict(imports=['mmseg_ada', 'smallest_first', "
+               "'dump_state_hook', 'active_test_hooks'], "
+               "allow_failed_imports=False)\n"
+               "train_cfg.update(selector=dict(strategy=dict(_delete_=True, "
+               "type='SmallestFirst')))"))
+    ok(
+        run_tool([
+            PYTHON,
+            osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', work
+        ],
+                 cwd=project,
+                 env=dict(PYTHONPATH=str(plugin))))
     rep = rounds(work)[0]
     assert rep['strategy'] == 'SmallestFirst'
     assert 0 < rep['spent'] <= rep['budget']
-    assert osp.isfile(osp.join(work, 'active', 'vis', 'round_1',
-                               'SmallestFirst.png'))
+    assert osp.isfile(
+        osp.join(work, 'active', 'vis', 'round_1', 'SmallestFirst.png'))
 
 
 @pytest.mark.parametrize('opts,message', [
     (['train_cfg.budget.per_round=0'], 'per_round'),
     (['train_cfg.budget.per_round=1.5'], 'per_round'),
-    (['train_cfg.num_rounds=3', 'train_cfg.budget.per_round=0.5',
-      'train_cfg.max_iters=6'], 'the pool has'),
+    ([
+        'train_cfg.num_rounds=3', 'train_cfg.budget.per_round=0.5',
+        'train_cfg.max_iters=6'
+    ], 'the pool has'),
     (['train_cfg.iters_per_round=5'], 'do not fit max_iters'),
-    (['train_cfg.selector.units.cache=nowhere/regions'],
-     'precompute_regions.py'),
+    (['train_cfg.selector.units.cache=nowhere/regions'
+      ], 'precompute_regions.py'),
     (['default_hooks.checkpoint.interval=3'], 'does not divide'),
-    (['train_dataloader.sampler.type=InfiniteSampler'],
-     'RoundInfiniteSampler'),
+    (['train_dataloader.sampler.type=InfiniteSampler'
+      ], 'RoundInfiniteSampler'),
 ])
 def test_bad_protocol_settings_fail_clearly(project, opts, message):
     work = osp.join(project, 'work_dirs', 'bad')
-    proc = train(project, active_cfg(project, 'bad'), work,
-                 '--cfg-options', *opts)
+    proc = train(project, active_cfg(project, 'bad'), work, '--cfg-options',
+                 *opts)
     assert proc.returncode != 0
     assert message in proc.stderr, proc.stderr[-3000:]
 
 
 def test_pool_of_other_images_names_the_stem(project):
     work = osp.join(project, 'work_dirs', 'bad_pool')
-    cfg = active_cfg(project, 'bad_pool', rounds=1, ipr=1, extra=(
-        "train_cfg.update(selector=dict(pool_dataloader=dict(dataset=dict("
-        "data_prefix=dict(img_path='leftImg8bit/val')))))"))
+    cfg = active_cfg(
+        project,
+        'bad_pool',
+        rounds=1,
+        ipr=1,
+        extra=(
+            "train_cfg.update(selector=dict(pool_dataloader=dict(dataset=dict("
+            "data_prefix=dict(img_path='leftImg8bit/val')))))"))
     proc = train(project, cfg, work)
     assert proc.returncode != 0
     assert 'pool_dataloader: the pool dataloader yielded' in proc.stderr
@@ -364,26 +423,30 @@ def test_pool_of_other_images_names_the_stem(project):
 
 
 def test_resume_with_other_settings_is_refused(project, reference_run):
-    proc = train(project, active_cfg(project, 'other', rounds=3, workers=2),
-                 reference_run, '--resume', '--cfg-options',
-                 'train_cfg.budget.per_round=0.02')
+    proc = train(project, active_cfg(project, 'other', rounds=3,
+                                     workers=2), reference_run, '--resume',
+                 '--cfg-options', 'train_cfg.budget.per_round=0.02')
     assert proc.returncode != 0
     assert "'budgets'" in proc.stderr, proc.stderr[-3000:]
 
 
 def test_adeada_two_processes_buy_the_same_regions(project):
-    cfg = active_cfg(project, 'adeada_one_round', rounds=1, ipr=1,
-                     base=ADEADA_CFG)
+    cfg = active_cfg(
+        project, 'adeada_one_round', rounds=1, ipr=1, base=ADEADA_CFG)
     one = osp.join(project, 'work_dirs', 'adeada_one')
     two = osp.join(project, 'work_dirs', 'adeada_two')
     ok(train(project, cfg, one))
-    ok(run_tool(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
-                 '--work-dir', two], cwd=project,
-                env=dict(PYTHON=PYTHON, PORT='29627', ADA_TEST_WORK_DIR=two)))
+    ok(
+        run_tool([
+            'bash',
+            osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2', '--work-dir',
+            two
+        ],
+                 cwd=project,
+                 env=dict(PYTHON=PYTHON, PORT='29627', ADA_TEST_WORK_DIR=two)))
     same_masks(one, two)
     ra, rb = rounds(one)[0], rounds(two)[0]
     assert ra['strategy'] == 'ADeADA'
     assert ra['selection_info']['per_class_kl'] == \
         rb['selection_info']['per_class_kl']
-    assert osp.isfile(osp.join(two, 'active', 'vis', 'round_1',
-                               'ADeADA.png'))
+    assert osp.isfile(osp.join(two, 'active', 'vis', 'round_1', 'ADeADA.png'))

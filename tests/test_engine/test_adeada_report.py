@@ -58,12 +58,18 @@ def _realistic_info(round_idx=2):
     per_class = np.floor(w * dens).astype(int)
     per_class[0] += dens - per_class.sum()
     return dict(
-        round=round_idx, policy='half', alpha=1.0, beta=1.0,
-        density_fraction=0.5, density_budget=dens,
-        uncertainty_budget=total - dens, per_class_kl=kl,
+        round=round_idx,
+        policy='half',
+        alpha=1.0,
+        beta=1.0,
+        density_fraction=0.5,
+        density_budget=dens,
+        uncertainty_budget=total - dens,
+        per_class_kl=kl,
         per_class_weight=w.tolist(),
         per_class_density_budget=per_class.tolist(),
-        density_spent=dens - 40_000, uncertainty_spent=total - dens + 35_000,
+        density_spent=dens - 40_000,
+        uncertainty_spent=total - dens + 35_000,
         spent=total - 5_000,
         regions_per_class_density=rng.integers(0, 120, 19).tolist(),
         regions_per_class_uncertainty=rng.integers(0, 80, 19).tolist(),
@@ -87,24 +93,32 @@ def test_figure_from_realistic_info(tmp_path):
     assert sorted(os.listdir(out.parent)) == ['adeada.png']
 
 
-@pytest.mark.parametrize('info,classes', [
-    ({}, []),
-    ({}, None),
-    (dict(per_class_kl=[None, float('nan')], density_budget=None), ['a']),
-    (dict(per_class_kl=[float('nan')] * 19,
-          per_class_density_budget=[0] * 19,
-          regions_per_class_density=[],
-          regions_per_class_uncertainty=None,
-          density_budget=0, uncertainty_budget=1000,
-          density_spent=0, uncertainty_spent=990,
-          density_fraction=0.0, policy='uncertainty', round=1),
-     list(CITYSCAPES)),
-    # short / long / junk lists, inf, strings
-    (dict(per_class_kl=[1.0, 'x', float('inf'), -2.0],
-          per_class_density_budget=[5, None],
-          regions_per_class_density=[1, 2, 3, 4, 5, 6],
-          density_spent='n/a', alpha=None), ['a', 'b']),
-])
+@pytest.mark.parametrize(
+    'info,classes',
+    [
+        ({}, []),
+        ({}, None),
+        (dict(per_class_kl=[None, float('nan')], density_budget=None), ['a']),
+        (dict(
+            per_class_kl=[float('nan')] * 19,
+            per_class_density_budget=[0] * 19,
+            regions_per_class_density=[],
+            regions_per_class_uncertainty=None,
+            density_budget=0,
+            uncertainty_budget=1000,
+            density_spent=0,
+            uncertainty_spent=990,
+            density_fraction=0.0,
+            policy='uncertainty',
+            round=1), list(CITYSCAPES)),
+        # short / long / junk lists, inf, strings
+        (dict(
+            per_class_kl=[1.0, 'x', float('inf'), -2.0],
+            per_class_density_budget=[5, None],
+            regions_per_class_density=[1, 2, 3, 4, 5, 6],
+            density_spent='n/a',
+            alpha=None), ['a', 'b']),
+    ])
 def test_figure_survives_missing_values(tmp_path, info, classes):
     out = tmp_path / 'adeada.png'
     draw_adeada_round(info, classes, str(out))
@@ -132,21 +146,24 @@ def test_figure_from_a_real_adeada_selection(tmp_path):
         p = prob / prob.sum(1, keepdims=True)
         ent = -(p * np.log(p)).sum(1)
         return UnitPool(
-            image_index=np.arange(n) // 10, unit_id=np.arange(n) % 10,
-            cost=np.full(n, 100, np.int64), prob=p,
-            stats=dict(entropy=ent, confidence=p.max(1),
-                       margin=np.sort(p, 1)[:, -1] - np.sort(p, 1)[:, -2]),
+            image_index=np.arange(n) // 10,
+            unit_id=np.arange(n) % 10,
+            cost=np.full(n, 100, np.int64),
+            prob=p,
+            stats=dict(
+                entropy=ent,
+                confidence=p.max(1),
+                margin=np.sort(p, 1)[:, -1] - np.sort(p, 1)[:, -2]),
             feature=feat)
 
     strategy = ADeADA(
         density_cfg=dict(backend='sklearn', regions_per_component=50))
-    sel = strategy.select(pool(120, 1.0), 2000, round_idx=2,
-                          source_pool=pool(300, 0.0))
+    sel = strategy.select(
+        pool(120, 1.0), 2000, round_idx=2, source_pool=pool(300, 0.0))
     info = sel.info
     for key in ('per_class_kl', 'per_class_density_budget', 'density_budget',
                 'uncertainty_budget', 'density_spent', 'uncertainty_spent',
-                'regions_per_class_density',
-                'regions_per_class_uncertainty'):
+                'regions_per_class_density', 'regions_per_class_uncertainty'):
         assert key in info, key
     assert sum(info['regions_per_class_density']) + sum(
         info['regions_per_class_uncertainty']) == len(sel.index)
@@ -159,8 +176,9 @@ def test_figure_from_a_real_adeada_selection(tmp_path):
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs'
 MAIN = {
-    (model, src): CONFIGS / 'adeada' / (
-        f'adeada_{model}_1xb2-5x10k_{src}-cityscapes-512x1024.py')
+    (model, src):
+    CONFIGS / 'adeada' /
+    (f'adeada_{model}_1xb2-5x10k_{src}-cityscapes-512x1024.py')
     for model in ('deeplabv2-r101', 'deeplabv3plus-r101-d8')
     for src in ('gta5', 'synthia')
 }
@@ -188,20 +206,21 @@ def test_main_configs_follow_the_paper(key):
     sel = t.selector
     assert sel.source_pool_dataloader.dataset.type == (
         'GTA5Dataset' if src == 'gta5' else 'SynthiaDataset')
-    assert sel.source_units == dict(type='RegionUnits',
-                                    cache=f'data/{src}/regions/slic')
-    assert sel.units == dict(type='RegionUnits',
-                             cache='data/cityscapes/regions/train_slic')
+    assert sel.source_units == dict(
+        type='RegionUnits', cache=f'data/{src}/regions/slic')
+    assert sel.units == dict(
+        type='RegionUnits', cache='data/cityscapes/regions/train_slic')
     pool = sel.pool_dataloader
     assert pool.dataset.data_prefix.img_path == 'leftImg8bit/train'
     assert 'LoadAnnotations' not in [p['type'] for p in pool.dataset.pipeline]
     assert cfg.train_dataloader.sampler.type == 'RoundInfiniteSampler'
-    assert cfg.val_evaluator.type == (
-        'IoUMetric' if src == 'gta5' else 'SynthiaIoUMetric')
+    assert cfg.val_evaluator.type == ('IoUMetric'
+                                      if src == 'gta5' else 'SynthiaIoUMetric')
     # 7d: lr 2.5e-4 restarting with poly 0.9 inside every round
     (poly, ) = cfg.param_scheduler
-    assert (poly.type, poly.power, poly.eta_min, poly.periods) == (
-        'RestartPolyLR', 0.9, 0., [t.iters_per_round] * 5)
+    assert (poly.type, poly.power, poly.eta_min,
+            poly.periods) == ('RestartPolyLR', 0.9, 0.,
+                              [t.iters_per_round] * 5)
     assert cfg.optim_wrapper.optimizer.lr == 2.5e-4
     assert cfg.default_hooks.checkpoint.interval == t.iters_per_round
     assert dict(type='RoundMetricHook', metric='mIoU') in cfg.custom_hooks
@@ -216,13 +235,16 @@ def test_main_configs_follow_the_paper(key):
 
 
 def _lines(path):
-    return [ln for ln in path.read_text().splitlines()
-            if ln.strip() and not ln.lstrip().startswith('#')]
+    return [
+        ln for ln in path.read_text().splitlines()
+        if ln.strip() and not ln.lstrip().startswith('#')
+    ]
 
 
 def test_top_level_configs_are_a_few_lines():
-    for path in list((CONFIGS / 'adeada').rglob('*.py')) + list(
-            (CONFIGS / 'active_baselines').glob('*.py')):
+    paths = list((CONFIGS / 'adeada').rglob('*.py'))
+    paths += list((CONFIGS / 'active_baselines').glob('*.py'))
+    for path in paths:
         assert len(_lines(path)) <= 18, path.name
 
 
@@ -233,8 +255,8 @@ def test_v2_and_v3plus_differ_only_in_the_model():
         diff = [(a, b) for a, b in zip(v2, v3) if a != b]
         assert len(v2) == len(v3)
         assert all('models/' in a or 'adaptseg_' in a for a, _ in diff), diff
-        a, b = _load(MAIN[('deeplabv2-r101', src)]), _load(
-            MAIN[('deeplabv3plus-r101-d8', src)])
+        a, b = _load(MAIN[('deeplabv2-r101',
+                           src)]), _load(MAIN[('deeplabv3plus-r101-d8', src)])
         for key in ('train_cfg', 'train_dataloader', 'param_scheduler',
                     'optim_wrapper', 'default_hooks', 'custom_hooks'):
             assert a[key] == b[key], key
@@ -256,8 +278,10 @@ def test_table2_rows_are_the_ablation_table():
                     'load_from', 'optim_wrapper'):
             assert cfg[key] == main[key], (path.name, key)
         rest = {k: v for k, v in cfg.train_cfg.items() if k != 'selector'}
-        assert rest == {k: v for k, v in main.train_cfg.items()
-                        if k != 'selector'}
+        assert rest == {
+            k: v
+            for k, v in main.train_cfg.items() if k != 'selector'
+        }
 
 
 def test_table5_policies():
@@ -267,7 +291,10 @@ def test_table5_policies():
     }
     assert sorted(found) == ['even', 'half', 'linear']
     assert all(s.category_balance for s in found.values())
-    assert {k: s.policy for k, s in found.items()} == dict(
+    assert {
+        k: s.policy
+        for k, s in found.items()
+    } == dict(
         even='even', half='half', linear='linear')
     assert (found['linear'].alpha, found['linear'].linear_step) == (1.0, 0.2)
     # "half" is the main config's strategy
@@ -277,8 +304,8 @@ def test_table5_policies():
 @pytest.mark.parametrize('src', ['gta5', 'synthia'])
 def test_baselines_share_the_adeada_protocol(src):
     adeada = _load(MAIN[('deeplabv3plus-r101-d8', src)])
-    expected = dict(rand='Random', ent='Entropy', conf='Confidence',
-                    mar='Margin')
+    expected = dict(
+        rand='Random', ent='Entropy', conf='Confidence', mar='Margin')
     paths = sorted((CONFIGS / 'active_baselines').glob(f'*_{src}-*.py'))
     assert sorted(p.name.split('_')[0] for p in paths) == sorted(expected)
     for path in paths:
@@ -308,8 +335,8 @@ def test_readme_and_metafile_list_every_config(folder):
     readme = (root / 'README.md').read_text()
     for m in meta['Models']:
         assert m['Results'][0]['Metrics']['mIoU'] > 0
-        if folder == 'adeada' and '/' not in m['Config'].split(
-                folder + '/')[1]:
+        if folder == 'adeada' and '/' not in m['Config'].split(folder +
+                                                               '/')[1]:
             assert Path(m['Config']).name in readme
     if folder == 'adeada':
         assert '| 64.03 | 67.65 | 69.86 | 70.66 | 71.25 |' in readme

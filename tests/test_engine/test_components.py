@@ -14,8 +14,9 @@ def test_restart_poly_lr_restarts_every_round():
     """7d: lr_t = base * (1 - t / (P - 1)) ** 0.9 within each period."""
     w = torch.nn.Parameter(torch.zeros(1))
     h = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([dict(params=[w], lr=2.5e-4),
-                           dict(params=[h], lr=2.5e-3)], lr=2.5e-4)
+    opt = torch.optim.SGD(
+        [dict(params=[w], lr=2.5e-4),
+         dict(params=[h], lr=2.5e-3)], lr=2.5e-4)
     sched = RestartPolyLR(opt, periods=[4, 4, 3], power=0.9)
     seen = []
     for _ in range(11):
@@ -60,16 +61,23 @@ assert not bad, bad
 def test_importing_strategies_imports_no_sklearn_or_scipy():
     """Our code never imports scikit-learn or scipy at import time (scipy
     is still imported by MMSegmentation's own transforms)."""
-    res = subprocess.run([sys.executable, '-c', _IMPORTS], cwd=REPO,
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run([sys.executable, '-c', _IMPORTS],
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.strip().splitlines()[-1] == 'False'
 
 
 def test_import_does_not_patch_numpy():
-    res = subprocess.run(
-        [sys.executable, '-c', 'import numpy as np, mmseg_ada; '
-         "print(hasattr(np, 'float'), hasattr(np, 'product'))"],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+    res = subprocess.run([
+        sys.executable, '-c', 'import numpy as np, mmseg_ada; '
+        "print(hasattr(np, 'float'), hasattr(np, 'product'))"
+    ],
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == 'False False'

@@ -20,7 +20,12 @@ MCU_CFG = osp.join(REPO, 'configs', 'demo', 'active',
                    'deeplabv3plus_r18-d8_2xb2-300_demo-mcu.py')
 
 
-def mcu_cfg(project, name, iters=8, workers=0, extra='', hooks='',
+def mcu_cfg(project,
+            name,
+            iters=8,
+            workers=0,
+            extra='',
+            hooks='',
             online='dict(budget=0.02)'):
     path = osp.join(project, f'{name}.py')
     with open(path, 'w') as f:
@@ -48,8 +53,11 @@ custom_hooks = [dict(type='DumpStateHook'), {hooks}]
 
 
 def train(project, cfg, work, *args, env=None):
-    return run_tool([PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg,
-                     '--work-dir', work, *args], cwd=project,
+    return run_tool([
+        PYTHON,
+        osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', work, *args
+    ],
+                    cwd=project,
                     env=dict(env or {}, ADA_TEST_WORK_DIR=work))
 
 
@@ -59,9 +67,10 @@ def ok(proc):
 
 
 def masks(work):
-    return {osp.basename(p): cv2.imread(p, cv2.IMREAD_UNCHANGED)
-            for p in sorted(glob.glob(osp.join(work, 'active', 'masks',
-                                               '*.png')))}
+    return {
+        osp.basename(p): cv2.imread(p, cv2.IMREAD_UNCHANGED)
+        for p in sorted(glob.glob(osp.join(work, 'active', 'masks', '*.png')))
+    }
 
 
 def log(work):
@@ -103,17 +112,26 @@ def test_budget_counted_on_the_training_grid(project):
     """``online.resolution`` counts the pixels of the grid the pipeline
     samples (here 16x32 per image), not the images' full resolution."""
     work = osp.join(project, 'work_dirs', 'mcu_grid')
-    out = ok(train(project, mcu_cfg(
-        project, 'mcu_grid', iters=3,
-        online='dict(budget=0.02, resolution=(16, 32))'), work))
+    out = ok(
+        train(
+            project,
+            mcu_cfg(
+                project,
+                'mcu_grid',
+                iters=3,
+                online='dict(budget=0.02, resolution=(16, 32))'), work))
     total = int(0.02 * 6 * 16 * 32)
     assert (f'a budget of {total} of the {6 * 16 * 32} target pixels '
             '(6 images on a 16x32 grid)') in out
     st = json.load(open(osp.join(work, 'active', 'state.json')))
     assert 0 < st['labeled'] <= total
-    bad = train(project, mcu_cfg(
-        project, 'mcu_grid_bad', iters=1,
-        online='dict(budget=0.02, resolution=16)'),
+    bad = train(
+        project,
+        mcu_cfg(
+            project,
+            'mcu_grid_bad',
+            iters=1,
+            online='dict(budget=0.02, resolution=16)'),
         osp.join(project, 'work_dirs', 'mcu_grid_bad'))
     assert bad.returncode != 0
     assert 'resolution=16 must be two positive ints' in bad.stderr
@@ -125,26 +143,38 @@ def test_kill_and_resume_buys_the_same_pixels(project, reference):
     (never buys it twice) and continues exactly as the uninterrupted run."""
     assert any(r['iteration'] == 2 for r in log(reference))
     work = osp.join(project, 'work_dirs', 'mcu_crash')
-    proc = train(project, mcu_cfg(project, 'mcu_crash', workers=2, hooks=(
-        "dict(type='CrashAtIterHook', at_iter=3)"), extra=(
-            'default_hooks.update(checkpoint=dict(interval=2))')), work)
+    proc = train(
+        project,
+        mcu_cfg(
+            project,
+            'mcu_crash',
+            workers=2,
+            hooks=("dict(type='CrashAtIterHook', at_iter=3)"),
+            extra=('default_hooks.update(checkpoint=dict(interval=2))')), work)
     assert proc.returncode == 3
     assert max(r['iteration'] for r in log(work)) == 2
-    out = ok(train(project, mcu_cfg(project, 'mcu_resume', workers=2, extra=(
-        'default_hooks.update(checkpoint=dict(interval=2))')), work,
-        '--resume'))
+    out = ok(
+        train(
+            project,
+            mcu_cfg(
+                project,
+                'mcu_resume',
+                workers=2,
+                extra=('default_hooks.update(checkpoint=dict(interval=2))')),
+            work, '--resume'))
     assert 'replayed, not bought again' in out
     same_masks(reference, work)
-    assert [(r['iteration'], r['spent']) for r in log(work)] == [
-        (r['iteration'], r['spent']) for r in log(reference)]
+    assert [(r['iteration'], r['spent']) for r in log(work)
+            ] == [(r['iteration'], r['spent']) for r in log(reference)]
     assert state(work) == state(reference)
 
 
 def _poison(root, store_masks, inside):
     rng = np.random.default_rng(1)
     n = 0
-    for path in glob.glob(osp.join(root, 'cityscapes', 'gtFine', 'train',
-                                   '*', '*_labelTrainIds.png')):
+    for path in glob.glob(
+            osp.join(root, 'cityscapes', 'gtFine', 'train', '*',
+                     '*_labelTrainIds.png')):
         gt = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         stem = osp.basename(path)[:-len('_gtFine_labelTrainIds.png')]
         m = store_masks.get(stem + '.png')
@@ -157,17 +187,20 @@ def _poison(root, store_masks, inside):
     return n
 
 
-def test_poisoned_unbought_labels_change_nothing(project, reference,
-                                                 tmp_path):
+def test_poisoned_unbought_labels_change_nothing(project, reference, tmp_path):
     """Oracle discipline: only bought pixels' labels reach a loss."""
     bought = masks(reference)
     runs = {}
     for name, inside in (('outside', False), ('inside', True)):
         proj = tmp_path / name
-        shutil.copytree(project, proj, symlinks=False,
-                        ignore=shutil.ignore_patterns('work_dirs'))
-        shutil.copytree(osp.join(project, 'work_dirs', 'demo'),
-                        proj / 'work_dirs' / 'demo')
+        shutil.copytree(
+            project,
+            proj,
+            symlinks=False,
+            ignore=shutil.ignore_patterns('work_dirs'))
+        shutil.copytree(
+            osp.join(project, 'work_dirs', 'demo'),
+            proj / 'work_dirs' / 'demo')
         assert _poison(str(proj / 'data' / 'demo'), bought, inside) > 0
         work = str(proj / 'work')
         ok(train(str(proj), mcu_cfg(str(proj), 'mcu', workers=2), work))
@@ -192,14 +225,24 @@ def test_one_and_two_processes_buy_the_same_pixels(project):
              "optim_wrapper = dict(optimizer=dict(lr=0.0))")
     one = osp.join(project, 'work_dirs', 'mcu_one')
     two = osp.join(project, 'work_dirs', 'mcu_two')
-    ok(train(project, mcu_cfg(project, 'mcu_gn1', iters=4, extra=extra),
-             one))
-    cfg2 = mcu_cfg(project, 'mcu_gn2', iters=4, extra=extra + (
-        '\ntrain_dataloader.update(batch_size=1)'))
-    ok(run_tool(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg2, '2',
-                 '--work-dir', two], cwd=project,
-                env=dict(PYTHON=PYTHON, PORT='29637', OMP_NUM_THREADS='1',
-                         ADA_TEST_WORK_DIR=two)))
+    ok(train(project, mcu_cfg(project, 'mcu_gn1', iters=4, extra=extra), one))
+    cfg2 = mcu_cfg(
+        project,
+        'mcu_gn2',
+        iters=4,
+        extra=extra + ('\ntrain_dataloader.update(batch_size=1)'))
+    ok(
+        run_tool([
+            'bash',
+            osp.join(REPO, 'tools', 'dist_train.sh'), cfg2, '2', '--work-dir',
+            two
+        ],
+                 cwd=project,
+                 env=dict(
+                     PYTHON=PYTHON,
+                     PORT='29637',
+                     OMP_NUM_THREADS='1',
+                     ADA_TEST_WORK_DIR=two)))
     assert log(one) and log(one) == log(two)
     same_masks(one, two)
     assert state(two, 0) == state(two, 1)

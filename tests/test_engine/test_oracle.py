@@ -13,12 +13,13 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.utils import PYTHON, REPO, run_tool
 from mmseg_ada.active.stores import MaskLabelStore
 from mmseg_ada.datasets import LabeledSubsetDataset
+from tests.utils import PYTHON, REPO, run_tool
 
-DEMO_CFG = osp.join(REPO, 'configs', 'demo',
-                    'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py')
+DEMO_CFG = osp.join(
+    REPO, 'configs', 'demo',
+    'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py')
 
 
 def _train_cfg(tmp_path, name, data_root, store_dir):
@@ -56,8 +57,9 @@ def _poison(root, store, inside):
     the bought masks."""
     rng = np.random.default_rng(1)
     n = 0
-    for path in glob.glob(osp.join(root, 'cityscapes', 'gtFine', 'train',
-                                   '*', '*_labelTrainIds.png')):
+    for path in glob.glob(
+            osp.join(root, 'cityscapes', 'gtFine', 'train', '*',
+                     '*_labelTrainIds.png')):
         gt = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         stem = osp.basename(path)[:-len('_gtFine_labelTrainIds.png')]
         mask = store.mask(stem, gt.shape)
@@ -79,18 +81,26 @@ def test_poisoned_unbought_labels_change_nothing(tmp_path, synthetic_da):
     # a label store with a few bought regions (round 1)
     store_dir = str(tmp_path / 'store')
     store = MaskLabelStore(store_dir)
-    stems = sorted(osp.basename(p)[:-len('_leftImg8bit.png')]
-                   for p in glob.glob(osp.join(
-                       synthetic_da, 'cityscapes', 'leftImg8bit', 'train',
-                       '*', '*_leftImg8bit.png')))
+    stems = sorted(
+        osp.basename(p)[:-len('_leftImg8bit.png')] for p in glob.glob(
+            osp.join(synthetic_da, 'cityscapes', 'leftImg8bit', 'train', '*',
+                     '*_leftImg8bit.png')))
     total = 0
     for i, stem in enumerate(stems[:3]):
         m = np.zeros((64, 128), bool)
         m[10 + 5 * i:30 + 5 * i, 20:70] = True
         total += store.add(stem, m)
-    store.commit(1, dict(
-        round=1, strategy='hand', unit='region', budget=total, spent=total,
-        labeled=total, total=64 * 128 * len(stems), labeled_fraction=0.0))
+    store.commit(
+        1,
+        dict(
+            round=1,
+            strategy='hand',
+            unit='region',
+            budget=total,
+            spent=total,
+            labeled=total,
+            total=64 * 128 * len(stems),
+            labeled_fraction=0.0))
     store.close()
 
     clean = synthetic_da
@@ -103,12 +113,14 @@ def test_poisoned_unbought_labels_change_nothing(tmp_path, synthetic_da):
     assert n_out > 10 * n_in > 0
 
     runs = {}
-    for name, root in (('clean', clean), ('outside', out_side),
-                       ('inside', in_side)):
+    for name, root in (('clean', clean), ('outside', out_side), ('inside',
+                                                                 in_side)):
         work = str(tmp_path / f'work_{name}')
-        proc = run_tool([PYTHON, osp.join(REPO, 'tools', 'train.py'),
-                         _train_cfg(tmp_path, name, root, store_dir),
-                         '--work-dir', work])
+        proc = run_tool([
+            PYTHON,
+            osp.join(REPO, 'tools', 'train.py'),
+            _train_cfg(tmp_path, name, root, store_dir), '--work-dir', work
+        ])
         assert proc.returncode == 0, proc.stderr[-4000:]
         runs[name] = _digests(work)
     assert runs['clean'] == runs['outside'], 'unbought labels leaked'
@@ -119,13 +131,16 @@ def test_labeled_subset_lists_only_labelled_images(tmp_path, synthetic_da):
     ds_cfg = dict(
         type='CityscapesDataset',
         data_root=osp.join(synthetic_da, 'cityscapes'),
-        data_prefix=dict(img_path='leftImg8bit/train',
-                         seg_map_path='gtFine/train'),
-        pipeline=[dict(type='LoadImageFromFile'),
-                  dict(type='LoadAnnotations'),
-                  dict(type='PackSegInputs')])
-    import mmseg_ada  # noqa: F401
+        data_prefix=dict(
+            img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs')
+        ])
     from mmseg.utils import register_all_modules
+
+    import mmseg_ada  # noqa: F401
     register_all_modules(init_default_scope=True)
     work = str(tmp_path / 'w')
     ds = LabeledSubsetDataset(ds_cfg, work_dir=work)
@@ -137,15 +152,23 @@ def test_labeled_subset_lists_only_labelled_images(tmp_path, synthetic_da):
     m[5:9, 7:20] = True
     store.add(stem, m)
     assert len(ds) == 0  # not committed yet
-    store.commit(1, dict(
-        round=1, strategy='hand', unit='region', budget=52, spent=52,
-        labeled=52, total=1, labeled_fraction=0.0))
+    store.commit(
+        1,
+        dict(
+            round=1,
+            strategy='hand',
+            unit='region',
+            budget=52,
+            spent=52,
+            labeled=52,
+            total=1,
+            labeled_fraction=0.0))
     assert len(ds) == 1  # picked up without rebuilding the dataset
     item = ds[0]
     gt = item['data_samples'].gt_sem_seg.data[0].numpy()
     assert np.all(gt[~m] == 255)
-    raw = cv2.imread(ds.dataset.get_data_info(2)['seg_map_path'],
-                     cv2.IMREAD_UNCHANGED)
+    raw = cv2.imread(
+        ds.dataset.get_data_info(2)['seg_map_path'], cv2.IMREAD_UNCHANGED)
     assert np.array_equal(gt[m], raw[m])
     # the cursor hides the round from training again
     store.set_cursor(0)
@@ -155,10 +178,14 @@ def test_labeled_subset_lists_only_labelled_images(tmp_path, synthetic_da):
 
 def test_pipeline_without_annotations_is_refused(synthetic_da):
     with pytest.raises(ValueError, match='LoadAnnotations'):
-        LabeledSubsetDataset(mode='mask', dataset=dict(
-            type='CityscapesDataset',
-            data_root=osp.join(synthetic_da, 'cityscapes'),
-            data_prefix=dict(img_path='leftImg8bit/train',
-                             seg_map_path='gtFine/train'),
-            pipeline=[dict(type='LoadImageFromFile'),
-                      dict(type='PackSegInputs')]))
+        LabeledSubsetDataset(
+            mode='mask',
+            dataset=dict(
+                type='CityscapesDataset',
+                data_root=osp.join(synthetic_da, 'cityscapes'),
+                data_prefix=dict(
+                    img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+                pipeline=[
+                    dict(type='LoadImageFromFile'),
+                    dict(type='PackSegInputs')
+                ]))

@@ -24,8 +24,9 @@ from mmseg_ada.datasets.anchor_set import (AnchorSet, NotReady,
                                            accept_proposals,
                                            rejection_probabilities)
 from mmseg_ada.datasets.office31 import OFFICE31_CLASSES
-from tests.cls_fixtures import frozen_gc, make_domain  # noqa: F401
-from tests.test_models.cls_utils import one_thread  # noqa: F401
+from tests.cls_fixtures import make_domain
+
+pytestmark = pytest.mark.usefixtures('frozen_gc', 'one_thread')
 
 
 # ------------------------------------------------------------------ Eq. 4
@@ -39,8 +40,8 @@ def test_rejection_probabilities_eq4_against_shares():
     # the rarest always accepted
     assert rejection_probabilities(counts)[[0, 1]].tolist() == [1.0, 0.0]
     # the code's add-one smoothing: (n_c - n_min) / (n_max + 1)
-    np.testing.assert_allclose(rejection_probabilities(counts, True),
-                               (counts - 0) / 5)
+    np.testing.assert_allclose(
+        rejection_probabilities(counts, True), (counts - 0) / 5)
     assert rejection_probabilities([0, 0, 0]).tolist() == [0, 0, 0]
     np.testing.assert_allclose(rejection_probabilities([3, 3]), [0, 0])
     with pytest.raises(ValueError):
@@ -54,9 +55,13 @@ def test_accept_proposals_alg2():
     counts = np.array([2, 0, 0])  # both of class 0 -> q = [1, 0, 0]
     pending = np.zeros(3, np.int64)
     acc = accept_proposals(
-        ids=[0, 2, 3, 4, 4, 5], labels=[1, 0, 1, 2, 2, 1],
-        conf=[0.99, 0.99, 0.5, 0.95, 0.95, 0.9], xi=[0.5] * 6,
-        member=member, counts=counts, pending_counts=pending)
+        ids=[0, 2, 3, 4, 4, 5],
+        labels=[1, 0, 1, 2, 2, 1],
+        conf=[0.99, 0.99, 0.5, 0.95, 0.95, 0.9],
+        xi=[0.5] * 6,
+        member=member,
+        counts=counts,
+        pending_counts=pending)
     # 0 in A; 2 is class 0 (q = 1 > xi); 3 not confident; 4 accepted once
     # (the duplicate is in S); 5 at the threshold
     assert acc == [3, 5]
@@ -65,13 +70,15 @@ def test_accept_proposals_alg2():
     member = np.zeros(10, bool)
     pending = np.zeros(2, np.int64)
     acc = accept_proposals([1, 2, 3], [0, 0, 1], [1.0] * 3, [0.3] * 3,
-                           member, np.array([1, 1]), pending,
+                           member,
+                           np.array([1, 1]),
+                           pending,
                            count_pending=True)
     # after accepting image 1 (class 0): counts 2:1 -> q0 = 0.5 > 0.3
     assert acc == [0, 2]
     member = np.zeros(10, bool)
-    acc = accept_proposals([1, 2, 3], [0, 0, 1], [1.0] * 3, [0.3] * 3,
-                           member, np.array([1, 1]), np.zeros(2, np.int64))
+    acc = accept_proposals([1, 2, 3], [0, 0, 1], [1.0] * 3, [0.3] * 3, member,
+                           np.array([1, 1]), np.zeros(2, np.int64))
     assert acc == [0, 1, 2]  # "current A" only: q stays 0
 
 
@@ -138,11 +145,11 @@ def test_anchor_set_state_round_trip_is_exact():
             assert value == again[key], key
     base = np.array([7, 8, 9])
     for t in (2, 3, 4):
-        assert other.anchors_at(t, base, True) == aset.anchors_at(
-            t, base, True)
+        assert other.anchors_at(t, base,
+                                True) == aset.anchors_at(t, base, True)
     np.testing.assert_array_equal(other.neighbours(3), [6, 7])
-    np.testing.assert_array_equal(other.permutation(0, 1, 0, 6),
-                                  aset.permutation(0, 1, 0, 6))
+    np.testing.assert_array_equal(
+        other.permutation(0, 1, 0, 6), aset.permutation(0, 1, 0, 6))
     # both continue identically
     a = aset.process_step(3, [5], [0], [0.99], [0.99])
     b = other.process_step(3, [5], [0], [0.99], [0.99])
@@ -159,17 +166,32 @@ CLASSES = (0, 1, 2, 3)
 @pytest.fixture(scope='module')
 def lists(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('paa_data'))
-    make_domain(root, 'amazon/images/{cls}/{cls}_{i:04d}',
-                'image_list/amazon.txt', OFFICE31_CLASSES, labels=CLASSES,
-                per_class=5, seed=0)
-    make_domain(root, 'webcam/images/{cls}/{cls}_{i:04d}',
-                'image_list/webcam.txt', OFFICE31_CLASSES, labels=CLASSES,
-                per_class=6, seed=1)
+    make_domain(
+        root,
+        'amazon/images/{cls}/{cls}_{i:04d}',
+        'image_list/amazon.txt',
+        OFFICE31_CLASSES,
+        labels=CLASSES,
+        per_class=5,
+        seed=0)
+    make_domain(
+        root,
+        'webcam/images/{cls}/{cls}_{i:04d}',
+        'image_list/webcam.txt',
+        OFFICE31_CLASSES,
+        labels=CLASSES,
+        per_class=6,
+        seed=1)
     return root
 
 
-def _cfg(root, work, target_list='image_list/webcam.txt', mode='laa',
-         workers=0, resume=False, load_from=None):
+def _cfg(root,
+         work,
+         target_list='image_list/webcam.txt',
+         mode='laa',
+         workers=0,
+         resume=False,
+         load_from=None):
     train_p = [
         dict(type='LoadImageFromFile'),
         dict(type='mmcv.Resize', scale=(20, 20), keep_ratio=False),
@@ -183,76 +205,109 @@ def _cfg(root, work, target_list='image_list/webcam.txt', mode='laa',
     ]
     anchor_p = [
         dict(type='LoadImageFromFile'),
-        dict(type='MixWeakStrong',
-             weak=train_p[1:3],
-             strong=[
-                 dict(type='RandAugment', num_ops=1, magnitude=2.0),
-                 dict(type='mmcv.Resize', scale=(20, 1000), keep_ratio=True),
-                 dict(type='mmcv.RandomFlip', prob=0.5),
-                 dict(type='ClsRandomCrop', crop_size=16)
-             ]),
+        dict(
+            type='MixWeakStrong',
+            weak=train_p[1:3],
+            strong=[
+                dict(type='RandAugment', num_ops=1, magnitude=2.0),
+                dict(type='mmcv.Resize', scale=(20, 1000), keep_ratio=True),
+                dict(type='mmcv.RandomFlip', prob=0.5),
+                dict(type='ClsRandomCrop', crop_size=16)
+            ]),
         dict(type='PackClsInputs')
     ]
-    src = dict(type='Office31Dataset', data_root=root,
-               ann_file='image_list/amazon.txt', pipeline=train_p)
+    src = dict(
+        type='Office31Dataset',
+        data_root=root,
+        ann_file='image_list/amazon.txt',
+        pipeline=train_p)
     # poisoned lists contradict the class folders: no folder check
-    tgt = dict(type='Office31Dataset', data_root=root, ann_file=target_list,
-               pipeline=anchor_p, check_class_names=False)
+    tgt = dict(
+        type='Office31Dataset',
+        data_root=root,
+        ann_file=target_list,
+        pipeline=anchor_p,
+        check_class_names=False)
     tgt_test = dict(tgt, pipeline=test_p, test_mode=True)
-    loader = dict(batch_size=4, num_workers=0,
-                  sampler=dict(type='DefaultSampler', shuffle=False))
-    return Config(dict(
-        default_scope='mmseg', work_dir=work,
-        experiment_name=f'{osp.basename(work)}_{time.time_ns()}',
-        randomness=dict(seed=0), log_level='ERROR',
-        env_cfg=dict(cudnn_benchmark=False,
-                     mp_cfg=dict(mp_start_method='fork',
-                                 opencv_num_threads=0),
-                     dist_cfg=dict(backend='gloo')),
-        model=dict(
-            type='ADAImageClassifier',
-            data_preprocessor=dict(type='MultiStreamClsDataPreProcessor',
-                                   mean=[123.675, 116.28, 103.53],
-                                   std=[58.395, 57.12, 57.375]),
-            backbone=dict(type='ResNet', depth=18, base_channels=8,
-                          stem_channels=8, out_indices=(3, ),
-                          style='pytorch'),
-            head=dict(type='BottleneckClsHead', num_classes=31,
-                      in_channels=64, bottleneck_channels=16)),
-        optim_wrapper=dict(type='OptimWrapper',
-                           optimizer=dict(type='SGD', lr=0.05,
-                                          momentum=0.9)),
-        train_dataloader=dict(
-            batch_size=4, num_workers=workers,
-            persistent_workers=workers > 0,
-            sampler=dict(type='PositionedRoundSampler', shuffle=True),
-            collate_fn=dict(type='multi_stream_collate'),
-            dataset=dict(type='PAADataset', source=src,
-                         target=dict(type='LabeledSubsetDataset',
-                                     dataset=tgt),
-                         proposal_pipeline=train_p, mode=mode, k=3)),
-        train_cfg=dict(
-            type='ActiveLoop', max_epochs=4, num_rounds=2,
-            round_epochs=[1, 2], budget=dict(total=0.25),
-            selector=dict(strategy=dict(type='Entropy', seed=0),
-                          units=dict(type='ImageUnits'), draw=False,
-                          pool_dataloader=dict(loader, dataset=tgt_test))),
-        val_dataloader=dict(loader, dataset=tgt_test),
-        val_evaluator=dict(type='ClsAccuracyMetric'),
-        val_cfg=dict(type='ValLoop'),
-        default_hooks=dict(
-            timer=dict(type='IterTimerHook'),
-            logger=dict(type='LoggerHook', interval=50),
-            checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                            interval=1)),
-        custom_hooks=[
-            # threshold 0: every proposal is judged by Eq. 4 alone, so the
-            # set grows even with this untrained model
-            dict(type='PAAHook', threshold=0.0,
-                 bank_dataloader=dict(loader, dataset=tgt_test))
-        ],
-        log_processor=dict(by_epoch=False), resume=resume,
-        load_from=load_from))
+    loader = dict(
+        batch_size=4,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False))
+    return Config(
+        dict(
+            default_scope='mmseg',
+            work_dir=work,
+            experiment_name=f'{osp.basename(work)}_{time.time_ns()}',
+            randomness=dict(seed=0),
+            log_level='ERROR',
+            env_cfg=dict(
+                cudnn_benchmark=False,
+                mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+                dist_cfg=dict(backend='gloo')),
+            model=dict(
+                type='ADAImageClassifier',
+                data_preprocessor=dict(
+                    type='MultiStreamClsDataPreProcessor',
+                    mean=[123.675, 116.28, 103.53],
+                    std=[58.395, 57.12, 57.375]),
+                backbone=dict(
+                    type='ResNet',
+                    depth=18,
+                    base_channels=8,
+                    stem_channels=8,
+                    out_indices=(3, ),
+                    style='pytorch'),
+                head=dict(
+                    type='BottleneckClsHead',
+                    num_classes=31,
+                    in_channels=64,
+                    bottleneck_channels=16)),
+            optim_wrapper=dict(
+                type='OptimWrapper',
+                optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+            train_dataloader=dict(
+                batch_size=4,
+                num_workers=workers,
+                persistent_workers=workers > 0,
+                sampler=dict(type='PositionedRoundSampler', shuffle=True),
+                collate_fn=dict(type='multi_stream_collate'),
+                dataset=dict(
+                    type='PAADataset',
+                    source=src,
+                    target=dict(type='LabeledSubsetDataset', dataset=tgt),
+                    proposal_pipeline=train_p,
+                    mode=mode,
+                    k=3)),
+            train_cfg=dict(
+                type='ActiveLoop',
+                max_epochs=4,
+                num_rounds=2,
+                round_epochs=[1, 2],
+                budget=dict(total=0.25),
+                selector=dict(
+                    strategy=dict(type='Entropy', seed=0),
+                    units=dict(type='ImageUnits'),
+                    draw=False,
+                    pool_dataloader=dict(loader, dataset=tgt_test))),
+            val_dataloader=dict(loader, dataset=tgt_test),
+            val_evaluator=dict(type='ClsAccuracyMetric'),
+            val_cfg=dict(type='ValLoop'),
+            default_hooks=dict(
+                timer=dict(type='IterTimerHook'),
+                logger=dict(type='LoggerHook', interval=50),
+                checkpoint=dict(
+                    type='CheckpointHook', by_epoch=False, interval=1)),
+            custom_hooks=[
+                # threshold 0: every proposal is judged by Eq. 4 alone, so the
+                # set grows even with this untrained model
+                dict(
+                    type='PAAHook',
+                    threshold=0.0,
+                    bank_dataloader=dict(loader, dataset=tgt_test))
+            ],
+            log_processor=dict(by_epoch=False),
+            resume=resume,
+            load_from=load_from))
 
 
 class Recorder:
@@ -274,8 +329,8 @@ def _train(cfg):
     rec = Recorder()
     hook = [h for h in runner.hooks if type(h).__name__ == 'PAAHook'][0]
     orig = hook.before_train_iter
-    hook.before_train_iter = lambda r, batch_idx, data_batch=None: (
-        rec(r, batch_idx, data_batch), orig(r, batch_idx, data_batch))
+    hook.before_train_iter = lambda r, batch_idx, data_batch=None: (rec(
+        r, batch_idx, data_batch), orig(r, batch_idx, data_batch))
     runner.train()
     state = {k: v.clone() for k, v in runner.model.state_dict().items()}
     it = getattr(runner.train_loop.dataloader_iterator, '_iterator', None)
@@ -351,8 +406,8 @@ def test_workers_and_resume_mid_epoch_are_exact(lists, clean_run, tmp_path):
     saved = {}
     for it in range(1, 21):
         if it % 5:  # not an epoch start
-            ckpt = torch.load(osp.join(work, f'iter_{it}.pth'),
-                              weights_only=False)
+            ckpt = torch.load(
+                osp.join(work, f'iter_{it}.pth'), weights_only=False)
             saved[it] = ckpt['paa_anchor_set']
             assert saved[it]['published'] == it - 1
     grown = [it for it, s in saved.items() if len(s['add_ids'])]
@@ -362,16 +417,20 @@ def test_workers_and_resume_mid_epoch_are_exact(lists, clean_run, tmp_path):
     os.makedirs(work2)
     shutil.copytree(osp.join(work, 'active'), osp.join(work2, 'active'))
     shutil.copy(osp.join(work, f'iter_{it}.pth'), work2)
-    cfg = _cfg(lists, work2, workers=2, resume=True,
-               load_from=osp.join(work2, f'iter_{it}.pth'))
+    cfg = _cfg(
+        lists,
+        work2,
+        workers=2,
+        resume=True,
+        load_from=osp.join(work2, f'iter_{it}.pth'))
     state_r, anchors_r, _ = _train(cfg)
     assert _same(state, state_r)
     assert anchors_r == [a for a in anchors if a[0] >= it]
 
 
 def test_raa_proposals_come_from_the_whole_target(lists, tmp_path):
-    state, anchors, runner = _train(_cfg(lists, str(tmp_path / 'raa'),
-                                         mode='raa'))
+    state, anchors, runner = _train(
+        _cfg(lists, str(tmp_path / 'raa'), mode='raa'))
     ds = runner.train_loop.dataloader.dataset
     assert ds.mode == 'raa' and ds.k == 0
     assert {k for _, _, k, _ in anchors} == {'bought', 'pseudo'}

@@ -38,8 +38,7 @@ def test_top1_and_mean_class_against_direct():
     rng = np.random.default_rng(0)
     num = 6
     gt = rng.integers(0, num - 1, 200).tolist()  # class 5 never appears
-    pred = [g if rng.random() < 0.6 else int(rng.integers(0, num))
-            for g in gt]
+    pred = [g if rng.random() < 0.6 else int(rng.integers(0, num)) for g in gt]
     classes = tuple(f'c{i}' for i in range(num))
     metric = _metric(classes, per_class=True)
     samples = _samples(pred, gt, num)
@@ -69,12 +68,13 @@ def test_perfect_and_wrong():
 
 def test_errors():
     metric = _metric(('a', 'b', 'c'))
-    with pytest.raises(ValueError, match='predicts 2 classes but the '
-                       'dataset has 3'):
+    with pytest.raises(
+            ValueError, match='predicts 2 classes but the '
+            'dataset has 3'):
         metric.process({}, _samples([0], [0], 2))
     with pytest.raises(ValueError, match='pred_label and gt_label'):
         metric.process({}, [ClsDataSample().set_gt_label(0)])
-    metric.process({}, [dict(pred_label=torch.tensor([0]),
-                             gt_label=torch.tensor([5]))])
+    metric.process(
+        {}, [dict(pred_label=torch.tensor([0]), gt_label=torch.tensor([5]))])
     with pytest.raises(ValueError, match=r'gt_label outside \[0, 3\)'):
         metric.evaluate(1)

@@ -3,17 +3,18 @@ import numpy as np
 import pytest
 import torch
 from mmengine.structures import PixelData
-
-import mmseg_ada  # noqa: F401  (registers the metric)
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import METRICS
 from mmseg.structures import SegDataSample
+
+import mmseg_ada  # noqa: F401  (registers the metric)
 from mmseg_ada.evaluation import SynthiaIoUMetric
 
 META = dict(classes=CityscapesDataset.METAINFO['classes'])
 NAMES = META['classes']
-S16 = [i for i, n in enumerate(NAMES) if n not in ('terrain', 'truck',
-                                                   'train')]
+S16 = [
+    i for i, n in enumerate(NAMES) if n not in ('terrain', 'truck', 'train')
+]
 S13 = [i for i in S16 if NAMES[i] not in ('wall', 'fence', 'pole')]
 
 
@@ -56,18 +57,16 @@ def test_hand_computed_case():
     label = np.array([[0, 0, 0, 0], [8, 8, 8, 8], [9, 9, 10, 10],
                       [3, 3, 255, 255]])
     # terrain predicted as vegetation, wall as road, pole only on ignore
-    pred = np.array([[0, 0, 0, 0], [8, 8, 8, 8], [8, 8, 10, 10],
-                     [0, 0, 5, 5]])
+    pred = np.array([[0, 0, 0, 0], [8, 8, 8, 8], [8, 8, 10, 10], [0, 0, 5, 5]])
     m = _run(SynthiaIoUMetric(), [(pred, label)])
     # road 4/6, vegetation 4/6, sky 2/2, wall 0/2; pole, fence, ... absent
-    assert m['mIoU'] == pytest.approx(100 * (2 / 3 + 2 / 3 + 1 + 0) / 4,
-                                      abs=0.006)
-    assert m['mIoU13'] == pytest.approx(100 * (2 / 3 + 2 / 3 + 1) / 3,
-                                        abs=0.006)
+    assert m['mIoU'] == pytest.approx(
+        100 * (2 / 3 + 2 / 3 + 1 + 0) / 4, abs=0.006)
+    assert m['mIoU13'] == pytest.approx(
+        100 * (2 / 3 + 2 / 3 + 1) / 3, abs=0.006)
     assert m['aAcc'] == pytest.approx(100 * 10 / 12, abs=0.006)
     # terrain (IoU 0 here) is left out, not averaged in as a zero
-    assert m['mIoU'] != pytest.approx(100 * (2 / 3 + 2 / 3 + 1) / 5,
-                                      abs=0.01)
+    assert m['mIoU'] != pytest.approx(100 * (2 / 3 + 2 / 3 + 1) / 5, abs=0.01)
 
 
 def test_matches_numpy_reference_random_batches():
@@ -93,8 +92,8 @@ def test_matches_numpy_reference_random_batches():
 def test_rejects_wrong_class_space_and_subset():
     metric = SynthiaIoUMetric()
     metric.dataset_meta = dict(classes=NAMES[:16])
-    metric.process({}, [_sample(np.zeros((2, 2), np.int64),
-                                np.zeros((2, 2), np.int64))])
+    metric.process(
+        {}, [_sample(np.zeros((2, 2), np.int64), np.zeros((2, 2), np.int64))])
     with pytest.raises(ValueError, match='19 Cityscapes classes'):
         metric.evaluate(1)
     with pytest.raises(ValueError, match='subset'):

@@ -1,5 +1,4 @@
 """Tiny classifier configs and batches shared by the classification tests."""
-import pytest
 import torch
 
 import mmseg_ada  # noqa: F401  (registers the modules)
@@ -43,18 +42,10 @@ def batch(n, seed, size=32, labels=None):
     if labels is None:
         labels = torch.randint(0, NUM_CLASSES, (n, ), generator=g).tolist()
     samples = [
-        ClsDataSample(metainfo=dict(sample_idx=seed * 100 + i,
-                                    img_path=f'img_{seed}_{i}.jpg'))
-        .set_gt_label(int(y)) for i, y in enumerate(labels)
+        ClsDataSample(
+            metainfo=dict(
+                sample_idx=seed * 100 +
+                i, img_path=f'img_{seed}_{i}.jpg')).set_gt_label(int(y))
+        for i, y in enumerate(labels)
     ]
     return x, samples
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from threads; spin-waiting OpenMP threads
-    make them crawl on a loaded 2-core machine.  Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

@@ -8,9 +8,10 @@ from mmengine.optim import OptimWrapper
 
 from mmseg_ada.models.regularizers import BaseClsRegularizer
 from mmseg_ada.structures import ClsDataSample
-from tests.test_models.cls_utils import (EMB, NUM_CLASSES,  # noqa: F401
-                                         batch, build, one_thread,
+from tests.test_models.cls_utils import (EMB, NUM_CLASSES, batch, build,
                                          tiny_cfg)
+
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _labels(samples):
@@ -63,8 +64,8 @@ def test_forward_modes():
     assert len(model.extract_feat(x, 'backbone')) == 1
     preds = model(x, s, mode='predict')
     assert [p.pred_label.item() for p in preds] == logits.argmax(1).tolist()
-    torch.testing.assert_close(torch.stack([p.pred_score for p in preds]),
-                               F.softmax(logits, 1))
+    torch.testing.assert_close(
+        torch.stack([p.pred_score for p in preds]), F.softmax(logits, 1))
     assert preds[0] is s[0]
     model.train()
     losses = model(x, s, mode='loss')
@@ -100,8 +101,9 @@ def test_solver_ft_one_ce_over_concatenation():
 
 def test_solver_st_per_stream_means():
     """'st': mean CE on S + mean CE on T_l, separate forwards (Eq. 8)."""
-    model = build(tiny_cfg(solver='st', source_loss_weight=0.5,
-                           target_loss_weight=2.0)).train()
+    model = build(
+        tiny_cfg(solver='st', source_loss_weight=0.5,
+                 target_loss_weight=2.0)).train()
     xs, ss = batch(3, seed=1)
     xt, st = batch(2, seed=2)
     losses = model.loss(xs, ss, target_inputs=xt, target_data_samples=st)
@@ -119,20 +121,30 @@ def test_solver_st_per_stream_means():
 def _loss_and_grads(model, xu, su, solver_batches):
     model.zero_grad()
     xs, ss, xt, st = solver_batches
-    losses = model.loss(xs, ss, target_inputs=xt, target_data_samples=st,
-                        unlabeled_inputs=xu, unlabeled_data_samples=su)
+    losses = model.loss(
+        xs,
+        ss,
+        target_inputs=xt,
+        target_data_samples=st,
+        unlabeled_inputs=xu,
+        unlabeled_data_samples=su)
     total = sum(v for k, v in losses.items() if 'loss' in k)
     total.backward()
-    grads = {n: p.grad.clone() for n, p in model.named_parameters()
-             if p.grad is not None}
+    grads = {
+        n: p.grad.clone()
+        for n, p in model.named_parameters() if p.grad is not None
+    }
     return {k: v.detach() for k, v in losses.items()}, grads
 
 
 @pytest.mark.parametrize('solver', ['ft', 'st'])
 def test_unlabeled_labels_never_used(solver):
     """Oracle discipline: poisoned unlabelled labels change nothing."""
-    model = build(tiny_cfg('CosineBottleneckClsHead', solver=solver,
-                           regularizers=[dict(type='MMERegularizer')]))
+    model = build(
+        tiny_cfg(
+            'CosineBottleneckClsHead',
+            solver=solver,
+            regularizers=[dict(type='MMERegularizer')]))
     model.train()
     xs, ss = batch(3, seed=1)
     xt, st = batch(2, seed=2)
@@ -158,8 +170,7 @@ def test_regularizers_see_label_free_unlabeled_samples():
     model = build(tiny_cfg(regularizers=[spy])).train()
     xs, ss = batch(2, seed=1)
     xu, su = batch(3, seed=2)
-    losses = model.loss(xs, ss, unlabeled_inputs=xu,
-                        unlabeled_data_samples=su)
+    losses = model.loss(xs, ss, unlabeled_inputs=xu, unlabeled_data_samples=su)
     assert 'spy.loss' in losses
     unl = spy.seen['unlabeled']
     assert set(spy.seen) == {'source', 'unlabeled'}
@@ -183,8 +194,8 @@ def test_unlabeled_stream_forwarded_only_when_needed():
 
 
 def test_duplicate_regularizer_keys_rejected():
-    model = build(tiny_cfg(regularizers=[SpyRegularizer(),
-                                         SpyRegularizer()])).train()
+    model = build(tiny_cfg(
+        regularizers=[SpyRegularizer(), SpyRegularizer()])).train()
     xs, ss = batch(2, seed=1)
     xu, su = batch(2, seed=2)
     with pytest.raises(ValueError, match='another prefix'):
@@ -203,10 +214,10 @@ def test_predict_active_outputs():
     assert out['feature'][0].shape == (EMB, )
     emb = model.extract_feat(x, 'pre_logits')
     torch.testing.assert_close(torch.stack(out['feature']), emb)
-    torch.testing.assert_close(torch.stack(out['logits']),
-                               model(x, mode='tensor'))
-    torch.testing.assert_close(torch.stack(out['prob']),
-                               F.softmax(model(x, mode='tensor'), 1))
+    torch.testing.assert_close(
+        torch.stack(out['logits']), model(x, mode='tensor'))
+    torch.testing.assert_close(
+        torch.stack(out['prob']), F.softmax(model(x, mode='tensor'), 1))
     assert not out['prob'][0].requires_grad
     with pytest.raises(ValueError, match='domain discriminator'):
         model.predict_active(x, s, ['prob', 'domain'])
@@ -219,15 +230,15 @@ def test_predict_active_domain_and_regularizer_outputs():
     x, s = batch(3, seed=4)
     out = model.predict_active(x, s, ['domain', 'disc_norm'])
     emb = model.extract_feat(x, 'pre_logits')
-    torch.testing.assert_close(torch.stack(out['domain']),
-                               model.regularizers[0].predict_domain(emb))
+    torch.testing.assert_close(
+        torch.stack(out['domain']), model.regularizers[0].predict_domain(emb))
     assert out['domain'][0].shape == (1, )
-    torch.testing.assert_close(torch.stack(out['disc_norm'])[:, 0],
-                               emb.norm(dim=1))
+    torch.testing.assert_close(
+        torch.stack(out['disc_norm'])[:, 0], emb.norm(dim=1))
 
 
-@pytest.mark.parametrize('head', ['BottleneckClsHead',
-                                  'CosineBottleneckClsHead'])
+@pytest.mark.parametrize('head',
+                         ['BottleneckClsHead', 'CosineBottleneckClsHead'])
 def test_active_constants_reproduce_logits(head):
     model = build(tiny_cfg(head)).eval()
     x, s = batch(3, seed=5)
@@ -252,30 +263,37 @@ def test_active_constants_reproduce_logits(head):
 
 def test_train_step_with_stream_batch():
     """mmengine's train_step: preprocessor -> loss -> one optimiser step."""
-    model = build(tiny_cfg(
-        'CosineBottleneckClsHead',
-        regularizers=[dict(type='MMERegularizer')],
-        data_preprocessor=dict(type='MultiStreamClsDataPreProcessor',
-                               mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375])))
+    model = build(
+        tiny_cfg(
+            'CosineBottleneckClsHead',
+            regularizers=[dict(type='MMERegularizer')],
+            data_preprocessor=dict(
+                type='MultiStreamClsDataPreProcessor',
+                mean=[123.675, 116.28, 103.53],
+                std=[58.395, 57.12, 57.375])))
     model.train()
 
     def stream(n, seed):
         g = torch.Generator().manual_seed(seed)
-        imgs = [torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8,
-                              generator=g) for _ in range(n)]
-        return dict(inputs=imgs, data_samples=[
-            ClsDataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)])
+        imgs = [
+            torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8, generator=g)
+            for _ in range(n)
+        ]
+        return dict(
+            inputs=imgs,
+            data_samples=[
+                ClsDataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
+            ])
 
-    data = dict(source=stream(3, 0), target=stream(2, 1),
-                unlabeled=stream(4, 2))
+    data = dict(
+        source=stream(3, 0), target=stream(2, 1), unlabeled=stream(4, 2))
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     before = model.head.fc.weight.detach().clone()
     log_vars = model.train_step(data, wrapper)
     assert {'loss', 'src.loss', 'tgt.loss', 'mme.loss_ent',
             'mme.entropy'} <= set(log_vars)
-    total = (log_vars['src.loss'] + log_vars['tgt.loss'] +
-             log_vars['mme.loss_ent'])
+    total = (
+        log_vars['src.loss'] + log_vars['tgt.loss'] + log_vars['mme.loss_ent'])
     assert log_vars['loss'].item() == pytest.approx(total.item(), rel=1e-5)
     assert not torch.equal(before, model.head.fc.weight)
     # validation batches are plain

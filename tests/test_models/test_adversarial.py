@@ -63,8 +63,10 @@ def tiny_optim(model, seg_lr=0.01, disc_lr=1e-3):
 def samples(n, labels, seed=0):
     """Raw (uint8) images and samples as the dataloader gives them."""
     g = torch.Generator().manual_seed(seed)
-    imgs = [torch.randint(0, 256, (3, H, W), generator=g, dtype=torch.uint8)
-            for _ in range(n)]
+    imgs = [
+        torch.randint(0, 256, (3, H, W), generator=g, dtype=torch.uint8)
+        for _ in range(n)
+    ]
     out = []
     for _ in range(n):
         s = SegDataSample()
@@ -93,18 +95,23 @@ def test_fc_discriminator_architecture():
     from mmseg_ada.models.discriminators import FCDiscriminator
     d = FCDiscriminator(in_channels=19)
     convs = [m for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
-    assert [(c.in_channels, c.out_channels) for c in convs] == [
-        (19, 64), (64, 128), (128, 256), (256, 512), (512, 1)]
-    assert all(c.kernel_size == (4, 4) and c.stride == (2, 2)
-               and c.padding == (1, 1) for c in convs)
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(19, 64),
+                                                                (64, 128),
+                                                                (128, 256),
+                                                                (256, 512),
+                                                                (512, 1)]
+    assert all(
+        c.kernel_size == (4, 4) and c.stride == (2, 2) and c.padding == (1, 1)
+        for c in convs)
     acts = [m for m in d.modules() if isinstance(m, torch.nn.LeakyReLU)]
     assert len(acts) == 4 and all(a.negative_slope == 0.2 for a in acts)
-    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-                   for m in d.modules())
+    assert not any(
+        isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+        for m in d.modules())
     n_params = sum(p.numel() for p in d.parameters())
-    assert n_params == sum(16 * ci * co + co for ci, co in
-                           [(19, 64), (64, 128), (128, 256), (256, 512),
-                            (512, 1)])
+    assert n_params == sum(
+        16 * ci * co + co
+        for ci, co in [(19, 64), (64, 128), (128, 256), (256, 512), (512, 1)])
     out = d(torch.randn(2, 19, 64, 128))
     assert out.shape == (2, 1, 2, 4)  # stride 32
     # negative slope 0.2 applied: one layer on a known input
@@ -142,14 +149,12 @@ def test_disc_input_softmax_entropy_and_upsampling():
     assert torch.allclose(ent.double(), expected, atol=1e-6)
     model.entropy_normalize = False
     assert torch.allclose(
-        model.disc_input(logits).double(), expected * math.log(19),
-        atol=1e-5)
+        model.disc_input(logits).double(), expected * math.log(19), atol=1e-5)
     # AdaptSegNet / ADVENT: upsample the logits to the input size first
     model.adv_input, model.upsample_disc_input = 'softmax', True
     up = model.disc_input(logits, (H, W))
     ref = torch.softmax(
-        F.interpolate(logits, (H, W), mode='bilinear', align_corners=False),
-        1)
+        F.interpolate(logits, (H, W), mode='bilinear', align_corners=False), 1)
     assert up.shape == (2, 19, H, W) and torch.allclose(up, ref, atol=1e-6)
 
 
@@ -163,14 +168,16 @@ def test_invalid_arguments():
     with pytest.raises(ValueError, match='in_channels=18'):
         tiny_model(discriminator=dict(type='FCDiscriminator', in_channels=18))
     with pytest.raises(ValueError, match='auxiliary_head'):
-        tiny_model(auxiliary_head=None,
-                   aux_discriminator=dict(type='FCDiscriminator'))
+        tiny_model(
+            auxiliary_head=None,
+            aux_discriminator=dict(type='FCDiscriminator'))
 
 
 # ---------------------------------------------------------------- losses
 def _preprocessed(model, n=2, src_labels='full', tgt_labels=None):
-    data = dict(source=samples(n, src_labels, seed=1),
-                target=samples(n, tgt_labels, seed=2))
+    data = dict(
+        source=samples(n, src_labels, seed=1),
+        target=samples(n, tgt_labels, seed=2))
     return model.data_preprocessor(data, True)
 
 
@@ -184,8 +191,8 @@ def test_losses_match_independent_computation(adv_input):
     losses, maps = model.segmentor_losses(**data)
 
     def d_input(logits):
-        up = F.interpolate(logits, (H, W), mode='bilinear',
-                           align_corners=False)
+        up = F.interpolate(
+            logits, (H, W), mode='bilinear', align_corners=False)
         p = torch.softmax(up, 1)
         if adv_input == 'entropy':
             return -p * torch.log(p) / math.log(19)
@@ -203,10 +210,11 @@ def test_losses_match_independent_computation(adv_input):
         adv = 0.001 * F.softplus(d_t).mean()  # target judged as source (0)
         adv_aux = 0.0002 * F.softplus(d_ta).mean()
         ce = F.cross_entropy(
-            F.interpolate(model.decode_head(feats_s), (H, W),
-                          mode='bilinear', align_corners=False),
-            torch.stack([s.gt_sem_seg.data[0]
-                         for s in data['data_samples']]))
+            F.interpolate(
+                model.decode_head(feats_s), (H, W),
+                mode='bilinear',
+                align_corners=False),
+            torch.stack([s.gt_sem_seg.data[0] for s in data['data_samples']]))
     assert torch.allclose(losses['adv.loss_adv'], adv, rtol=1e-4)
     assert torch.allclose(losses['adv.loss_adv_aux'], adv_aux, rtol=1e-4)
     assert torch.allclose(losses['src.decode.loss_ce'], ce, rtol=1e-4)
@@ -221,13 +229,14 @@ def test_losses_match_independent_computation(adv_input):
         exp_tgt = 0.5 * F.softplus(-model.discriminator(m_t)).mean()
     assert torch.allclose(d_losses['disc.loss_d_src'], exp_src, rtol=1e-4)
     assert torch.allclose(d_losses['disc.loss_d_tgt'], exp_tgt, rtol=1e-4)
-    assert set(d_losses) == {'disc.loss_d_src', 'disc.loss_d_tgt',
-                             'disc.loss_d_src_aux', 'disc.loss_d_tgt_aux'}
+    assert set(d_losses) == {
+        'disc.loss_d_src', 'disc.loss_d_tgt', 'disc.loss_d_src_aux',
+        'disc.loss_d_tgt_aux'
+    }
 
 
 def test_reversed_labels_and_partial_target_labels():
-    model = tiny_model(source_label=1, target_label=0,
-                       target_loss_weight=0.5)
+    model = tiny_model(source_label=1, target_label=0, target_loss_weight=0.5)
     model.eval()
     data = _preprocessed(model, tgt_labels='partial')
     losses, maps = model.segmentor_losses(**data)
@@ -237,14 +246,15 @@ def test_reversed_labels_and_partial_target_labels():
         gt = torch.stack(
             [s.gt_sem_seg.data[0] for s in data['target_data_samples']])
         ce_t = F.cross_entropy(
-            F.interpolate(logits_t, (H, W), mode='bilinear',
-                          align_corners=False), gt, ignore_index=255)
+            F.interpolate(
+                logits_t, (H, W), mode='bilinear', align_corners=False),
+            gt,
+            ignore_index=255)
     # target is pushed towards the source label, now 1
-    assert torch.allclose(losses['adv.loss_adv'],
-                          0.001 * F.softplus(-d_t).mean(), rtol=1e-4)
+    assert torch.allclose(
+        losses['adv.loss_adv'], 0.001 * F.softplus(-d_t).mean(), rtol=1e-4)
     # labelled target pixels only (avg_non_ignore), times the weight
-    assert torch.allclose(losses['tgt.decode.loss_ce'], 0.5 * ce_t,
-                          rtol=1e-4)
+    assert torch.allclose(losses['tgt.decode.loss_ce'], 0.5 * ce_t, rtol=1e-4)
 
 
 def test_adversarial_gradient_reaches_segmentor_not_frozen_discriminator():
@@ -272,9 +282,10 @@ def test_train_step_updates_each_part_with_its_own_optimiser():
         original = wrapper.update_params
 
         def update_params(loss, *args, **kwargs):
-            frozen = [not p.requires_grad
-                      for n in disc_names
-                      for p in getattr(model, n).parameters()]
+            frozen = [
+                not p.requires_grad for n in disc_names
+                for p in getattr(model, n).parameters()
+            ]
             before = snapshot(model)
             original(loss, *args, **kwargs)
             events.append((name, before, snapshot(model), all(frozen)))
@@ -303,8 +314,10 @@ def test_train_step_updates_each_part_with_its_own_optimiser():
                 'disc.loss_d_tgt_aux', 'disc.loss'):
         assert key in log_vars, key
     assert float(log_vars['disc.loss']) == pytest.approx(
-        sum(float(log_vars[k]) for k in log_vars
-            if k.startswith('disc.loss_d')), rel=1e-5)
+        sum(
+            float(log_vars[k]) for k in log_vars
+            if k.startswith('disc.loss_d')),
+        rel=1e-5)
     assert float(log_vars['adv.loss_adv']) > 0
 
 
@@ -348,14 +361,14 @@ def test_constructor_rejects_bad_configs():
         build_optim_wrapper(model, bad)
 
 
-@pytest.mark.parametrize('path', REAL_CFGS,
-                         ids=[osp.basename(p) for p in REAL_CFGS])
+@pytest.mark.parametrize(
+    'path', REAL_CFGS, ids=[osp.basename(p) for p in REAL_CFGS])
 def test_real_configs_build(path):
     cfg = Config.fromfile(path)
     algo = osp.basename(path).split('_')[0]
     assert cfg.model.type == 'AdversarialEncoderDecoder'
-    assert cfg.model.adv_input == dict(adaptseg='softmax',
-                                       advent='entropy')[algo]
+    assert cfg.model.adv_input == dict(
+        adaptseg='softmax', advent='entropy')[algo]
     assert cfg.model.data_preprocessor.type == 'MultiStreamSegDataPreProcessor'
     train = cfg.train_dataloader
     assert train.dataset.type == 'SourceTargetDataset'
@@ -365,7 +378,8 @@ def test_real_configs_build(path):
     tgt_steps = [t['type'] for t in train.dataset.target.pipeline]
     assert 'LoadAnnotations' not in tgt_steps and 'PackSegInputs' in tgt_steps
     assert 'LoadAnnotations' in [
-        t['type'] for t in train.dataset.source.pipeline]
+        t['type'] for t in train.dataset.source.pipeline
+    ]
     src = 'gta5' if 'gta5-' in path else 'synthia'
     assert train.dataset.source.type == dict(
         gta5='GTA5Dataset', synthia='SynthiaDataset')[src]
@@ -379,8 +393,9 @@ def test_real_configs_build(path):
         'ADAAdversarialDistributedDataParallel'
     if algo == 'advent':  # only the D input differs from AdaptSegNet
         twin = Config.fromfile(
-            path.replace(osp.join('advent', 'advent_'),
-                         osp.join('adaptseg', 'adaptseg_')))
+            path.replace(
+                osp.join('advent', 'advent_'),
+                osp.join('adaptseg', 'adaptseg_')))
         a, b = cfg.to_dict(), twin.to_dict()
         a['model'].pop('adv_input'), b['model'].pop('adv_input')
         a['model'].pop('entropy_normalize')
@@ -410,9 +425,11 @@ def test_real_configs_build(path):
     assert set(map(id, named.values())) <= set(lr_of)  # all trainable in
     for name, p in named.items():
         part = name.split('.')[0]
-        expected = dict(decode_head=2.5e-3, auxiliary_head=2.5e-3,
-                        discriminator=1e-4, aux_discriminator=1e-4).get(
-                            part, 2.5e-4)
+        expected = dict(
+            decode_head=2.5e-3,
+            auxiliary_head=2.5e-3,
+            discriminator=1e-4,
+            aux_discriminator=1e-4).get(part, 2.5e-4)
         assert lr_of[id(p)] == pytest.approx(expected), name
     multi_level = 'deeplabv2' in path
     assert (model.aux_discriminator is not None) == multi_level
@@ -487,15 +504,15 @@ custom_hooks = [dict(type='DumpStateHook'), dict(type='DumpOptimStateHook')]
 
 
 def _ok(proc):
-    assert proc.returncode == 0, (proc.stdout[-3000:] + '\n' +
-                                  proc.stderr[-6000:])
+    assert proc.returncode == 0, (
+        proc.stdout[-3000:] + '\n' + proc.stderr[-6000:])
     return proc.stdout + proc.stderr
 
 
 def _scalars(work_dir):
     rows = []
-    for f in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                       'scalars.json'))):
+    for f in sorted(
+            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
         with open(f) as fh:
             rows += [json.loads(line) for line in fh if line.strip()]
     return rows
@@ -530,8 +547,12 @@ def test_train_then_resume_restores_both_optimisers(tmp_path, uda_data):
     env = dict(PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
     work = str(tmp_path / 'work')
     # target train labels are absent: the warm-up never reads them
-    _ok(run_tool([PYTHON, 'tools/train.py', write_cfg(tmp_path, uda_data, 2),
-                  '--work-dir', work], env=env))
+    _ok(
+        run_tool([
+            PYTHON, 'tools/train.py',
+            write_cfg(tmp_path, uda_data, 2), '--work-dir', work
+        ],
+                 env=env))
     ckpt_path = osp.join(work, 'iter_2.pth')
     rows = _scalars(work)
     for key in ('src.decode.loss_ce', 'adv.loss_adv', 'disc.loss_d_src',
@@ -539,18 +560,23 @@ def test_train_then_resume_restores_both_optimisers(tmp_path, uda_data):
         assert any(key in r for r in rows), (key, rows[:2])
     assert any('mIoU' in r for r in rows)
 
-    out = _ok(run_tool([PYTHON, 'tools/train.py',
-                        write_cfg(tmp_path, uda_data, 3), '--work-dir', work,
-                        '--resume'], env=env))
+    out = _ok(
+        run_tool([
+            PYTHON, 'tools/train.py',
+            write_cfg(tmp_path, uda_data, 3), '--work-dir', work, '--resume'
+        ],
+                 env=env))
     assert 'resumed epoch: 0, iter: 2' in out, out[-3000:]
     ckpt = torch.load(ckpt_path, map_location='cpu', weights_only=False)
-    start = torch.load(osp.join(work, 'start_state.pth'), map_location='cpu',
-                       weights_only=False)
+    start = torch.load(
+        osp.join(work, 'start_state.pth'),
+        map_location='cpu',
+        weights_only=False)
     assert set(ckpt['optimizer']) == {'segmentor', 'discriminator'}
     # Adam moments and SGD momentum buffers exist and were restored
     assert ckpt['optimizer']['discriminator']['state']
-    assert any('momentum_buffer' in s for s in
-               ckpt['optimizer']['segmentor']['state'].values())
+    assert any('momentum_buffer' in s
+               for s in ckpt['optimizer']['segmentor']['state'].values())
     _assert_same(ckpt['optimizer'], start['optimizer'], 'optimizer')
     _assert_same(ckpt['param_schedulers'], start['param_schedulers'],
                  'param_schedulers')
@@ -560,11 +586,15 @@ def test_train_then_resume_restores_both_optimisers(tmp_path, uda_data):
 @pytest.mark.timeout(900)
 def test_two_process_gloo_adversarial_ranks_agree(tmp_path, uda_data):
     work = str(tmp_path / 'dist')
-    proc = run_tool(
-        ['bash', 'tools/dist_train.sh', write_cfg(tmp_path, uda_data, 2),
-         '2', '--work-dir', work],
-        env=dict(PYTHON=PYTHON, PORT='29637', OMP_NUM_THREADS='1',
-                 PYTHONPATH=str(tmp_path)))
+    proc = run_tool([
+        'bash', 'tools/dist_train.sh',
+        write_cfg(tmp_path, uda_data, 2), '2', '--work-dir', work
+    ],
+                    env=dict(
+                        PYTHON=PYTHON,
+                        PORT='29637',
+                        OMP_NUM_THREADS='1',
+                        PYTHONPATH=str(tmp_path)))
     out = _ok(proc)
     assert 'ADAAdversarialDistributedDataParallel' in out or osp.isfile(
         osp.join(work, 'iter_2.pth')), out[-2000:]

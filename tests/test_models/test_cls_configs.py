@@ -12,15 +12,18 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
 from mmseg_ada.structures import ClsDataSample
-from tests.cls_fixtures import (frozen_gc, make_domainnet,  # noqa: F401
-                                make_office31, make_office_home, make_visda)
-from tests.test_models.cls_utils import TINY_BACKBONE, one_thread  # noqa
+from tests.cls_fixtures import (make_domainnet, make_office31,
+                                make_office_home, make_visda)
+from tests.test_models.cls_utils import TINY_BACKBONE
 from tests.utils import REPO
+
+pytestmark = pytest.mark.usefixtures('frozen_gc', 'one_thread')
 
 BASE = osp.join(REPO, 'configs', '_base_')
 MODEL_CFGS = sorted(glob.glob(osp.join(BASE, 'models', 'resnet50_*cls*.py')))
-SCHEDULE_CFGS = [osp.join(BASE, 'schedules', f'cls_{n}.py')
-                 for n in ('adadelta', 'sgd')]
+SCHEDULE_CFGS = [
+    osp.join(BASE, 'schedules', f'cls_{n}.py') for n in ('adadelta', 'sgd')
+]
 DATASET_CFGS = {
     'office31': make_office31,
     'office_home': make_office_home,
@@ -41,9 +44,11 @@ def _ids(paths):
 
 
 def test_all_new_configs_are_covered():
-    assert {osp.basename(p) for p in MODEL_CFGS} == {
-        f'resnet50_bottleneck_cls{v}.py'
-        for v in ('', '_mme', '_dann', '_sdm', '_tsf', '_tsf_mme')}
+    assert {osp.basename(p)
+            for p in MODEL_CFGS} == {
+                f'resnet50_bottleneck_cls{v}.py'
+                for v in ('', '_mme', '_dann', '_sdm', '_tsf', '_tsf_mme')
+            }
     assert all(osp.isfile(p) for p in SCHEDULE_CFGS)
     for name in DATASET_CFGS:
         assert osp.isfile(osp.join(BASE, 'datasets', f'{name}.py'))
@@ -80,8 +85,13 @@ def test_model_config_builds_and_runs(path):
     assert out['feature'][0].shape == (256, )
     model.train()
     s = [ClsDataSample().set_gt_label(i) for i in (1, 6)]
-    losses = model(x, s, mode='loss', target_inputs=x, target_data_samples=s,
-                   unlabeled_inputs=x)
+    losses = model(
+        x,
+        s,
+        mode='loss',
+        target_inputs=x,
+        target_data_samples=s,
+        unlabeled_inputs=x)
     assert {'src.loss', 'tgt.loss'} <= set(losses)
     name = osp.basename(path)
     assert ('mme.loss_ent' in losses) == ('mme' in name)
@@ -94,8 +104,8 @@ def test_schedule_configs(path):
     cfg = Config.fromfile(path)
     assert cfg.param_scheduler == []
     assert 'train_cfg' not in cfg  # the loop belongs to the AL configs
-    model = _build_model(osp.join(BASE, 'models',
-                                  'resnet50_bottleneck_cls_mme.py'))
+    model = _build_model(
+        osp.join(BASE, 'models', 'resnet50_bottleneck_cls_mme.py'))
     with DefaultScope.overwrite_default_scope('mmseg'):
         wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     opt = wrapper.optimizer
@@ -117,24 +127,28 @@ def test_schedule_configs(path):
 def mini_roots(tmp_path_factory):
     root = tmp_path_factory.mktemp('cls_benchmarks')
     return {
-        'office31': make_office31(str(root / 'office31'),
-                                  ('amazon', 'dslr', 'webcam')),
-        'office_home': make_office_home(
+        'office31':
+        make_office31(str(root / 'office31'), ('amazon', 'dslr', 'webcam')),
+        'office_home':
+        make_office_home(
             str(root / 'office_home'),
             ('Art', 'Clipart', 'Product', 'Real_World')),
-        'visda': make_visda(str(root / 'visda')),
-        'domainnet': make_domainnet(
-            str(root / 'domainnet'),
-            ('clipart', 'infograph', 'painting', 'quickdraw', 'real',
-             'sketch')),
+        'visda':
+        make_visda(str(root / 'visda')),
+        'domainnet':
+        make_domainnet(
+            str(root / 'domainnet'), ('clipart', 'infograph', 'painting',
+                                      'quickdraw', 'real', 'sketch')),
     }
 
 
 @pytest.mark.parametrize('name', sorted(DATASET_CFGS))
 def test_dataset_configs_build_every_domain(name, mini_roots):
     cfg = Config.fromfile(osp.join(BASE, 'datasets', f'{name}.py'))
-    datasets = {k: v for k, v in cfg.items()
-                if isinstance(v, dict) and 'ann_file' in v}
+    datasets = {
+        k: v
+        for k, v in cfg.items() if isinstance(v, dict) and 'ann_file' in v
+    }
     expected = dict(office31=6, office_home=8, visda=4, domainnet=16)
     assert len(datasets) == expected[name]
     init_default_scope('mmseg')

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 
 from mmseg_ada.models.heads import BottleneckClsHead, CosineBottleneckClsHead
 from mmseg_ada.structures import ClsDataSample, format_label, format_score
-from tests.test_models.cls_utils import one_thread  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 C, D_IN, EMB = 4, 12, 8
 HEADS = [BottleneckClsHead, CosineBottleneckClsHead]
@@ -45,12 +46,14 @@ def test_head_api_matches_mmpretrain_contract(cls):
     for name, (params, var_kw) in MMPRETRAIN_HEAD_API.items():
         sig = inspect.signature(getattr(cls, name))
         ps = list(sig.parameters.values())[1:]
-        positional = [p.name for p in ps if p.kind in (
-            p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY)]
+        positional = [
+            p.name for p in ps
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY)
+        ]
         assert positional == params, (name, positional)
         assert any(p.kind == p.VAR_KEYWORD for p in ps) == var_kw, name
-    assert inspect.signature(cls.predict).parameters[
-        'data_samples'].default is None
+    assert inspect.signature(
+        cls.predict).parameters['data_samples'].default is None
     feats = _feats()
     head.train()
     emb = head.pre_logits(feats)
@@ -80,8 +83,7 @@ def test_bottleneck_layers_default_like_lada():
     assert isinstance(head.bn, nn.BatchNorm1d) and head.bn.num_features == 256
     assert head.relu is None and head.dropout is None
     assert head.fc.weight.shape == (7, 256) and head.fc.bias is not None
-    with_extras = BottleneckClsHead(7, 2048, with_relu=True,
-                                    dropout_ratio=0.5)
+    with_extras = BottleneckClsHead(7, 2048, with_relu=True, dropout_ratio=0.5)
     assert isinstance(with_extras.relu, nn.ReLU)
     assert with_extras.dropout.p == 0.5
 
@@ -99,8 +101,8 @@ def test_bottleneck_forward_and_loss_direct():
     torch.testing.assert_close(logits, emb @ head.fc.weight.T + head.fc.bias)
     labels = [0, 3, 2, 1, 1, 0]
     loss = head.loss(feats, _samples(labels))['loss']
-    torch.testing.assert_close(
-        loss, F.cross_entropy(logits, torch.tensor(labels)))
+    torch.testing.assert_close(loss,
+                               F.cross_entropy(logits, torch.tensor(labels)))
 
 
 def test_loss_cal_acc_and_bad_labels():
@@ -124,8 +126,7 @@ def test_predict_softmax_argmax_into_given_samples():
     out = head.predict(feats, given)
     assert all(a is b for a, b in zip(out, given))
     prob = F.softmax(head(feats), 1)
-    torch.testing.assert_close(torch.stack([s.pred_score for s in out]),
-                               prob)
+    torch.testing.assert_close(torch.stack([s.pred_score for s in out]), prob)
     assert [s.pred_label.item() for s in out] == prob.argmax(1).tolist()
     assert all(s.gt_label.item() == 0 for s in out)
 
@@ -154,8 +155,8 @@ def test_pre_logits_rejects_wrong_shape():
 @pytest.mark.parametrize('normalize_weight', [True, False])
 def test_cosine_head_logits_direct(normalize_weight):
     """MME classifier (SAGE Eq. 9): softmax((1/T) W l2(z)), T = 0.05."""
-    head = _head(CosineBottleneckClsHead,
-                 normalize_weight=normalize_weight).eval()
+    head = _head(
+        CosineBottleneckClsHead, normalize_weight=normalize_weight).eval()
     assert head.temperature == 0.05 and head.fc.bias is None
     z = torch.randn(5, EMB)
     logits = head.classify(z)
@@ -164,8 +165,8 @@ def test_cosine_head_logits_direct(normalize_weight):
         for c in range(C):
             wc = w[c] / w[c].norm() if normalize_weight else w[c]
             ref = float(wc.detach() @ (z[i] / z[i].norm())) / 0.05
-            assert logits[i, c].item() == pytest.approx(ref, rel=1e-5,
-                                                        abs=1e-5)
+            assert logits[i, c].item() == pytest.approx(
+                ref, rel=1e-5, abs=1e-5)
     assert head.classifier_bias.tolist() == [0.0] * C
     with pytest.raises(ValueError, match='temperature'):
         _head(CosineBottleneckClsHead, temperature=0)

@@ -17,12 +17,16 @@ def _loop_info_nce(a, al, s, sl, tau, w=None, exclude=None):
     """Eq. 9-10 by a direct loop (float64, math.exp)."""
     losses, valid = [], []
     for i in range(len(a)):
+
         def logit(j):
             wij = 1.0 if w is None else (
                 float(w[i]) if w.ndim == 1 else float(w[i, j]))
             return wij * float(a[i] @ s[j]) / tau
-        ok = [j for j in range(len(s))
-              if exclude is None or not bool(exclude[i, j])]
+
+        ok = [
+            j for j in range(len(s))
+            if exclude is None or not bool(exclude[i, j])
+        ]
         pos = [j for j in ok if sl[j] == al[i]]
         neg = [j for j in ok if sl[j] != al[i]]
         if not pos or not neg:
@@ -30,8 +34,10 @@ def _loop_info_nce(a, al, s, sl, tau, w=None, exclude=None):
             valid.append(False)
             continue
         den_neg = sum(math.exp(logit(n)) for n in neg)
-        terms = [-math.log(math.exp(logit(p)) /
-                           (math.exp(logit(p)) + den_neg)) for p in pos]
+        terms = [
+            -math.log(math.exp(logit(p)) / (math.exp(logit(p)) + den_neg))
+            for p in pos
+        ]
         losses.append(sum(terms) / len(terms))
         valid.append(True)
     return torch.tensor(losses, dtype=torch.float64), torch.tensor(valid)
@@ -75,8 +81,8 @@ def test_info_nce_sample_groups_equal_separate_calls(weights):
         w = torch.rand(5, 12, generator=g, dtype=torch.float64) + 0.3
     a_ids = torch.tensor([7, 8, 9, 10, 11])
     s_ids = torch.tensor([7, 8, -1, -1, 7, 20, 21, 22, 23, 24, 25, 26])
-    loss, valid = weighted_info_nce(a, al, s, sl, 0.1, w, (a_ids, s_ids),
-                                    sample_groups=grp, num_groups=3)
+    loss, valid = weighted_info_nce(
+        a, al, s, sl, 0.1, w, (a_ids, s_ids), sample_groups=grp, num_groups=3)
     assert loss.shape == valid.shape == (5, 3)
     for k in range(3):
         m = grp == k
@@ -110,8 +116,9 @@ def test_info_nce_exact_when_a_positive_dwarfs_the_negatives():
     loss, valid = weighted_info_nce(a, al, s, sl, 0.05)
     # positive 1 (logit -100) vs negatives (-120, -140): not ~0
     neg = math.log(math.exp(-120.) + math.exp(-140.))
-    want = 0.5 * (math.log1p(math.exp(neg - 600.)) +
-                  (math.log(math.exp(-100.) + math.exp(neg)) + 100.))
+    want = 0.5 * (
+        math.log1p(math.exp(neg - 600.)) +
+        (math.log(math.exp(-100.) + math.exp(neg)) + 100.))
     assert valid.item() and loss.item() == pytest.approx(want, rel=1e-12)
 
 
@@ -122,8 +129,8 @@ def test_gather_pixel_features_equals_resize_then_index():
     idx = torch.randint(0, 19 * 26, (40, ), generator=g)
     idx[:4] = torch.tensor([0, 25, 19 * 26 - 1, 18 * 26])  # corners
     for ac in (False, True):
-        up = F.interpolate(feat[None], size=size, mode='bilinear',
-                           align_corners=ac)[0]
+        up = F.interpolate(
+            feat[None], size=size, mode='bilinear', align_corners=ac)[0]
         ref = up.reshape(3, -1)[:, idx].t()
         torch.testing.assert_close(
             gather_pixel_features(feat, idx, size, ac), ref)
@@ -165,8 +172,9 @@ def test_cap_per_class_bounds_and_seeding():
     same = cap_per_class(mask, labels, 5, seeded_generator(0, 1, 'a'))
     other = cap_per_class(mask, labels, 5, seeded_generator(0, 2, 'a'))
     assert torch.equal(idx, same) and not torch.equal(idx, other)
-    assert torch.equal(cap_per_class(mask, labels, -1, None),
-                       mask.reshape(-1).nonzero().squeeze(1))
+    assert torch.equal(
+        cap_per_class(mask, labels, -1, None),
+        mask.reshape(-1).nonzero().squeeze(1))
 
 
 def test_cap_per_class_is_uniform_with_and_without_thinning():
@@ -179,8 +187,8 @@ def test_cap_per_class_is_uniform_with_and_without_thinning():
     for oversample in (4., 0.3, 0.):  # thinning, thinning + redraw, none
         freq = torch.zeros(300)
         for d in range(draws):
-            idx = cap_per_class(mask, labels, k, seeded_generator(d),
-                                oversample=oversample)
+            idx = cap_per_class(
+                mask, labels, k, seeded_generator(d), oversample=oversample)
             lab = labels.reshape(-1)[idx]
             assert [int((lab == c).sum()) for c in range(3)] == [k, k, 3]
             freq[idx] += 1
@@ -210,22 +218,22 @@ def test_eq7_8_dccm_update_on_known_confusion():
     labels2 = torch.tensor([0, 0, 2])
     preds2 = torch.tensor([0, 0, 1])
     d.update(labels2, preds2)
-    w = torch.tensor([[0.9 * 0.75 + 0.1, 0, 0.9 * 0.25], [1, 0, 0],
-                      [0, 1, 0]])
+    w = torch.tensor([[0.9 * 0.75 + 0.1, 0, 0.9 * 0.25], [1, 0, 0], [0, 1, 0]])
     torch.testing.assert_close(d.weight, w)  # class 1 row kept
     assert set(d.state_dict()) == {'weight', 'seen'}
     # weights of Eq. 10
     u, v = torch.tensor([0, 1]), torch.tensor([2, 0])
-    torch.testing.assert_close(d.anchor_weights(u, v),
-                               torch.tensor([0.9 * 0.25, 1.0]))
-    torch.testing.assert_close(d.class_error(torch.tensor([0, 2])),
-                               torch.tensor([0.9 * 0.25, 1.0]))
+    torch.testing.assert_close(
+        d.anchor_weights(u, v), torch.tensor([0.9 * 0.25, 1.0]))
+    torch.testing.assert_close(
+        d.class_error(torch.tensor([0, 2])), torch.tensor([0.9 * 0.25, 1.0]))
     pw = d.pair_weights(torch.tensor([0]), torch.tensor([0, 1, 2]))
     torch.testing.assert_close(pw, torch.tensor([[1.0, 0.0, 0.9 * 0.25]]))
     d2 = DCCM(3, beta=0.9, offset=1.0)
     d2.load_state_dict(d.state_dict())
-    torch.testing.assert_close(d2.anchor_weights(u, v),
-                               d.anchor_weights(u, v) + 1)
+    torch.testing.assert_close(
+        d2.anchor_weights(u, v),
+        d.anchor_weights(u, v) + 1)
 
 
 # ------------------------------------------------------- contrastive units
@@ -237,16 +245,24 @@ def _view(seed, domain, key):
     feat = torch.randn(D, HH, WW, generator=g, dtype=torch.float64)
     label = torch.randint(0, C, (HH, WW), generator=g)
     label[0, 0] = IGN
-    pred = torch.where(torch.rand(HH, WW, generator=g) < 0.4,
-                       torch.randint(0, C, (HH, WW), generator=g), label)
+    pred = torch.where(
+        torch.rand(HH, WW, generator=g) < 0.4,
+        torch.randint(0, C, (HH, WW), generator=g), label)
     low = torch.rand(HH, WW, generator=g) < 0.5
     groups = torch.where(low, LOW, MEDIUM)
     groups[0, 1] = HIGH
     low = groups == LOW
-    return dict(feat=feat, label=label, pred=pred,
-                anchor_eligible=label != IGN, groups=groups,
-                centre_label=label, domain=domain, key=key,
-                low=low, uncertain=(label != IGN) & ~low)  # for the loops
+    return dict(
+        feat=feat,
+        label=label,
+        pred=pred,
+        anchor_eligible=label != IGN,
+        groups=groups,
+        centre_label=label,
+        domain=domain,
+        key=key,
+        low=low,
+        uncertain=(label != IGN) & ~low)  # for the loops
 
 
 def _pix(view):
@@ -255,9 +271,12 @@ def _pix(view):
 
 
 def _big_caps(units):
-    return MCUContrastiveLoss(C, temperature=0.2, units=units,
-                              max_anchors_per_class=10**6,
-                              max_samples_per_class=10**6)
+    return MCUContrastiveLoss(
+        C,
+        temperature=0.2,
+        units=units,
+        max_anchors_per_class=10**6,
+        max_samples_per_class=10**6)
 
 
 def _mean_loop(pairs):
@@ -274,8 +293,8 @@ def test_p2p_intra_and_cross_image_against_loop(pairing):
     dccm = None
     if pairing:
         dccm = DCCM(C, pairing=pairing)
-        dccm.weight.copy_(torch.rand(C, C, generator=torch.Generator()
-                                     .manual_seed(9)) + 0.1)
+        dccm.weight.copy_(
+            torch.rand(C, C, generator=torch.Generator().manual_seed(9)) + 0.1)
     mod = _big_caps(['intra_p2p', 'cross_image_p2p'])
     out = mod(views, dccm)
     res = {'intra': [], 'cross_image': []}
@@ -303,28 +322,36 @@ def test_p2p_intra_and_cross_image_against_loop(pairing):
         _mean_loop(res['intra']), rel=1e-9)
     assert out['loss_con_cross_image_p2p'].item() == pytest.approx(
         _mean_loop(res['cross_image']), rel=1e-9)
-    assert set(out) == {'loss_con_intra_p2p', 'loss_con_cross_image_p2p',
-                        'con_anchors'}
+    assert set(out) == {
+        'loss_con_intra_p2p', 'loss_con_cross_image_p2p', 'con_anchors'
+    }
 
 
 @pytest.mark.parametrize('pairing', [None, 'anchor'])
 def test_eq11_c2c_cross_domain_and_cross_image_against_loop(pairing):
-    views = [_view(0, 'source', 's0'), _view(1, 'source', 's1'),
-             _view(2, 'target', 't0'), _view(3, 'target', 't1')]
+    views = [
+        _view(0, 'source', 's0'),
+        _view(1, 'source', 's1'),
+        _view(2, 'target', 't0'),
+        _view(3, 'target', 't1')
+    ]
     dccm = None
     if pairing:
         dccm = DCCM(C)
-        dccm.weight.copy_(torch.rand(C, C, generator=torch.Generator()
-                                     .manual_seed(8)) + 0.1)
+        dccm.weight.copy_(
+            torch.rand(C, C, generator=torch.Generator().manual_seed(8)) + 0.1)
     out = _big_caps(['cross_image_c2c', 'cross_domain_c2c'])(views, dccm)
 
     def centres(vs):
-        feats = torch.cat([_pix(v)[v['low'].reshape(-1)
-                                   & (v['centre_label'].reshape(-1) != IGN)]
-                           for v in vs])
-        labs = torch.cat([v['centre_label'].reshape(-1)[
-            v['low'].reshape(-1) & (v['centre_label'].reshape(-1) != IGN)]
-            for v in vs])
+        feats = torch.cat([
+            _pix(v)[v['low'].reshape(-1)
+                    & (v['centre_label'].reshape(-1) != IGN)] for v in vs
+        ])
+        labs = torch.cat([
+            v['centre_label'].reshape(-1)[
+                v['low'].reshape(-1) & (v['centre_label'].reshape(-1) != IGN)]
+            for v in vs
+        ])
         cs = [(c, F.normalize(feats[labs == c].mean(0), dim=0))
               for c in range(C) if (labs == c).any()]
         return (torch.stack([x for _, x in cs]),
@@ -338,20 +365,25 @@ def test_eq11_c2c_cross_domain_and_cross_image_against_loop(pairing):
         return _loop_info_nce(a[0], a[1], s[0], s[1], 0.2, w)
 
     dom = {'source': centres(views[:2]), 'target': centres(views[2:])}
-    ref = _mean_loop([nce(dom['source'], dom['target']),
-                      nce(dom['target'], dom['source'])])
+    ref = _mean_loop(
+        [nce(dom['source'], dom['target']),
+         nce(dom['target'], dom['source'])])
     assert out['loss_con_cross_domain_c2c'].item() == pytest.approx(
         ref, rel=1e-9)
     img = [centres([v]) for v in views]
-    ref = _mean_loop([nce(img[i], img[j])
-                      for i, j in ((0, 1), (1, 0), (2, 3), (3, 2))])
+    ref = _mean_loop(
+        [nce(img[i], img[j]) for i, j in ((0, 1), (1, 0), (2, 3), (3, 2))])
     assert out['loss_con_cross_image_c2c'].item() == pytest.approx(
         ref, rel=1e-9)
 
 
 def test_intra_c2c_and_cross_domain_p2p_pairing():
-    views = [_view(0, 'source', 's0'), _view(1, 'source', 's1'),
-             _view(2, 'target', 't0'), _view(3, 'target', 't1')]
+    views = [
+        _view(0, 'source', 's0'),
+        _view(1, 'source', 's1'),
+        _view(2, 'target', 't0'),
+        _view(3, 'target', 't1')
+    ]
     mod = _big_caps(['intra_c2c', 'cross_domain_p2p'])
     out = mod(views)
     # intra c2c: uncertain-labelled centres vs G_l centres, same image
@@ -364,9 +396,10 @@ def test_intra_c2c_and_cross_domain_p2p_pairing():
 
         def cen(mask, labs):
             cs = [c for c in range(C) if (labs[mask] == c).any()]
-            return (torch.stack([F.normalize(pix[mask & (labs == c)].mean(0),
-                                             dim=0) for c in cs]),
-                    torch.tensor(cs))
+            return (torch.stack([
+                F.normalize(pix[mask & (labs == c)].mean(0), dim=0) for c in cs
+            ]), torch.tensor(cs))
+
         a, s = cen(unc, lab), cen(low, v['centre_label'].reshape(-1))
         res.append(_loop_info_nce(a[0], a[1], s[0], s[1], 0.2))
     assert out['loss_con_intra_c2c'].item() == pytest.approx(
@@ -379,8 +412,9 @@ def test_intra_c2c_and_cross_domain_p2p_pairing():
         am = (fl != IGN) & (fp != fl)
         ql = q['label'].reshape(-1)
         sm = ql != IGN
-        res.append(_loop_info_nce(_pix(v)[am], fl[am], _pix(q)[sm], ql[sm],
-                                  0.2))
+        res.append(
+            _loop_info_nce(_pix(v)[am], fl[am],
+                           _pix(q)[sm], ql[sm], 0.2))
     assert out['loss_con_cross_domain_p2p'].item() == pytest.approx(
         _mean_loop(res), rel=1e-9)
 
@@ -395,8 +429,15 @@ def test_centres_on_a_coarse_feature_grid():
     label[6, 10] = 1
     low[3, 3] = True  # not a cell centre: ignored
     groups = torch.where(low, LOW, MEDIUM)
-    view = dict(feat=feat, label=label, pred=label, anchor_eligible=low,
-                groups=groups, centre_label=label, domain='source', key='k')
+    view = dict(
+        feat=feat,
+        label=label,
+        pred=label,
+        anchor_eligible=low,
+        groups=groups,
+        centre_label=label,
+        domain='source',
+        key='k')
     mod = MCUContrastiveLoss(2, units=['cross_image_c2c'], normalize=False)
     out = mod.sample_view(view, 0, 0)
     assert out['centre_classes'].tolist() == [0, 1]
@@ -409,14 +450,19 @@ def test_units_switchable_caps_bound_anchors_and_empty_is_zero():
     views = [_view(0, 'source', 's0'), _view(2, 'target', 't0')]
     for v in views:
         v['feat'].requires_grad_(True)
-    mod = MCUContrastiveLoss(C, units=['intra_p2p'], max_anchors_per_class=1,
-                             max_samples_per_class=2)
+    mod = MCUContrastiveLoss(
+        C,
+        units=['intra_p2p'],
+        max_anchors_per_class=1,
+        max_samples_per_class=2)
     out = mod(views)
     assert set(out) == {'loss_con_intra_p2p', 'con_anchors'}
     assert out['con_anchors'].item() <= 2 * C
     # groups given as a function of the pixels read: same losses
-    lazy = [dict(v, groups=(lambda idx, g=v['groups']: g.reshape(-1)[idx]))
-            for v in views]
+    lazy = [
+        dict(v, groups=(lambda idx, g=v['groups']: g.reshape(-1)[idx]))
+        for v in views
+    ]
     out2 = mod(lazy)
     assert all(out[k].item() == out2[k].item() for k in out)
     # no anchor at all (every prediction right): exact zero, with a graph
@@ -434,8 +480,8 @@ def test_units_switchable_caps_bound_anchors_and_empty_is_zero():
 
 def test_draws_are_deterministic():
     views = [_view(0, 'source', 's0'), _view(1, 'source', 's1')]
-    mod = MCUContrastiveLoss(C, max_anchors_per_class=2,
-                             max_samples_per_class=3)
+    mod = MCUContrastiveLoss(
+        C, max_anchors_per_class=2, max_samples_per_class=3)
     a, b = mod(views, iteration=5), mod(views, iteration=5)
     c = mod(views, iteration=6)
     for k in a:

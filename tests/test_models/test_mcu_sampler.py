@@ -41,12 +41,22 @@ def _run(sampler, store, iters):
         valid = torch.ones(2, H, W, dtype=torch.bool)
         labelled = store.bought[ids].clone()
         spent = store.spent
-        plan = sampler.plan(scores, valid, labelled, spent, store.total,
-                            keys=[f'img{n}' for n in ids])
+        plan = sampler.plan(
+            scores,
+            valid,
+            labelled,
+            spent,
+            store.total,
+            keys=[f'img{n}' for n in ids])
         store.buy(ids, plan['requests'])
-        log.append(dict(spent_before=spent, spent_after=store.spent,
-                        scores=scores, labelled=labelled, plan=plan,
-                        ids=ids))
+        log.append(
+            dict(
+                spent_before=spent,
+                spent_after=store.spent,
+                scores=scores,
+                labelled=labelled,
+                plan=plan,
+                ids=ids))
     return log
 
 
@@ -54,8 +64,8 @@ def test_algorithm1_budget_progression_per_iteration():
     """Phase switch at M_e/2 and M_e, never over budget, pi_high decays by
     r per phase-1 iteration and freezes after (Algorithm 1, lines 6-12)."""
     total, half = 64, 32
-    sampler = MCUAdaptiveSampler(decay='iteration', pi_high=0.9, pi_low=0.2,
-                                 medium_per_image=None)
+    sampler = MCUAdaptiveSampler(
+        decay='iteration', pi_high=0.9, pi_low=0.2, medium_per_image=None)
     store = _Store(total)
     log = _run(sampler, store, 30)
     phase1 = 0
@@ -72,11 +82,12 @@ def test_algorithm1_budget_progression_per_iteration():
             phase1 += 1
             assert plan['pi_high'] == pytest.approx(0.9 * 0.9**phase1)
             # G_h = S > pi_high, only G_h requested, half of it per image
-            assert torch.equal(groups == HIGH,
-                               rec['scores'] > plan['pi_high'])
+            assert torch.equal(groups == HIGH, rec['scores'] > plan['pi_high'])
             assert not (reqs & (groups != HIGH)).any()
-            want = [math.ceil(0.5 * int(((groups[i] == HIGH) & free[i]).sum()))
-                    for i in range(2)]
+            want = [
+                math.ceil(0.5 * int(((groups[i] == HIGH) & free[i]).sum()))
+                for i in range(2)
+            ]
             got = [int(r.sum()) for r in plan['requests']]
             assert got == split_quota(want, half - before)
             assert rec['spent_after'] <= half  # phase 1 stops at M_e/2
@@ -84,10 +95,12 @@ def test_algorithm1_budget_progression_per_iteration():
             assert plan['pi_high'] == pytest.approx(0.9 * 0.9**phase1)
             assert not (reqs & (groups != MEDIUM)).any()
             quota = math.ceil(half / (phase1 * 2))
-            want = [min(quota, int(((groups[i] == MEDIUM) & free[i]).sum()))
-                    for i in range(2)]
-            assert [int(r.sum()) for r in plan['requests']] == split_quota(
-                want, total - before)
+            want = [
+                min(quota, int(((groups[i] == MEDIUM) & free[i]).sum()))
+                for i in range(2)
+            ]
+            assert [int(r.sum()) for r in plan['requests']
+                    ] == split_quota(want, total - before)
         else:
             assert not reqs.any()
     phases = [rec['plan']['phase'] for rec in log]
@@ -101,8 +114,8 @@ def test_algorithm1_budget_progression_per_iteration():
 
 def test_without_medium_phase_all_budget_from_high_group():
     """medium_phase=False (ablation AL w/o AS): G_h until M_e."""
-    sampler = MCUAdaptiveSampler(decay='iteration', pi_high=0.9, pi_low=0.2,
-                                 medium_phase=False)
+    sampler = MCUAdaptiveSampler(
+        decay='iteration', pi_high=0.9, pi_low=0.2, medium_phase=False)
     store = _Store(64)
     log = _run(sampler, store, 12)
     for rec in log:
@@ -115,8 +128,8 @@ def test_without_medium_phase_all_budget_from_high_group():
 
 
 def test_algorithm1_decay_per_epoch():
-    sampler = MCUAdaptiveSampler(decay='epoch', epoch_length=3, pi_high=0.99,
-                                 pi_low=0.1)
+    sampler = MCUAdaptiveSampler(
+        decay='epoch', epoch_length=3, pi_high=0.99, pi_low=0.1)
     store = _Store(10**6)  # phase 1 throughout
     log = _run(sampler, store, 7)
     got = [rec['plan']['pi_high'] for rec in log]
@@ -126,8 +139,8 @@ def test_algorithm1_decay_per_epoch():
 
 
 def test_pi_high_calibration_and_pi_low_quantile():
-    sampler = MCUAdaptiveSampler(decay='iteration', init_high_fraction=0.01,
-                                 low_quantile=0.5)
+    sampler = MCUAdaptiveSampler(
+        decay='iteration', init_high_fraction=0.01, low_quantile=0.5)
     assert not sampler.calibrated
     scores = torch.stack([_scores(0, 0), _scores(0, 1)])
     valid = torch.ones_like(scores, dtype=torch.bool)
@@ -170,16 +183,16 @@ def test_pseudo_labels_match_labelled_count():
     masks = sampler.pseudo_masks(plan, valid, labelled, ['a', 'b'])
     assert int(masks[0].sum()) == 5 and int(masks[1].sum()) == 0
     assert not (masks[0] & ((plan['groups'][0] != LOW) | labelled[0])).any()
-    every = MCUAdaptiveSampler(decay='iteration', pi_high=0.9, pi_low=0.5,
-                               pseudo='all')
+    every = MCUAdaptiveSampler(
+        decay='iteration', pi_high=0.9, pi_low=0.5, pseudo='all')
     plan = every.plan(scores, valid, torch.zeros_like(valid), 0, 100,
                       ['a', 'b'])
     masks = every.pseudo_masks(plan, valid, labelled, ['a', 'b'])
-    assert torch.equal(torch.stack(masks),
-                       (plan['groups'] == LOW) & ~labelled)
+    assert torch.equal(torch.stack(masks), (plan['groups'] == LOW) & ~labelled)
 
 
 def test_draws_are_seeded_by_image_not_position_and_checkpointed():
+
     def plan(s, order, keys):
         scores = torch.stack([_scores(0, n) for n in order])
         valid = torch.ones_like(scores, dtype=torch.bool)
@@ -202,8 +215,7 @@ def test_draws_are_seeded_by_image_not_position_and_checkpointed():
     for r1, r2 in zip(na['requests'], nc['requests']):
         assert torch.equal(r1, r2)
     # another seed draws other pixels
-    d = MCUAdaptiveSampler(decay='iteration', pi_high=0.5, pi_low=0.1,
-                           seed=1)
+    d = MCUAdaptiveSampler(decay='iteration', pi_high=0.5, pi_low=0.1, seed=1)
     pd = plan(d, [0, 1], ['x', 'y'])
     assert not torch.equal(pd['requests'][0], pa['requests'][0])
 
@@ -226,5 +238,6 @@ def test_config_errors_are_named():
         MCUAdaptiveSampler(decay='iteration', pseudo='many')
     s = MCUAdaptiveSampler(decay='iteration')
     with pytest.raises(ValueError, match='same'):
-        s.plan(torch.zeros(2, 3, 3), torch.ones(2, 3, 3, dtype=torch.bool),
-               torch.zeros(2, 3, 3, dtype=torch.bool), 0, 10, ['a'])
+        s.plan(
+            torch.zeros(2, 3, 3), torch.ones(2, 3, 3, dtype=torch.bool),
+            torch.zeros(2, 3, 3, dtype=torch.bool), 0, 10, ['a'])

@@ -56,12 +56,15 @@ def v2_cfg(**kw):
     cfg = _base('deeplabv2_r101.py')
     cfg.type = 'MCUEncoderDecoder'
     bn = dict(type='BN', requires_grad=True)
-    cfg.backbone.update(depth=18, base_channels=16, norm_cfg=bn,
-                        init_cfg=None)
-    cfg.decode_head.update(in_channels=128, channels=16, num_classes=C,
-                           norm_cfg=bn, dilations=(1, 2, 3, 4))
-    cfg.auxiliary_head.update(in_channels=64, num_classes=C,
-                              dilations=(1, 2, 3, 4))
+    cfg.backbone.update(depth=18, base_channels=16, norm_cfg=bn, init_cfg=None)
+    cfg.decode_head.update(
+        in_channels=128,
+        channels=16,
+        num_classes=C,
+        norm_cfg=bn,
+        dilations=(1, 2, 3, 4))
+    cfg.auxiliary_head.update(
+        in_channels=64, num_classes=C, dilations=(1, 2, 3, 4))
     cfg.sampler = dict(decay='iteration')
     cfg.update(kw)
     return cfg
@@ -78,8 +81,8 @@ def target_gt(seed=0):
 
 
 def _target_sample(key, y0, x0, flip=False, h=H, w=W):
-    ys, xs = np.meshgrid(np.arange(y0, y0 + h), np.arange(x0, x0 + w),
-                         indexing='ij')
+    ys, xs = np.meshgrid(
+        np.arange(y0, y0 + h), np.arange(x0, x0 + w), indexing='ij')
     index = ys * ORIG[1] + xs
     if flip:
         index = index[:, ::-1]
@@ -95,21 +98,26 @@ def batch(it, seed=0, target_labels=None):
     inputs = torch.randn(2, 3, H, W, generator=g)
     srcs = []
     for i in range(2):
-        s = SegDataSample(metainfo=dict(
-            img_path=f's/{it}_{i}.png', img_shape=(H, W), ori_shape=(H, W),
-            pad_shape=(H, W)))
+        s = SegDataSample(
+            metainfo=dict(
+                img_path=f's/{it}_{i}.png',
+                img_shape=(H, W),
+                ori_shape=(H, W),
+                pad_shape=(H, W)))
         lab = torch.randint(0, C, (1, H, W), generator=g)
         lab[:, :2] = 255
         s.gt_sem_seg = PixelData(data=lab)
         srcs.append(s)
     tin = torch.randn(2, 3, H, W, generator=g)
     k0, k1 = TARGETS[it % 3], TARGETS[(it + 1) % 3]
-    tgts = [_target_sample(k0, it % 5, 2 * it % 9),
-            _target_sample(k1, 3, 7, flip=True)]
+    tgts = [
+        _target_sample(k0, it % 5, 2 * it % 9),
+        _target_sample(k1, 3, 7, flip=True)
+    ]
     if target_labels is not None:  # labels a model must never read
         for s in tgts:
-            s.gt_sem_seg = PixelData(data=torch.full(
-                (1, H, W), target_labels, dtype=torch.long))
+            s.gt_sem_seg = PixelData(
+                data=torch.full((1, H, W), target_labels, dtype=torch.long))
     return inputs, srcs, tin, tgts
 
 
@@ -135,24 +143,30 @@ def test_forward_backward_and_progression(cfg_fn):
         assert torch.isfinite(loss)
         loss.backward()
         if it == 0:
-            missing = [n for n, p in model.named_parameters()
-                       if p.requires_grad and p.grad is None]
+            missing = [
+                n for n, p in model.named_parameters()
+                if p.requires_grad and p.grad is None
+            ]
             assert not missing
         opt.step()
         fracs.append(losses['acq_bought_frac'].item())
     keys = set(losses)
-    assert {'loss_src', 'loss_tgt', 'loss_pseudo', 'loss_aux_src',
-            'loss_aux_tgt', 'acq_bought_frac', 'acq_phase', 'mcu_pi_high',
-            'mcu_pi_low', 'mcu_labelled', 'mcu_pseudo'} <= keys
-    assert {f'loss_con_{lv}_{k}' for lv in ('intra', 'cross_image',
-                                           'cross_domain')
-            for k in ('p2p', 'c2c')} <= keys
+    assert {
+        'loss_src', 'loss_tgt', 'loss_pseudo', 'loss_aux_src', 'loss_aux_tgt',
+        'acq_bought_frac', 'acq_phase', 'mcu_pi_high', 'mcu_pi_low',
+        'mcu_labelled', 'mcu_pseudo'
+    } <= keys
+    assert {
+        f'loss_con_{lv}_{k}'
+        for lv in ('intra', 'cross_image', 'cross_domain')
+        for k in ('p2p', 'c2c')
+    } <= keys
     assert 0 < fracs[0] <= fracs[1] <= fracs[2] <= 1
     assert fracs[-1] == pytest.approx(acq.spent / acq.total)
     assert len(acq.buy_calls) == 3
     state = model.state_dict()
-    assert {'sampler.pi_high', 'sampler.iteration', 'dccm.weight'} <= set(
-        state)
+    assert {'sampler.pi_high', 'sampler.iteration',
+            'dccm.weight'} <= set(state)
     assert int(state['sampler.iteration']) == 3
     # inference is EncoderDecoder's
     model.eval()
@@ -171,8 +185,9 @@ def _merge(base, over):
     return out
 
 
-@pytest.mark.parametrize('name', ['al_wo_as', 'al_w_as', 'al_w_mcu_i',
-                                  'al_w_mcu_d', 'al_w_p2p', 'full'])
+@pytest.mark.parametrize(
+    'name',
+    ['al_wo_as', 'al_w_as', 'al_w_mcu_i', 'al_w_mcu_d', 'al_w_p2p', 'full'])
 def test_table_v_vi_ablations_build_and_train(name):
     from mmseg_ada.models.segmentors import MCU_ABLATIONS
     cfg = _merge(v3p_cfg().to_dict(), MCU_ABLATIONS[name])
@@ -181,11 +196,13 @@ def test_table_v_vi_ablations_build_and_train(name):
     loss, losses = step(model, 0)
     loss.backward()
     units = {k[len('loss_con_'):] for k in losses if k.startswith('loss_con')}
-    want = {'al_wo_as': set(), 'al_w_as': set(),
-            'al_w_mcu_i': {'intra_p2p', 'intra_c2c', 'cross_image_p2p',
-                           'cross_image_c2c'},
-            'al_w_p2p': {'intra_p2p', 'cross_image_p2p',
-                         'cross_domain_p2p'}}
+    want = {
+        'al_wo_as': set(),
+        'al_w_as': set(),
+        'al_w_mcu_i':
+        {'intra_p2p', 'intra_c2c', 'cross_image_p2p', 'cross_image_c2c'},
+        'al_w_p2p': {'intra_p2p', 'cross_image_p2p', 'cross_domain_p2p'}
+    }
     all6 = want['al_w_mcu_i'] | want['al_w_p2p'] | {'cross_domain_c2c'}
     assert units == want.get(name, all6)
     assert (model.dccm is not None) == (name == 'full')
@@ -242,21 +259,22 @@ def test_oracle_discipline_poisoned_labels_change_nothing():
             rng = np.random.default_rng(7)
             for k in truth:
                 mask = ~bought[k].numpy().reshape(ORIG)
-                truth[k][mask] = (truth[k][mask] + rng.integers(
-                    1, C, int(mask.sum()))) % C
+                truth[k][mask] = (truth[k][mask] +
+                                  rng.integers(1, C, int(mask.sum()))) % C
         acq = FakeAcquisition(truth, total=400)
         model.acquisition = acq
         opt = torch.optim.SGD(model.parameters(), lr=1e-2)
         rec = dict(losses=[], grads=[])
         for it in range(2):
             opt.zero_grad()
-            loss, losses = step(model, it,
-                                target_labels=(0 if not poison else 3))
+            loss, losses = step(
+                model, it, target_labels=(0 if not poison else 3))
             loss.backward()
-            rec['losses'].append({k: v.detach().clone()
-                                  for k, v in losses.items()})
-            rec['grads'].append([p.grad.clone()
-                                 for p in model.parameters()])
+            rec['losses'].append({
+                k: v.detach().clone()
+                for k, v in losses.items()
+            })
+            rec['grads'].append([p.grad.clone() for p in model.parameters()])
             opt.step()
         rec['bought'] = {k: v.clone() for k, v in acq.bought.items()}
         runs.append(rec)
@@ -278,14 +296,17 @@ def test_padding_pixels_are_never_requested():
     acq = FakeAcquisition(target_gt(), total=10**4)
     model.acquisition = acq
     inputs, srcs, tin, _ = batch(0)
-    tgts = [_target_sample('t/a.png', 0, 0, h=H - 4, w=W - 6),
-            _target_sample('t/b.png', 1, 1)]
+    tgts = [
+        _target_sample('t/a.png', 0, 0, h=H - 4, w=W - 6),
+        _target_sample('t/b.png', 1, 1)
+    ]
     seen = []
     orig_buy = acq.buy
 
     def spy(samples, masks):
         seen.extend(masks)
         return orig_buy(samples, masks)
+
     acq.buy = spy
     model.loss(inputs, srcs, tin, tgts)
     assert seen[0].shape == (H - 4, W - 6) and seen[1].shape == (H, W)
@@ -318,20 +339,22 @@ def test_errors_are_named():
 
 
 def test_acquisition_figure_written_and_never_fatal(tmp_path, monkeypatch):
-    model = build(v3p_cfg(contrastive=None, vis_interval=2,
-                          vis_dir=str(tmp_path)))
+    model = build(
+        v3p_cfg(contrastive=None, vis_interval=2, vis_dir=str(tmp_path)))
     model.acquisition = FakeAcquisition(target_gt(), total=500)
     for it in range(3):
         step(model, it)
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == ['mcu_acquisition_0000000.png',
-                     'mcu_acquisition_0000002.png']
+    assert files == [
+        'mcu_acquisition_0000000.png', 'mcu_acquisition_0000002.png'
+    ]
     fig = model.acquisition_figure()
     assert fig.dtype == np.uint8 and fig.shape[0] > 2 * H
     import mmseg_ada.models.utils.mcu_visualization as vis
 
     def boom(*a, **k):
         raise RuntimeError('boom')
+
     monkeypatch.setattr(vis, 'draw_acquisition', boom)
     step(model, 3)
     step(model, 4)  # a drawing iteration: logged, training goes on
@@ -344,10 +367,15 @@ def test_train_step_through_the_data_preprocessor():
     g = torch.Generator().manual_seed(0)
 
     def part(samples):
-        imgs = [torch.randint(0, 256, (3, *s.metainfo['img_shape']),
-                              generator=g, dtype=torch.uint8)
-                for s in samples]
+        imgs = [
+            torch.randint(
+                0,
+                256, (3, *s.metainfo['img_shape']),
+                generator=g,
+                dtype=torch.uint8) for s in samples
+        ]
         return dict(inputs=imgs, data_samples=samples)
+
     _, srcs, _, tgts = batch(0)
     tgts[0] = _target_sample('t/a.png', 0, 0, h=H - 8, w=W - 8)  # padded
     data = dict(source=part(srcs), target=part(tgts))

@@ -44,8 +44,11 @@ def test_eq3_against_torch_kl_div():
     g = torch.Generator().manual_seed(0)
     a = torch.randn(2, 5, 3, 4, generator=g, dtype=torch.float64)
     b = torch.randn(2, 5, 3, 4, generator=g, dtype=torch.float64)
-    ref = F.kl_div(F.log_softmax(b, 1), F.log_softmax(a, 1),
-                   reduction='none', log_target=True).sum(1)
+    ref = F.kl_div(
+        F.log_softmax(b, 1),
+        F.log_softmax(a, 1),
+        reduction='none',
+        log_target=True).sum(1)
     torch.testing.assert_close(kl_main_aux(a, b), ref)
 
 
@@ -59,8 +62,8 @@ def test_eq1_score_gamma_and_aux_resize():
     assert out['score'].shape == (1, 4, 6)
     torch.testing.assert_close(
         out['score'], torch.full((1, 4, 6), 1 + 0.5 * kl, dtype=torch.float64))
-    torch.testing.assert_close(out['entropy'], torch.ones(1, 4, 6,
-                                                          dtype=torch.float64))
+    torch.testing.assert_close(out['entropy'],
+                               torch.ones(1, 4, 6, dtype=torch.float64))
     # gamma scales only the KL part
     out2 = mcu_uncertainty(main, aux, gamma=2.0)
     torch.testing.assert_close(out2['score'] - out['score'],
@@ -110,9 +113,8 @@ def test_eq4_to_6_masked_cross_entropy_mean_and_sum():
         terms.append(-logp[labels[b, y, x]].item())
     assert masked_cross_entropy(logits, labels).item() == pytest.approx(
         sum(terms) / 3)
-    assert masked_cross_entropy(logits, labels,
-                                reduction='sum').item() == pytest.approx(
-                                    sum(terms))
+    assert masked_cross_entropy(
+        logits, labels, reduction='sum').item() == pytest.approx(sum(terms))
     # nothing labelled: an exact zero that still has a graph
     empty = torch.full_like(labels, 255)
     logits.requires_grad_(True)
@@ -128,7 +130,7 @@ def test_eq5_soft_pseudo_label_is_entropy():
     mask = torch.tensor([[[True, False], [False, True]]])
     p = logits.softmax(1)
     ent = -(p * p.log()).sum(1)[mask]
-    assert masked_entropy(logits, mask).item() == pytest.approx(
-        ent.mean().item())
-    assert masked_entropy(logits, mask, 'sum').item() == pytest.approx(
-        ent.sum().item())
+    assert masked_entropy(logits,
+                          mask).item() == pytest.approx(ent.mean().item())
+    assert masked_entropy(logits, mask,
+                          'sum').item() == pytest.approx(ent.sum().item())

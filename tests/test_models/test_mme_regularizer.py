@@ -7,8 +7,9 @@ import torch
 from mmseg_ada.models.heads import CosineBottleneckClsHead
 from mmseg_ada.models.regularizers import (MMERegularizer, StreamOutputs,
                                            grad_reverse, mean_entropy)
-from tests.test_models.cls_utils import (batch, build,  # noqa: F401
-                                         one_thread, tiny_cfg)
+from tests.test_models.cls_utils import batch, build, tiny_cfg
+
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 LAMBDA = 0.1
 
@@ -47,11 +48,14 @@ def test_grad_reverse_identity_forward_negated_backward():
 
 def _head_and_stream(seed=0):
     torch.manual_seed(seed)
-    head = CosineBottleneckClsHead(num_classes=5, in_channels=6,
-                                   bottleneck_channels=8).train()
+    head = CosineBottleneckClsHead(
+        num_classes=5, in_channels=6, bottleneck_channels=8).train()
     z = torch.randn(4, 8, requires_grad=True)
-    stream = StreamOutputs(feats=torch.zeros(4, 6), embedding=z,
-                           logits=head.classify(z), data_samples=[])
+    stream = StreamOutputs(
+        feats=torch.zeros(4, 6),
+        embedding=z,
+        logits=head.classify(z),
+        data_samples=[])
     return head, z, stream
 
 
@@ -88,15 +92,18 @@ def test_mme_options_grl_coeff_and_code_eps():
 def test_mme_in_classifier_reverses_backbone_gradient():
     """Through the whole model: the backbone gets +lambda dH/dtheta, the
     cosine classifier -lambda dH/dW (MME's minimax)."""
-    model = build(tiny_cfg('CosineBottleneckClsHead',
-                           regularizers=[dict(type='MMERegularizer')]))
+    model = build(
+        tiny_cfg(
+            'CosineBottleneckClsHead',
+            regularizers=[dict(type='MMERegularizer')]))
     model.train()
     xs, ss = batch(3, seed=1)
     xu, su = batch(4, seed=2)
-    losses = model.loss(xs, ss, unlabeled_inputs=xu,
-                        unlabeled_data_samples=su)
-    params = [model.backbone.conv1.weight, model.head.bottleneck.weight,
-              model.head.fc.weight]
+    losses = model.loss(xs, ss, unlabeled_inputs=xu, unlabeled_data_samples=su)
+    params = [
+        model.backbone.conv1.weight, model.head.bottleneck.weight,
+        model.head.fc.weight
+    ]
     got = torch.autograd.grad(losses['mme.loss_ent'], params)
     emb = model.extract_feat(xu, stage='pre_logits')
     entropy = mean_entropy(model.head.classify(emb))
@@ -108,8 +115,10 @@ def test_mme_in_classifier_reverses_backbone_gradient():
 
 
 def test_mme_needs_unlabeled_stream():
-    model = build(tiny_cfg('CosineBottleneckClsHead',
-                           regularizers=[dict(type='MMERegularizer')]))
+    model = build(
+        tiny_cfg(
+            'CosineBottleneckClsHead',
+            regularizers=[dict(type='MMERegularizer')]))
     xs, ss = batch(2, seed=1)
     with pytest.raises(ValueError, match="MMERegularizer needs.*unlabeled"):
         model.loss(xs, ss)

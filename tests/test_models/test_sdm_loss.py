@@ -8,12 +8,11 @@ import torch.nn.functional as F
 from mmseg_ada.active.functional.sdm import (margin_loss_logit_grad,
                                              train_loss_logit_grad)
 from mmseg_ada.models.losses import SDMLoss
-from tests.test_models.cls_utils import batch, build, one_thread  # noqa
-from tests.test_models.cls_utils import tiny_cfg
+from tests.test_models.cls_utils import batch, build, tiny_cfg
 
-Z = [[0.9, 0.5, -0.3, 0.2],
-     [-0.1, 0.4, 0.35, 1.2],
-     [0.3, 0.3, 0.3, -2.0]]
+pytestmark = pytest.mark.usefixtures('one_thread')
+
+Z = [[0.9, 0.5, -0.3, 0.2], [-0.1, 0.4, 0.35, 1.2], [0.3, 0.3, 0.3, -2.0]]
 Y = [0, 3, 1]
 
 
@@ -25,8 +24,7 @@ def _y():
     return torch.tensor(Y)
 
 
-def _loop_margin(z, y, m=1.0, modulation=False, max_logit=0.0,
-                 reduce_c=False):
+def _loop_margin(z, y, m=1.0, modulation=False, max_logit=0.0, reduce_c=False):
     """Eq. 1 / Eq. 7 by a direct loop (no normalisation)."""
     total = 0.0
     for row, yy in zip(z, y):
@@ -45,8 +43,8 @@ def _loop_margin(z, y, m=1.0, modulation=False, max_logit=0.0,
 
 def test_margin_loss_eq1_value_against_loop():
     loss = SDMLoss(normalize=False, ce_weight=0, class_reduction='sum')
-    assert loss(_z(), _y()).item() == pytest.approx(_loop_margin(Z, Y),
-                                                    rel=1e-12)
+    assert loss(_z(), _y()).item() == pytest.approx(
+        _loop_margin(Z, Y), rel=1e-12)
     loss2 = SDMLoss(normalize=False, ce_weight=0, margin=0.5)
     assert loss2(_z(), _y()).item() == pytest.approx(
         _loop_margin(Z, Y, m=0.5, reduce_c=True), rel=1e-12)
@@ -55,8 +53,9 @@ def test_margin_loss_eq1_value_against_loop():
 def test_margin_loss_eq1_gradient_closed_form():
     """dL/dz_i = 1[m - z_y + z_i > 0] (i != y), dL/dz_y = -sum of those."""
     z = _z()
-    SDMLoss(normalize=False, ce_weight=0,
-            class_reduction='sum')(z, _y()).backward()
+    SDMLoss(
+        normalize=False, ce_weight=0, class_reduction='sum')(z,
+                                                             _y()).backward()
     expect = margin_loss_logit_grad(np.array(Z), np.array(Y)) / len(Z)
     np.testing.assert_allclose(z.grad.numpy(), expect, atol=1e-12)
     # row 2: z_y - z_i = 0 for two classes, 2.3 for the last: 2 active
@@ -66,16 +65,20 @@ def test_margin_loss_eq1_gradient_closed_form():
 def test_code_margin_equals_multi_margin_on_normalised_logits():
     """normalize + class mean = torch's multi_margin_loss on z / ||z||."""
     loss = SDMLoss(ce_weight=0)
-    ref = F.multi_margin_loss(F.normalize(_z(False), dim=1), _y(), p=1,
-                              margin=1.0)
+    ref = F.multi_margin_loss(
+        F.normalize(_z(False), dim=1), _y(), p=1, margin=1.0)
     torch.testing.assert_close(loss(_z(), _y()), ref)
 
 
 def test_sdm_a_eq7_value_and_gradient():
     """Eq. 7: sum_{i != y} alpha_i [m - z_y + z_i]_+ - z_y, alpha_i = 1 -
     (z_y - z_i) / m; detached alpha: gradient alpha_i on active terms."""
-    loss = SDMLoss(normalize=False, ce_weight=0, class_reduction='sum',
-                   modulation=True, max_logit_weight=1.0)
+    loss = SDMLoss(
+        normalize=False,
+        ce_weight=0,
+        class_reduction='sum',
+        modulation=True,
+        max_logit_weight=1.0)
     z = _z()
     value = loss(z, _y())
     assert value.item() == pytest.approx(
@@ -92,11 +95,16 @@ def test_sdm_a_eq7_value_and_gradient():
     np.testing.assert_allclose(z.grad.numpy(), expect / 3, atol=1e-12)
     # alpha differentiated: twice the hinge gradient (squared hinge / m)
     z2 = _z()
-    SDMLoss(normalize=False, ce_weight=0, class_reduction='sum',
-            modulation=True, detach_alpha=False)(z2, _y()).backward()
+    SDMLoss(
+        normalize=False,
+        ce_weight=0,
+        class_reduction='sum',
+        modulation=True,
+        detach_alpha=False)(z2, _y()).backward()
     z3 = _z()
-    SDMLoss(normalize=False, ce_weight=0, class_reduction='sum',
-            modulation=True)(z3, _y()).backward()
+    SDMLoss(
+        normalize=False, ce_weight=0, class_reduction='sum',
+        modulation=True)(z3, _y()).backward()
     torch.testing.assert_close(z2.grad, 2 * z3.grad)
 
 
@@ -108,8 +116,9 @@ def test_sdm_a_differs_from_margin_loss_when_margins_differ():
     grads = {}
     for name, kw in dict(sdm={}, sdm_a=dict(modulation=True)).items():
         zz = z.clone().requires_grad_(True)
-        SDMLoss(normalize=False, ce_weight=0, class_reduction='sum',
-                **kw)(zz, y).backward()
+        SDMLoss(
+            normalize=False, ce_weight=0, class_reduction='sum',
+            **kw)(zz, y).backward()
         grads[name] = zz.grad[0]
     assert grads['sdm'][1:3].tolist() == pytest.approx([1.0, 1.0])
     assert grads['sdm_a'][1:3].tolist() == pytest.approx([0.8, 0.4])
@@ -121,8 +130,9 @@ def test_sdm_a_differs_from_margin_loss_when_margins_differ():
     g = []
     for kw in ({}, dict(modulation=True)):
         zz = z_eq.clone().requires_grad_(True)
-        SDMLoss(normalize=False, ce_weight=0, class_reduction='sum',
-                **kw)(zz, y).backward()
+        SDMLoss(
+            normalize=False, ce_weight=0, class_reduction='sum',
+            **kw)(zz, y).backward()
         g.append(zz.grad[0])
     torch.testing.assert_close(g[1], 0.7 * g[0])
     # and the loss values differ whenever a hinge is active
@@ -144,9 +154,9 @@ def test_normalised_sdm_a_against_loop_on_unit_logits():
     loss = SDMLoss(modulation=True, max_logit_weight=1.0, ce_weight=0.5)
     z = _z(False)
     zn = F.normalize(z, dim=1).tolist()
-    expect = (_loop_margin(zn, Y, modulation=True, max_logit=1.0,
-                           reduce_c=True) +
-              0.5 * F.cross_entropy(z, _y()).item())
+    expect = (
+        _loop_margin(zn, Y, modulation=True, max_logit=1.0, reduce_c=True) +
+        0.5 * F.cross_entropy(z, _y()).item())
     assert loss(z, _y()).item() == pytest.approx(expect, rel=1e-12)
 
 
@@ -165,8 +175,7 @@ def test_head_loss_in_a_training_step():
     model.train()
     x, s = batch(4, seed=0)
     xt, st = batch(2, seed=1)
-    losses = model(x, s, mode='loss', target_inputs=xt,
-                   target_data_samples=st)
+    losses = model(x, s, mode='loss', target_inputs=xt, target_data_samples=st)
     assert set(losses) == {'src.loss', 'tgt.loss'}
     (losses['src.loss'] + losses['tgt.loss']).backward()
     assert model.head.fc.weight.grad.abs().sum() > 0

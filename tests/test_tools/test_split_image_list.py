@@ -5,8 +5,7 @@ import os.path as osp
 
 import pytest
 
-from mmseg_ada.datasets.split_list import (default_split_paths,
-                                           split_image_list)
+from mmseg_ada.datasets.split_list import default_split_paths, split_image_list
 from tests.utils import PYTHON, REPO, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'dataset_converters', 'split_image_list.py')
@@ -14,8 +13,9 @@ TOOL = osp.join(REPO, 'tools', 'dataset_converters', 'split_image_list.py')
 
 def _list(tmp_path, n=11, classes=3):
     path = tmp_path / 'clipart list.txt'
-    lines = [f'clipart/c{i % classes}/img {i}.jpg {i % classes}'
-             for i in range(n)]
+    lines = [
+        f'clipart/c{i % classes}/img {i}.jpg {i % classes}' for i in range(n)
+    ]
     path.write_text('\n'.join(lines[:5]) + '\n\n' + '\n'.join(lines[5:]))
     return str(path), lines
 
@@ -59,8 +59,8 @@ def test_existing_other_split_is_refused_unless_forced(tmp_path):
     split_image_list(src, seed=0, out_a=a, out_b=b)
     with pytest.raises(ValueError, match='other content'):
         split_image_list(src, seed=1, out_a=a, out_b=b)
-    assert split_image_list(src, seed=1, out_a=a, out_b=b,
-                            force=True)['written']
+    assert split_image_list(
+        src, seed=1, out_a=a, out_b=b, force=True)['written']
     with pytest.raises(ValueError, match='must differ'):
         split_image_list(src, out_a=src, out_b=b)
     bad = tmp_path / 'bad.txt'
@@ -74,6 +74,7 @@ def test_command_line(tmp_path):
     proc = run_tool([PYTHON, TOOL, src, '--seed', '2', '--stratify'])
     assert proc.returncode == 0, proc.stderr
     assert 'half1.txt (6 lines)' in proc.stdout
+
 
 def test_tool_reports_errors(tmp_path, capsys):
     import importlib.util

@@ -8,8 +8,9 @@ import pytest
 
 from tests.utils import PYTHON, REPO, run_tool
 
-DEMO_CFG = osp.join(REPO, 'configs', 'demo',
-                    'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py')
+DEMO_CFG = osp.join(
+    REPO, 'configs', 'demo',
+    'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py')
 
 
 def write_cfg(tmp_path, root, max_iters, extra=''):
@@ -40,14 +41,14 @@ custom_hooks = [dict(type='DumpStateHook')]
 
 
 def _ok(proc):
-    assert proc.returncode == 0, (proc.stdout[-3000:] + '\n' +
-                                  proc.stderr[-6000:])
+    assert proc.returncode == 0, (
+        proc.stdout[-3000:] + '\n' + proc.stderr[-6000:])
     return proc.stdout + proc.stderr
 
 
 def _scalars(work_dir):
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
+    files = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     rows = []
     for f in files:
         with open(f) as fh:
@@ -58,9 +59,11 @@ def _scalars(work_dir):
 @pytest.mark.timeout(900)
 def test_train_val_resume_loadfrom_test(tmp_path, synthetic_da):
     work = str(tmp_path / 'work')
-    out = _ok(run_tool([PYTHON, 'tools/train.py',
-                        write_cfg(tmp_path, synthetic_da, 4),
-                        '--work-dir', work]))
+    out = _ok(
+        run_tool([
+            PYTHON, 'tools/train.py',
+            write_cfg(tmp_path, synthetic_da, 4), '--work-dir', work
+        ]))
     assert osp.isfile(osp.join(work, 'iter_4.pth'))
     rows = _scalars(work)
     vals = [r for r in rows if 'mIoU' in r]
@@ -68,32 +71,41 @@ def test_train_val_resume_loadfrom_test(tmp_path, synthetic_da):
     assert any('src.decode.loss_ce' in r for r in rows)
 
     # resume mid-run: extend to 6 iterations, continue from iter_4
-    out = _ok(run_tool([PYTHON, 'tools/train.py',
-                        write_cfg(tmp_path, synthetic_da, 6),
-                        '--work-dir', work, '--resume']))
+    out = _ok(
+        run_tool([
+            PYTHON, 'tools/train.py',
+            write_cfg(tmp_path, synthetic_da, 6), '--work-dir', work,
+            '--resume'
+        ]))
     assert 'resumed epoch: 0, iter: 4' in out, out[-3000:]
     assert osp.isfile(osp.join(work, 'iter_6.pth'))
 
     # load_from (weights only, iteration counter restarts)
     work2 = str(tmp_path / 'work2')
     ckpt = osp.join(work, 'iter_6.pth')
-    out = _ok(run_tool([PYTHON, 'tools/train.py',
-                        write_cfg(tmp_path, synthetic_da, 2),
-                        '--work-dir', work2,
-                        '--cfg-options', f'load_from={ckpt}']))
+    out = _ok(
+        run_tool([
+            PYTHON, 'tools/train.py',
+            write_cfg(tmp_path, synthetic_da, 2), '--work-dir', work2,
+            '--cfg-options', f'load_from={ckpt}'
+        ]))
     assert 'Load checkpoint from' in out
     assert osp.isfile(osp.join(work2, 'iter_2.pth'))
 
     # test the checkpoint
-    out = _ok(run_tool([PYTHON, 'tools/test.py',
-                        write_cfg(tmp_path, synthetic_da, 6), ckpt,
-                        '--work-dir', str(tmp_path / 'test')]))
+    out = _ok(
+        run_tool([
+            PYTHON, 'tools/test.py',
+            write_cfg(tmp_path, synthetic_da, 6), ckpt, '--work-dir',
+            str(tmp_path / 'test')
+        ]))
     assert 'mIoU' in out and 'per class results' in out
 
 
 def test_tools_report_missing_files(tmp_path):
-    proc = run_tool([PYTHON, 'tools/test.py', DEMO_CFG,
-                     str(tmp_path / 'nope.pth')])
+    proc = run_tool(
+        [PYTHON, 'tools/test.py', DEMO_CFG,
+         str(tmp_path / 'nope.pth')])
     assert proc.returncode != 0
     assert 'checkpoint not found' in proc.stderr and 'nope.pth' in proc.stderr
     proc = run_tool([PYTHON, 'tools/train.py', str(tmp_path / 'no_cfg.py')])
@@ -103,10 +115,11 @@ def test_tools_report_missing_files(tmp_path):
 @pytest.mark.timeout(900)
 def test_two_process_gloo_ranks_train_the_same_model(tmp_path, synthetic_da):
     work = str(tmp_path / 'dist')
-    proc = run_tool(
-        ['bash', 'tools/dist_train.sh', write_cfg(tmp_path, synthetic_da, 3),
-         '2', '--work-dir', work],
-        env=dict(PYTHON=PYTHON, PORT='29611', OMP_NUM_THREADS='1'))
+    proc = run_tool([
+        'bash', 'tools/dist_train.sh',
+        write_cfg(tmp_path, synthetic_da, 3), '2', '--work-dir', work
+    ],
+                    env=dict(PYTHON=PYTHON, PORT='29611', OMP_NUM_THREADS='1'))
     out = _ok(proc)
     assert 'gloo' in out or osp.isfile(osp.join(work, 'iter_3.pth')), out
     with open(osp.join(work, 'state_rank0.json')) as f:

@@ -15,11 +15,12 @@ import os.path as osp
 import sys
 from typing import Optional
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseg_ada.engine.active_report import (plot_curves, read_rounds,  # noqa
-                                            read_start)
+from mmseg_ada.engine.active_report import plot_curves  # noqa: E402
+from mmseg_ada.engine.active_report import read_rounds  # noqa: E402
+from mmseg_ada.engine.active_report import read_start  # noqa: E402
 
 
 def format_table(rounds_by_run: dict, starts: Optional[dict] = None) -> str:
@@ -42,8 +43,9 @@ def format_table(rounds_by_run: dict, starts: Optional[dict] = None) -> str:
         return f'{m} @ {100 * frac:5.2f}%'
 
     if any(starts.get(lb) for lb in labels):
-        lines.append(f"{0:>5} | " + ' | '.join(
-            f'{cell(starts.get(lb), 0.0):>18}' for lb in labels))
+        lines.append(f"{0:>5} | " +
+                     ' | '.join(f'{cell(starts.get(lb), 0.0):>18}'
+                                for lb in labels))
     for k in range(n):
         cells = []
         for lb in labels:
@@ -66,10 +68,16 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('runs', nargs='+', help='LABEL=WORK_DIR (or WORK_DIR)')
     p.add_argument('--out', required=True, help='output image')
     p.add_argument('--title', default=None)
-    p.add_argument('--full-supervision', type=float, default=None,
-                   help='draw this score as a dashed line (target only)')
-    p.add_argument('--source-only', type=float, default=None,
-                   help='draw this score as a dotted line')
+    p.add_argument(
+        '--full-supervision',
+        type=float,
+        default=None,
+        help='draw this score as a dashed line (target only)')
+    p.add_argument(
+        '--source-only',
+        type=float,
+        default=None,
+        help='draw this score as a dotted line')
     return p.parse_args()
 
 
@@ -79,11 +87,22 @@ def main() -> None:
     for item in args.runs:
         label, _, path = item.rpartition('=')
         runs[label or osp.basename(osp.normpath(path))] = path
-    print(format_table({k: read_rounds(v) for k, v in runs.items()},
-                       {k: read_start(v) for k, v in runs.items()}))
-    print('wrote', plot_curves(runs, args.out, title=args.title,
-                               baseline=args.full_supervision,
-                               lower=args.source_only))
+    print(
+        format_table({
+            k: read_rounds(v)
+            for k, v in runs.items()
+        }, {
+            k: read_start(v)
+            for k, v in runs.items()
+        }))
+    print(
+        'wrote',
+        plot_curves(
+            runs,
+            args.out,
+            title=args.title,
+            baseline=args.full_supervision,
+            lower=args.source_only))
 
 
 if __name__ == '__main__':

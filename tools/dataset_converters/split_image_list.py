@@ -16,8 +16,8 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmseg_ada.datasets.split_list import split_image_list  # noqa: E402
 
@@ -28,16 +28,23 @@ def parse_args(argv=None) -> argparse.Namespace:
         description='Split an image list (<path> <label> lines) into two '
         'disjoint halves with a seeded random permutation.')
     parser.add_argument('ann_file', help='the image list')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the permutation (default 0)')
-    parser.add_argument('--out-a', help='first half (default '
-                        '<stem>_s<seed>_half1.txt)')
-    parser.add_argument('--out-b', help='second half (default '
-                        '<stem>_s<seed>_half2.txt)')
-    parser.add_argument('--stratify', action='store_true',
-                        help='split every class in halves')
-    parser.add_argument('--force', action='store_true',
-                        help='overwrite outputs that hold another split')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the permutation (default 0)')
+    parser.add_argument(
+        '--out-a', help='first half (default '
+        '<stem>_s<seed>_half1.txt)')
+    parser.add_argument(
+        '--out-b', help='second half (default '
+        '<stem>_s<seed>_half2.txt)')
+    parser.add_argument(
+        '--stratify', action='store_true', help='split every class in halves')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='overwrite outputs that hold another split')
     return parser.parse_args(argv)
 
 
@@ -45,9 +52,13 @@ def main(argv=None) -> int:
     """Run the split; returns the exit status."""
     args = parse_args(argv)
     try:
-        out = split_image_list(args.ann_file, seed=args.seed,
-                               out_a=args.out_a, out_b=args.out_b,
-                               stratify=args.stratify, force=args.force)
+        out = split_image_list(
+            args.ann_file,
+            seed=args.seed,
+            out_a=args.out_a,
+            out_b=args.out_b,
+            stratify=args.stratify,
+            force=args.force)
     except (FileNotFoundError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2

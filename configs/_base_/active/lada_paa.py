@@ -28,12 +28,14 @@ paa_strong_view = [
 ]
 paa_anchor_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='MixWeakStrong', weak=paa_weak_view, strong=paa_strong_view,
-         alpha=0.2),
+    dict(
+        type='MixWeakStrong',
+        weak=paa_weak_view,
+        strong=paa_strong_view,
+        alpha=0.2),
     dict(type='PackClsInputs'),
 ]
-paa_proposal_pipeline = [dict(type='LoadImageFromFile')] + paa_weak_view + [
-    dict(type='PackClsInputs')
-]
+paa_proposal_pipeline = [dict(type='LoadImageFromFile')
+                         ] + paa_weak_view + [dict(type='PackClsInputs')]
 paa_sampler = dict(type='PositionedRoundSampler', shuffle=True)
 paa_hook = dict(type='PAAHook', threshold=0.9)

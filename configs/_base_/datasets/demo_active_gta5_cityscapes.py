@@ -8,8 +8,8 @@ train_dataloader = dict(
     dataset=dict(
         type='SourceTargetDataset',
         source=_base_.source_train_dataset,
-        target=dict(type='LabeledSubsetDataset',
-                    dataset=_base_.target_train_dataset)))
+        target=dict(
+            type='LabeledSubsetDataset', dataset=_base_.target_train_dataset)))
 # the unlabelled pools: test pipeline, never any annotation
 pool_pipeline = [
     dict(type='LoadImageFromFile'),

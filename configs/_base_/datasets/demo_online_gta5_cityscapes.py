@@ -23,5 +23,6 @@ train_dataloader = dict(
         source=_base_.source_train_dataset,
         target=dict(
             type='UnlabeledDataset',
-            dataset=dict(_base_.target_train_dataset,
-                         pipeline=target_online_pipeline))))
+            dataset=dict(
+                _base_.target_train_dataset,
+                pipeline=target_online_pipeline))))

@@ -33,9 +33,7 @@ office_home_Art_train = dict(
     ann_file='image_list/Art.txt',
     pipeline=office_home_train_pipeline)
 office_home_Art_test = dict(
-    office_home_Art_train,
-    pipeline=office_home_test_pipeline,
-    test_mode=True)
+    office_home_Art_train, pipeline=office_home_test_pipeline, test_mode=True)
 office_home_Clipart_train = dict(
     type=office_home_type,
     data_root=office_home_root,

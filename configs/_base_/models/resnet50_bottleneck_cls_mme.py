@@ -12,6 +12,4 @@ model = dict(
         type='CosineBottleneckClsHead',
         temperature=0.05,
         normalize_weight=True),
-    regularizers=[
-        dict(type='MMERegularizer', loss_weight=0.1, grl_coeff=1.0)
-    ])
+    regularizers=[dict(type='MMERegularizer', loss_weight=0.1, grl_coeff=1.0)])

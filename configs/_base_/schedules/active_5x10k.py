@@ -32,6 +32,6 @@ param_scheduler = [
         by_epoch=False)
 ]
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                    interval=iters_per_round))
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=iters_per_round))
 custom_hooks = [dict(type='RoundMetricHook', metric='mIoU')]

@@ -52,7 +52,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # interval: one epoch (ActiveLoop checkpoint_every_epoch)
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1,
-                    max_keep_ckpts=3),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'))
 custom_hooks = [dict(type='RoundMetricHook', metric='top1_acc')]

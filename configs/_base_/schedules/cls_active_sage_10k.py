@@ -15,8 +15,7 @@ optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
     optimizer=dict(
-        type='SGD', lr=0.01, momentum=0.9, nesterov=True,
-        weight_decay=5e-4),
+        type='SGD', lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4),
     clip_grad=None,
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
 cls_active_protocol = dict(

@@ -7,8 +7,7 @@
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
-        type='SGD', lr=0.01, momentum=0.9, nesterov=True,
-        weight_decay=5e-4),
+        type='SGD', lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4),
     clip_grad=None,
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
 param_scheduler = []

@@ -20,8 +20,7 @@ optim_wrapper = dict(
     constructor='ADAAdversarialOptimWrapperConstructor',
     segmentor=dict(
         type='OptimWrapper',
-        optimizer=dict(type='SGD', lr=2.5e-4, momentum=0.9,
-                       weight_decay=5e-4),
+        optimizer=dict(type='SGD', lr=2.5e-4, momentum=0.9, weight_decay=5e-4),
         clip_grad=None,
         paramwise_cfg=dict(
             custom_keys={
@@ -34,12 +33,22 @@ optim_wrapper = dict(
         clip_grad=None))
 param_scheduler = dict(
     segmentor=[
-        dict(type='PolyLR', eta_min=0., power=0.9, begin=0, end=max_iters,
-             by_epoch=False)
+        dict(
+            type='PolyLR',
+            eta_min=0.,
+            power=0.9,
+            begin=0,
+            end=max_iters,
+            by_epoch=False)
     ],
     discriminator=[
-        dict(type='PolyLR', eta_min=0., power=0.9, begin=0, end=max_iters,
-             by_epoch=False)
+        dict(
+            type='PolyLR',
+            eta_min=0.,
+            power=0.9,
+            begin=0,
+            end=max_iters,
+            by_epoch=False)
     ])
 model_wrapper_cfg = dict(
     type='ADAAdversarialDistributedDataParallel',
@@ -54,7 +63,9 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=checkpoint_interval,
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=checkpoint_interval,
         max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))

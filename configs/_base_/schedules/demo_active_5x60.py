@@ -15,8 +15,11 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
     clip_grad=None)
 param_scheduler = [
-    dict(type='RestartPolyLR', periods=[iters_per_round] * num_rounds,
-         power=0.9, by_epoch=False)
+    dict(
+        type='RestartPolyLR',
+        periods=[iters_per_round] * num_rounds,
+        power=0.9,
+        by_epoch=False)
 ]
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -18,8 +18,11 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4),
     clip_grad=None)
 param_scheduler = [
-    dict(type='RestartPolyLR', periods=[200, 80, 80, 80, 80, 80], power=0.9,
-         by_epoch=False)
+    dict(
+        type='RestartPolyLR',
+        periods=[200, 80, 80, 80, 80, 80],
+        power=0.9,
+        by_epoch=False)
 ]
 train_dataloader = dict(
     batch_size=32,
@@ -40,7 +43,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=30, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=40,
-                    max_keep_ckpts=2),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=40, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'))
 custom_hooks = [dict(type='RoundMetricHook', metric='top1_acc')]

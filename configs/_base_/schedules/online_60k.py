@@ -31,11 +31,10 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=2.5e-4, momentum=0.9, weight_decay=1e-4),
     clip_grad=None,
-    paramwise_cfg=dict(
-        custom_keys={
-            'decode_head': dict(lr_mult=10.),
-            'auxiliary_head': dict(lr_mult=10.),
-        }))
+    paramwise_cfg=dict(custom_keys={
+        'decode_head': dict(lr_mult=10.),
+        'auxiliary_head': dict(lr_mult=10.),
+    }))
 param_scheduler = [
     dict(
         type='PolyLR',

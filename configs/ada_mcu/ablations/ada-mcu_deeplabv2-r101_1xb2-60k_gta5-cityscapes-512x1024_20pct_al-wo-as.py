@@ -4,5 +4,4 @@
 _base_ = [
     './ada-mcu_deeplabv2-r101_1xb2-60k_gta5-cityscapes-512x1024_20pct.py'
 ]
-model = dict(
-    sampler=dict(pseudo='all', medium_phase=False), contrastive=None)
+model = dict(sampler=dict(pseudo='all', medium_phase=False), contrastive=None)

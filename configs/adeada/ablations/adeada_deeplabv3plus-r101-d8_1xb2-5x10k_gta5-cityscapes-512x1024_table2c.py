@@ -1,2 +1,5 @@
-_base_ = ['../adeada_deeplabv3plus-r101-d8_1xb2-5x10k_gta5-cityscapes-512x1024.py']
-train_cfg = dict(selector=dict(strategy=dict(policy='density', category_balance=True)))
+_base_ = [
+    '../adeada_deeplabv3plus-r101-d8_1xb2-5x10k_gta5-cityscapes-512x1024.py'
+]
+train_cfg = dict(
+    selector=dict(strategy=dict(policy='density', category_balance=True)))

@@ -16,15 +16,22 @@ model = dict(
     sampler=dict(epoch_length=20),
     vis_interval=100)
 train_cfg = dict(
-    type='ActiveLoop', max_iters=300, online=dict(budget=0.05),
+    type='ActiveLoop',
+    max_iters=300,
+    online=dict(budget=0.05),
     val_interval=60)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
     clip_grad=None)
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=300,
-         by_epoch=False)
+    dict(
+        type='PolyLR',
+        power=0.9,
+        eta_min=0.0,
+        begin=0,
+        end=300,
+        by_epoch=False)
 ]
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -14,5 +14,5 @@ train_cfg = dict(
     selector=dict(
         _base_.active_pool,
         # tiny pools: fewer regions per mixture component than the paper's
-        strategy=dict(_base_.strategy,
-                      density_cfg=dict(regions_per_component=20))))
+        strategy=dict(
+            _base_.strategy, density_cfg=dict(regions_per_component=20))))

@@ -11,8 +11,8 @@ train_dataloader = dict(
     dataset=dict(
         streams=dict(
             source=_base_.demo_cls_source,
-            target=dict(type='LabeledSubsetDataset',
-                        dataset=_base_.demo_cls_target))))
+            target=dict(
+                type='LabeledSubsetDataset', dataset=_base_.demo_cls_target))))
 val_dataloader = test_dataloader = dict(dataset=_base_.demo_cls_target)
 train_cfg = dict(
     _base_.cls_active_protocol,

@@ -18,10 +18,9 @@ from .selection import check_budget, describe, sklearn_seed
 __all__ = [
     'nearest_to_centres', 'seeded_kmeans', 'SqDist', 'DenseSqDist',
     'OuterSqDist', 'SageSqDist', 'min_sq_dist', 'farthest_first', 'kmeanspp',
-    'cosine_knn', 'knn_weights',
-    'l2_normalize', 'class_disc_grad', 'expected_gradient',
-    'positive_orthogonal_projection', 'sage_embedding', 'linear_logits',
-    'margin_loss_logit_grad', 'q_logit_grad', 'sdm_scores', 'top2',
-    'train_loss_logit_grad', 'check_budget', 'describe', 'sklearn_seed',
-    'embedding_figure', 'pca_2d', 'visualize_embedding'
+    'cosine_knn', 'knn_weights', 'l2_normalize', 'class_disc_grad',
+    'expected_gradient', 'positive_orthogonal_projection', 'sage_embedding',
+    'linear_logits', 'margin_loss_logit_grad', 'q_logit_grad', 'sdm_scores',
+    'top2', 'train_loss_logit_grad', 'check_budget', 'describe',
+    'sklearn_seed', 'embedding_figure', 'pca_2d', 'visualize_embedding'
 ]

@@ -17,15 +17,16 @@ import numpy as np
 __all__ = ['seeded_kmeans', 'nearest_to_centres']
 
 
-def seeded_kmeans(x: np.ndarray,
-                  k: int,
-                  random_state: int,
-                  n_init: int = 1,
-                  sample_weight: Optional[np.ndarray] = None,
-                  max_iter: int = 300,
-                  tol: float = 1e-4,
-                  n_local_trials: Optional[int] = None
-                  ) -> Tuple[np.ndarray, Dict[str, Any]]:
+def seeded_kmeans(
+        x: np.ndarray,
+        k: int,
+        random_state: int,
+        n_init: int = 1,
+        sample_weight: Optional[np.ndarray] = None,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        n_local_trials: Optional[int] = None
+) -> Tuple[np.ndarray, Dict[str, Any]]:
     """scikit-learn k-means with k-means++ init, seeded.
 
     What ``KMeans(n_clusters=k, init='k-means++', n_init=n_init,
@@ -68,22 +69,31 @@ def seeded_kmeans(x: np.ndarray,
     rs = np.random.RandomState(int(random_state))
     best = None
     for _ in range(int(n_init)):
-        init, _ = kmeans_plusplus(x64, int(k), sample_weight=sample_weight,
-                                  random_state=rs,
-                                  n_local_trials=n_local_trials)
-        km = KMeans(n_clusters=int(k), init=init.astype(x.dtype), n_init=1,
-                    max_iter=int(max_iter), tol=float(tol),
-                    random_state=int(random_state))
+        init, _ = kmeans_plusplus(
+            x64,
+            int(k),
+            sample_weight=sample_weight,
+            random_state=rs,
+            n_local_trials=n_local_trials)
+        km = KMeans(
+            n_clusters=int(k),
+            init=init.astype(x.dtype),
+            n_init=1,
+            max_iter=int(max_iter),
+            tol=float(tol),
+            random_state=int(random_state))
         km.fit(x, sample_weight=sample_weight)
         if best is None or km.inertia_ < best.inertia_:
             best = km
     del x64
-    return best.cluster_centers_, dict(labels=best.labels_,
-                                       inertia=float(best.inertia_),
-                                       n_iter=int(best.n_iter_))
+    return best.cluster_centers_, dict(
+        labels=best.labels_,
+        inertia=float(best.inertia_),
+        n_iter=int(best.n_iter_))
 
 
-def nearest_to_centres(x: np.ndarray, centres: np.ndarray,
+def nearest_to_centres(x: np.ndarray,
+                       centres: np.ndarray,
                        block: int = 4096) -> np.ndarray:
     """One distinct row of ``x`` per centre: its nearest not yet taken.
 
@@ -125,8 +135,10 @@ def nearest_to_centres(x: np.ndarray, centres: np.ndarray,
     for ci in range(k):
         row = int(best_i[ci])
         if taken[row]:  # rare: this centre's nearest untaken row
-            d = np.concatenate([sq_dist(s, min(s + block, n), [ci])[:, 0]
-                                for s in range(0, n, block)])
+            d = np.concatenate([
+                sq_dist(s, min(s + block, n), [ci])[:, 0]
+                for s in range(0, n, block)
+            ])
             d[taken] = np.inf
             row = int(np.argmin(d))
         out[ci] = row

@@ -136,7 +136,9 @@ class OuterSqDist(SqDist):
         max_elems: output entries per chunk.
     """
 
-    def __init__(self, a: np.ndarray, z: np.ndarray,
+    def __init__(self,
+                 a: np.ndarray,
+                 z: np.ndarray,
                  max_elems: int = MAX_ELEMS) -> None:
         import torch
         super().__init__(max_elems)
@@ -148,8 +150,8 @@ class OuterSqDist(SqDist):
         self.n = a.shape[0]
         self._a = torch.from_numpy(a)
         self._z = torch.from_numpy(z)
-        self.sq = _check_finite(_sq_norms(self._a) * _sq_norms(self._z),
-                                'factors')
+        self.sq = _check_finite(
+            _sq_norms(self._a) * _sq_norms(self._z), 'factors')
 
     def _dot(self, rows, cols):
         pa = (self._a[rows] @ self._a[cols].T).double()
@@ -157,8 +159,7 @@ class OuterSqDist(SqDist):
         return (pa * pz).numpy()
 
 
-def min_sq_dist(x: np.ndarray, y: np.ndarray, block: int = 2048
-                ) -> np.ndarray:
+def min_sq_dist(x: np.ndarray, y: np.ndarray, block: int = 2048) -> np.ndarray:
     """``float64 [N]``: squared distance of each row of ``x`` to the
     nearest row of ``y`` (``inf`` when ``y`` is empty).
 

@@ -102,11 +102,11 @@ def cosine_knn(x: np.ndarray,
                 sim.fill_diagonal_(_NEG)
             _update(best_v, best_i, s, t, sim, False, k, group, normalize)
             if t != s:  # the same tile, seen from the rows of block j
-                _update(best_v, best_i, t, s, sim, True, k, group,
-                        normalize)
+                _update(best_v, best_i, t, s, sim, True, k, group, normalize)
     order = torch.argsort(best_v, dim=1, descending=True, stable=True)
-    return (torch.gather(best_v, 1, order).numpy(),
-            torch.gather(best_i, 1, order).numpy())
+    return (torch.gather(best_v, 1,
+                         order).numpy(), torch.gather(best_i, 1,
+                                                      order).numpy())
 
 
 def _merge(best_v, best_i, new_v, new_i, k):
@@ -171,8 +171,8 @@ def _update(best_v, best_i, r0, c0, sim, transposed, k, group, bounded):
             vals, ids = vals.view(R, k * group), ids.view(R, k * group)
             v, p = torch.topk(vals, k, dim=1, sorted=False)
             cand_v, cand_i = v, torch.gather(ids, 1, p)
-        best_v[rows], best_i[rows] = _merge(best_v[rows], best_i[rows],
-                                            cand_v, cand_i, k)
+        best_v[rows], best_i[rows] = _merge(best_v[rows], best_i[rows], cand_v,
+                                            cand_i, k)
         return
     r_idx, g_idx = torch.nonzero(gmax > thr[:, None], as_tuple=True)
     if r_idx.numel() == 0:
@@ -188,8 +188,8 @@ def _update(best_v, best_i, r0, c0, sim, transposed, k, group, bounded):
     all_v = torch.cat([vals[hit], best_v[r0 + touched].reshape(-1)])
     all_i = torch.cat([ids[hit], best_i[r0 + touched].reshape(-1)])
     if bounded:
-        order = torch.argsort(4.0 * all_r.double() - all_v.double(),
-                              stable=True)
+        order = torch.argsort(
+            4.0 * all_r.double() - all_v.double(), stable=True)
     else:
         order = torch.argsort(all_v, descending=True, stable=True)
         order = order[torch.argsort(all_r[order], stable=True)]
@@ -224,4 +224,3 @@ def knn_weights(sim: np.ndarray, eps: Optional[float] = 1e-12) -> np.ndarray:
     ok = total > eps
     uniform = np.full_like(sim, 1.0 / max(sim.shape[1], 1))
     return np.where(ok, sim / np.where(ok, total, 1.0), uniform)
-

@@ -50,19 +50,20 @@ def embedding_figure(feature: np.ndarray,
     picks = np.asarray(picks, dtype=np.int64)
     rest = np.setdiff1d(np.arange(n), picks)
     if rest.size > max_points:
-        rest = np.sort(np.random.default_rng(seed).choice(
-            rest, max_points, replace=False))
+        rest = np.sort(
+            np.random.default_rng(seed).choice(
+                rest, max_points, replace=False))
     rows = np.concatenate([rest, picks])
     xy = pca_2d(np.asarray(feature)[rows])
     xy_rest, xy_picks = xy[:rest.size], xy[rest.size:]
     labelled = np.asarray(cost)[rest] == 0
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8),
-                             gridspec_kw=dict(width_ratios=[1.2, 1]))
+    fig, axes = plt.subplots(
+        1, 2, figsize=(12, 4.8), gridspec_kw=dict(width_ratios=[1.2, 1]))
     ax = axes[0]
     ax.scatter(*xy_rest[~labelled].T, s=4, c='0.75', label='unlabelled')
     if labelled.any():
-        ax.scatter(*xy_rest[labelled].T, s=10, c='k', marker='x',
-                   label='labelled')
+        ax.scatter(
+            *xy_rest[labelled].T, s=10, c='k', marker='x', label='labelled')
     ax.scatter(*xy_picks.T, s=22, c='tab:red', label='bought')
     ax.set_title('embedding (PCA)', fontsize=10)
     ax.legend(fontsize=8, loc='best')
@@ -74,8 +75,8 @@ def embedding_figure(feature: np.ndarray,
     counts = np.bincount(np.asarray(pred_class)[picks], minlength=C)
     axes[1].bar(np.arange(C), counts, color='tab:red')
     axes[1].set_xticks(np.arange(C))
-    axes[1].set_xticklabels(names, rotation=60, ha='right',
-                            fontsize=7 if C <= 40 else 4)
+    axes[1].set_xticklabels(
+        names, rotation=60, ha='right', fontsize=7 if C <= 40 else 4)
     axes[1].yaxis.get_major_locator().set_params(integer=True)
     axes[1].set_title('bought per predicted class', fontsize=10)
     fig.suptitle(title, fontsize=11)
@@ -84,7 +85,10 @@ def embedding_figure(feature: np.ndarray,
     plt.close(fig)
 
 
-def visualize_embedding(strategy, selection, pool, out_file: str,
+def visualize_embedding(strategy,
+                        selection,
+                        pool,
+                        out_file: str,
                         class_names: Optional[Sequence[str]] = None) -> None:
     """``visualize`` of an embedding-based image strategy.
 
@@ -92,13 +96,17 @@ def visualize_embedding(strategy, selection, pool, out_file: str,
     features or probabilities gets the strategy's base-class figure.
     """
     if pool.feature is None or pool.prob is None:
-        super(type(strategy), strategy).visualize(selection, pool,
-                                                  out_file, class_names)
+        super(type(strategy), strategy).visualize(selection, pool, out_file,
+                                                  class_names)
         return
     name = type(strategy).__name__
     embedding_figure(
-        pool.feature, pool.cost, selection.index, pool.pred_class,
-        pool.num_classes, out_file,
-        f'{name}: {selection.index.size} images bought, '
+        pool.feature,
+        pool.cost,
+        selection.index,
+        pool.pred_class,
+        pool.num_classes,
+        out_file, f'{name}: {selection.index.size} images bought, '
         f'{int((pool.cost == 0).sum())} labelled before',
-        class_names=class_names, seed=strategy.seed)
+        class_names=class_names,
+        seed=strategy.seed)

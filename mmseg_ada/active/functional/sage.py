@@ -29,8 +29,10 @@ import numpy as np
 
 from .distances import SqDist
 
-__all__ = ['expected_gradient', 'positive_orthogonal_projection',
-           'sage_embedding', 'SageSqDist', 'class_disc_grad']
+__all__ = [
+    'expected_gradient', 'positive_orthogonal_projection', 'sage_embedding',
+    'SageSqDist', 'class_disc_grad'
+]
 
 
 def _check(prob: np.ndarray, grad: np.ndarray) -> None:
@@ -55,7 +57,8 @@ def expected_gradient(prob: np.ndarray, grad: np.ndarray) -> np.ndarray:
                      grad.astype(np.float64))
 
 
-def positive_orthogonal_projection(grad: np.ndarray, mu: np.ndarray,
+def positive_orthogonal_projection(grad: np.ndarray,
+                                   mu: np.ndarray,
                                    eps: float = 1e-12) -> np.ndarray:
     """Eq. 5: ``float64 [N, C, D]`` ``g~^c = g^c - lambda_c mu``.
 
@@ -75,8 +78,11 @@ def positive_orthogonal_projection(grad: np.ndarray, mu: np.ndarray,
     return g - lam[:, :, None] * mu[:, None, :]
 
 
-def sage_embedding(prob: np.ndarray, grad: np.ndarray, pop: bool = True,
-                   eps: float = 1e-12, max_elems: int = 1 << 22,
+def sage_embedding(prob: np.ndarray,
+                   grad: np.ndarray,
+                   pop: bool = True,
+                   eps: float = 1e-12,
+                   max_elems: int = 1 << 22,
                    rows: Optional[np.ndarray] = None) -> np.ndarray:
     """Eq. 6: ``float32 [n, C * D]`` SAGE embeddings ``S(x)``.
 
@@ -99,8 +105,9 @@ def sage_embedding(prob: np.ndarray, grad: np.ndarray, pop: bool = True,
     prob, grad = np.asarray(prob), np.asarray(grad)
     _check(prob, grad)
     _, c, d = grad.shape
-    rows = (np.arange(grad.shape[0]) if rows is None else
-            np.asarray(rows, dtype=np.int64).reshape(-1))
+    rows = (
+        np.arange(grad.shape[0]) if rows is None else np.asarray(
+            rows, dtype=np.int64).reshape(-1))
     n = rows.size
     out = np.empty((n, c, d), dtype=np.float32)
     step = max(1, int(max_elems) // max(c * d, 1))
@@ -112,8 +119,7 @@ def sage_embedding(prob: np.ndarray, grad: np.ndarray, pop: bool = True,
         if pop:
             mu = torch.bmm(h[:, None, :], g)  # Eq. 4, [n, 1, D]
             dot = torch.bmm(g, mu.transpose(1, 2)).double()  # [n, C, 1]
-            lam = dot.abs() / (mu.double().pow(2).sum(2, keepdim=True) +
-                               eps)
+            lam = dot.abs() / (mu.double().pow(2).sum(2, keepdim=True) + eps)
             g.baddbmm_(lam.float(), mu, alpha=-1.0)  # Eq. 5
         g.mul_(h.clamp_min(0).sqrt()[..., None])  # Eq. 6
     return out.reshape(n, c * d)
@@ -140,17 +146,22 @@ class SageSqDist(SqDist):
         max_elems: gradient entries read per chunk.
     """
 
-    def __init__(self, prob: np.ndarray, grad: np.ndarray,
-                 rows: Optional[np.ndarray] = None, pop: bool = True,
-                 eps: float = 1e-12, max_elems: int = 1 << 22) -> None:
+    def __init__(self,
+                 prob: np.ndarray,
+                 grad: np.ndarray,
+                 rows: Optional[np.ndarray] = None,
+                 pop: bool = True,
+                 eps: float = 1e-12,
+                 max_elems: int = 1 << 22) -> None:
         import torch
         super().__init__(max_elems)
         prob = np.asarray(prob)
         _check(prob, np.asarray(grad))
         self.grad = grad
         total, c, d = grad.shape
-        self.rows = (np.arange(total) if rows is None else
-                     np.asarray(rows, dtype=np.int64).reshape(-1))
+        self.rows = (
+            np.arange(total) if rows is None else np.asarray(
+                rows, dtype=np.int64).reshape(-1))
         self.n = self.rows.size
         self.shape = (c, d)
         h = torch.from_numpy(prob.astype(np.float64)).clamp_min(0)
@@ -191,8 +202,9 @@ class SageSqDist(SqDist):
     def embed(self, pool_rows: np.ndarray):
         """``float32 [m, C, D]`` ``S(x)`` of a few pool rows."""
         import torch
-        g = torch.from_numpy(np.ascontiguousarray(
-            np.asarray(self.grad[pool_rows]), dtype=np.float32))
+        g = torch.from_numpy(
+            np.ascontiguousarray(
+                np.asarray(self.grad[pool_rows]), dtype=np.float32))
         if self.pop:
             lam = self.lam[pool_rows].float()
             g = g - lam[:, :, None] * self.mu[pool_rows][:, None, :]
@@ -211,12 +223,13 @@ class SageSqDist(SqDist):
                 torch.from_numpy(want - lo)
         else:
             pool_rows = self.rows[np.asarray(rows, dtype=np.int64)]
-            g = torch.from_numpy(np.ascontiguousarray(
-                np.asarray(self.grad[pool_rows]), dtype=np.float32))
+            g = torch.from_numpy(
+                np.ascontiguousarray(
+                    np.asarray(self.grad[pool_rows]), dtype=np.float32))
             pick = None
         dots = torch.bmm(g.transpose(0, 1), by_class)  # <g_rc, S_c(a)>
-        out = (dots.double() *
-               self.sqrt_h[pool_rows].T[:, :, None]).sum(0)  # [r, m]
+        out = (dots.double() * self.sqrt_h[pool_rows].T[:, :, None]).sum(
+            0)  # [r, m]
         if self.pop:
             proj = (self.mu[pool_rows] @ per_class).double()
             weight = self.sqrt_h[pool_rows] * self.lam[pool_rows]  # [r, C]
@@ -252,7 +265,9 @@ def class_disc_grad(disc_logits: Callable, z):
                              f'{tuple(a.shape)}')
         rows = []
         for c in range(a.shape[1]):
-            (g, ) = torch.autograd.grad(-F.logsigmoid(a[:, c]).sum(), z,
-                                        retain_graph=c + 1 < a.shape[1])
+            (g, ) = torch.autograd.grad(
+                -F.logsigmoid(a[:, c]).sum(),
+                z,
+                retain_graph=c + 1 < a.shape[1])
             rows.append(g)
     return torch.stack(rows, dim=1).detach()

@@ -28,11 +28,14 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-__all__ = ['linear_logits', 'top2', 'margin_loss_logit_grad',
-           'train_loss_logit_grad', 'q_logit_grad', 'sdm_scores']
+__all__ = [
+    'linear_logits', 'top2', 'margin_loss_logit_grad', 'train_loss_logit_grad',
+    'q_logit_grad', 'sdm_scores'
+]
 
 
-def linear_logits(feature: np.ndarray, weight: np.ndarray,
+def linear_logits(feature: np.ndarray,
+                  weight: np.ndarray,
                   bias: Optional[np.ndarray] = None) -> np.ndarray:
     """``float64 [N, C]`` logits ``f W^T + b``."""
     f = np.asarray(feature, dtype=np.float64)
@@ -72,7 +75,8 @@ def _hinge_grad(z: np.ndarray, y: np.ndarray, margin: float) -> np.ndarray:
     return g
 
 
-def margin_loss_logit_grad(logits: np.ndarray, label: np.ndarray,
+def margin_loss_logit_grad(logits: np.ndarray,
+                           label: np.ndarray,
                            margin: float = 1.0) -> np.ndarray:
     """Eq. 1 on raw logits: ``float64 [N, C]`` ``dL_m(x, y)/dz``.
 
@@ -87,7 +91,8 @@ def margin_loss_logit_grad(logits: np.ndarray, label: np.ndarray,
     return _hinge_grad(z, np.asarray(label, dtype=np.int64), float(margin))
 
 
-def train_loss_logit_grad(logits: np.ndarray, label: np.ndarray,
+def train_loss_logit_grad(logits: np.ndarray,
+                          label: np.ndarray,
                           margin: float = 1.0,
                           eps: float = 1e-12) -> np.ndarray:
     """The released code's training loss: ``float64 [N, C]`` ``dL/dz``.
@@ -177,15 +182,17 @@ def sdm_scores(prob: np.ndarray,
     if lam != 0 and n:
         w = np.asarray(weight, dtype=np.float64)
         gram = w @ w.T
-        grad = (margin_loss_logit_grad if loss == 'margin' else
-                train_loss_logit_grad)
+        grad = (
+            margin_loss_logit_grad
+            if loss == 'margin' else train_loss_logit_grad)
         for s in range(0, n, chunk):
             e = min(s + chunk, n)
             z = linear_logits(np.asarray(feature[s:e]), w, bias)
             gap = max(gap, float(np.abs(_softmax(z) - p[s:e]).max()))
             a, b = i1[s:e], i2[s:e]
-            gl = (p1[s:e, None] * grad(z, a, margin) +
-                  p2[s:e, None] * grad(z, b, margin))
+            gl = (
+                p1[s:e, None] * grad(z, a, margin) +
+                p2[s:e, None] * grad(z, b, margin))
             gq = q_logit_grad(z, a, b)
             glg, gqg = gl @ gram, gq @ gram
             dot = (glg * gq).sum(1)

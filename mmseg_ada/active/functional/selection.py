@@ -25,8 +25,12 @@ def describe(values: Any) -> Dict[str, float]:
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     if v.size == 0:
         return dict(n=0)
-    return dict(n=int(v.size), min=float(v.min()), mean=float(v.mean()),
-                median=float(np.median(v)), max=float(v.max()))
+    return dict(
+        n=int(v.size),
+        min=float(v.min()),
+        mean=float(v.mean()),
+        median=float(np.median(v)),
+        max=float(v.max()))
 
 
 def sklearn_seed(rng: np.random.Generator) -> int:

@@ -42,8 +42,7 @@ class GroundTruthOracle:
         self.dataset = dataset
         self._cache.clear()
         self._loader = None
-        for t in getattr(getattr(dataset, 'pipeline', None), 'transforms',
-                         []):
+        for t in getattr(getattr(dataset, 'pipeline', None), 'transforms', []):
             if type(t).__name__ == 'LoadAnnotations':
                 self._loader = t
         return self
@@ -75,9 +74,11 @@ class GroundTruthOracle:
         if loader is None:
             from mmseg.datasets.transforms import LoadAnnotations
             loader = self._loader = LoadAnnotations()
-        results = dict(seg_map_path=path, seg_fields=[],
-                       reduce_zero_label=info.get('reduce_zero_label', False),
-                       label_map=info.get('label_map'))
+        results = dict(
+            seg_map_path=path,
+            seg_fields=[],
+            reduce_zero_label=info.get('reduce_zero_label', False),
+            label_map=info.get('label_map'))
         try:
             gt = loader(results)['gt_seg_map']
         except Exception as e:
@@ -116,7 +117,9 @@ class GroundTruthOracle:
                            'has no gt_label: the oracle cannot answer')
         return int(np.asarray(label).reshape(-1)[0])
 
-    def class_histogram(self, index: int, num_classes: int,
+    def class_histogram(self,
+                        index: int,
+                        num_classes: int,
                         mask: Optional[np.ndarray] = None) -> np.ndarray:
         """Bought labels of image ``index`` per class (for reports).
 

@@ -4,5 +4,7 @@ from .image_store import ImageLabelStore
 from .lock import StoreLock, StoreLockedError
 from .mask_store import MaskLabelStore
 
-__all__ = ['BaseLabelStore', 'ImageLabelStore', 'MaskLabelStore', 'ROUND_KEYS',
-           'StoreLock', 'StoreLockedError']
+__all__ = [
+    'BaseLabelStore', 'ImageLabelStore', 'MaskLabelStore', 'ROUND_KEYS',
+    'StoreLock', 'StoreLockedError'
+]

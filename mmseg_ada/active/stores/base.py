@@ -114,8 +114,7 @@ class BaseLabelStore:
 
     # ------------------------------------------------------------ opening
     def _empty_state(self) -> Dict[str, Any]:
-        return dict(round=0, generation=0, labeled=0, cursor=None,
-                    index={})
+        return dict(round=0, generation=0, labeled=0, cursor=None, index={})
 
     @classmethod
     def exists(cls, work_dir: str) -> bool:
@@ -147,9 +146,9 @@ class BaseLabelStore:
         if stored is None:
             if self.readonly:
                 raise FileNotFoundError(f'no label store at {self.root}')
-            atomic_write_json(self.meta_path,
-                              dict(format=_FORMAT, store=self.kind,
-                                   fingerprint=fp))
+            atomic_write_json(
+                self.meta_path,
+                dict(format=_FORMAT, store=self.kind, fingerprint=fp))
             self.fingerprint = fp
             return
         old = stored.get('fingerprint') or {}
@@ -166,8 +165,8 @@ class BaseLabelStore:
                              f'store but {fp[key]!r} now')
         if diffs:
             raise ValueError(
-                f'label store {self.root} belongs to a different setup: '
-                + '; '.join(diffs) + f' (see {self.meta_path}). Use another '
+                f'label store {self.root} belongs to a different setup: ' +
+                '; '.join(diffs) + f' (see {self.meta_path}). Use another '
                 'work_dir or delete the store to start over.')
         self.fingerprint = old
 
@@ -378,9 +377,12 @@ class BaseLabelStore:
             atomic_write_json(path, _normalise(report))
         self._hook('round_json_written')
         cursor = self._state.get('cursor')
-        self._write_state(round=k, generation=self.generation + 1,
-                          labeled=total,
-                          cursor=None if cursor is None else k, **fields)
+        self._write_state(
+            round=k,
+            generation=self.generation + 1,
+            labeled=total,
+            cursor=None if cursor is None else k,
+            **fields)
         self._hook('state_written')
         if osp.exists(self.pending_path):
             os.unlink(self.pending_path)

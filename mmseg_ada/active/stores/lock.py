@@ -62,9 +62,10 @@ class StoreLock:
                 f'{self.holder()}: a second run may not write the same '
                 'store. Wait for it to end, or use another work_dir.'
             ) from None
-        info = dict(host=socket.gethostname(), pid=os.getpid(),
-                    since=datetime.datetime.now().isoformat(
-                        timespec='seconds'))
+        info = dict(
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            since=datetime.datetime.now().isoformat(timespec='seconds'))
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps(info).encode('utf-8'))
         self._fd = fd

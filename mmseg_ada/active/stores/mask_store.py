@@ -32,12 +32,13 @@ class MaskLabelStore(BaseLabelStore):
     labelled pixel: 0 = not labelled, ``k >= 1`` = bought in round (commit)
     ``k``; 8-bit while every stamp is below 256 (half the encode and decode
     time of 16-bit, which ``benchmarks/selection.py`` sees in the commit),
-    16-bit from round 256 on.  Storing the round rather than 1 makes a round's commit a single
-    atomic write of ``state.json``: readers count only pixels of rounds up
-    to the visible round, so pixels of an interrupted round are invisible
-    and are rolled back when the store is opened for writing.  Up to 65535
-    rounds or online commits.  ``state.json``'s ``index`` maps every
-    labelled stem to the first round that labelled it.
+    16-bit from round 256 on.  Storing the round rather than 1 makes a
+    round's commit a single atomic write of ``state.json``: readers count
+    only pixels of rounds up to the visible round, so pixels of an
+    interrupted round are invisible and are rolled back when the store is
+    opened for writing.  Up to 65535 rounds or online commits.
+    ``state.json``'s ``index`` maps every labelled stem to the first round
+    that labelled it.
 
     Args:
         work_dir: run directory (the store is ``<work_dir>/active``).
@@ -89,12 +90,14 @@ class MaskLabelStore(BaseLabelStore):
     def _read_raw(path: str) -> np.ndarray:
         raw = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if raw is None or raw.ndim != 2 or raw.dtype not in (np.uint8,
-                                                            np.uint16):
+                                                             np.uint16):
             raise ValueError(f'{path} is not a single-channel 8/16-bit PNG '
                              'stamp map of a label store')
         return raw.astype(np.uint16, copy=False)
 
-    def round_map(self, stem: str, shape: Sequence[int],
+    def round_map(self,
+                  stem: str,
+                  shape: Sequence[int],
                   upto: Optional[int] = None) -> np.ndarray:
         """``uint16 [H, W]``: the round that labelled each pixel, 0 = none.
 
@@ -113,7 +116,9 @@ class MaskLabelStore(BaseLabelStore):
         raw[raw > self._upto(upto)] = 0
         return raw
 
-    def mask(self, stem: str, shape: Sequence[int],
+    def mask(self,
+             stem: str,
+             shape: Sequence[int],
              upto: Optional[int] = None) -> np.ndarray:
         """``bool [H, W]``: which pixels of ``stem`` are labelled.
 

@@ -20,7 +20,7 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     _module = importlib.import_module(f'{__name__}.{_info.name}')
     for _name in getattr(_module, '__all__', ()):
         _obj = getattr(_module, _name)
-        if (inspect.isclass(_obj) and issubclass(_obj, BaseStrategy)) or (
-                _name.isupper()):
+        if (inspect.isclass(_obj)
+                and issubclass(_obj, BaseStrategy)) or (_name.isupper()):
             globals()[_name] = _obj
             __all__.append(_name)

@@ -50,8 +50,11 @@ class AADA(BaseStrategy):
     requires = ('prob', 'domain')
     unit_kinds = ('image', )
 
-    def __init__(self, seed: int = 0, domain_output: str = 'source_prob',
-                 eps: float = 1e-6, top_fraction: Optional[float] = None,
+    def __init__(self,
+                 seed: int = 0,
+                 domain_output: str = 'source_prob',
+                 eps: float = 1e-6,
+                 top_fraction: Optional[float] = None,
                  **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
         if domain_output not in _DOMAIN_OUTPUTS:
@@ -64,8 +67,8 @@ class AADA(BaseStrategy):
                              f'{top_fraction}')
         self.domain_output = domain_output
         self.eps = float(eps)
-        self.top_fraction = (None if top_fraction is None else
-                             float(top_fraction))
+        self.top_fraction = (None
+                             if top_fraction is None else float(top_fraction))
 
     def source_prob(self, pool: UnitPool) -> np.ndarray:
         """``float64 [N]`` ``d``, the probability of *source*, clipped."""
@@ -97,7 +100,10 @@ class AADA(BaseStrategy):
         d = self.source_prob(pool)
         return ent * (1.0 - d) / d
 
-    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+    def select(self,
+               pool: UnitPool,
+               budget: int,
+               round_idx: int = 1,
                **context: Any) -> Selection:
         """Top ``b`` scores (or ``b`` drawn from the top fraction).
 
@@ -119,8 +125,10 @@ class AADA(BaseStrategy):
             order = order[keep]
         index = take_within_budget(order, pool.cost, budget)
         d = self.source_prob(pool)
-        return Selection(index, dict(
-            spent=int(pool.cost[index].sum()),
-            num_candidates=int(pool.candidates.sum()),
-            score_picked=describe(scores[index]),
-            weight_picked=describe(((1 - d) / d)[index])))
+        return Selection(
+            index,
+            dict(
+                spent=int(pool.cost[index].sum()),
+                num_candidates=int(pool.candidates.sum()),
+                score_picked=describe(scores[index]),
+                weight_picked=describe(((1 - d) / d)[index])))

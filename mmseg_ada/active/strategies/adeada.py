@@ -49,8 +49,8 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..budget import (buy_per_class, category_budgets, class_kl,
-                      density_score, split_round_budget)
+from ..budget import (buy_per_class, category_budgets, class_kl, density_score,
+                      split_round_budget)
 from ..density import ClassConditionalDensity, class_active_dims
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
@@ -153,12 +153,12 @@ class ADeADA(BaseStrategy):
         self.uncertainty = uncertainty
         self.kl_regions = kl_regions
         self.components = components
-        self.source_classes = (None if source_classes is None else
-                               sorted(int(c) for c in source_classes))
+        self.source_classes = (None if source_classes is None else sorted(
+            int(c) for c in source_classes))
         self.max_regions_per_class = max_regions_per_class
         self.linear_step = float(linear_step)
-        cfg = dict(backend='torch', regions_per_component=100,
-                   max_components=10)
+        cfg = dict(
+            backend='torch', regions_per_component=100, max_components=10)
         cfg.update(density_cfg or {})
         for key in ('num_classes', 'seed'):
             if key in cfg:
@@ -195,8 +195,9 @@ class ADeADA(BaseStrategy):
             raise ValueError(f'{name}.feature must be [N, D] with N='
                              f'{len(pool)}, got {pool.feature.shape}')
         if pool.prob is None or pool.prob.shape[1] != num_classes:
-            raise ValueError(f'{name}.prob must be [N, {num_classes}], got '
-                             f'{None if pool.prob is None else pool.prob.shape}')
+            raise ValueError(
+                f'{name}.prob must be [N, {num_classes}], got '
+                f'{None if pool.prob is None else pool.prob.shape}')
         if dim is not None and pool.feature.shape[1] != dim:
             raise ValueError(f'{name}.feature has {pool.feature.shape[1]} '
                              f'dims, the target pool has {dim}')
@@ -206,18 +207,27 @@ class ADeADA(BaseStrategy):
         """Fit ``p_S`` and ``p_T``; returns both densities."""
         src_cls = source_pool.pred_class
         tgt_cls = target_all.pred_class
-        dims = (class_active_dims(source_pool.feature, src_cls, num_classes)
-                | class_active_dims(target_all.feature, tgt_cls, num_classes))
+        dims = (
+            class_active_dims(source_pool.feature, src_cls, num_classes)
+            | class_active_dims(target_all.feature, tgt_cls, num_classes))
         dens_t = self._density('target', num_classes)
         dens_s = self._density('source', num_classes)
         n_comp = None
         if self.components == 'target':
             counts = np.bincount(tgt_cls, minlength=num_classes)
             n_comp = [dens_t.components_for(int(n)) for n in counts]
-        dens_s.fit(source_pool.feature, src_cls, dims=dims,
-                   n_components=n_comp, domain='source')
-        dens_t.fit(target_all.feature, tgt_cls, dims=dims,
-                   n_components=n_comp, domain='target')
+        dens_s.fit(
+            source_pool.feature,
+            src_cls,
+            dims=dims,
+            n_components=n_comp,
+            domain='source')
+        dens_t.fit(
+            target_all.feature,
+            tgt_cls,
+            dims=dims,
+            n_components=n_comp,
+            domain='target')
         return dens_s, dens_t
 
     def density_classes(self, dens_s: ClassConditionalDensity,
@@ -231,8 +241,9 @@ class ADeADA(BaseStrategy):
         """
         ok = np.zeros(num_classes, dtype=bool)
         why: Dict[int, str] = {}
-        src_space = (set(range(num_classes)) if self.source_classes is None
-                     else set(self.source_classes))
+        src_space = (
+            set(range(num_classes))
+            if self.source_classes is None else set(self.source_classes))
         for c in range(num_classes):
             if c not in src_space:
                 why[c] = 'not in the source label space'
@@ -277,8 +288,9 @@ class ADeADA(BaseStrategy):
         if int(round_idx) < 1:
             raise ValueError(f'ADeADA rounds are 1-based (Eq. 7), got '
                              f'round_idx={round_idx}')
-        split = split_round_budget(int(budget), int(round_idx), self.policy,
-                                   self.alpha, self.beta, self.linear_step)
+        split = split_round_budget(
+            int(budget), int(round_idx), self.policy, self.alpha, self.beta,
+            self.linear_step)
         n = len(pool)
         C = pool.num_classes
         cost = pool.cost
@@ -309,28 +321,35 @@ class ADeADA(BaseStrategy):
             pi[scored] = density_score(
                 dens_t.log_prob(pool.feature[scored], cls[scored]),
                 dens_s.log_prob(pool.feature[scored], cls[scored]))
-            kl_mask = scored & (candidate if self.kl_regions == 'unlabelled'
-                                else True)
+            kl_mask = scored & (
+                candidate if self.kl_regions == 'unlabelled' else True)
             kl = class_kl(pi, cls, C, kl_mask)
             eligible = ok & (np.bincount(cls[candidate], minlength=C) > 0)
-            class_budget, weights = category_budgets(
-                kl, eligible, split.density, self.sigma, self.temperature,
-                self.category_balance)
+            class_budget, weights = category_budgets(kl, eligible,
+                                                     split.density, self.sigma,
+                                                     self.temperature,
+                                                     self.category_balance)
             dens_idx, _, _ = buy_per_class(
-                np.where(scored, pi, -np.inf), cls,
-                np.where(scored, cost, 0), class_budget, weights, tie,
-                self.max_regions_per_class)
+                np.where(scored, pi, -np.inf), cls, np.where(scored, cost, 0),
+                class_budget, weights, tie, self.max_regions_per_class)
             info.update(
                 density_classes=[int(c) for c in np.flatnonzero(ok)],
-                excluded_classes={str(c): r for c, r in why.items()},
-                per_class_source_regions=[int(v) for v in
-                                          dens_s.class_counts_],
-                per_class_target_regions=[int(v) for v in
-                                          dens_t.class_counts_],
-                per_class_components_source=[int(v) for v in
-                                             dens_s.n_components_],
-                per_class_components_target=[int(v) for v in
-                                             dens_t.n_components_],
+                excluded_classes={
+                    str(c): r
+                    for c, r in why.items()
+                },
+                per_class_source_regions=[
+                    int(v) for v in dens_s.class_counts_
+                ],
+                per_class_target_regions=[
+                    int(v) for v in dens_t.class_counts_
+                ],
+                per_class_components_source=[
+                    int(v) for v in dens_s.n_components_
+                ],
+                per_class_components_target=[
+                    int(v) for v in dens_t.n_components_
+                ],
                 density_reg_events=dens_s.reg_events_ + dens_t.reg_events_,
                 density_fit_seconds=float(dens_s.fit_seconds_ +
                                           dens_t.fit_seconds_))
@@ -373,7 +392,10 @@ class ADeADA(BaseStrategy):
             **info)
         return Selection(index, info)
 
-    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+    def visualize(self,
+                  selection: Selection,
+                  pool: UnitPool,
+                  out_file: str,
                   class_names: Optional[List[str]] = None) -> None:
         """The ADeADA round figure (per-class KL, budgets, split, picks)."""
         from .adeada_report import draw_adeada_round

@@ -80,8 +80,14 @@ def _pixels(x: float, _pos: Any = None) -> str:
 
 
 def _no_data(ax, text: str = 'no data') -> None:
-    ax.text(0.5, 0.5, text, ha='center', va='center', color='grey',
-            transform=ax.transAxes)
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        ha='center',
+        va='center',
+        color='grey',
+        transform=ax.transAxes)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -97,8 +103,8 @@ def _class_axis(ax, names: List[str], labels: bool = True) -> None:
 
 
 def _draw_kl(ax, kl: np.ndarray, names: List[str]) -> None:
-    ax.set_title('per-class KL estimate (Eq. 5: mean log p_T/p_S)',
-                 fontsize=10)
+    ax.set_title(
+        'per-class KL estimate (Eq. 5: mean log p_T/p_S)', fontsize=10)
     if not names:
         _no_data(ax)
         return
@@ -108,8 +114,15 @@ def _draw_kl(ax, kl: np.ndarray, names: List[str]) -> None:
     ax.bar(x[ok], kl[ok], color=colours, width=0.8)
     ax.axhline(0.0, color='black', linewidth=0.8)
     for xi in x[~ok]:
-        ax.text(xi, 0.0, 'n/a', ha='center', va='bottom', fontsize=7,
-                color='grey', rotation=90)
+        ax.text(
+            xi,
+            0.0,
+            'n/a',
+            ha='center',
+            va='bottom',
+            fontsize=7,
+            color='grey',
+            rotation=90)
     _class_axis(ax, names, labels=False)
     ax.set_ylabel('KL (nats)')
     if not ok.any():
@@ -121,8 +134,14 @@ def _all_zero(ax, message: str) -> None:
     """A bar chart whose bars are all zero: a flat axis and a message."""
     ax.set_ylim(0.0, 1.0)
     ax.set_yticks([0.0])
-    ax.text(0.5, 0.5, message, ha='center', va='center', color='grey',
-            transform=ax.transAxes)
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        ha='center',
+        va='center',
+        color='grey',
+        transform=ax.transAxes)
 
 
 def _draw_class_budget(ax, budget: np.ndarray, names: List[str]) -> None:
@@ -138,8 +157,13 @@ def _draw_class_budget(ax, budget: np.ndarray, names: List[str]) -> None:
     if total > 0:
         for xi, v in zip(x, vals):
             if v > 0:
-                ax.text(xi, v, f'{100 * v / total:.0f}%', ha='center',
-                        va='bottom', fontsize=6)
+                ax.text(
+                    xi,
+                    v,
+                    f'{100 * v / total:.0f}%',
+                    ha='center',
+                    va='bottom',
+                    fontsize=6)
     ax.yaxis.set_major_formatter(FuncFormatter(_pixels))
     _class_axis(ax, names, labels=False)
     ax.set_ylabel('pixels')
@@ -154,10 +178,14 @@ def _draw_split(ax, info: Dict[str, Any]) -> None:
     if math.isfinite(frac):
         title += f'\ndensity share {100 * frac:.1f}%'
     ax.set_title(title, fontsize=10)
-    budgets = [_to_float(info.get('density_budget')),
-               _to_float(info.get('uncertainty_budget'))]
-    spent = [_to_float(info.get('density_spent')),
-             _to_float(info.get('uncertainty_spent'))]
+    budgets = [
+        _to_float(info.get('density_budget')),
+        _to_float(info.get('uncertainty_budget'))
+    ]
+    spent = [
+        _to_float(info.get('density_spent')),
+        _to_float(info.get('uncertainty_spent'))
+    ]
     if not any(math.isfinite(v) for v in budgets + spent):
         _no_data(ax)
         return
@@ -166,16 +194,29 @@ def _draw_split(ax, info: Dict[str, Any]) -> None:
     b = np.nan_to_num(np.asarray(budgets), nan=0.0)
     s = np.nan_to_num(np.asarray(spent), nan=0.0)
     ax.bar(x - width / 2, b, width, label='budget', color='#bfbfbf')
-    ax.bar(x[:1] + width / 2, s[:1], width, label='spent (density)',
-           color='#9bbb59')
-    ax.bar(x[1:] + width / 2, s[1:], width, label='spent (uncertainty)',
-           color='#f79646')
+    ax.bar(
+        x[:1] + width / 2,
+        s[:1],
+        width,
+        label='spent (density)',
+        color='#9bbb59')
+    ax.bar(
+        x[1:] + width / 2,
+        s[1:],
+        width,
+        label='spent (uncertainty)',
+        color='#f79646')
     top = max(float(b.max()), float(s.max()), 1.0)
     for xi, vb, vs in zip(x, budgets, spent):
         for dx, v in ((-width / 2, vb), (width / 2, vs)):
             label = _pixels(v) if math.isfinite(v) else 'n/a'
-            ax.text(xi + dx, 0.0 if not math.isfinite(v) else v, label,
-                    ha='center', va='bottom', fontsize=8)
+            ax.text(
+                xi + dx,
+                0.0 if not math.isfinite(v) else v,
+                label,
+                ha='center',
+                va='bottom',
+                fontsize=8)
     ax.set_ylim(0, top * 1.18)
     ax.set_xticks(x)
     ax.set_xticklabels(['density', 'uncertainty'])
@@ -194,10 +235,14 @@ def _draw_regions(ax, dens: np.ndarray, unc: np.ndarray,
     x = np.arange(len(names))
     d = np.nan_to_num(dens, nan=0.0)
     u = np.nan_to_num(unc, nan=0.0)
-    ax.bar(x, d, width=0.8, color='#9bbb59',
-           label=f'density ({int(d.sum())})')
-    ax.bar(x, u, width=0.8, bottom=d, color='#f79646',
-           label=f'uncertainty ({int(u.sum())})')
+    ax.bar(x, d, width=0.8, color='#9bbb59', label=f'density ({int(d.sum())})')
+    ax.bar(
+        x,
+        u,
+        width=0.8,
+        bottom=d,
+        color='#f79646',
+        label=f'uncertainty ({int(u.sum())})')
     _class_axis(ax, names)
     ax.set_ylabel('regions')
     ax.legend(fontsize=8, loc='upper left', ncol=2)
@@ -232,8 +277,15 @@ def _draw_summary(ax, info: Dict[str, Any], kl: np.ndarray,
         lines.append(f'KL estimated for {ok.size}/{len(names)} classes')
     if not lines:
         lines.append('no selection numbers')
-    ax.text(0.0, 1.0, '\n'.join(lines), ha='left', va='top', fontsize=9,
-            family='monospace', transform=ax.transAxes)
+    ax.text(
+        0.0,
+        1.0,
+        '\n'.join(lines),
+        ha='left',
+        va='top',
+        fontsize=9,
+        family='monospace',
+        transform=ax.transAxes)
 
 
 def _title(info: Dict[str, Any]) -> str:
@@ -258,8 +310,7 @@ def _title(info: Dict[str, Any]) -> str:
     return title + (' - ' + ', '.join(extras) if extras else '')
 
 
-def draw_adeada_round(info: Dict[str, Any],
-                      classes: Optional[Sequence[str]],
+def draw_adeada_round(info: Dict[str, Any], classes: Optional[Sequence[str]],
                       out_path: str) -> str:
     """Draw one ADeADA selection round into a PNG.
 

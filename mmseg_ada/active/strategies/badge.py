@@ -6,8 +6,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (OuterSqDist, describe, kmeanspp,
-                          visualize_embedding)
+from ..functional import OuterSqDist, describe, kmeanspp, visualize_embedding
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -44,8 +43,11 @@ class BADGE(BaseStrategy):
     requires = ('prob', 'feature')
     unit_kinds = ('image', )
 
-    def __init__(self, seed: int = 0, n_local_trials: int = 1,
-                 first: str = 'max_norm', **kwargs: Any) -> None:
+    def __init__(self,
+                 seed: int = 0,
+                 n_local_trials: int = 1,
+                 first: str = 'max_norm',
+                 **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
         if int(n_local_trials) < 1:
             raise ValueError('BADGE: n_local_trials must be >= 1, got '
@@ -58,8 +60,7 @@ class BADGE(BaseStrategy):
 
     @staticmethod
     def gradient_factors(prob: np.ndarray,
-                         feature: np.ndarray) -> Tuple[np.ndarray,
-                                                       np.ndarray]:
+                         feature: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """The factors ``a = p - onehot(argmax p)`` and ``z`` of ``g``.
 
         Args:
@@ -78,7 +79,10 @@ class BADGE(BaseStrategy):
         a[np.arange(len(a)), a.argmax(1)] -= 1.0
         return a, np.asarray(feature, dtype=np.float32)
 
-    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+    def select(self,
+               pool: UnitPool,
+               budget: int,
+               round_idx: int = 1,
                **context: Any) -> Selection:
         """Buy up to ``budget`` images: k-means++ seeds of ``g``.
 
@@ -92,17 +96,26 @@ class BADGE(BaseStrategy):
         a, z = self.gradient_factors(pool.prob[cand], pool.feature[cand])
         dist = OuterSqDist(a, z)
         first = int(np.argmax(dist.sq)) if self.first == 'max_norm' else None
-        picks = kmeanspp(dist, k, self.rng(round_idx), first=first,
-                         n_local_trials=self.n_local_trials)
+        picks = kmeanspp(
+            dist,
+            k,
+            self.rng(round_idx),
+            first=first,
+            n_local_trials=self.n_local_trials)
         index = take_within_budget(cand[picks], pool.cost, budget)
         norm = np.sqrt(dist.sq)
-        return Selection(index, dict(
-            spent=int(pool.cost[index].sum()),
-            num_candidates=int(cand.size),
-            grad_norm_picked=describe(norm[picks]),
-            grad_norm_pool=describe(norm)))
+        return Selection(
+            index,
+            dict(
+                spent=int(pool.cost[index].sum()),
+                num_candidates=int(cand.size),
+                grad_norm_picked=describe(norm[picks]),
+                grad_norm_pool=describe(norm)))
 
-    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+    def visualize(self,
+                  selection: Selection,
+                  pool: UnitPool,
+                  out_file: str,
                   class_names: Optional[Sequence[str]] = None) -> None:
         """PCA scatter of ``pool.feature`` with the picks; picks per class.
         """

@@ -40,7 +40,7 @@ with its own budget logic (ADeADA, k-means based ones) overrides
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -105,8 +105,8 @@ class BaseStrategy:
             *keys: further integers to derive an independent stream from,
                 e.g. the image index for per-image pixel selection.
         """
-        return np.random.default_rng(
-            [self.seed, int(round_idx)] + [int(k) for k in keys])
+        return np.random.default_rng([self.seed, int(round_idx)] +
+                                     [int(k) for k in keys])
 
     @property
     def model_requires(self) -> Tuple[str, ...]:
@@ -114,8 +114,8 @@ class BaseStrategy:
         return tuple(r for r in self.requires
                      if r not in ENGINE_REQUIREMENTS + MODEL_CONSTANTS)
 
-    def candidates(self, pool: UnitPool, budget: int) -> Tuple[np.ndarray,
-                                                               int]:
+    def candidates(self, pool: UnitPool,
+                   budget: int) -> Tuple[np.ndarray, int]:
         """Validate ``budget`` and the pool's unit kind.
 
         Returns:
@@ -140,7 +140,8 @@ class BaseStrategy:
         raise NotImplementedError(
             f'{type(self).__name__} implements neither score() nor select()')
 
-    def pixel_score(self, prob: Any,
+    def pixel_score(self,
+                    prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """``float [H, W]`` value of buying each pixel (higher is better).
 
@@ -165,7 +166,10 @@ class BaseStrategy:
         order = np.lexsort((tie, -scores))
         return order[pool.candidates[order]]
 
-    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+    def select(self,
+               pool: UnitPool,
+               budget: int,
+               round_idx: int = 1,
                **context: Any) -> Selection:
         """Buy rows of ``pool`` spending at most ``budget``.
 
@@ -214,7 +218,10 @@ class BaseStrategy:
         return order[first < quota[img]]
 
     # ---------------------------------------------------------- reporting
-    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+    def visualize(self,
+                  selection: Selection,
+                  pool: UnitPool,
+                  out_file: str,
                   class_names: Optional[Sequence[str]] = None) -> None:
         """Draw this round's figure: bought units and cost per class.
 
@@ -237,22 +244,31 @@ class BaseStrategy:
             cls = pool.pred_class[idx]
             names = list(class_names or [])[:C] or [str(c) for c in range(C)]
             names += [str(c) for c in range(len(names), C)]
-            for ax, vals, title in (
-                    (axes[0], np.bincount(cls, minlength=C), 'units bought'),
-                    (axes[1], np.bincount(cls, weights=pool.cost[idx],
-                                          minlength=C), 'cost spent')):
+            for ax, vals, title in ((axes[0], np.bincount(cls, minlength=C),
+                                     'units bought'),
+                                    (axes[1],
+                                     np.bincount(
+                                         cls,
+                                         weights=pool.cost[idx],
+                                         minlength=C), 'cost spent')):
                 ax.bar(np.arange(C), vals, color='tab:blue')
                 ax.set_xticks(np.arange(C))
-                ax.set_xticklabels(names, rotation=60, ha='right',
-                                   fontsize=7)
+                ax.set_xticklabels(names, rotation=60, ha='right', fontsize=7)
                 ax.set_title(f'{title} per predicted class', fontsize=10)
         else:
             for ax in axes:
-                ax.text(0.5, 0.5, 'nothing bought', ha='center',
-                        va='center', transform=ax.transAxes)
+                ax.text(
+                    0.5,
+                    0.5,
+                    'nothing bought',
+                    ha='center',
+                    va='center',
+                    transform=ax.transAxes)
                 ax.set_axis_off()
-        fig.suptitle(f'{type(self).__name__}: {idx.size} {pool.kind}s, '
-                     f'{int(pool.cost[idx].sum())} spent', fontsize=11)
+        fig.suptitle(
+            f'{type(self).__name__}: {idx.size} {pool.kind}s, '
+            f'{int(pool.cost[idx].sum())} spent',
+            fontsize=11)
         fig.tight_layout()
         fig.savefig(out_file, dpi=100)
         plt.close(fig)

@@ -6,8 +6,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (describe, nearest_to_centres,
-                          seeded_kmeans, sklearn_seed, visualize_embedding)
+from ..functional import (describe, nearest_to_centres, seeded_kmeans,
+                          sklearn_seed, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -60,8 +60,11 @@ class CLUE(BaseStrategy):
     requires = ('prob', 'feature', 'logits')
     unit_kinds = ('image', )
 
-    def __init__(self, seed: int = 0, temperature: float = 0.1,
-                 n_init: int = 1, max_iter: int = 300,
+    def __init__(self,
+                 seed: int = 0,
+                 temperature: float = 0.1,
+                 n_init: int = 1,
+                 max_iter: int = 300,
                  n_local_trials: Optional[int] = None,
                  **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
@@ -78,8 +81,8 @@ class CLUE(BaseStrategy):
     def weights(self, pool: UnitPool) -> np.ndarray:
         """``float64 [N]`` the tempered entropy of every row."""
         logits = np.asarray(pool.extra('logits'))
-        if logits.ndim != 2 or (pool.prob is not None and
-                                logits.shape != pool.prob.shape):
+        if logits.ndim != 2 or (pool.prob is not None
+                                and logits.shape != pool.prob.shape):
             raise ValueError(f"CLUE: extras['logits'] must be [N, C], got "
                              f'{logits.shape}')
         return tempered_entropy(logits, self.temperature)
@@ -88,7 +91,10 @@ class CLUE(BaseStrategy):
         """The weights (for reports; :meth:`select` clusters)."""
         return self.weights(pool)
 
-    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+    def select(self,
+               pool: UnitPool,
+               budget: int,
+               round_idx: int = 1,
                **context: Any) -> Selection:
         """Buy the images nearest the ``b`` weighted k-means centres.
 
@@ -106,24 +112,33 @@ class CLUE(BaseStrategy):
         x = np.asarray(pool.feature[cand], dtype=np.float32)
         weighted = bool(w.sum() > 0)
         centres, km = seeded_kmeans(
-            x, k, sklearn_seed(self.rng(round_idx)), n_init=self.n_init,
-            sample_weight=w if weighted else None, max_iter=self.max_iter,
+            x,
+            k,
+            sklearn_seed(self.rng(round_idx)),
+            n_init=self.n_init,
+            sample_weight=w if weighted else None,
+            max_iter=self.max_iter,
             n_local_trials=self.n_local_trials)
         picks = nearest_to_centres(x, centres)
         index = take_within_budget(cand[picks], pool.cost, budget)
         labels = km['labels']
-        return Selection(index, dict(
-            spent=int(pool.cost[index].sum()),
-            num_candidates=int(cand.size),
-            weighted=weighted,
-            inertia=km['inertia'],
-            kmeans_iterations=km['n_iter'],
-            cluster_sizes=describe(np.bincount(labels, minlength=k)),
-            cluster_weights=describe(np.bincount(labels, weights=w,
-                                                 minlength=k)),
-            weight_picked=describe(w[picks])))
+        return Selection(
+            index,
+            dict(
+                spent=int(pool.cost[index].sum()),
+                num_candidates=int(cand.size),
+                weighted=weighted,
+                inertia=km['inertia'],
+                kmeans_iterations=km['n_iter'],
+                cluster_sizes=describe(np.bincount(labels, minlength=k)),
+                cluster_weights=describe(
+                    np.bincount(labels, weights=w, minlength=k)),
+                weight_picked=describe(w[picks])))
 
-    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+    def visualize(self,
+                  selection: Selection,
+                  pool: UnitPool,
+                  out_file: str,
                   class_names: Optional[Sequence[str]] = None) -> None:
         """PCA scatter of ``pool.feature`` with the picks; picks per class.
         """

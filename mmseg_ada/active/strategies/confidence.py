@@ -29,7 +29,8 @@ class Confidence(BaseStrategy):
         """``-pool.stat('confidence')``: larger = less confident."""
         return -pool.stat('confidence')
 
-    def pixel_score(self, prob: Any,
+    def pixel_score(self,
+                    prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """Minus the per-pixel max probability ``[H, W]``."""
         return -pixel_uncertainty(prob)['confidence'].cpu().numpy()

@@ -7,8 +7,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (DenseSqDist, describe, farthest_first,
-                          l2_normalize, min_sq_dist, visualize_embedding)
+from ..functional import (DenseSqDist, describe, farthest_first, l2_normalize,
+                          min_sq_dist, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -39,7 +39,9 @@ class CoreSet(BaseStrategy):
     requires = ('prob', 'feature')
     unit_kinds = ('image', )
 
-    def __init__(self, seed: int = 0, normalize: bool = False,
+    def __init__(self,
+                 seed: int = 0,
+                 normalize: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
         self.normalize = bool(normalize)
@@ -51,7 +53,10 @@ class CoreSet(BaseStrategy):
         f = np.asarray(pool.feature, dtype=np.float32)
         return l2_normalize(f) if self.normalize else f
 
-    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+    def select(self,
+               pool: UnitPool,
+               budget: int,
+               round_idx: int = 1,
                **context: Any) -> Selection:
         """Buy up to ``budget`` images by farthest-first traversal.
 
@@ -71,16 +76,21 @@ class CoreSet(BaseStrategy):
         else:
             init = None
             first = int(self.rng(round_idx).integers(cand.size))
-        picks, radius = farthest_first(DenseSqDist(x), k, first=first,
-                                       init_min=init, return_dists=True)
+        picks, radius = farthest_first(
+            DenseSqDist(x), k, first=first, init_min=init, return_dists=True)
         index = take_within_budget(cand[picks], pool.cost, budget)
-        return Selection(index, dict(
-            spent=int(pool.cost[index].sum()),
-            num_candidates=int(cand.size),
-            num_labelled_centres=int(labelled.size),
-            radius_at_picks=describe(radius[np.isfinite(radius)])))
+        return Selection(
+            index,
+            dict(
+                spent=int(pool.cost[index].sum()),
+                num_candidates=int(cand.size),
+                num_labelled_centres=int(labelled.size),
+                radius_at_picks=describe(radius[np.isfinite(radius)])))
 
-    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+    def visualize(self,
+                  selection: Selection,
+                  pool: UnitPool,
+                  out_file: str,
                   class_names: Optional[Sequence[str]] = None) -> None:
         """PCA scatter of ``pool.feature`` with the picks; picks per class.
         """

@@ -29,7 +29,8 @@ class Entropy(BaseStrategy):
         """``pool.stat('entropy')``: larger = more uncertain."""
         return pool.stat('entropy')
 
-    def pixel_score(self, prob: Any,
+    def pixel_score(self,
+                    prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """Per-pixel entropy ``[H, W]``."""
         return pixel_uncertainty(prob)['entropy'].cpu().numpy()

@@ -7,9 +7,9 @@ from typing import Any, Dict, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (cosine_knn, describe, knn_weights,
-                          l2_normalize, nearest_to_centres, seeded_kmeans,
-                          sklearn_seed, visualize_embedding)
+from ..functional import (cosine_knn, describe, knn_weights, l2_normalize,
+                          nearest_to_centres, seeded_kmeans, sklearn_seed,
+                          visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -65,10 +65,16 @@ class LAS(BaseStrategy):
     requires = ('prob', 'feature')
     unit_kinds = ('image', )
 
-    def __init__(self, seed: int = 0, k: int = 10, m: float = 10,
-                 neighbours: str = 'all', inv_k: bool = False,
-                 prop_iters: int = 1, prop_coef: float = 1.0,
-                 n_init: int = 1, block: int = 2048,
+    def __init__(self,
+                 seed: int = 0,
+                 k: int = 10,
+                 m: float = 10,
+                 neighbours: str = 'all',
+                 inv_k: bool = False,
+                 prop_iters: int = 1,
+                 prop_coef: float = 1.0,
+                 n_init: int = 1,
+                 block: int = 2048,
                  **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
         if int(k) < 1:
@@ -101,15 +107,16 @@ class LAS(BaseStrategy):
         if pool.feature is None or pool.prob is None:
             raise ValueError("LAS needs pool.prob and pool.feature "
                              "(declare 'feature')")
-        rows = (np.arange(len(pool)) if self.neighbours == 'all' else
-                np.flatnonzero(pool.candidates))
+        rows = (
+            np.arange(len(pool))
+            if self.neighbours == 'all' else np.flatnonzero(pool.candidates))
         n = rows.size
         if n < 2:
             raise ValueError(f'LAS needs at least 2 images for neighbours, '
                              f'got {n}')
         k = min(self.k, n - 1)
-        sim, nbr = cosine_knn(np.asarray(pool.feature)[rows], k,
-                              block=self.block)
+        sim, nbr = cosine_knn(
+            np.asarray(pool.feature)[rows], k, block=self.block)
         w = knn_weights(sim)
         if self.inv_k:
             w = w / k
@@ -123,8 +130,8 @@ class LAS(BaseStrategy):
         smoothed = li.copy()
         for _ in range(self.prop_iters):
             smoothed = smoothed + self.prop_coef * (w * smoothed[nbr]).sum(1)
-        return dict(rows=rows, neighbours=nbr, weights=w, li=li,
-                    smoothed=smoothed)
+        return dict(
+            rows=rows, neighbours=nbr, weights=w, li=li, smoothed=smoothed)
 
     def score(self, pool: UnitPool) -> np.ndarray:
         """The smoothed ``LI`` (Eq. 2) of every row (``-inf`` off-graph)."""
@@ -133,7 +140,10 @@ class LAS(BaseStrategy):
         score[out['rows']] = out['smoothed']
         return score
 
-    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+    def select(self,
+               pool: UnitPool,
+               budget: int,
+               round_idx: int = 1,
                **context: Any) -> Selection:
         """Top ``(1 + M) b`` by ``LI``, k-means into ``b``, nearest each.
 
@@ -151,16 +161,20 @@ class LAS(BaseStrategy):
         order = self.ranked(pool, score, round_idx)
         n_top = min(int(np.ceil((1 + self.m) * b)), order.size)
         top = order[:n_top]
-        info = dict(num_candidates=int(n_top), k=int(out['weights'].shape[1]),
-                    m=self.m)
+        info = dict(
+            num_candidates=int(n_top),
+            k=int(out['weights'].shape[1]),
+            m=self.m)
         if n_top > b:
             emb = l2_normalize(np.asarray(pool.feature)[top])
             centres, km = seeded_kmeans(
-                emb, b, sklearn_seed(self.rng(round_idx, 1)),
+                emb,
+                b,
+                sklearn_seed(self.rng(round_idx, 1)),
                 n_init=self.n_init)
             picks = top[nearest_to_centres(emb, centres)]
-            info.update(cluster_sizes=describe(
-                np.bincount(km['labels'], minlength=b)),
+            info.update(
+                cluster_sizes=describe(np.bincount(km['labels'], minlength=b)),
                 kmeans_iterations=km['n_iter'])
         else:
             picks = top
@@ -174,7 +188,10 @@ class LAS(BaseStrategy):
             li_pool=describe(score[cand]))
         return Selection(index, info)
 
-    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+    def visualize(self,
+                  selection: Selection,
+                  pool: UnitPool,
+                  out_file: str,
                   class_names: Optional[Sequence[str]] = None) -> None:
         """PCA scatter of ``pool.feature`` with the picks; picks per class.
         """

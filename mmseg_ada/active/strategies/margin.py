@@ -33,7 +33,8 @@ class Margin(BaseStrategy):
         """``-pool.stat('margin')``: larger = closer to the boundary."""
         return -pool.stat('margin')
 
-    def pixel_score(self, prob: Any,
+    def pixel_score(self,
+                    prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """Minus the per-pixel top-1 minus top-2 probability ``[H, W]``."""
         return -pixel_uncertainty(prob)['margin'].cpu().numpy()

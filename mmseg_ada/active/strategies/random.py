@@ -29,7 +29,8 @@ class Random(BaseStrategy):
         """All zeros: the seeded permutation decides the order."""
         return np.zeros(len(pool), dtype=np.float64)
 
-    def pixel_score(self, prob: Any,
+    def pixel_score(self,
+                    prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """Uniform random ``[H, W]`` scores (``prob`` gives the shape)."""
         if rng is None:

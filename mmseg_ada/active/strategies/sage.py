@@ -7,8 +7,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (SageSqDist, describe, farthest_first,
-                          sage_embedding, sklearn_seed, visualize_embedding)
+from ..functional import (SageSqDist, describe, farthest_first, sage_embedding,
+                          sklearn_seed, visualize_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -69,8 +69,11 @@ class SAGE(BaseStrategy):
     requires = ('prob', 'disc_grad')
     unit_kinds = ('image', )
 
-    def __init__(self, seed: int = 0, pop: bool = True,
-                 diversity: str = 'farthest', eps: float = 1e-12,
+    def __init__(self,
+                 seed: int = 0,
+                 pop: bool = True,
+                 diversity: str = 'farthest',
+                 eps: float = 1e-12,
                  n_local_trials: Optional[int] = None,
                  **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
@@ -93,23 +96,28 @@ class SAGE(BaseStrategy):
                 f'{np.shape(grad)}')
         return grad
 
-    def embedding(self, pool: UnitPool,
+    def embedding(self,
+                  pool: UnitPool,
                   rows: Optional[np.ndarray] = None) -> np.ndarray:
         """``float32 [len(rows), C * D]`` ``S(x)`` (Eq. 6) of ``rows``."""
-        return sage_embedding(pool.prob, self._grad(pool), pop=self.pop,
-                              eps=self.eps, rows=rows)
+        return sage_embedding(
+            pool.prob, self._grad(pool), pop=self.pop, eps=self.eps, rows=rows)
 
-    def distances(self, pool: UnitPool,
+    def distances(self,
+                  pool: UnitPool,
                   rows: Optional[np.ndarray] = None) -> SageSqDist:
         """Squared distances between the ``S(x)`` of ``rows``, implicit."""
-        return SageSqDist(pool.prob, self._grad(pool), rows=rows,
-                          pop=self.pop, eps=self.eps)
+        return SageSqDist(
+            pool.prob, self._grad(pool), rows=rows, pop=self.pop, eps=self.eps)
 
     def score(self, pool: UnitPool) -> np.ndarray:
         """``||S(x)||`` of every row (the "without diversity" ranking)."""
         return np.sqrt(self.distances(pool).sq)
 
-    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+    def select(self,
+               pool: UnitPool,
+               budget: int,
+               round_idx: int = 1,
                **context: Any) -> Selection:
         """Buy up to ``budget`` images, diverse in the SAGE embedding.
 
@@ -120,36 +128,44 @@ class SAGE(BaseStrategy):
         cand, k = self.candidates(pool, budget)
         if k == 0:
             return Selection.empty()
-        info = dict(num_candidates=int(cand.size), diversity=self.diversity,
-                    pop=self.pop)
+        info = dict(
+            num_candidates=int(cand.size),
+            diversity=self.diversity,
+            pop=self.pop)
         if self.diversity == 'kmeans++':
             from sklearn.cluster import kmeans_plusplus
             emb = self.embedding(pool, cand)
             norm = np.sqrt(np.einsum('ij,ij->i', emb, emb, dtype=np.float64))
             _, picks = kmeans_plusplus(
-                emb, k, random_state=sklearn_seed(self.rng(round_idx)),
+                emb,
+                k,
+                random_state=sklearn_seed(self.rng(round_idx)),
                 n_local_trials=self.n_local_trials)
             del emb
         else:
             dist = self.distances(pool, cand)
             norm = np.sqrt(dist.sq)
             if self.diversity == 'farthest':
-                picks, radius = farthest_first(dist, k,
-                                               first=int(np.argmax(norm)),
-                                               return_dists=True)
+                picks, radius = farthest_first(
+                    dist, k, first=int(np.argmax(norm)), return_dists=True)
                 info['radius_at_picks'] = describe(radius[1:])
             else:
                 score = np.full(len(pool), -np.inf)
                 score[cand] = norm
                 picks = np.searchsorted(
-                    cand, self.ranked(pool, score, round_idx)[:k])
+                    cand,
+                    self.ranked(pool, score, round_idx)[:k])
         index = take_within_budget(cand[picks], pool.cost, budget)
-        info.update(spent=int(pool.cost[index].sum()),
-                    norm_picked=describe(norm[picks]),
-                    norm_pool=describe(norm))
+        info.update(
+            spent=int(pool.cost[index].sum()),
+            norm_picked=describe(norm[picks]),
+            norm_pool=describe(norm))
         return Selection(index, info)
 
-    def visualize(self, selection: Selection, pool: UnitPool, out_file: str,
+    def visualize(self,
+                  selection: Selection,
+                  pool: UnitPool,
+                  out_file: str,
                   class_names: Optional[Sequence[str]] = None) -> None:
         """PCA scatter of ``pool.feature`` with the picks; picks per class.
         """

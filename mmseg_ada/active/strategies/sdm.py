@@ -67,8 +67,12 @@ class SDM(BaseStrategy):
     requires = ('prob', 'feature', 'classifier_weight')
     unit_kinds = ('image', )
 
-    def __init__(self, seed: int = 0, lam: float = 0.01, margin: float = 1.0,
-                 loss: str = 'margin', qm: str = 'Q',
+    def __init__(self,
+                 seed: int = 0,
+                 lam: float = 0.01,
+                 margin: float = 1.0,
+                 loss: str = 'margin',
+                 qm: str = 'Q',
                  **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
         if loss not in ('margin', 'train'):
@@ -100,16 +104,27 @@ class SDM(BaseStrategy):
                 raise ValueError(f'SDM: classifier_weight has '
                                  f'{weight.shape[0]} rows, prob has '
                                  f'{pool.num_classes} classes')
-        return sdm_scores(pool.prob, feature, weight, _numpy(bias),
-                          lam=self.lam, margin=self.margin, loss=self.loss,
-                          sign=1.0 if self.qm == 'Q' else -1.0)
+        return sdm_scores(
+            pool.prob,
+            feature,
+            weight,
+            _numpy(bias),
+            lam=self.lam,
+            margin=self.margin,
+            loss=self.loss,
+            sign=1.0 if self.qm == 'Q' else -1.0)
 
-    def score(self, pool: UnitPool, classifier_weight: Any = None,
+    def score(self,
+              pool: UnitPool,
+              classifier_weight: Any = None,
               classifier_bias: Any = None) -> np.ndarray:
         """``float64 [N]`` ``Q~`` (Eq. 8), or ``Q`` (Eq. 3) if ``lam=0``."""
         return self._scores(pool, classifier_weight, classifier_bias)['score']
 
-    def select(self, pool: UnitPool, budget: int, round_idx: int = 1,
+    def select(self,
+               pool: UnitPool,
+               budget: int,
+               round_idx: int = 1,
                **context: Any) -> Selection:
         """Buy the largest scores.
 
@@ -132,10 +147,12 @@ class SDM(BaseStrategy):
             self.ranked(pool, out['score'], round_idx), pool.cost, budget)
         plain = take_within_budget(
             self.ranked(pool, out['q'], round_idx), pool.cost, budget)
-        return Selection(index, dict(
-            spent=int(pool.cost[index].sum()),
-            lam=self.lam,
-            q_picked=describe(out['q'][index]),
-            cos_picked=describe(out['cos'][index]),
-            changed_vs_margin=int(np.setdiff1d(index, plain).size),
-            prob_gap=float(out['prob_gap'])))
+        return Selection(
+            index,
+            dict(
+                spent=int(pool.cost[index].sum()),
+                lam=self.lam,
+                q_picked=describe(out['q'][index]),
+                cos_picked=describe(out['cos'][index]),
+                changed_vs_margin=int(np.setdiff1d(index, plain).size),
+                prob_gap=float(out['prob_gap'])))

@@ -4,5 +4,7 @@ from .image_units import ImageUnits
 from .pixel_units import PixelUnits
 from .region_units import RegionUnits
 
-__all__ = ['BaseUnits', 'PoolItem', 'Purchase', 'ImageUnits', 'PixelUnits',
-           'RegionUnits']
+__all__ = [
+    'BaseUnits', 'PoolItem', 'Purchase', 'ImageUnits', 'PixelUnits',
+    'RegionUnits'
+]

@@ -49,13 +49,18 @@ class ImageUnits(BaseUnits):
             prob=prob,
             feature=None if feat is None else _row(feat).reshape(1, -1),
             stats=row_uncertainty(prob),
-            extras={k: _row(v)[None] for k, v in outputs.items()
-                    if k not in ('prob', 'feature') and v is not None},
+            extras={
+                k: _row(v)[None]
+                for k, v in outputs.items()
+                if k not in ('prob', 'feature') and v is not None
+            },
             kind='image')
 
     def commit(self, store: Any, pool: UnitPool,
                selection: Selection) -> Purchase:
         ids = pool.image_index[selection.index]
         added = store.add(ids.tolist())
-        return Purchase(spent=int(added), units=int(ids.size),
-                        images=sorted(int(i) for i in ids))
+        return Purchase(
+            spent=int(added),
+            units=int(ids.size),
+            images=sorted(int(i) for i in ids))

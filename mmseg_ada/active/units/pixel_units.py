@@ -47,11 +47,11 @@ class PixelUnits(BaseUnits):
                 strategy: Any, round_idx: int, budget: int) -> UnitPool:
         h, w = item.shape
         prob = outputs['prob'].float()
-        prob = F.interpolate(prob[None], size=(h, w), mode='bilinear',
-                             align_corners=False)[0]
+        prob = F.interpolate(
+            prob[None], size=(h, w), mode='bilinear', align_corners=False)[0]
         rng = strategy.rng(round_idx, item.index)
-        score = np.asarray(strategy.pixel_score(prob, rng),
-                           dtype=np.float64).reshape(-1)
+        score = np.asarray(
+            strategy.pixel_score(prob, rng), dtype=np.float64).reshape(-1)
         total = max(int(self.image_pixels().sum()), 1)
         share = (int(budget) * h * w) // total
         if getattr(strategy, 'pixel_quota', 'image') == 'global':
@@ -75,11 +75,14 @@ class PixelUnits(BaseUnits):
             image_index=np.full(cand.size, item.index, np.int64),
             unit_id=cand.astype(np.int64),
             cost=np.ones(cand.size, np.int64),
-            prob=flat.t().numpy().astype(np.float32) if self.keep_prob
-            else None,
-            stats=dict(score=score[cand].astype(np.float32),
-                       **{k: v[:, 0].numpy().astype(np.float32)
-                          for k, v in unc.items()}),
+            prob=flat.t().numpy().astype(np.float32)
+            if self.keep_prob else None,
+            stats=dict(
+                score=score[cand].astype(np.float32),
+                **{
+                    k: v[:, 0].numpy().astype(np.float32)
+                    for k, v in unc.items()
+                }),
             extras=dict(pred_class=flat.argmax(0).numpy().astype(np.int64)),
             kind='pixel')
 

@@ -44,8 +44,8 @@ class RegionUnits(BaseUnits):
         return self._cache
 
     def fingerprint(self) -> Dict[str, Any]:
-        return dict(kind=self.kind, method=self.cache.method,
-                    params=self.cache.params)
+        return dict(
+            kind=self.kind, method=self.cache.method, params=self.cache.params)
 
     def check(self) -> None:
         missing = [it.stem for it in self.items if not self.cache.has(it.stem)]
@@ -53,8 +53,8 @@ class RegionUnits(BaseUnits):
             raise FileNotFoundError(
                 f'region cache {self.cache_dir} has no map for '
                 f'{len(missing)} of {len(self.items)} images (e.g. '
-                f'{missing[0]!r}); build it with: '
-                + self.cache.tool_command())
+                f'{missing[0]!r}); build it with: ' +
+                self.cache.tool_command())
 
     def region_map(self, item: PoolItem) -> np.ndarray:
         """The full-resolution region map of ``item``."""
@@ -65,15 +65,22 @@ class RegionUnits(BaseUnits):
         lab = None
         if store is not None and store.is_labeled(item.stem):
             lab = store.mask(item.stem, item.shape)
-        extras = {k: v for k, v in outputs.items()
-                  if k not in ('prob', 'feature') and v is not None}
+        extras = {
+            k: v
+            for k, v in outputs.items()
+            if k not in ('prob', 'feature') and v is not None
+        }
         rmap = self.region_map(item)
         sizes = self._sizes.get(item.stem)
         if sizes is None:
             sizes = self._sizes[item.stem] = np.bincount(rmap.reshape(-1))
         return build_region_pool(
-            outputs['prob'], rmap, labeled_mask=lab, region_sizes=sizes,
-            feature=outputs.get('feature'), image_index=item.index,
+            outputs['prob'],
+            rmap,
+            labeled_mask=lab,
+            region_sizes=sizes,
+            feature=outputs.get('feature'),
+            image_index=item.index,
             extras=extras)
 
     def commit(self, store: Any, pool: UnitPool,

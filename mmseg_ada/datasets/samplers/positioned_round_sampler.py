@@ -65,5 +65,4 @@ class PositionedRoundSampler(RoundInfiniteSampler):
         stream = itertools.islice(self._infinite_indices(), first, None,
                                   self.world_size)
         for p, idx in zip(pos, stream):
-            yield PositionedIndex(idx, derive_seed(self.seed, rnd, p), rnd,
-                                  p)
+            yield PositionedIndex(idx, derive_seed(self.seed, rnd, p), rnd, p)

@@ -33,7 +33,9 @@ class RoundInfiniteSampler(InfiniteSampler):
         seed: base seed (``None``: a random one shared by all ranks).
     """
 
-    def __init__(self, dataset: Sized, shuffle: bool = True,
+    def __init__(self,
+                 dataset: Sized,
+                 shuffle: bool = True,
                  seed: Optional[int] = None) -> None:
         super().__init__(dataset, shuffle=shuffle, seed=seed)
         self.round = 0

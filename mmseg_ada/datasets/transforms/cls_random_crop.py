@@ -71,8 +71,8 @@ class ClsRandomCrop(BaseTransform):
                     f'image {results.get("img_path", "")!r} of size {h}x{w} '
                     f'is smaller than the crop {ch}x{cw}; resize it first '
                     'or set pad_if_needed=True')
-            img = mmcv.impad(img, shape=(max(h, ch), max(w, cw)),
-                             pad_val=self.pad_val)
+            img = mmcv.impad(
+                img, shape=(max(h, ch), max(w, cw)), pad_val=self.pad_val)
             h, w = img.shape[:2]
         y1, x1 = self._offset(h, w)
         results['img'] = img[y1:y1 + ch, x1:x1 + cw, ...]

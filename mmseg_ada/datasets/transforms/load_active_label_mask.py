@@ -53,7 +53,8 @@ class LoadActiveLabelMask(BaseTransform):
                     f"{results.get('img_path', '?')}")
         gt = results['gt_seg_map']
         mask = _store(results['active_work_dir']).mask(
-            results['active_stem'], gt.shape[:2],
+            results['active_stem'],
+            gt.shape[:2],
             upto=results.get('active_round'))
         gt = np.where(mask, gt, np.asarray(self.ignore_index, gt.dtype))
         results['gt_seg_map'] = gt

@@ -12,8 +12,7 @@ from mmseg.registry import TRANSFORMS
 __all__ = ['MixWeakStrong', 'mix_views']
 
 
-def mix_views(weak: np.ndarray, strong: np.ndarray,
-              beta: float) -> np.ndarray:
+def mix_views(weak: np.ndarray, strong: np.ndarray, beta: float) -> np.ndarray:
     """``x~ = beta x + (1 - beta) alpha(x)`` (LADA Eq. 5), float32.
 
     Mixing raw pixel values equals mixing normalised ones (normalisation is
@@ -89,8 +88,9 @@ class MixWeakStrong(BaseTransform):
         """Mix the two views of ``results['img']``."""
         weak = self._view(self.weak, results)
         strong = self._view(self.strong, results)
-        beta = (self.beta if self.beta is not None else float(
-            np.random.beta(self.alpha, self.alpha)))
+        beta = (
+            self.beta if self.beta is not None else float(
+                np.random.beta(self.alpha, self.alpha)))
         results['img'] = mix_views(weak, strong, beta)
         results['img_shape'] = results['img'].shape[:2]
         results['mix_beta'] = beta

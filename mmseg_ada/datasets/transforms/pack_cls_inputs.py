@@ -52,8 +52,7 @@ class PackClsInputs(BaseTransform):
         if img.ndim != 3:
             raise ValueError(f'expected an [H, W, C] image, got shape '
                              f'{img.shape}')
-        return torch.from_numpy(np.ascontiguousarray(
-            img.transpose(2, 0, 1)))
+        return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
 
     def transform(self, results: dict) -> dict:
         """Pack ``results`` into ``inputs`` and ``data_samples``."""

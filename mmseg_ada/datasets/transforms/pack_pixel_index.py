@@ -45,10 +45,10 @@ class PackPixelIndex(PackSegInputs):
         index = np.asarray(index)
         img_hw = tuple(results['img'].shape[:2])
         # mmcv's Pad leaves these keys; only then may the map be smaller
-        padded = ('pad_fixed_size' in results
-                  or 'pad_size_divisor' in results)
-        fits = (index.ndim == 2 and index.shape[0] <= img_hw[0]
-                and index.shape[1] <= img_hw[1])
+        padded = ('pad_fixed_size' in results or 'pad_size_divisor' in results)
+        fits = (
+            index.ndim == 2 and index.shape[0] <= img_hw[0]
+            and index.shape[1] <= img_hw[1])
         if not fits or (not padded and index.shape != img_hw):
             raise ValueError(
                 f'PackPixelIndex: gt_pixel_index has shape {index.shape} but '

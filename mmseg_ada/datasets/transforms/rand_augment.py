@@ -35,19 +35,18 @@ RAND_AUGMENT_OPS: Dict[str, Tuple[Callable, float, float]] = {
     'SolarizeAdd': (_solarize_add, 0, 110),
     'Color': (lambda img, v: mmcv.adjust_color(img, v), 0.1, 1.9),
     'Contrast': (lambda img, v: mmcv.adjust_contrast(img, v), 0.1, 1.9),
-    'Brightness': (lambda img, v: mmcv.adjust_brightness(img, v), 0.1,
-                   1.9),
+    'Brightness': (lambda img, v: mmcv.adjust_brightness(img, v), 0.1, 1.9),
     'Sharpness': (lambda img, v: mmcv.adjust_sharpness(img, v), 0.1, 1.9),
-    'ShearX': (lambda img, v: mmcv.imshear(img, _signed(v), 'horizontal'),
-               0., 0.3),
-    'ShearY': (lambda img, v: mmcv.imshear(img, _signed(v), 'vertical'),
-               0., 0.3),
+    'ShearX':
+    (lambda img, v: mmcv.imshear(img, _signed(v), 'horizontal'), 0., 0.3),
+    'ShearY':
+    (lambda img, v: mmcv.imshear(img, _signed(v), 'vertical'), 0., 0.3),
     'CutoutAbs': (lambda img, v: mmcv.cutout(img, int(v), _CUTOUT_BGR)
                   if int(v) > 0 else img, 0, 40),
-    'TranslateXAbs': (lambda img, v: mmcv.imtranslate(
-        img, _signed(v), 'horizontal'), 0., 100),
-    'TranslateYAbs': (lambda img, v: mmcv.imtranslate(
-        img, _signed(v), 'vertical'), 0., 100),
+    'TranslateXAbs':
+    (lambda img, v: mmcv.imtranslate(img, _signed(v), 'horizontal'), 0., 100),
+    'TranslateYAbs':
+    (lambda img, v: mmcv.imtranslate(img, _signed(v), 'vertical'), 0., 100),
 }
 
 
@@ -119,8 +118,10 @@ class RandAugment(BaseTransform):
         if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
             raise ValueError('RandAugment expects an [H, W, 3] uint8 image, '
                              f'got {img.dtype} {img.shape}')
-        names = [self.ops[i] for i in np.random.randint(
-            len(self.ops), size=self.num_ops)]
+        names = [
+            self.ops[i]
+            for i in np.random.randint(len(self.ops), size=self.num_ops)
+        ]
         for name in names:
             img = RAND_AUGMENT_OPS[name][0](img, self.value(name))
         results['img'] = np.ascontiguousarray(img)

@@ -171,8 +171,8 @@ class PAAHook(Hook):
             with torch.no_grad():
                 for batch in self._bank_loader:
                     data = model.data_preprocessor(batch, False)
-                    emb = model.extract_feat(data['inputs'],
-                                             stage='pre_logits')
+                    emb = model.extract_feat(
+                        data['inputs'], stage='pre_logits')
                     emb = emb.float().cpu().numpy()
                     for sample, row in zip(data['data_samples'], emb):
                         path = sample.metainfo.get('img_path')
@@ -201,8 +201,9 @@ class PAAHook(Hook):
         return nbr
 
     # ------------------------------------------------------------- steps
-    def _proposals(self, runner, data_batch: Any
-                   ) -> Tuple[List[int], List[int], List[float]]:
+    def _proposals(
+            self, runner,
+            data_batch: Any) -> Tuple[List[int], List[int], List[float]]:
         unl = data_batch.get('unlabeled') if isinstance(data_batch,
                                                         dict) else None
         if not unl or not len(unl.get('inputs', [])):
@@ -213,8 +214,8 @@ class PAAHook(Hook):
         try:
             with torch.no_grad():
                 data = model.data_preprocessor(unl, True)
-                prob = F.softmax(model(data['inputs'], mode='tensor').float(),
-                                 dim=1)
+                prob = F.softmax(
+                    model(data['inputs'], mode='tensor').float(), dim=1)
         finally:
             model.train(was_training)
         conf, label = prob.max(dim=1)
@@ -237,16 +238,17 @@ class PAAHook(Hook):
             conf = [c for g in gathered for c in g[2]]
         aset = ds.anchor_set
         aset.set_base(*ds.bought(loop.segment(t)))
-        xi = np.random.default_rng(derive_seed(self.seed, t, 0xC0B)).random(
-            len(ids))
+        xi = np.random.default_rng(derive_seed(self.seed, t,
+                                               0xC0B)).random(len(ids))
         stats = aset.process_step(t, ids, labels, conf, xi, self.threshold,
                                   self.add_one, self.count_pending)
         hub = runner.message_hub
         hub.update_scalar('train/paa_anchors', stats['anchors'])
         hub.update_scalar('train/paa_accepted', stats['accepted'])
         if ids:
-            hub.update_scalar('train/paa_confident', float(
-                np.mean(np.asarray(conf) >= self.threshold)))
+            hub.update_scalar(
+                'train/paa_confident',
+                float(np.mean(np.asarray(conf) >= self.threshold)))
         if (t + 1) % int(loop.epoch_length) == 0:
             self._begin_epoch(runner, (t + 1) // int(loop.epoch_length))
 

@@ -41,7 +41,8 @@ class RoundMetricHook(Hook):
     def __init__(self, metric: str = 'mIoU') -> None:
         self.metric = metric
 
-    def after_val_epoch(self, runner,
+    def after_val_epoch(self,
+                        runner,
                         metrics: Optional[Dict[str, float]] = None) -> None:
         loop = runner.train_loop
         store = getattr(loop, 'store', None)
@@ -49,27 +50,39 @@ class RoundMetricHook(Hook):
                 or not hasattr(loop, 'round_ends')):
             return
         it = runner.iter
-        nums = {key: float(v) for key, v in metrics.items()
-                if isinstance(v, (int, float, np.floating, np.integer))}
+        nums = {
+            key: float(v)
+            for key, v in metrics.items()
+            if isinstance(v, (int, float, np.floating, np.integer))
+        }
         acq = getattr(loop, 'acquisition', None)
         if acq is not None:
             path = osp.join(store.root, 'evals.json')
             rows = []
             if osp.isfile(path):
                 with open(path) as f:
-                    rows = [r for r in json.load(f)
-                            if r['evaluated_at_iter'] < it]
-            rows.append(dict(
-                metrics=nums, score=nums.get(self.metric),
-                score_name=self.metric, evaluated_at_iter=int(it),
-                unit='pixel', labeled=int(acq.spent),
-                labeled_fraction=acq.spent / max(loop.total_cost, 1)))
+                    rows = [
+                        r for r in json.load(f) if r['evaluated_at_iter'] < it
+                    ]
+            rows.append(
+                dict(
+                    metrics=nums,
+                    score=nums.get(self.metric),
+                    score_name=self.metric,
+                    evaluated_at_iter=int(it),
+                    unit='pixel',
+                    labeled=int(acq.spent),
+                    labeled_fraction=acq.spent / max(loop.total_cost, 1)))
             atomic_write_json(path, rows)
             return
         if it == loop.start_end():
-            atomic_write_json(osp.join(store.root, 'start.json'), dict(
-                metrics=nums, score=nums.get(self.metric),
-                score_name=self.metric, evaluated_at_iter=int(it)))
+            atomic_write_json(
+                osp.join(store.root, 'start.json'),
+                dict(
+                    metrics=nums,
+                    score=nums.get(self.metric),
+                    score_name=self.metric,
+                    evaluated_at_iter=int(it)))
             return
         if it not in loop.round_ends():
             return
@@ -80,7 +93,10 @@ class RoundMetricHook(Hook):
             runner.logger.warning(
                 f'RoundMetricHook: the evaluator returned no {self.metric!r}'
                 f' (it returned {sorted(nums)}); round {k} gets no score')
-        store.update_round(k, dict(metrics=nums,
-                                   score=nums.get(self.metric),
-                                   score_name=self.metric,
-                                   evaluated_at_iter=int(it)))
+        store.update_round(
+            k,
+            dict(
+                metrics=nums,
+                score=nums.get(self.metric),
+                score_name=self.metric,
+                evaluated_at_iter=int(it)))

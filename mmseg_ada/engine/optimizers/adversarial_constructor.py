@@ -101,17 +101,18 @@ class ADAAdversarialOptimWrapperConstructor:
                         f'optim_wrapper.{name}: {type(model).__name__} has no '
                         f'child module {child!r}')
                 if child in owner:
-                    raise ValueError(
-                        f'child module {child!r} is in both '
-                        f'optim_wrapper.{owner[child]} and '
-                        f'optim_wrapper.{name}')
+                    raise ValueError(f'child module {child!r} is in both '
+                                     f'optim_wrapper.{owner[child]} and '
+                                     f'optim_wrapper.{name}')
                 owner[child] = name
         orphans = [
-            f'{child}.{p_name}' for child, module in children.items()
-            if child not in owner
+            f'{child}.{p_name}'
+            for child, module in children.items() if child not in owner
             for p_name, p in module.named_parameters() if p.requires_grad
-        ] + [n for n, p in model.named_parameters(recurse=False)
-             if p.requires_grad]
+        ] + [
+            n for n, p in model.named_parameters(recurse=False)
+            if p.requires_grad
+        ]
         if orphans:
             raise ValueError(
                 'trainable parameters in no optimiser wrapper: '

@@ -56,9 +56,14 @@ class RestartPolyLR(_ParamScheduler):
         self.periods = periods
         self.power = float(power)
         self.eta_min = float(eta_min)
-        super().__init__(optimizer, param_name='lr', begin=begin,
-                         end=begin + sum(periods), last_step=last_step,
-                         by_epoch=by_epoch, verbose=verbose)
+        super().__init__(
+            optimizer,
+            param_name='lr',
+            begin=begin,
+            end=begin + sum(periods),
+            last_step=last_step,
+            by_epoch=by_epoch,
+            verbose=verbose)
 
     def factor(self, step: int) -> float:
         """The decay factor at ``step`` steps after ``begin``."""
@@ -73,5 +78,7 @@ class RestartPolyLR(_ParamScheduler):
 
     def _get_value(self):
         f = self.factor(self.last_step)
-        return [self.eta_min + (base - self.eta_min) * f
-                for base in self.base_values]
+        return [
+            self.eta_min + (base - self.eta_min) * f
+            for base in self.base_values
+        ]

@@ -167,7 +167,8 @@ class ADAImageClassifier(BaseModel):
                              f'[N, C], got {tuple(x.shape)}')
         return (x, )
 
-    def extract_feat(self, inputs: Tensor,
+    def extract_feat(self,
+                     inputs: Tensor,
                      stage: str = 'neck') -> Union[Tuple[Tensor], Tensor]:
         """Features of ``inputs`` at ``stage`` (as mmpretrain's).
 
@@ -226,9 +227,11 @@ class ADAImageClassifier(BaseModel):
             return self.loss(inputs, data_samples, target_inputs,
                              target_data_samples, unlabeled_inputs,
                              unlabeled_data_samples)
-        extra = [n for n, v in (('target_inputs', target_inputs),
-                                ('unlabeled_inputs', unlabeled_inputs))
-                 if v is not None]
+        extra = [
+            n for n, v in (('target_inputs', target_inputs),
+                           ('unlabeled_inputs', unlabeled_inputs))
+            if v is not None
+        ]
         if extra:
             raise ValueError(f'mode {mode!r} takes one stream, got '
                              f'{extra}; use a plain (single-stream) batch')
@@ -238,10 +241,10 @@ class ADAImageClassifier(BaseModel):
             return self.predict(inputs, data_samples)
         raise RuntimeError(f'Invalid mode "{mode}".')
 
-    def predict(self,
-                inputs: Tensor,
-                data_samples: Optional[SampleList] = None
-                ) -> List[ClsDataSample]:
+    def predict(
+            self,
+            inputs: Tensor,
+            data_samples: Optional[SampleList] = None) -> List[ClsDataSample]:
         """Data samples with ``pred_score`` (softmax) and ``pred_label``."""
         return self.head.predict(self.extract_feat(inputs), data_samples)
 
@@ -253,11 +256,10 @@ class ADAImageClassifier(BaseModel):
     def _needs(self, stream: str) -> bool:
         return any(stream in r.required_streams for r in self.regularizers)
 
-    def _supervised(self, streams: Dict[str, StreamOutputs],
-                    inputs: Tensor, data_samples: SampleList,
-                    target_inputs: Optional[Tensor],
-                    target_data_samples: Optional[SampleList]
-                    ) -> Dict[str, Tensor]:
+    def _supervised(
+            self, streams: Dict[str, StreamOutputs], inputs: Tensor,
+            data_samples: SampleList, target_inputs: Optional[Tensor],
+            target_data_samples: Optional[SampleList]) -> Dict[str, Tensor]:
         has_target = self._present(target_inputs)
         if has_target and target_data_samples is None:
             raise ValueError('target_inputs without target_data_samples')
@@ -267,15 +269,17 @@ class ADAImageClassifier(BaseModel):
                 joint = self._stream(
                     torch.cat([inputs, target_inputs]),
                     list(data_samples) + list(target_data_samples))
-                streams['source'] = StreamOutputs(
-                    joint.feats[:n], joint.embedding[:n], joint.logits[:n],
-                    list(data_samples))
-                streams['target'] = StreamOutputs(
-                    joint.feats[n:], joint.embedding[n:], joint.logits[n:],
-                    list(target_data_samples))
+                streams['source'] = StreamOutputs(joint.feats[:n],
+                                                  joint.embedding[:n],
+                                                  joint.logits[:n],
+                                                  list(data_samples))
+                streams['target'] = StreamOutputs(joint.feats[n:],
+                                                  joint.embedding[n:],
+                                                  joint.logits[n:],
+                                                  list(target_data_samples))
                 return add_prefix(
-                    self.head.loss_by_logits(joint.logits,
-                                             joint.data_samples), 'sup')
+                    self.head.loss_by_logits(joint.logits, joint.data_samples),
+                    'sup')
             streams['source'] = self._stream(inputs, data_samples)
             return add_prefix(
                 self.head.loss_by_logits(streams['source'].logits,
@@ -283,8 +287,7 @@ class ADAImageClassifier(BaseModel):
         # 'st': one forward pass and one mean CE per stream
         streams['source'] = self._stream(inputs, data_samples)
         losses = self._weighted(
-            self.head.loss_by_logits(streams['source'].logits,
-                                     data_samples),
+            self.head.loss_by_logits(streams['source'].logits, data_samples),
             self.source_loss_weight, 'src')
         if has_target:
             streams['target'] = self._stream(target_inputs,
@@ -304,14 +307,15 @@ class ADAImageClassifier(BaseModel):
             for k, v in losses.items()
         }
 
-    def loss(self,
-             inputs: Tensor,
-             data_samples: SampleList,
-             target_inputs: Optional[Tensor] = None,
-             target_data_samples: Optional[SampleList] = None,
-             unlabeled_inputs: Optional[Tensor] = None,
-             unlabeled_data_samples: Optional[SampleList] = None
-             ) -> Dict[str, Tensor]:
+    def loss(
+        self,
+        inputs: Tensor,
+        data_samples: SampleList,
+        target_inputs: Optional[Tensor] = None,
+        target_data_samples: Optional[SampleList] = None,
+        unlabeled_inputs: Optional[Tensor] = None,
+        unlabeled_data_samples: Optional[SampleList] = None
+    ) -> Dict[str, Tensor]:
         """Solver losses plus every regulariser's losses.
 
         Returns:
@@ -326,12 +330,13 @@ class ADAImageClassifier(BaseModel):
         if data_samples is None:
             raise ValueError("mode 'loss' needs data_samples with gt_label")
         streams: Dict[str, StreamOutputs] = {}
-        losses = self._supervised(streams, inputs, data_samples,
-                                  target_inputs, target_data_samples)
+        losses = self._supervised(streams, inputs, data_samples, target_inputs,
+                                  target_data_samples)
         if self._needs('unlabeled') and self._present(unlabeled_inputs):
             if unlabeled_data_samples is None:
-                samples = [ClsDataSample() for _ in range(len(
-                    unlabeled_inputs))]
+                samples = [
+                    ClsDataSample() for _ in range(len(unlabeled_inputs))
+                ]
             else:
                 samples = [label_free_copy(s) for s in unlabeled_data_samples]
             streams['unlabeled'] = self._stream(unlabeled_inputs, samples)
@@ -367,7 +372,8 @@ class ADAImageClassifier(BaseModel):
             if name in reg.active_outputs:
                 return reg
         served = list(self.ACTIVE_OUTPUTS) + [
-            n for r in self.regularizers for n in r.active_outputs]
+            n for r in self.regularizers for n in r.active_outputs
+        ]
         raise ValueError(f'predict_active cannot serve {name!r}; this model '
                          f'serves {served}')
 
@@ -453,8 +459,7 @@ class ADAImageClassifier(BaseModel):
             classifier_weight=lambda: head.classifier_weight.detach().clone(),
             classifier_bias=lambda: head.classifier_bias.detach().clone(),
             classifier_temperature=lambda: float(head.temperature),
-            classifier_normalize_feature=lambda: bool(
-                head.normalize_feature),
+            classifier_normalize_feature=lambda: bool(head.normalize_feature),
             classifier_normalize_weight=lambda: bool(head.normalize_weight),
         )
         return {name: values[name]() for name in requires}

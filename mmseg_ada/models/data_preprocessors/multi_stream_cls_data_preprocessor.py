@@ -83,8 +83,7 @@ class MultiStreamClsDataPreProcessor(ImgDataPreprocessor):
                 f'plain batch (inputs, data_samples) or streams '
                 f'{list(self.streams)}')
         main = self.streams[0]
-        if not self._is_batch(data.get(main)) or not len(
-                data[main]['inputs']):
+        if not self._is_batch(data.get(main)) or not len(data[main]['inputs']):
             raise ValueError(f'the {main!r} stream is missing, empty or not '
                              'a batch with inputs; got keys '
                              f'{sorted(data)}')

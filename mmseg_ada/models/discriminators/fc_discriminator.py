@@ -49,8 +49,7 @@ class FCDiscriminator(BaseModule):
         act_cfg = dict(type='LeakyReLU', negative_slope=self.negative_slope)
         widths = [self.in_channels] + [self.ndf * m for m in (1, 2, 4, 8)]
         self.convs = nn.Sequential(*[
-            ConvModule(
-                c_in, c_out, 4, stride=2, padding=1, act_cfg=act_cfg)
+            ConvModule(c_in, c_out, 4, stride=2, padding=1, act_cfg=act_cfg)
             for c_in, c_out in zip(widths[:-1], widths[1:])
         ])
         self.classifier = nn.Conv2d(widths[-1], 1, 4, stride=2, padding=1)

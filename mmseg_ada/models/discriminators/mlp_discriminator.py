@@ -44,8 +44,8 @@ class MLPDiscriminator(BaseModule):
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, value in (('in_channels', in_channels),
-                            ('out_channels', out_channels),
-                            ('hidden_channels', hidden_channels)):
+                            ('out_channels', out_channels), ('hidden_channels',
+                                                             hidden_channels)):
             if int(value) < 1:
                 raise ValueError(f'MLPDiscriminator: {name} must be >= 1, '
                                  f'got {value}')
@@ -60,8 +60,10 @@ class MLPDiscriminator(BaseModule):
         layers: List[nn.Module] = []
         width = self.in_channels
         for _ in range(int(num_layers)):
-            layers += [nn.Linear(width, int(hidden_channels)),
-                       nn.ReLU(inplace=True)]
+            layers += [
+                nn.Linear(width, int(hidden_channels)),
+                nn.ReLU(inplace=True)
+            ]
             if dropout_ratio > 0:
                 layers.append(nn.Dropout(float(dropout_ratio)))
             width = int(hidden_channels)

@@ -89,15 +89,14 @@ class BottleneckClsHead(BaseModule):
         self.in_channels = int(in_channels)
         self.bottleneck_channels = int(bottleneck_channels)
         self.cal_acc = bool(cal_acc)
-        self.bottleneck = nn.Linear(self.in_channels,
-                                    self.bottleneck_channels)
+        self.bottleneck = nn.Linear(self.in_channels, self.bottleneck_channels)
         self.bn = nn.BatchNorm1d(self.bottleneck_channels)
         self.relu = nn.ReLU(inplace=True) if with_relu else None
-        self.dropout = (nn.Dropout(p=float(dropout_ratio))
-                        if dropout_ratio > 0 else None)
+        self.dropout = (
+            nn.Dropout(p=float(dropout_ratio)) if dropout_ratio > 0 else None)
         self.fc = self._build_classifier()
-        self.loss_module = (loss if isinstance(loss, nn.Module) else
-                            MODELS.build(loss))
+        self.loss_module = (
+            loss if isinstance(loss, nn.Module) else MODELS.build(loss))
 
     def _build_classifier(self) -> nn.Module:
         return nn.Linear(self.bottleneck_channels, self.num_classes)
@@ -178,9 +177,8 @@ class BottleneckClsHead(BaseModule):
                              f'{len(target)} labels')
         if len(target) and (target.min() < 0
                             or target.max() >= self.num_classes):
-            raise ValueError(
-                f'gt_label outside [0, {self.num_classes}): '
-                f'{sorted(set(target.tolist()))}')
+            raise ValueError(f'gt_label outside [0, {self.num_classes}): '
+                             f'{sorted(set(target.tolist()))}')
         losses = dict(loss=self.loss_module(cls_score, target, **kwargs))
         if self.cal_acc:
             with torch.no_grad():
@@ -188,8 +186,8 @@ class BottleneckClsHead(BaseModule):
             losses['accuracy_top-1'] = acc
         return losses
 
-    def loss(self, feats: Tuple[Tensor, ...],
-             data_samples: Sequence[ClsDataSample],
+    def loss(self, feats: Tuple[Tensor,
+                                ...], data_samples: Sequence[ClsDataSample],
              **kwargs) -> Dict[str, Tensor]:
         """Classification loss of ``feats`` (mmpretrain's ``loss``).
 

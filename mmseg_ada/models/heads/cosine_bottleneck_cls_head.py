@@ -50,8 +50,8 @@ class CosineBottleneckClsHead(BottleneckClsHead):
         super().__init__(*args, **kwargs)
 
     def _build_classifier(self) -> nn.Module:
-        return nn.Linear(self.bottleneck_channels, self.num_classes,
-                         bias=False)
+        return nn.Linear(
+            self.bottleneck_channels, self.num_classes, bias=False)
 
     def classify(self, x: Tensor) -> Tensor:
         """``[N, C]`` logits ``cos(w_c, x) / T`` of embeddings ``x``."""

@@ -141,11 +141,10 @@ class DCCM(nn.Module):
         all_reduce(conf, op='sum')
         rate, present = self.rates(conf)
         rate = rate.to(self.weight.dtype)
-        ema = torch.where(self.seen.unsqueeze(1),
-                          self.beta * self.weight + (1 - self.beta) * rate,
-                          rate)
-        self.weight.copy_(
-            torch.where(present.unsqueeze(1), ema, self.weight))
+        ema = torch.where(
+            self.seen.unsqueeze(1),
+            self.beta * self.weight + (1 - self.beta) * rate, rate)
+        self.weight.copy_(torch.where(present.unsqueeze(1), ema, self.weight))
         self.seen |= present
         return conf
 

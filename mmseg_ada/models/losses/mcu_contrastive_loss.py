@@ -119,8 +119,7 @@ class MCUContrastiveLoss(nn.Module):
             raise ValueError(f'{name}: temperature must be > 0, got '
                              f'{temperature}')
         for key, value in (('max_anchors_per_class', max_anchors_per_class),
-                           ('max_samples_per_class',
-                            max_samples_per_class)):
+                           ('max_samples_per_class', max_samples_per_class)):
             if int(value) < 1:
                 raise ValueError(f'{name}: {key} must be >= 1, got {value}')
         self.num_classes = int(num_classes)
@@ -148,8 +147,7 @@ class MCUContrastiveLoss(nn.Module):
     def _embed(self, feats: Tensor) -> Tensor:
         return F.normalize(feats, dim=1) if self.normalize else feats
 
-    def _centres(self, feats: Tensor, labels: Tensor) -> Tuple[Tensor,
-                                                               Tensor]:
+    def _centres(self, feats: Tensor, labels: Tensor) -> Tuple[Tensor, Tensor]:
         centres, classes = class_centres(feats, labels, self.num_classes)
         if self.normalize:
             centres = F.normalize(centres, dim=1)
@@ -268,21 +266,18 @@ class MCUContrastiveLoss(nn.Module):
         samples = torch.cat([q['samples'] for q in sets])
         labels = torch.cat([q['sample_labels'] for q in sets])
         groups = torch.cat([
-            torch.full_like(q['sample_labels'], k)
-            for k, q in enumerate(sets)
+            torch.full_like(q['sample_labels'], k) for k, q in enumerate(sets)
         ])
         # an anchor is not its own positive (same image only)
         ids = torch.cat([
-            q['sample_index'] if partners[lv] == i else
-            torch.full_like(q['sample_index'], -1)
-            for lv, q in zip(levels, sets)
+            q['sample_index'] if partners[lv] == i else torch.full_like(
+                q['sample_index'], -1) for lv, q in zip(levels, sets)
         ])
         loss, valid = weighted_info_nce(
             p['anchors'], p['anchor_labels'], samples, labels,
             self.temperature,
-            self._weights(dccm, p['anchor_labels'], p['anchor_preds'],
-                          labels), (p['anchor_index'], ids), groups,
-            len(levels))
+            self._weights(dccm, p['anchor_labels'], p['anchor_preds'], labels),
+            (p['anchor_index'], ids), groups, len(levels))
         for k, lv in enumerate(levels):
             add(f'{lv}_p2p', (loss[:, k].sum(), valid[:, k].sum()))
 
@@ -296,14 +291,15 @@ class MCUContrastiveLoss(nn.Module):
                 ids = [i for i, v in enumerate(views) if v['domain'] == d]
                 if ids:
                     dom_set[d] = len(sets)
-                    sets.append(self._centres(
-                        torch.cat([picks[i]['low_feats'] for i in ids]),
-                        torch.cat([picks[i]['low_labels'] for i in ids])))
+                    sets.append(
+                        self._centres(
+                            torch.cat([picks[i]['low_feats'] for i in ids]),
+                            torch.cat([picks[i]['low_labels'] for i in ids])))
         jobs = []  # (unit, anchors, anchor classes, set)
         for i, p in enumerate(picks):
             if 'intra_c2c' in self.units:
-                jobs.append(('intra_c2c', p['unc_centres'], p['unc_classes'],
-                             i))
+                jobs.append(
+                    ('intra_c2c', p['unc_centres'], p['unc_classes'], i))
             if 'cross_image_c2c' in self.units and i in same:
                 jobs.append(('cross_image_c2c', p['centres'],
                              p['centre_classes'], same[i]))
@@ -318,13 +314,11 @@ class MCUContrastiveLoss(nn.Module):
         a_cls = torch.cat([j[2] for j in jobs])
         samples = torch.cat([c for c, _ in sets])
         s_cls = torch.cat([k for _, k in sets])
-        groups = torch.cat([
-            torch.full_like(k, g) for g, (_, k) in enumerate(sets)
-        ])
+        groups = torch.cat(
+            [torch.full_like(k, g) for g, (_, k) in enumerate(sets)])
         loss, valid = weighted_info_nce(
             anchors, a_cls, samples, s_cls, self.temperature,
-            self._weights(dccm, a_cls, None, s_cls), None, groups,
-            len(sets))
+            self._weights(dccm, a_cls, None, s_cls), None, groups, len(sets))
         start = 0
         for unit, cen, _, g in jobs:
             rows = slice(start, start + len(cen))
@@ -332,12 +326,13 @@ class MCUContrastiveLoss(nn.Module):
             start += len(cen)
 
     @staticmethod
-    def _partners(views: List[dict]) -> Tuple[Dict[int, int],
-                                              Dict[int, int]]:
+    def _partners(views: List[dict]) -> Tuple[Dict[int, int], Dict[int, int]]:
         """Same-domain (next image) and cross-domain (same position)
         partners of every view."""
-        by_dom = {d: [i for i, v in enumerate(views) if v['domain'] == d]
-                  for d in DOMAINS}
+        by_dom = {
+            d: [i for i, v in enumerate(views) if v['domain'] == d]
+            for d in DOMAINS
+        }
         same, cross = {}, {}
         for d, other in (('source', 'target'), ('target', 'source')):
             ids, oth = by_dom[d], by_dom[other]
@@ -348,7 +343,9 @@ class MCUContrastiveLoss(nn.Module):
                     cross[i] = oth[k % len(oth)]
         return same, cross
 
-    def forward(self, views: List[dict], dccm: Optional[DCCM] = None,
+    def forward(self,
+                views: List[dict],
+                dccm: Optional[DCCM] = None,
                 iteration: int = 0) -> Dict[str, Tensor]:
         """All enabled units on a batch.
 
@@ -380,8 +377,9 @@ class MCUContrastiveLoss(nn.Module):
                 raise ValueError(f"view {i}: domain must be one of "
                                  f"{DOMAINS}, got {view['domain']!r}")
         zero = sum(v['feat'].sum() for v in views) * 0.
-        picks = [self.sample_view(v, iteration, i)
-                 for i, v in enumerate(views)]
+        picks = [
+            self.sample_view(v, iteration, i) for i, v in enumerate(views)
+        ]
         same, cross = self._partners(views)
         sums = {u: [zero, 0] for u in self.units}
 
@@ -391,8 +389,8 @@ class MCUContrastiveLoss(nn.Module):
 
         p2p_levels = [lv for lv in LEVELS if f'{lv}_p2p' in self.units]
         for i, p in enumerate(picks):
-            partners = dict(intra=i, cross_image=same.get(i),
-                            cross_domain=cross.get(i))
+            partners = dict(
+                intra=i, cross_image=same.get(i), cross_domain=cross.get(i))
             if p2p_levels:
                 self._p2p(i, p, picks, partners, p2p_levels, dccm, add)
         if self.needs_c2c:
@@ -401,7 +399,8 @@ class MCUContrastiveLoss(nn.Module):
         for unit, (total, count) in sums.items():
             losses[f'loss_con_{unit}'] = self.loss_weight * (
                 total / count if count else zero)
-        n_anchors = sum(int(p['anchor_labels'].numel()) for p in picks
-                        if 'anchor_labels' in p)
+        n_anchors = sum(
+            int(p['anchor_labels'].numel()) for p in picks
+            if 'anchor_labels' in p)
         losses['con_anchors'] = zero.detach() + n_anchors
         return losses

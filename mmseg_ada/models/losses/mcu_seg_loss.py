@@ -38,15 +38,16 @@ def masked_cross_entropy(logits: Tensor,
         raise ValueError(f'masked_cross_entropy: logits '
                          f'{tuple(logits.shape)} and labels '
                          f'{tuple(labels.shape)} do not match')
-    total = F.cross_entropy(logits, labels, ignore_index=ignore_index,
-                            reduction='sum')
+    total = F.cross_entropy(
+        logits, labels, ignore_index=ignore_index, reduction='sum')
     if reduction == 'sum':
         return total
     count = (labels != ignore_index).sum()
     return total / count.clamp_min(1).to(total.dtype)
 
 
-def masked_entropy(logits: Tensor, mask: Tensor,
+def masked_entropy(logits: Tensor,
+                   mask: Tensor,
                    reduction: str = 'mean') -> Tensor:
     """``CE(p, softmax(p))`` (not detached) on ``mask``: Eq. 5 read with the
     soft pseudo-label ``y~ = softmax(p)`` literally, i.e. entropy

@@ -154,8 +154,9 @@ class SDMLoss(nn.Module):
         label = label.long()
         if len(label) == 0:
             return cls_score.sum() * 0
-        z = (F.normalize(cls_score, dim=1, eps=self.eps)
-             if self.normalize else cls_score)
+        z = (
+            F.normalize(cls_score, dim=1, eps=self.eps)
+            if self.normalize else cls_score)
         loss = cls_score.new_zeros(())
         if self.ce_weight:
             loss = loss + self.ce_weight * F.cross_entropy(cls_score, label)

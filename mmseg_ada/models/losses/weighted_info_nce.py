@@ -16,8 +16,7 @@ def _positive_pairs(anchor_keys: Tensor,
     starts = torch.cumsum(counts, 0) - counts
     per_anchor = counts[anchor_keys]
     ai = torch.repeat_interleave(
-        torch.arange(len(anchor_keys), device=anchor_keys.device),
-        per_anchor)
+        torch.arange(len(anchor_keys), device=anchor_keys.device), per_anchor)
     offsets = torch.cumsum(per_anchor, 0) - per_anchor
     rank = torch.arange(len(ai), device=ai.device) - offsets[ai]
     si = order[starts[anchor_keys[ai]] + rank]
@@ -104,7 +103,8 @@ def weighted_info_nce(anchors: Tensor,
     class_sums = logits.new_zeros(n_a, n_g * n_c).index_add(
         1, skey, torch.exp(logits - row_max)).view(n_a, n_g, n_c)
     other = torch.ones_like(class_sums).scatter_(
-        2, anchor_labels.view(n_a, 1, 1).expand(n_a, n_g, 1), 0.)
+        2,
+        anchor_labels.view(n_a, 1, 1).expand(n_a, n_g, 1), 0.)
     neg_sum = (class_sums * other).sum(2)  # [A, G]
     tiny = torch.finfo(logits.dtype).tiny
     neg_lse = torch.log(neg_sum.clamp_min(tiny)) + row_max

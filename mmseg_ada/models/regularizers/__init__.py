@@ -1,6 +1,5 @@
 """Regularisers on unlabelled data for the ADA image classifier."""
-from .adversarial_regularizer import (AdversarialClsRegularizer,
-                                      dann_grl_coeff)
+from .adversarial_regularizer import AdversarialClsRegularizer, dann_grl_coeff
 from .base_cls_regularizer import BaseClsRegularizer, StreamOutputs
 from .dann_regularizer import DANNRegularizer
 from .gradient_reversal import grad_reverse

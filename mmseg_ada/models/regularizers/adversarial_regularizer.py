@@ -11,8 +11,10 @@ from torch import Tensor
 
 from .base_cls_regularizer import BaseClsRegularizer
 
-__all__ = ['AdversarialClsRegularizer', 'dann_grl_coeff',
-           'log_wrong_domain', 'neg_log_domain']
+__all__ = [
+    'AdversarialClsRegularizer', 'dann_grl_coeff', 'log_wrong_domain',
+    'neg_log_domain'
+]
 
 _FORMS = ('bce', 'paper')
 _SCHEDULES = (None, 'dann')

@@ -51,14 +51,16 @@ class DANNRegularizer(AdversarialClsRegularizer):
 
     def __init__(self,
                  discriminator: dict = dict(
-                     type='MLPDiscriminator', in_channels=256,
-                     out_channels=1),
+                     type='MLPDiscriminator', in_channels=256, out_channels=1),
                  target_streams: Sequence[str] = ('unlabeled', ),
                  prefix: str = 'dann',
                  init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
-        super().__init__(discriminator=discriminator, prefix=prefix,
-                         init_cfg=init_cfg, **kwargs)
+        super().__init__(
+            discriminator=discriminator,
+            prefix=prefix,
+            init_cfg=init_cfg,
+            **kwargs)
         if getattr(self.discriminator, 'out_channels', 1) != 1:
             raise ValueError('DANNRegularizer: the discriminator must output '
                              'one logit (out_channels=1), got '
@@ -86,8 +88,9 @@ class DANNRegularizer(AdversarialClsRegularizer):
         Returns:
             dict[str, Tensor]: The weighted adversarial loss and logs.
         """
-        tgt = [streams[s].embedding for s in self.target_streams
-               if s in streams]
+        tgt = [
+            streams[s].embedding for s in self.target_streams if s in streams
+        ]
         if not tgt:
             raise ValueError('DANNRegularizer: none of the target streams '
                              f'{self.target_streams} is in the batch')
@@ -97,8 +100,9 @@ class DANNRegularizer(AdversarialClsRegularizer):
         a = self.discriminator(grad_reverse(torch.cat([z_s, z_t]), coeff))
         a = a.reshape(-1)
         a_s, a_t = a[:len(z_s)], a[len(z_s):]
-        loss = (self.domain_term(a_s, True).mean() +
-                self.domain_term(a_t, False).mean())
+        loss = (
+            self.domain_term(a_s, True).mean() +
+            self.domain_term(a_t, False).mean())
         with torch.no_grad():
             acc = torch.cat([a_s > 0, a_t <= 0]).float().mean() * 100
         return {

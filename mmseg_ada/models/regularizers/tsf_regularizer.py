@@ -47,9 +47,12 @@ def tsf_disc_grad(discriminator, z: Tensor, chunk: int = 64) -> Tensor:
             # one-hot output gradients [e - s, N, C], vmapped over classes
             eye = torch.zeros(e - s, n, c, dtype=a.dtype, device=a.device)
             eye[torch.arange(e - s), :, torch.arange(s, e)] = 1.0
-            (g, ) = torch.autograd.grad(nll, z, grad_outputs=eye,
-                                        retain_graph=e < c,
-                                        is_grads_batched=True)
+            (g, ) = torch.autograd.grad(
+                nll,
+                z,
+                grad_outputs=eye,
+                retain_graph=e < c,
+                is_grads_batched=True)
             rows.append(g)  # [e - s, N, D]
     return torch.cat(rows).transpose(0, 1).detach()
 
@@ -116,8 +119,11 @@ class TSFRegularizer(AdversarialClsRegularizer):
             raise ValueError('TSFRegularizer: num_classes must be >= 2, got '
                              f'{num_classes}')
         discriminator = dict(discriminator, out_channels=int(num_classes))
-        super().__init__(discriminator=discriminator, prefix=prefix,
-                         init_cfg=init_cfg, **kwargs)
+        super().__init__(
+            discriminator=discriminator,
+            prefix=prefix,
+            init_cfg=init_cfg,
+            **kwargs)
         self.num_classes = int(num_classes)
         self.detach_pred = bool(detach_pred)
 

@@ -5,11 +5,10 @@ import math
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from torch import nn
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import OptSampleList, SampleList
-from torch import Tensor
+from torch import Tensor, nn
 
 
 def has_labels(data_samples: OptSampleList, ignore_index: int = 255) -> bool:
@@ -45,7 +44,9 @@ class ADAEncoderDecoder(EncoderDecoder):
         **kwargs: the arguments of :class:`EncoderDecoder`.
     """
 
-    def __init__(self, *args, target_loss_weight: float = 1.0,
+    def __init__(self,
+                 *args,
+                 target_loss_weight: float = 1.0,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.target_loss_weight = float(target_loss_weight)
@@ -109,9 +110,12 @@ class ADAEncoderDecoder(EncoderDecoder):
         return losses
 
     @torch.no_grad()
-    def predict_active(self, inputs: Tensor, data_samples: SampleList,
-                       requires: Sequence[str] = ('prob', )
-                       ) -> Dict[str, List[Tensor]]:
+    def predict_active(
+        self,
+        inputs: Tensor,
+        data_samples: SampleList,
+        requires: Sequence[str] = ('prob', )
+    ) -> Dict[str, List[Tensor]]:
         """Per-image outputs for the active selection pass.
 
         Served names: ``'prob'`` (softmax of the decode head at the head's

@@ -121,15 +121,15 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
         if adv_input not in ADV_INPUTS:
             raise ValueError(f'adv_input must be one of {ADV_INPUTS}, got '
                              f'{adv_input!r}')
-        for name, value in (('source_label', source_label),
-                            ('target_label', target_label)):
+        for name, value in (('source_label', source_label), ('target_label',
+                                                             target_label)):
             if not 0. <= float(value) <= 1.:
                 raise ValueError(f'{name} must lie in [0, 1], got {value}')
         if float(source_label) == float(target_label):
             raise ValueError('source_label and target_label must differ, got '
                              f'{source_label} for both')
-        for name, value in (('lambda_adv', lambda_adv),
-                            ('lambda_adv_aux', lambda_adv_aux)):
+        for name, value in (('lambda_adv', lambda_adv), ('lambda_adv_aux',
+                                                         lambda_adv_aux)):
             if float(value) < 0:
                 raise ValueError(f'{name} must be >= 0, got {value}')
         self.adv_input = adv_input
@@ -177,8 +177,10 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
 
     def discriminator_names(self) -> List[str]:
         """Names of the discriminator children (``discriminator``, ...)."""
-        return [attr for _, _, attr, _ in _LEVELS
-                if getattr(self, attr, None) is not None]
+        return [
+            attr for _, _, attr, _ in _LEVELS
+            if getattr(self, attr, None) is not None
+        ]
 
     def optim_wrapper_modules(self) -> Dict[str, List[str]]:
         """Children updated by each optimiser wrapper.
@@ -235,7 +237,8 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
                     losses[f'{name}.{key}'] = value
         return losses
 
-    def disc_input(self, seg_logits: Tensor,
+    def disc_input(self,
+                   seg_logits: Tensor,
                    size: Optional[Tuple[int, int]] = None) -> Tensor:
         """The map a discriminator sees for ``seg_logits``.
 
@@ -350,9 +353,10 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
                 losses[f'tgt.{k}'] = v
         else:
             zero = inputs.new_zeros(())
-            losses.update(
-                {f'tgt.{k[4:]}': zero
-                 for k in list(losses) if k.startswith('src.')})
+            losses.update({
+                f'tgt.{k[4:]}': zero
+                for k in list(losses) if k.startswith('src.')
+            })
 
         maps: Dict[str, DiscMaps] = dict(source={}, target={})
         for level, disc, weight, suffix in self._levels():
@@ -420,8 +424,7 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
     def train_step(self,
                    data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapperDict,
-                   forward: Optional[Callable] = None
-                   ) -> Dict[str, Tensor]:
+                   forward: Optional[Callable] = None) -> Dict[str, Tensor]:
         """One segmentor step, then one discriminator step.
 
         Args:

@@ -23,15 +23,14 @@ from ..utils.mcu_uncertainty import mcu_uncertainty
 PSEUDO_LABELS = ('hard', 'soft')
 GROUP_NAMES = {'high': HIGH, 'medium': MEDIUM, 'low': LOW}
 
-_IMAGE_UNITS = ('intra_p2p', 'intra_c2c', 'cross_image_p2p',
-                'cross_image_c2c')
+_IMAGE_UNITS = ('intra_p2p', 'intra_c2c', 'cross_image_p2p', 'cross_image_c2c')
 #: The ablations of Tables V and VI as overrides of the model config (merge
 #: them into ``model``, e.g. ``model = dict(**MCU_ABLATIONS['al_w_p2p'])``
 #: in a config inheriting the full model).  ``full`` is the default model.
 MCU_ABLATIONS = dict(
     # "AL (w/o AS)": G_h labels only, all of G_l pseudo-labelled, no MCU
-    al_wo_as=dict(sampler=dict(pseudo='all', medium_phase=False),
-                  contrastive=None),
+    al_wo_as=dict(
+        sampler=dict(pseudo='all', medium_phase=False), contrastive=None),
     # "AL (w AS)": adaptive sampling, no contrastive unit
     al_w_as=dict(contrastive=None),
     # "AL (w MCU_i)": image-level units (intra + cross-image), no DCCM
@@ -192,8 +191,8 @@ class MCUEncoderDecoder(EncoderDecoder):
         self.gamma = float(gamma)
         self.seg_reduction = seg_reduction
         self.pseudo_label = pseudo_label
-        self.target_anchor_groups = tuple(
-            GROUP_NAMES[g] for g in target_anchor_groups)
+        self.target_anchor_groups = tuple(GROUP_NAMES[g]
+                                          for g in target_anchor_groups)
         self.dccm_pixels = tuple(dccm_pixels)
         self.ignore_index = int(getattr(head, 'ignore_index', 255))
         cfg = dict(type='MCUAdaptiveSampler')
@@ -267,17 +266,22 @@ class MCUEncoderDecoder(EncoderDecoder):
         else:
             logits = head.forward(x)
         size = inputs.shape[2:]
-        out['logits'] = resize(logits, size=size, mode='bilinear',
-                               align_corners=head.align_corners)
+        out['logits'] = resize(
+            logits,
+            size=size,
+            mode='bilinear',
+            align_corners=head.align_corners)
         if self.with_auxiliary_head:
             aux = self.auxiliary_head.forward(x)
-            out['aux'] = resize(aux, size=size, mode='bilinear',
-                                align_corners=self.auxiliary_head.
-                                align_corners)
+            out['aux'] = resize(
+                aux,
+                size=size,
+                mode='bilinear',
+                align_corners=self.auxiliary_head.align_corners)
         return out
 
-    def _pixel_index(self, samples: SampleList,
-                     size: Tuple[int, int]) -> Tensor:
+    def _pixel_index(self, samples: SampleList, size: Tuple[int,
+                                                            int]) -> Tensor:
         maps = []
         for i, s in enumerate(samples):
             if 'gt_pixel_index' not in s:
@@ -304,8 +308,7 @@ class MCUEncoderDecoder(EncoderDecoder):
                     f'{tuple(lab.shape)}, the sample\'s gt_pixel_index '
                     f'{tuple(s.gt_pixel_index.shape)}')
             out.append(lab.long())
-        labels = _stack_padded(out, tuple(index.shape[1:]),
-                               self.ignore_index)
+        labels = _stack_padded(out, tuple(index.shape[1:]), self.ignore_index)
         # a label on a padded pixel would be a store bug; never train on it
         return labels.masked_fill(index < 0, self.ignore_index)
 
@@ -358,15 +361,16 @@ class MCUEncoderDecoder(EncoderDecoder):
                 raise KeyError(f'source data sample {i} '
                                f"({s.metainfo.get('img_path', '?')}) has no "
                                'gt_sem_seg')
-        src_gt = torch.stack(
-            [s.gt_sem_seg.data.reshape(inputs.shape[2:])
-             for s in data_samples]).long()
+        src_gt = torch.stack([
+            s.gt_sem_seg.data.reshape(inputs.shape[2:]) for s in data_samples
+        ]).long()
 
         with torch.no_grad():
             unc = mcu_uncertainty(
                 tgt['logits'].detach(),
                 tgt['aux'].detach() if 'aux' in tgt else None,
-                self.gamma if 'aux' in tgt else 0., score_only=True)['score']
+                self.gamma if 'aux' in tgt else 0.,
+                score_only=True)['score']
             # max(1).indices == argmax(1) (first maximum), ~3x faster on
             # the CPU; the source prediction feeds the DCCM and anchors only
             src_pred = src['logits'].detach().max(1).indices \
@@ -376,11 +380,11 @@ class MCUEncoderDecoder(EncoderDecoder):
                                       tuple(target_inputs.shape[2:]))
             valid = index >= 0
             keys = self._keys(target_data_samples, 'target')
-            before = self._store_labels(acq.labels(target_data_samples),
-                                        index, target_data_samples,
-                                        'labels')
-            plan = self.sampler.plan(unc, valid, before != ign,
-                                     int(acq.spent), int(acq.total), keys)
+            before = self._store_labels(
+                acq.labels(target_data_samples), index, target_data_samples,
+                'labels')
+            plan = self.sampler.plan(unc, valid, before != ign, int(acq.spent),
+                                     int(acq.total), keys)
             if plan['phase'] != PHASE_DONE:
                 requests = [
                     r[:s.gt_pixel_index.shape[0], :s.gt_pixel_index.shape[1]]
@@ -410,8 +414,8 @@ class MCUEncoderDecoder(EncoderDecoder):
         if self.pseudo_label == 'hard':
             losses['loss_pseudo'] = self._ce(tgt['logits'], pseudo)
         else:
-            losses['loss_pseudo'] = masked_entropy(
-                tgt['logits'], pseudo_mask, self.seg_reduction)
+            losses['loss_pseudo'] = masked_entropy(tgt['logits'], pseudo_mask,
+                                                   self.seg_reduction)
         if self.with_auxiliary_head:
             w = self._aux_weight()
             losses['loss_aux_src'] = w * self._ce(src['aux'], src_gt)
@@ -437,8 +441,8 @@ class MCUEncoderDecoder(EncoderDecoder):
                             target_data_samples)
         return losses
 
-    def _source_groups(self, out: Dict[str, Tensor], i: int,
-                       gt: Tensor, plan: Dict):
+    def _source_groups(self, out: Dict[str, Tensor], i: int, gt: Tensor,
+                       plan: Dict):
         """Groups of source image ``i``, computed only at the pixels asked
         for (the contrastive units read a few thousand of them)."""
         logits = out['logits'][i].detach()
@@ -450,7 +454,9 @@ class MCUEncoderDecoder(EncoderDecoder):
             side = None if aux is None else \
                 aux.reshape(c, -1)[:, flat_index].unsqueeze(0)
             score = mcu_uncertainty(
-                main, side, self.gamma if side is not None else 0.,
+                main,
+                side,
+                self.gamma if side is not None else 0.,
                 score_only=True)['score'][0]
             valid = gt.reshape(-1)[flat_index] != self.ignore_index
             return self.sampler.group(score, valid, plan['pi_high'],
@@ -458,20 +464,25 @@ class MCUEncoderDecoder(EncoderDecoder):
 
         return groups
 
-    def _views(self, src, src_gt, src_pred, src_samples, tgt, bought,
-               pseudo, tgt_pred, plan, tgt_samples):
+    def _views(self, src, src_gt, src_pred, src_samples, tgt, bought, pseudo,
+               tgt_pred, plan, tgt_samples):
         """The per-image inputs of :class:`MCUContrastiveLoss`."""
         ign = self.ignore_index
         align = self.decode_head.align_corners
         views = []
         keys = self._keys(src_samples, 'source')
         for i in range(len(src_gt)):
-            views.append(dict(
-                feat=src['feat'][i], label=src_gt[i], pred=src_pred[i],
-                anchor_eligible=src_gt[i] != ign,
-                groups=self._source_groups(src, i, src_gt[i], plan),
-                centre_label=src_gt[i], domain='source', key=keys[i],
-                align_corners=align))
+            views.append(
+                dict(
+                    feat=src['feat'][i],
+                    label=src_gt[i],
+                    pred=src_pred[i],
+                    anchor_eligible=src_gt[i] != ign,
+                    groups=self._source_groups(src, i, src_gt[i], plan),
+                    centre_label=src_gt[i],
+                    domain='source',
+                    key=keys[i],
+                    align_corners=align))
         keys = self._keys(tgt_samples, 'target')
         for i in range(len(bought)):
             has = bought[i] != ign
@@ -479,13 +490,19 @@ class MCUEncoderDecoder(EncoderDecoder):
             eligible = torch.zeros_like(has)
             for code in self.target_anchor_groups:
                 eligible |= g == code
-            views.append(dict(
-                feat=tgt['feat'][i],
-                label=torch.where(has, bought[i], pseudo[i]),
-                pred=tgt_pred[i], anchor_eligible=has & eligible, groups=g,
-                centre_label=torch.where(g >= 0, tgt_pred[i],
-                                         torch.full_like(tgt_pred[i], ign)),
-                domain='target', key=keys[i], align_corners=align))
+            views.append(
+                dict(
+                    feat=tgt['feat'][i],
+                    label=torch.where(has, bought[i], pseudo[i]),
+                    pred=tgt_pred[i],
+                    anchor_eligible=has & eligible,
+                    groups=g,
+                    centre_label=torch.where(g >= 0, tgt_pred[i],
+                                             torch.full_like(tgt_pred[i],
+                                                             ign)),
+                    domain='target',
+                    key=keys[i],
+                    align_corners=align))
         return views
 
     # ------------------------------------------------------- visualisation
@@ -509,8 +526,7 @@ class MCUEncoderDecoder(EncoderDecoder):
                 return osp.join(save_dir, 'mcu_acquisition')
         return None
 
-    def _visualize(self, target_inputs, bought, pseudo, plan,
-                   samples) -> None:
+    def _visualize(self, target_inputs, bought, pseudo, plan, samples) -> None:
         """Draw (rank 0) and write the figure; never raises."""
         if not is_main_process():
             return
@@ -531,13 +547,16 @@ class MCUEncoderDecoder(EncoderDecoder):
                 images.append(img[:h, :w])
             crop = [(im.shape[0], im.shape[1]) for im in images]
             fig = draw_acquisition(
-                images,
-                [bought[i, :h, :w].cpu().numpy()
-                 for i, (h, w) in enumerate(crop)],
-                [pseudo[i, :h, :w].cpu().numpy()
-                 for i, (h, w) in enumerate(crop)],
-                [plan['groups'][i, :h, :w].cpu().numpy()
-                 for i, (h, w) in enumerate(crop)],
+                images, [
+                    bought[i, :h, :w].cpu().numpy()
+                    for i, (h, w) in enumerate(crop)
+                ], [
+                    pseudo[i, :h, :w].cpu().numpy()
+                    for i, (h, w) in enumerate(crop)
+                ], [
+                    plan['groups'][i, :h, :w].cpu().numpy()
+                    for i, (h, w) in enumerate(crop)
+                ],
                 num_classes=self.decode_head.num_classes,
                 ignore_index=self.ignore_index)
             self._last_figure = fig
@@ -551,6 +570,8 @@ class MCUEncoderDecoder(EncoderDecoder):
                 osp.join(out_dir,
                          f"mcu_acquisition_{plan['iteration']:07d}.png"))
         except Exception as exc:  # a figure must never stop training
-            print_log(f'MCUEncoderDecoder: acquisition figure failed: '
-                      f'{type(exc).__name__}: {exc}', logger='current',
-                      level=30)
+            print_log(
+                f'MCUEncoderDecoder: acquisition figure failed: '
+                f'{type(exc).__name__}: {exc}',
+                logger='current',
+                level=30)

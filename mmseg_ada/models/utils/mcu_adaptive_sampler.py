@@ -132,8 +132,8 @@ class MCUAdaptiveSampler(nn.Module):
     ranks' pixels, so N processes calibrate as one process would).
     ``pi_low`` is never given: by default (``pi_low=None``) it is the
     ``low_quantile`` quantile of the current (global) target batch's
-    scores outside ``G_h`` (so ``G_l`` is the most certain half of the pixels not in
-    ``G_h`` by default, and ``G_m`` the other half; see
+    scores outside ``G_h`` (so ``G_l`` is the most certain half of the
+    pixels not in ``G_h`` by default, and ``G_m`` the other half; see
     :meth:`low_threshold`); a fixed value can be set instead (capped at
     ``pi_high``: then ``G_m`` is empty once ``pi_high`` decays below it,
     and phase 2 has nothing to buy).
@@ -206,12 +206,12 @@ class MCUAdaptiveSampler(nn.Module):
                 'per pass over the target set, ceil(N_target / (target '
                 'images per iteration x world size))), got '
                 f'{epoch_length!r}; or use decay="iteration"')
-        for key, value, lo, hi in (
-                ('init_high_fraction', init_high_fraction, 0., 1.),
-                ('low_quantile', low_quantile, 0., 1.),
-                ('high_sample_ratio', high_sample_ratio, 0., 1.),
-                ('medium_fallback_fraction', medium_fallback_fraction, 0.,
-                 1.)):
+        for key, value, lo, hi in (('init_high_fraction', init_high_fraction,
+                                    0., 1.), ('low_quantile', low_quantile, 0.,
+                                              1.), ('high_sample_ratio',
+                                                    high_sample_ratio, 0., 1.),
+                                   ('medium_fallback_fraction',
+                                    medium_fallback_fraction, 0., 1.)):
             if not lo < float(value) <= hi:
                 raise ValueError(f'{name}: {key} must lie in ({lo}, {hi}], '
                                  f'got {value}')
@@ -242,8 +242,7 @@ class MCUAdaptiveSampler(nn.Module):
         self.register_buffer('pi_high',
                              torch.tensor(init, dtype=torch.float64))
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
-        self.register_buffer('phase1_iters',
-                             torch.zeros((), dtype=torch.long))
+        self.register_buffer('phase1_iters', torch.zeros((), dtype=torch.long))
 
     # ------------------------------------------------------------ helpers
     def high_budget(self, total: int) -> int:
@@ -307,8 +306,8 @@ class MCUAdaptiveSampler(nn.Module):
     def _calibrate(self, scores: Tensor, valid: Tensor) -> None:
         vals = _gather_cat(scores[valid])
         self.pi_high.fill_(
-            _kth_quantile(vals, 1. - self.init_high_fraction)
-            if vals.numel() else 0.)
+            _kth_quantile(vals, 1. -
+                          self.init_high_fraction) if vals.numel() else 0.)
 
     def _decays_now(self, iteration: int) -> bool:
         period = 1 if self.decay == 'iteration' else self.epoch_length
@@ -316,8 +315,8 @@ class MCUAdaptiveSampler(nn.Module):
 
     # ---------------------------------------------------------------- API
     @torch.no_grad()
-    def plan(self, scores: Tensor, valid: Tensor, labelled: Tensor,
-             spent: int, total: int, keys: Sequence[Key]) -> Dict:
+    def plan(self, scores: Tensor, valid: Tensor, labelled: Tensor, spent: int,
+             total: int, keys: Sequence[Key]) -> Dict:
         """Decide this iteration's purchases (one call per iteration).
 
         Advances the iteration counter; in phase 1 decays ``pi_high``
@@ -368,8 +367,9 @@ class MCUAdaptiveSampler(nn.Module):
         elif phase == PHASE_MEDIUM:
             cand = free & (groups == MEDIUM)
             desired = [
-                self._medium_quota(int(v.sum()), self.high_budget(total),
-                                   len(scores) * world) for v in valid
+                self._medium_quota(
+                    int(v.sum()), self.high_budget(total),
+                    len(scores) * world) for v in valid
             ]
             cap = int(total) - int(spent)
         else:
@@ -382,8 +382,13 @@ class MCUAdaptiveSampler(nn.Module):
             for c, q, key in zip(cand, quota, keys)
         ]
         self.iteration.add_(1)
-        return dict(iteration=it, phase=phase, pi_high=pi_high,
-                    pi_low=pi_low, groups=groups, requests=requests)
+        return dict(
+            iteration=it,
+            phase=phase,
+            pi_high=pi_high,
+            pi_low=pi_low,
+            groups=groups,
+            requests=requests)
 
     @staticmethod
     def _global_quota(desired: Sequence[int], keys: Sequence[Key],
@@ -398,9 +403,12 @@ class MCUAdaptiveSampler(nn.Module):
         if get_world_size() == 1:
             everyone = [(str(k), int(d)) for k, d in zip(keys, desired)]
         else:
-            everyone = [x for part in all_gather_object(
-                [(str(k), int(d)) for k, d in zip(keys, desired)])
-                for x in part]
+            everyone = [
+                x
+                for part in all_gather_object([(str(k), int(d))
+                                               for k, d in zip(keys, desired)])
+                for x in part
+            ]
         order = sorted(range(len(everyone)), key=lambda j: everyone[j][0])
         split = split_quota([everyone[j][1] for j in order], max(cap, 0))
         by_key = {everyone[j][0]: q for j, q in zip(order, split)}
@@ -444,12 +452,13 @@ class MCUAdaptiveSampler(nn.Module):
             if self.pseudo == 'all':
                 out.append(cand[i].clone())
                 continue
-            k = int(round(self.pseudo_ratio * int(
-                (labelled[i] & valid[i]).sum())))
-            out.append(sample_mask(
-                cand[i], k,
-                seeded_generator(self.seed, plan['iteration'], 'pseudo',
-                                 key)))
+            k = int(
+                round(self.pseudo_ratio * int((labelled[i] & valid[i]).sum())))
+            out.append(
+                sample_mask(
+                    cand[i], k,
+                    seeded_generator(self.seed, plan['iteration'], 'pseudo',
+                                     key)))
         return out
 
     def extra_repr(self) -> str:

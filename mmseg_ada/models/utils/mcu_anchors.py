@@ -24,7 +24,9 @@ def _first_k_per_class(idx: Tensor, lab: Tensor, k: int,
     return idx[(pos - start) < k]
 
 
-def cap_per_class(mask: Tensor, labels: Tensor, k: int,
+def cap_per_class(mask: Tensor,
+                  labels: Tensor,
+                  k: int,
                   generator: Optional[torch.Generator],
                   oversample: float = 4.) -> Tensor:
     """At most ``k`` pixels of each class of ``mask``, uniformly at random.
@@ -64,8 +66,9 @@ def cap_per_class(mask: Tensor, labels: Tensor, k: int,
             counts.clamp(max=int(oversample * k) + 1).sum()) < n:
         prob = (oversample * k / counts.clamp_min(1).double()).clamp(max=1.)
         prob[0] = 0.
-        u = torch.rand(flat.numel(), generator=generator,
-                       dtype=torch.float64).to(flat.device)
+        u = torch.rand(
+            flat.numel(), generator=generator,
+            dtype=torch.float64).to(flat.device)
         idx = (u < prob.to(flat.device)[key]).nonzero().squeeze(1)
         got = torch.bincount(key[idx], minlength=counts.numel())
         if bool((got >= counts.clamp(max=k)).all()):
@@ -75,7 +78,8 @@ def cap_per_class(mask: Tensor, labels: Tensor, k: int,
     return _first_k_per_class(idx, key[idx], k, generator).sort().values
 
 
-def gather_pixel_features(feat: Tensor, flat_index: Tensor,
+def gather_pixel_features(feat: Tensor,
+                          flat_index: Tensor,
                           out_size: Tuple[int, int],
                           align_corners: bool = False) -> Tensor:
     """Features of full-resolution pixels from a low-resolution map.
@@ -106,8 +110,12 @@ def gather_pixel_features(feat: Tensor, flat_index: Tensor,
         gy = (2 * y + 1) / height - 1
         gx = (2 * x + 1) / width - 1
     grid = torch.stack([gx, gy], dim=-1).view(1, 1, -1, 2)
-    out = F.grid_sample(feat[None], grid, mode='bilinear',
-                        padding_mode='border', align_corners=align_corners)
+    out = F.grid_sample(
+        feat[None],
+        grid,
+        mode='bilinear',
+        padding_mode='border',
+        align_corners=align_corners)
     return out[0, :, 0].t()
 
 
@@ -136,7 +144,9 @@ def class_centres(feats: Tensor, labels: Tensor,
     return centres, present
 
 
-def anchor_mask(labels: Tensor, preds: Tensor, eligible: Tensor,
+def anchor_mask(labels: Tensor,
+                preds: Tensor,
+                eligible: Tensor,
                 ignore_index: int = 255) -> Tensor:
     """Hard anchors: eligible labelled pixels the model gets wrong
     (Sec. III-C.1).

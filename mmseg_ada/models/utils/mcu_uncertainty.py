@@ -103,7 +103,9 @@ def mcu_uncertainty(main_logits: Tensor,
         if aux_logits is not None and gamma > 0:
             if aux_logits.shape[2:] != main_logits.shape[2:]:
                 aux_logits = F.interpolate(
-                    aux_logits, size=main_logits.shape[2:], mode='bilinear',
+                    aux_logits,
+                    size=main_logits.shape[2:],
+                    mode='bilinear',
                     align_corners=align_corners)
             inner = inner + gamma * (logp - F.log_softmax(aux_logits, 1))
         return dict(score=(logp.exp() * inner).sum(1))
@@ -113,7 +115,9 @@ def mcu_uncertainty(main_logits: Tensor,
     else:
         if aux_logits.shape[2:] != main_logits.shape[2:]:
             aux_logits = F.interpolate(
-                aux_logits, size=main_logits.shape[2:], mode='bilinear',
+                aux_logits,
+                size=main_logits.shape[2:],
+                mode='bilinear',
                 align_corners=align_corners)
         kl = kl_main_aux(main_logits, aux_logits)
     return dict(score=entropy + gamma * kl, entropy=entropy, kl=kl)

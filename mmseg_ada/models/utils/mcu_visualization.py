@@ -26,10 +26,12 @@ def _paint(base: np.ndarray, labels: np.ndarray, palette: np.ndarray,
     keep = (lab != ignore_index) & (lab >= 0) & (lab < len(palette))
     if radius > 0 and keep.any():
         import cv2
+
         # grow every labelled pixel into a small square of its colour
         k = 2 * radius + 1
-        grown = cv2.dilate(np.where(keep, lab, -1).astype(np.float32),
-                           np.ones((k, k), np.uint8))
+        grown = cv2.dilate(
+            np.where(keep, lab, -1).astype(np.float32),
+            np.ones((k, k), np.uint8))
         lab = grown.astype(np.int64)
         keep = lab >= 0
     out[keep] = palette[lab[keep]]
@@ -76,10 +78,10 @@ def draw_acquisition(images: Sequence[np.ndarray],
             panel[ok] = (0.5 * panel[ok] + 0.5 * GROUP_COLOURS[g[ok]]).astype(
                 np.uint8)
             panels.append(panel)
-        panels.append(_paint(img, np.asarray(bought[i]), palette, radius,
-                             ignore_index))
-        panels.append(_paint(img, np.asarray(pseudo[i]), palette, radius,
-                             ignore_index))
+        panels.append(
+            _paint(img, np.asarray(bought[i]), palette, radius, ignore_index))
+        panels.append(
+            _paint(img, np.asarray(pseudo[i]), palette, radius, ignore_index))
         sep = np.full((img.shape[0], 4, 3), 255, np.uint8)
         row = [panels[0]]
         for p in panels[1:]:
@@ -89,6 +91,8 @@ def draw_acquisition(images: Sequence[np.ndarray],
     out = []
     for r in rows:
         pad = np.full((r.shape[0], width - r.shape[1], 3), 255, np.uint8)
-        out += [np.concatenate([r, pad], 1),
-                np.full((4, width, 3), 255, np.uint8)]
+        out += [
+            np.concatenate([r, pad], 1),
+            np.full((4, width, 3), 255, np.uint8)
+        ]
     return np.concatenate(out[:-1], axis=0)

@@ -1,0 +1,165 @@
+"""The image-level protocol end to end through tools/train.py.
+
+Classification runs (ImageUnits, ImageLabelStore, the classifier's
+predict_active): 1 vs 2 processes select the same images for the
+strategies of LADA (LAS), SDM (SDM-G), SAGE and a clustering baseline
+(BADGE); a run killed in a middle round with dataloader workers resumes
+without buying twice and ends where the uninterrupted run ends.
+"""
+import json
+import os.path as osp
+
+import pytest
+
+from tests.cls_fixtures import make_domain
+from tests.utils import PYTHON, REPO, run_tool
+
+DEMO_CLS = osp.join(REPO, 'configs', 'demo', 'cls',
+                    'resnet18-tiny_1xb32-5r_demo-digits-{}.py')
+CLASSES = [str(c) for c in range(10)]
+# the tiny model with SAGE's class-level discriminator (TSF, Eq. 2/10)
+SAGE_MODEL = """
+model = dict(regularizers=[dict(
+    type='TSFRegularizer', num_classes=10,
+    discriminator=dict(type='MLPDiscriminator', in_channels=64,
+                       hidden_channels=32, num_layers=2, dropout_ratio=0.0),
+    loss_weight=1.0, grl_coeff=1.0, grl_schedule='dann')])
+train_dataloader = dict(dataset=dict(streams=dict(
+    unlabeled=dict(type='UnlabeledDataset',
+                   dataset=_base_.demo_cls_target))))
+"""
+
+
+@pytest.fixture(scope='module')
+def cls_project(tmp_path_factory):
+    """``data/demo_cls`` in the demo's layout (file names repeat across
+    class folders): 10 classes x 4 images per domain, 32x32."""
+    proj = tmp_path_factory.mktemp('cls_project')
+    root = str(proj / 'data' / 'demo_cls')
+    for d, domain in enumerate(('source', 'target')):
+        make_domain(root, domain + '/{cls}/{i:04d}', f'{domain}.txt',
+                    CLASSES, labels=range(10), per_class=4, ext='.png',
+                    seed=60 + d, size=(32, 32))
+    return str(proj)
+
+
+def cls_cfg(project, name, method='badge', workers=0, hooks='', extra='',
+            rounds=(2, 4), iters=6):
+    path = osp.join(project, f'{name}.py')
+    periods = [b - a for a, b in zip((0, ) + rounds, rounds + (iters, ))]
+    periods = [p for p in periods if p > 0]
+    with open(path, 'w') as f:
+        f.write(f"""
+_base_ = [{DEMO_CLS.format(method)!r}]
+custom_imports = dict(
+    imports=['mmseg_ada', 'dump_state_hook', 'active_test_hooks'],
+    allow_failed_imports=False)
+train_dataloader = dict(batch_size=4, num_workers={workers},
+                        persistent_workers={workers > 0})
+val_dataloader = dict(batch_size=16)
+train_cfg = dict(max_iters={iters}, num_rounds={len(rounds)},
+                 round_iters={list(rounds)}, budget=dict(per_round=3))
+param_scheduler = [dict(type='RestartPolyLR', periods={periods}, power=0.9,
+                        by_epoch=False)]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
+custom_hooks = [dict(type='RoundMetricHook', metric='top1_acc'),
+                dict(type='DumpStateHook'), {hooks}]
+{extra}
+""")
+    return path
+
+
+def train(project, cfg, work, *args, nproc=1):
+    if nproc == 1:
+        cmd = [PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg]
+        env = {}
+    else:
+        cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg,
+               str(nproc)]
+        env = dict(PYTHON=PYTHON, PORT='29631', OMP_NUM_THREADS='1')
+    return run_tool([*cmd, '--work-dir', work, *args], cwd=project,
+                    env=dict(env, ADA_TEST_WORK_DIR=work))
+
+
+def ok(proc):
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-5000:]
+    return proc.stdout + proc.stderr
+
+
+def bought(work):
+    """Round -> the image ids it bought, from the store's state."""
+    with open(osp.join(work, 'active', 'state.json')) as f:
+        index = json.load(f)['index']
+    out = {}
+    for i, r in index.items():
+        out.setdefault(int(r), []).append(int(i))
+    return {r: sorted(v) for r, v in sorted(out.items())}
+
+
+def reports(work):
+    return [json.load(open(osp.join(work, 'active', f'round_{k}.json')))
+            for k in (1, 2)]
+
+
+def state(work, rank=0):
+    return json.load(open(osp.join(work, f'state_rank{rank}.json')))
+
+
+@pytest.mark.parametrize('method', ['badge', 'las', 'sdm', 'sage'])
+def test_one_and_two_processes_buy_the_same_images(cls_project, method):
+    """A round at iteration 0 (the same seeded model on 1 and 2 ranks: the
+    global batch would differ after a step): every rank scores its shard,
+    rank 0 selects from the gathered pool, and the picks are those of the
+    single process."""
+    extra = SAGE_MODEL if method == 'sage' else ''
+    base = 'badge' if method == 'sage' else method
+    cfg = cls_cfg(cls_project, f'{method}_procs', base, rounds=(0, ),
+                  iters=1, extra=(
+                      extra + ("train_cfg.update(selector=dict(strategy=dict("
+                               "_delete_=True, type='SAGE', seed=0)))"
+                               if method == 'sage' else '')))
+    one = osp.join(cls_project, 'work_dirs', f'{method}_one')
+    two = osp.join(cls_project, 'work_dirs', f'{method}_two')
+    ok(train(cls_project, cfg, one))
+    ok(train(cls_project, cfg, two, nproc=2))
+    picks = bought(one)
+    assert [len(v) for v in picks.values()] == [3]
+    assert bought(two) == picks
+    with open(osp.join(two, 'active', 'round_1.json')) as f:
+        assert json.load(f)['strategy'] == dict(
+            badge='BADGE', las='LAS', sdm='SDM', sage='SAGE')[method]
+    assert state(two, 0) == state(two, 1)  # the ranks hold one model
+
+
+@pytest.fixture(scope='module')
+def reference(cls_project):
+    """Uninterrupted: rounds at iterations 2 and 4 of 6, 2 workers."""
+    ref = osp.join(cls_project, 'work_dirs', 'ref')
+    ok(train(cls_project, cls_cfg(cls_project, 'ref', workers=2), ref))
+    return ref
+
+
+@pytest.mark.parametrize('kill_at', [3, 5])
+def test_kill_mid_round_resumes_without_buying_twice(cls_project, reference,
+                                                     kill_at):
+    """Killed after 3 iterations (round 1 bought, round 2 not yet) or after
+    5 (both bought), with dataloader workers: the resumed run buys only what
+    is missing and ends with the purchases, reports and model of the
+    uninterrupted run."""
+    work = osp.join(cls_project, 'work_dirs', f'crash{kill_at}')
+    proc = train(cls_project, cls_cfg(
+        cls_project, f'crash{kill_at}', workers=2,
+        hooks=f"dict(type='CrashAtIterHook', at_iter={kill_at})"), work)
+    assert proc.returncode == 3
+    assert sorted(bought(work)) == ([1] if kill_at == 3 else [1, 2])
+    out = ok(train(cls_project, cls_cfg(cls_project, f'resume{kill_at}',
+                                        workers=2), work, '--resume'))
+    # the resumed run selects round 2 only if the crash came before it
+    assert out.count('active round 2: bought') == (kill_at == 3)
+    assert 'active round 1: bought' not in out
+    assert bought(work) == bought(reference)
+    for a, b in zip(reports(work), reports(reference)):
+        assert (a['spent'], a['labeled'], a['budget']) == (
+            b['spent'], b['labeled'], b['budget'])
+        assert a['spent'] == 3
+    assert state(work) == state(reference)
