@@ -15,8 +15,9 @@ Cityscapes pair in the real on-disk formats (no download):
 
 ``python tools/run_demo.py cls`` (``make demo-cls``), on scikit-learn's
 digits: clean source -> shifted target, 5 rounds of 2% of the target images
-for RAN, ENT, BADGE, CLUE, LAS (LADA's selection) and SDM-G (SDM's query)
-with the same fine-tuning (``--methods`` picks a subset).
+for RAN, ENT, BADGE, CLUE (plain fine-tuning), LADA (LAS + LAA), SDM-AG and
+SAGE + TSF (their own training), at the same budget and schedule
+(``--methods`` picks a subset).
 
 Two trainings run at a time (one thread each: the 2-core machine this was
 made on).  Each run's logs are in its work dir; a failed run stops the demo
@@ -51,8 +52,9 @@ CLS = {
     'ENT': 'ent',
     'BADGE': 'badge',
     'CLUE': 'clue',
-    'LAS': 'las',
-    'SDM-G': 'sdm',
+    'LAS+LAA': 'las-laa',
+    'SDM-AG': 'sdm-ag',
+    'SAGE+TSF': 'sage-tsf',
 }
 CLS_CFG = 'configs/demo/cls/resnet18-tiny_1xb32-5r_demo-digits-{}.py'
 

@@ -422,6 +422,44 @@ def test_pool_of_other_images_names_the_stem(project):
     assert '_000019' in proc.stderr and 'not an image' in proc.stderr
 
 
+def test_pool_loader_that_loads_labels_is_refused(project):
+    """The selection pass never sees target labels: a pool pipeline with
+    LoadAnnotations is refused before anything is written."""
+    work = osp.join(project, 'work_dirs', 'pool_labels')
+    cfg = active_cfg(
+        project,
+        'pool_labels',
+        rounds=1,
+        ipr=1,
+        extra=("train_cfg.update(selector=dict(pool_dataloader=dict(dataset="
+               "dict(pipeline=[dict(type='LoadImageFromFile'), "
+               "dict(type='LoadAnnotations'), "
+               "dict(type='PackSegInputs')]))))"))
+    proc = train(project, cfg, work)
+    assert proc.returncode != 0
+    assert 'must not load annotations' in proc.stderr, proc.stderr[-3000:]
+    assert not osp.exists(osp.join(work, 'active', 'state.json'))
+
+
+def test_resume_past_the_end_without_its_store_fails_loudly(
+        project, reference_run):
+    """The final checkpoint of a run, resumed in a work dir without that
+    run's label store: an error naming the store, never a silent exit (the
+    loop would start past its end with no round bought)."""
+    import shutil
+    work = osp.join(project, 'work_dirs', 'no_store')
+    os.makedirs(work)
+    shutil.copy(osp.join(reference_run, 'iter_6.pth'), work)
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work, 'iter_6.pth'))
+    proc = train(project, active_cfg(project, 'no_store', rounds=3, workers=2),
+                 work, '--resume')
+    assert proc.returncode != 0
+    assert 'the store is older than the checkpoint' in proc.stderr, \
+        proc.stderr[-3000:]
+    assert not glob.glob(osp.join(work, 'active', 'round_*.json'))
+
+
 def test_resume_with_other_settings_is_refused(project, reference_run):
     proc = train(project, active_cfg(project, 'other', rounds=3,
                                      workers=2), reference_run, '--resume',

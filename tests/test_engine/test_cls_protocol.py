@@ -37,14 +37,27 @@ def cls_project(tmp_path_factory):
     proj = tmp_path_factory.mktemp('cls_project')
     root = str(proj / 'data' / 'demo_cls')
     for d, domain in enumerate(('source', 'target')):
-        make_domain(root, domain + '/{cls}/{i:04d}', f'{domain}.txt',
-                    CLASSES, labels=range(10), per_class=4, ext='.png',
-                    seed=60 + d, size=(32, 32))
+        make_domain(
+            root,
+            domain + '/{cls}/{i:04d}',
+            f'{domain}.txt',
+            CLASSES,
+            labels=range(10),
+            per_class=4,
+            ext='.png',
+            seed=60 + d,
+            size=(32, 32))
     return str(proj)
 
 
-def cls_cfg(project, name, method='badge', workers=0, hooks='', extra='',
-            rounds=(2, 4), iters=6):
+def cls_cfg(project,
+            name,
+            method='badge',
+            workers=0,
+            hooks='',
+            extra='',
+            rounds=(2, 4),
+            iters=6):
     path = osp.join(project, f'{name}.py')
     periods = [b - a for a, b in zip((0, ) + rounds, rounds + (iters, ))]
     periods = [p for p in periods if p > 0]
@@ -58,7 +71,9 @@ train_dataloader = dict(batch_size=4, num_workers={workers},
                         persistent_workers={workers > 0})
 val_dataloader = dict(batch_size=16)
 train_cfg = dict(max_iters={iters}, num_rounds={len(rounds)},
-                 round_iters={list(rounds)}, budget=dict(per_round=3))
+                 round_iters={list(rounds)}, budget=dict(per_round=3),
+                 max_epochs=None, round_epochs=None,
+                 checkpoint_every_epoch=False)
 param_scheduler = [dict(type='RestartPolyLR', periods={periods}, power=0.9,
                         by_epoch=False)]
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
@@ -74,10 +89,14 @@ def train(project, cfg, work, *args, nproc=1):
         cmd = [PYTHON, osp.join(REPO, 'tools', 'train.py'), cfg]
         env = {}
     else:
-        cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg,
-               str(nproc)]
+        cmd = [
+            'bash',
+            osp.join(REPO, 'tools', 'dist_train.sh'), cfg,
+            str(nproc)
+        ]
         env = dict(PYTHON=PYTHON, PORT='29631', OMP_NUM_THREADS='1')
-    return run_tool([*cmd, '--work-dir', work, *args], cwd=project,
+    return run_tool([*cmd, '--work-dir', work, *args],
+                    cwd=project,
                     env=dict(env, ADA_TEST_WORK_DIR=work))
 
 
@@ -97,8 +116,10 @@ def bought(work):
 
 
 def reports(work):
-    return [json.load(open(osp.join(work, 'active', f'round_{k}.json')))
-            for k in (1, 2)]
+    return [
+        json.load(open(osp.join(work, 'active', f'round_{k}.json')))
+        for k in (1, 2)
+    ]
 
 
 def state(work, rank=0):
@@ -113,11 +134,15 @@ def test_one_and_two_processes_buy_the_same_images(cls_project, method):
     single process."""
     extra = SAGE_MODEL if method == 'sage' else ''
     base = 'badge' if method == 'sage' else method
-    cfg = cls_cfg(cls_project, f'{method}_procs', base, rounds=(0, ),
-                  iters=1, extra=(
-                      extra + ("train_cfg.update(selector=dict(strategy=dict("
-                               "_delete_=True, type='SAGE', seed=0)))"
-                               if method == 'sage' else '')))
+    cfg = cls_cfg(
+        cls_project,
+        f'{method}_procs',
+        base,
+        rounds=(0, ),
+        iters=1,
+        extra=(extra + ("train_cfg.update(selector=dict(strategy=dict("
+                        "_delete_=True, type='SAGE', seed=0)))"
+                        if method == 'sage' else '')))
     one = osp.join(cls_project, 'work_dirs', f'{method}_one')
     two = osp.join(cls_project, 'work_dirs', f'{method}_two')
     ok(train(cls_project, cfg, one))
@@ -126,8 +151,13 @@ def test_one_and_two_processes_buy_the_same_images(cls_project, method):
     assert [len(v) for v in picks.values()] == [3]
     assert bought(two) == picks
     with open(osp.join(two, 'active', 'round_1.json')) as f:
-        assert json.load(f)['strategy'] == dict(
-            badge='BADGE', las='LAS', sdm='SDM', sage='SAGE')[method]
+        report = json.load(f)
+    assert report['strategy'] == dict(
+        badge='BADGE', las='LAS', sdm='SDM', sage='SAGE')[method]
+    if method == 'sdm':
+        # SDM-G's logits f W^T + b from the served weight and bias are the
+        # model's: softmax of them is the pool's prob
+        assert report['selection_info']['prob_gap'] < 1e-4
     assert state(two, 0) == state(two, 1)  # the ranks hold one model
 
 
@@ -147,19 +177,24 @@ def test_kill_mid_round_resumes_without_buying_twice(cls_project, reference,
     is missing and ends with the purchases, reports and model of the
     uninterrupted run."""
     work = osp.join(cls_project, 'work_dirs', f'crash{kill_at}')
-    proc = train(cls_project, cls_cfg(
-        cls_project, f'crash{kill_at}', workers=2,
-        hooks=f"dict(type='CrashAtIterHook', at_iter={kill_at})"), work)
+    proc = train(
+        cls_project,
+        cls_cfg(
+            cls_project,
+            f'crash{kill_at}',
+            workers=2,
+            hooks=f"dict(type='CrashAtIterHook', at_iter={kill_at})"), work)
     assert proc.returncode == 3
     assert sorted(bought(work)) == ([1] if kill_at == 3 else [1, 2])
-    out = ok(train(cls_project, cls_cfg(cls_project, f'resume{kill_at}',
-                                        workers=2), work, '--resume'))
+    out = ok(
+        train(cls_project, cls_cfg(cls_project, f'resume{kill_at}', workers=2),
+              work, '--resume'))
     # the resumed run selects round 2 only if the crash came before it
     assert out.count('active round 2: bought') == (kill_at == 3)
     assert 'active round 1: bought' not in out
     assert bought(work) == bought(reference)
     for a, b in zip(reports(work), reports(reference)):
-        assert (a['spent'], a['labeled'], a['budget']) == (
-            b['spent'], b['labeled'], b['budget'])
+        assert (a['spent'], a['labeled'],
+                a['budget']) == (b['spent'], b['labeled'], b['budget'])
         assert a['spent'] == 3
     assert state(work) == state(reference)

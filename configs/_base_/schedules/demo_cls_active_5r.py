@@ -1,13 +1,17 @@
-# The digits demo's protocol: 200 source-only iterations, then 5 rounds of
-# 18 target images each (2% of the target per round), 80 iterations of
-# 32 source + 32 labelled target images after each query; SGD 0.05 with a
-# poly decay restarting at every round.
+# The digits demo's protocol: 7 source-only epochs (an epoch = one pass over
+# the 899 source digits = 29 iterations of 32), then 5 rounds of 18 target
+# images each (2% of the target per round) at the start of epochs 7, 10,
+# 13, 16 and 19 (LADA's anchor-set augmentation restarts at epoch starts, so
+# every demo method uses epoch-aligned rounds), 3 epochs of 32 source + 32
+# labelled target images after each query (2 after the last), 21 epochs in
+# all; SGD 0.05 with a poly decay restarting at every round.
 cls_active_protocol = dict(
     type='ActiveLoop',
-    max_iters=600,
+    max_epochs=21,
     num_rounds=5,
-    round_iters=[200, 280, 360, 440, 520],
-    budget=dict(per_round=18))
+    round_epochs=[7, 10, 13, 16, 19],
+    budget=dict(per_round=18),
+    checkpoint_every_epoch=True)
 cls_selector = dict(units=dict(type='ImageUnits'), num_overlays=4)
 cls_pool_loader = dict(
     batch_size=128,
@@ -20,7 +24,7 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(
         type='RestartPolyLR',
-        periods=[200, 80, 80, 80, 80, 80],
+        periods=[203, 87, 87, 87, 87, 58],
         power=0.9,
         by_epoch=False)
 ]
@@ -44,6 +48,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=30, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=40, max_keep_ckpts=2),
+        # interval: one epoch (ActiveLoop checkpoint_every_epoch)
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=29,
+        max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'))
 custom_hooks = [dict(type='RoundMetricHook', metric='top1_acc')]

@@ -64,7 +64,7 @@ class SDM(BaseStrategy):
         qm: ``'Q'`` or ``'margin'``.
     """
 
-    requires = ('prob', 'feature', 'classifier_weight')
+    requires = ('prob', 'feature', 'classifier_weight', 'classifier_bias')
     unit_kinds = ('image', )
 
     def __init__(self,
