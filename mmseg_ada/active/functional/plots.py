@@ -90,15 +90,9 @@ def visualize_embedding(strategy,
                         pool,
                         out_file: str,
                         class_names: Optional[Sequence[str]] = None) -> None:
-    """``visualize`` of an embedding-based image strategy.
-
-    Draws :func:`embedding_figure` of ``pool.feature``; a pool without
-    features or probabilities gets the strategy's base-class figure.
-    """
-    if pool.feature is None or pool.prob is None:
-        super(type(strategy), strategy).visualize(selection, pool, out_file,
-                                                  class_names)
-        return
+    """The round figure of a strategy with ``figure = 'embedding'``:
+    :func:`embedding_figure` of ``pool.feature`` (which must be set, with
+    ``pool.prob``)."""
     name = type(strategy).__name__
     embedding_figure(
         pool.feature,

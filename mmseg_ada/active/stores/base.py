@@ -99,6 +99,7 @@ class BaseLabelStore:
         self._state_sig: Optional[Tuple[int, int, int]] = None
         self._pending = 0
         self._pending_items: set = set()
+        self._prepare()
         self._lock = StoreLock(osp.join(self.root, '.lock'))
         if not self.readonly:
             os.makedirs(self.root, exist_ok=True)
@@ -113,6 +114,10 @@ class BaseLabelStore:
             raise
 
     # ------------------------------------------------------------ opening
+    def _prepare(self) -> None:
+        """Set up the backend's own attributes and folders (called by
+        ``__init__`` before the store is locked and read)."""
+
     def _empty_state(self) -> Dict[str, Any]:
         return dict(round=0, generation=0, labeled=0, cursor=None, index={})
 

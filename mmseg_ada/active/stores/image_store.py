@@ -31,12 +31,8 @@ class ImageLabelStore(BaseLabelStore):
     kind = 'image'
     unit_name = 'images'
 
-    def __init__(self,
-                 work_dir: str,
-                 fingerprint: Optional[Dict[str, Any]] = None,
-                 readonly: bool = False) -> None:
+    def _prepare(self) -> None:
         self._pending_ids: Dict[int, None] = {}
-        super().__init__(work_dir, fingerprint=fingerprint, readonly=readonly)
 
     def labeled_ids(self, upto: Optional[int] = None) -> np.ndarray:
         """``int64`` sorted ids of the images labelled in visible rounds.

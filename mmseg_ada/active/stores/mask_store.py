@@ -50,14 +50,10 @@ class MaskLabelStore(BaseLabelStore):
     unit_name = 'pixels'
     max_rounds = 65535
 
-    def __init__(self,
-                 work_dir: str,
-                 fingerprint: Optional[Dict[str, Any]] = None,
-                 readonly: bool = False) -> None:
-        self.mask_dir = osp.join(os.fspath(work_dir), 'active', 'masks')
-        if not readonly:
+    def _prepare(self) -> None:
+        self.mask_dir = osp.join(self.root, 'masks')
+        if not self.readonly:
             os.makedirs(self.mask_dir, exist_ok=True)
-        super().__init__(work_dir, fingerprint=fingerprint, readonly=readonly)
 
     # ------------------------------------------------------------ reading
     @property

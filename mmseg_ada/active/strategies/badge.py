@@ -1,12 +1,12 @@
 """BADGE: k-means++ on last-layer gradient embeddings (Ash et al., 2020)."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Tuple
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import OuterSqDist, describe, kmeanspp, visualize_embedding
+from ..functional import OuterSqDist, describe, kmeanspp
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -42,6 +42,7 @@ class BADGE(BaseStrategy):
 
     requires = ('prob', 'feature')
     unit_kinds = ('image', )
+    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -111,12 +112,3 @@ class BADGE(BaseStrategy):
                 num_candidates=int(cand.size),
                 grad_norm_picked=describe(norm[picks]),
                 grad_norm_pool=describe(norm)))
-
-    def visualize(self,
-                  selection: Selection,
-                  pool: UnitPool,
-                  out_file: str,
-                  class_names: Optional[Sequence[str]] = None) -> None:
-        """PCA scatter of ``pool.feature`` with the picks; picks per class.
-        """
-        visualize_embedding(self, selection, pool, out_file, class_names)

@@ -81,6 +81,9 @@ class BaseStrategy:
     requires: Tuple[str, ...] = ('prob', )
     #: The unit kinds this strategy can rank.
     unit_kinds: Tuple[str, ...] = UNIT_KINDS
+    #: the round figure: ``'classes'`` (units and cost per predicted class)
+    #: or ``'embedding'`` (also a PCA scatter of ``pool.feature``)
+    figure: str = 'classes'
 
     def __init__(self,
                  seed: int = 0,
@@ -226,7 +229,9 @@ class BaseStrategy:
         """Draw this round's figure: bought units and cost per class.
 
         The predicted class of a unit is the argmax of its probabilities.
-        Strategies with their own report (ADeADA) override this.
+        Strategies with their own report (ADeADA) override this; those
+        with ``figure = 'embedding'`` (ranking on ``pool.feature``) get a PCA
+        scatter of the pool with the picks beside the per-class counts.
 
         Args:
             selection: what :meth:`select` returned.
@@ -234,6 +239,11 @@ class BaseStrategy:
             out_file: PNG to write.
             class_names: names of the classes.
         """
+        if (self.figure == 'embedding' and pool.feature is not None
+                and pool.prob is not None):
+            from ..functional.plots import visualize_embedding
+            visualize_embedding(self, selection, pool, out_file, class_names)
+            return
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt

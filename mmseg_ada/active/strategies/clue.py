@@ -1,13 +1,13 @@
 """CLUE: clustering uncertainty-weighted embeddings (Prabhu et al., 2021)."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
 from ..functional import (describe, nearest_to_centres, seeded_kmeans,
-                          sklearn_seed, visualize_embedding)
+                          sklearn_seed)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -59,6 +59,7 @@ class CLUE(BaseStrategy):
 
     requires = ('prob', 'feature', 'logits')
     unit_kinds = ('image', )
+    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -134,12 +135,3 @@ class CLUE(BaseStrategy):
                 cluster_weights=describe(
                     np.bincount(labels, weights=w, minlength=k)),
                 weight_picked=describe(w[picks])))
-
-    def visualize(self,
-                  selection: Selection,
-                  pool: UnitPool,
-                  out_file: str,
-                  class_names: Optional[Sequence[str]] = None) -> None:
-        """PCA scatter of ``pool.feature`` with the picks; picks per class.
-        """
-        visualize_embedding(self, selection, pool, out_file, class_names)

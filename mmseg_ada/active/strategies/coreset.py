@@ -2,13 +2,13 @@
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
 from ..functional import (DenseSqDist, describe, farthest_first, l2_normalize,
-                          min_sq_dist, visualize_embedding)
+                          min_sq_dist)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -38,6 +38,7 @@ class CoreSet(BaseStrategy):
 
     requires = ('prob', 'feature')
     unit_kinds = ('image', )
+    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -86,12 +87,3 @@ class CoreSet(BaseStrategy):
                 num_candidates=int(cand.size),
                 num_labelled_centres=int(labelled.size),
                 radius_at_picks=describe(radius[np.isfinite(radius)])))
-
-    def visualize(self,
-                  selection: Selection,
-                  pool: UnitPool,
-                  out_file: str,
-                  class_names: Optional[Sequence[str]] = None) -> None:
-        """PCA scatter of ``pool.feature`` with the picks; picks per class.
-        """
-        visualize_embedding(self, selection, pool, out_file, class_names)

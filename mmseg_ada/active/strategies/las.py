@@ -2,14 +2,13 @@
 2023, Sec. 3.1, Eq. 1-2)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
 from ..functional import (cosine_knn, describe, knn_weights, l2_normalize,
-                          nearest_to_centres, seeded_kmeans, sklearn_seed,
-                          visualize_embedding)
+                          nearest_to_centres, seeded_kmeans, sklearn_seed)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -64,6 +63,7 @@ class LAS(BaseStrategy):
 
     requires = ('prob', 'feature')
     unit_kinds = ('image', )
+    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -187,12 +187,3 @@ class LAS(BaseStrategy):
             li_picked=describe(score[index]),
             li_pool=describe(score[cand]))
         return Selection(index, info)
-
-    def visualize(self,
-                  selection: Selection,
-                  pool: UnitPool,
-                  out_file: str,
-                  class_names: Optional[Sequence[str]] = None) -> None:
-        """PCA scatter of ``pool.feature`` with the picks; picks per class.
-        """
-        visualize_embedding(self, selection, pool, out_file, class_names)

@@ -2,13 +2,13 @@
 Sec. 3-4, Eq. 3-6, Algorithm 1)."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
 from ..functional import (SageSqDist, describe, farthest_first, sage_embedding,
-                          sklearn_seed, visualize_embedding)
+                          sklearn_seed)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -68,6 +68,7 @@ class SAGE(BaseStrategy):
 
     requires = ('prob', 'disc_grad')
     unit_kinds = ('image', )
+    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -161,12 +162,3 @@ class SAGE(BaseStrategy):
             norm_picked=describe(norm[picks]),
             norm_pool=describe(norm))
         return Selection(index, info)
-
-    def visualize(self,
-                  selection: Selection,
-                  pool: UnitPool,
-                  out_file: str,
-                  class_names: Optional[Sequence[str]] = None) -> None:
-        """PCA scatter of ``pool.feature`` with the picks; picks per class.
-        """
-        visualize_embedding(self, selection, pool, out_file, class_names)

@@ -101,23 +101,25 @@ def mcu_uncertainty(main_logits: Tensor,
         logp = F.log_softmax(main_logits, dim=1)
         inner = logp * -inv_log_c
         if aux_logits is not None and gamma > 0:
-            if aux_logits.shape[2:] != main_logits.shape[2:]:
-                aux_logits = F.interpolate(
-                    aux_logits,
-                    size=main_logits.shape[2:],
-                    mode='bilinear',
-                    align_corners=align_corners)
+            aux_logits = _resized(aux_logits, main_logits, align_corners)
             inner = inner + gamma * (logp - F.log_softmax(aux_logits, 1))
         return dict(score=(logp.exp() * inner).sum(1))
     entropy = normalized_entropy(main_logits)
     if aux_logits is None:
         kl = entropy.new_zeros(entropy.shape)
     else:
-        if aux_logits.shape[2:] != main_logits.shape[2:]:
-            aux_logits = F.interpolate(
-                aux_logits,
-                size=main_logits.shape[2:],
-                mode='bilinear',
-                align_corners=align_corners)
-        kl = kl_main_aux(main_logits, aux_logits)
+        kl = kl_main_aux(main_logits,
+                         _resized(aux_logits, main_logits, align_corners))
     return dict(score=entropy + gamma * kl, entropy=entropy, kl=kl)
+
+
+def _resized(aux_logits: Tensor, main_logits: Tensor,
+             align_corners: bool) -> Tensor:
+    """The auxiliary logits at the main logits' size (bilinear)."""
+    if aux_logits.shape[2:] == main_logits.shape[2:]:
+        return aux_logits
+    return F.interpolate(
+        aux_logits,
+        size=main_logits.shape[2:],
+        mode='bilinear',
+        align_corners=align_corners)
