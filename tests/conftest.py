@@ -93,10 +93,15 @@ def frozen_gc():
     gc.unfreeze()
 
 
-@pytest.fixture
+@pytest.fixture(scope='module')
 def one_thread():
     """Tiny tensors gain nothing from threads; spin-waiting OpenMP threads
-    make them crawl on a loaded 2-core machine.  Restored afterwards."""
+    make them crawl on a loaded 2-core machine.  Restored afterwards.
+
+    Module-scoped so that a module's shared reference runs (module-scoped
+    fixtures) use the same thread count as its tests: float reductions
+    differ between thread counts, and "bit-identical" comparisons with
+    them."""
     import torch
     before = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -366,7 +366,7 @@ def _poison(root, name, ids):
 
 
 @pytest.fixture(scope='module')
-def clean_run(lists, tmp_path_factory):
+def clean_run(lists, tmp_path_factory, one_thread):
     work = str(tmp_path_factory.mktemp('paa_clean'))
     state, anchors, _ = _train(_cfg(lists, work))
     return work, state, anchors
