@@ -6,6 +6,14 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
+# one model on every rank: rank 0's BN statistics are shared after each
+# step (on GPUs too; mmengine's wrapper leaves them per GPU), so the pool is
+# scored and the validation shards are evaluated by the same model
+model_wrapper_cfg = dict(
+    type='ADADistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False,
+    sync_buffers=True)
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='Visualizer', vis_backends=vis_backends, name='visualizer')

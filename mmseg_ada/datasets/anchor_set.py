@@ -29,6 +29,7 @@ after a resume.  Writers bracket their changes with a version counter
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
@@ -436,6 +437,17 @@ class AnchorSet:
         """The order of pass ``j`` over generation ``g`` (seeded)."""
         seed = derive_seed(int(self._v('meta')[SEED]), epoch, g, j)
         return np.random.default_rng(seed).permutation(size)
+
+    def digest(self) -> str:
+        """sha1 of the whole state (:meth:`state_dict`): equal on ranks
+        that hold the same anchor set, ``S`` included."""
+        h = hashlib.sha1()
+        for key, value in sorted(self.state_dict().items()):
+            h.update(key.encode())
+            h.update(
+                np.asarray(value if value is not None else -1,
+                           dtype=np.int64).tobytes())
+        return h.hexdigest()
 
     # ------------------------------------------------------- checkpoints
     def state_dict(self) -> dict:

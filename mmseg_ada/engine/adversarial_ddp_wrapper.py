@@ -4,12 +4,11 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Sequence, Union
 
 import torch
-import torch.distributed as torch_dist
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.registry import MODEL_WRAPPERS
 from torch import nn
 
-from .ddp_wrapper import ADADistributedDataParallel
+from .ddp_wrapper import ADADistributedDataParallel, broadcast_buffers
 
 
 @MODEL_WRAPPERS.register_module()
@@ -67,7 +66,5 @@ class ADAAdversarialDistributedDataParallel(ADADistributedDataParallel):
             return super().train_step(data, optim_wrapper)
         log_vars = self.module.train_step(data, optim_wrapper, forward=self)
         if self._sync_buffers_after_step:
-            with torch.no_grad():
-                for buf in self.module.buffers():
-                    torch_dist.broadcast(buf, src=0)
+            broadcast_buffers(self.module)
         return log_vars

@@ -23,11 +23,15 @@ class ADADistributedDataParallel(MMDistributedDataParallel):
     :class:`MMDistributedDataParallel`.  On the CPU the buffers (BN running
     statistics) are broadcast from rank 0 after every training step, so all
     ranks hold the same model at all times (validation shards agree), as
-    SyncBN gives on GPUs.
+    SyncBN gives on GPUs.  ``sync_buffers=True`` does the same on GPUs, for
+    models with plain BN (the classification configs): otherwise every GPU
+    keeps its own running statistics, as with mmengine's wrapper.
 
     Args:
         module (nn.Module): the model to wrap.
         device_ids (Sequence[int], optional): CUDA device ids (ignored on CPU).
+        sync_buffers (bool, optional): Broadcast rank 0's buffers after
+            every training step. Defaults to None: on CPU only.
         **kwargs: other :class:`~torch.nn.parallel.DistributedDataParallel`
             arguments.
     """
@@ -35,19 +39,35 @@ class ADADistributedDataParallel(MMDistributedDataParallel):
     def __init__(self,
                  module: nn.Module,
                  device_ids: Optional[Sequence[int]] = None,
+                 sync_buffers: Optional[bool] = None,
                  **kwargs: Any) -> None:
         on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
         if on_cpu:
             device_ids = None
             module = revert_sync_batchnorm(module)
         super().__init__(module=module, device_ids=device_ids, **kwargs)
-        self._sync_buffers_after_step = on_cpu
+        self._sync_buffers_after_step = (
+            on_cpu if sync_buffers is None else bool(sync_buffers))
 
     def train_step(self, data, optim_wrapper):
         """One DDP training step; on CPU then share rank 0's buffers."""
         log_vars = super().train_step(data, optim_wrapper)
         if self._sync_buffers_after_step:
-            with torch.no_grad():
-                for buf in self.module.buffers():
-                    torch_dist.broadcast(buf, src=0)
+            broadcast_buffers(self.module)
         return log_vars
+
+
+def broadcast_buffers(module: nn.Module, src: int = 0) -> None:
+    """Give every rank rank ``src``'s buffers of ``module`` (BN running
+    statistics), in place; a no-op outside a process group.
+
+    Args:
+        module: the (unwrapped) model.
+        src: the rank whose buffers win.
+    """
+    if not (torch_dist.is_available() and torch_dist.is_initialized()
+            and torch_dist.get_world_size() > 1):
+        return
+    with torch.no_grad():
+        for buf in module.buffers():
+            torch_dist.broadcast(buf, src=src)

@@ -28,6 +28,13 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
         return
     wrapper = cfg.get('model_wrapper_cfg') or {}
     if torch.cuda.is_available():
+        if wrapper.get('type') == 'ADADistributedDataParallel':
+            # a config that names our wrapper (to share BN statistics
+            # across GPUs) gets what mmengine sets when it wraps the model
+            wrapper.setdefault('broadcast_buffers', False)
+            wrapper.setdefault('find_unused_parameters',
+                               cfg.get('find_unused_parameters', False))
+            cfg.model_wrapper_cfg = wrapper
         return
     if launcher != 'pytorch':
         raise RuntimeError(

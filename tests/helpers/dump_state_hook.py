@@ -11,7 +11,8 @@ from mmseg.registry import HOOKS
 
 @HOOKS.register_module()
 class DumpStateHook(Hook):
-    """Write ``<work_dir>/state_rank<r>.json``: per-tensor sha1 digests."""
+    """Write ``<work_dir>/state_rank<r>.json``: per-tensor sha1 digests
+    (and, with LADA's PAA, the anchor set's state under ``paa``)."""
 
     def after_train(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(
@@ -22,6 +23,14 @@ class DumpStateHook(Hook):
                 v.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
             for k, v in model.state_dict().items()
         }
+        from mmseg_ada.engine.hooks.paa_hook import _find_paa
+        paa = _find_paa(runner.train_loop.dataloader.dataset)
+        if paa is not None:
+            st = paa.anchor_set.state_dict()
+            digests['paa'] = {
+                k: (v.tolist() if hasattr(v, 'tolist') else v)
+                for k, v in st.items()
+            }
         with open(
                 osp.join(runner.work_dir, f'state_rank{get_rank()}.json'),
                 'w') as f:

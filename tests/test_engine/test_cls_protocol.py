@@ -161,6 +161,44 @@ def test_one_and_two_processes_buy_the_same_images(cls_project, method):
     assert state(two, 0) == state(two, 1)  # the ranks hold one model
 
 
+@pytest.mark.parametrize('sync', [True, False])
+def test_paa_on_two_processes_grows_one_anchor_set(cls_project, sync):
+    """LADA (LAS + LAA, the demo's config) on 2 processes through
+    dist_train.sh: a round at iteration 0, then two epochs of PAA with the
+    confidence threshold at 0 so the set grows; PAAHook checks the ranks'
+    anchor sets against each other every step, and both ranks end with
+    one model (the proposals' train-mode pass too updates BN statistics)
+    and one anchor set (neighbour bank included).  With the wrapper's
+    ``sync_buffers=False`` (mmengine's behaviour on GPUs) the ranks keep
+    their own BN statistics but still grow one anchor set."""
+    hook = ("dict(type='PAAHook', threshold=0.0, bank_dataloader=dict("
+            '_base_.cls_pool_loader, dataset=_base_.demo_cls_target))')
+    cfg = cls_cfg(
+        cls_project,
+        f'paa_procs_{sync}',
+        'las-laa',
+        rounds=(0, ),
+        iters=6,
+        hooks=hook,
+        extra=f'model_wrapper_cfg = dict(sync_buffers={sync})')
+    two = osp.join(cls_project, 'work_dirs', f'paa_two_{sync}')
+    ok(train(cls_project, cfg, two, nproc=2))
+    assert [len(v) for v in bought(two).values()] == [3]
+    rank0, rank1 = state(two, 0), state(two, 1)
+    differ = {k for k in rank0 if rank0[k] != rank1[k]}
+    if sync:
+        assert not differ
+    else:
+        assert differ and all('running_' in k for k in differ)
+        assert rank0['paa'] == rank1['paa']
+    paa = rank0['paa']
+    # global batch 8 over 40 source images: epochs of 5 iterations; the
+    # set restarted at iteration 5 and grew again, the LAA bank is set
+    assert paa['epoch'] == 1 and paa['published'] == 5
+    assert len(paa['add_ids']) + len(paa['pending_ids']) > 0
+    assert paa['bank_epoch'] == 1 and min(map(min, paa['nbr'])) >= 0
+
+
 @pytest.fixture(scope='module')
 def reference(cls_project):
     """Uninterrupted: rounds at iterations 2 and 4 of 6, 2 workers."""

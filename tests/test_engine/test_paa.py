@@ -159,6 +159,30 @@ def test_anchor_set_state_round_trip_is_exact():
         AnchorSet(11, 3, 2).load_state_dict(state)
 
 
+def test_digest_tells_anchor_sets_apart_and_ranks_are_checked():
+    """Ranks compare digests every step: equal states (restored or grown
+    alike) digest alike; one more proposal in S, or another label, not."""
+    from mmseg_ada.engine.hooks.paa_hook import check_ranks_agree
+    a, b = _armed(k=2), _armed(k=2)
+    for aset in (a, b):
+        aset.process_step(0, [1, 2], [0, 1], [0.95, 0.95], [0.9, 0.9])
+    assert a.digest() == b.digest()
+    restored = AnchorSet(10, num_classes=3, k=2)
+    restored.load_state_dict(a.state_dict())
+    assert restored.digest() == a.digest()
+    a.process_step(1, [3], [2], [0.99], [0.0])
+    b.process_step(1, [3], [1], [0.99], [0.0])  # another pseudo-label
+    assert a.digest() != b.digest()
+    c = _armed(k=2)
+    c.process_step(0, [1], [0], [0.95], [0.9])  # S = {1}, not {1, 2}
+    d = _armed(k=2)
+    d.process_step(0, [1, 2], [0, 1], [0.95, 0.95], [0.9, 0.9])
+    assert c.digest() != d.digest()
+    check_ranks_agree([a.digest()] * 3, 4)
+    with pytest.raises(RuntimeError, match=r'iteration 4 .*rank\(s\) \[2\]'):
+        check_ranks_agree([a.digest(), a.digest(), b.digest()], 4)
+
+
 # ------------------------------------------------------------ end to end
 CLASSES = (0, 1, 2, 3)
 

@@ -13,9 +13,10 @@ from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 from mmseg_ada.datasets.paa_dataset import PAADataset
+from mmseg_ada.engine.ddp_wrapper import broadcast_buffers
 from mmseg_ada.utils.seeding import derive_seed
 
-__all__ = ['PAAHook']
+__all__ = ['PAAHook', 'check_ranks_agree']
 
 CKPT_KEY = 'paa_anchor_set'
 
@@ -32,6 +33,21 @@ def _find_paa(dataset: Any) -> Optional[PAADataset]:
     return None
 
 
+def check_ranks_agree(digests: Sequence[str], iteration: int) -> None:
+    """Raise unless every rank's anchor-set digest is the same.
+
+    Args:
+        digests: :meth:`AnchorSet.digest` of every rank, in rank order.
+        iteration: the training iteration (for the message).
+    """
+    if len(set(digests)) > 1:
+        ranks = [r for r, d in enumerate(digests) if d != digests[0]]
+        raise RuntimeError(
+            f'PAAHook: at iteration {iteration} the anchor set of rank(s) '
+            f'{ranks} differs from rank 0\'s (digests {list(digests)}); '
+            'every rank must grow the same set from the same proposals')
+
+
 @HOOKS.register_module()
 class PAAHook(Hook):
     """Grows LADA's anchor set after every training step (Alg. 1-2).
@@ -45,7 +61,9 @@ class PAAHook(Hook):
       ``threshold`` (0.9), a uniform draw passes the class-balancing
       rejection (Eq. 4) and it is not in ``A`` or ``S`` yet (Alg. 2); when
       the iteration ends a pass over ``A``, ``A <- A u S`` (Alg. 1 lines
-      11-13);
+      11-13); where the DDP wrapper keeps one model on all ranks
+      (:class:`~mmseg_ada.engine.ADADistributedDataParallel`), rank 0's
+      BN statistics are shared again after that pass;
     * at every epoch start ``A <- D_tl`` (Alg. 1 line 6) and, for LAA once
       target labels exist, the ``K`` nearest neighbours of every target
       image are recomputed from eval-mode embeddings of
@@ -55,7 +73,8 @@ class PAAHook(Hook):
 
     The random draws are seeded from the run's seed and the iteration;
     with several ranks the proposals of all ranks are judged in rank
-    order on every rank.  Rounds must start at epoch boundaries (LADA
+    order on every rank, and every step checks (with the same gather)
+    that all ranks hold one anchor set (a digest of its state).  Rounds must start at epoch boundaries (LADA
     queries at epoch starts), since ``A`` restarts from ``D_tl`` there.
 
     Readings (defaults first): rejection probabilities from the counts of
@@ -218,6 +237,11 @@ class PAAHook(Hook):
                     model(data['inputs'], mode='tensor').float(), dim=1)
         finally:
             model.train(was_training)
+        if self.proposal_mode == 'train' and getattr(
+                runner.model, '_sync_buffers_after_step', False):
+            # the pass updated each rank's BN statistics with its own
+            # proposals: keep one model on all ranks, as after a step
+            broadcast_buffers(model)
         conf, label = prob.max(dim=1)
         ids = [int(s.metainfo['image_index']) for s in data['data_samples']]
         return ids, label.tolist(), conf.tolist()
@@ -231,12 +255,13 @@ class PAAHook(Hook):
         ds, loop = self.dataset, runner.train_loop
         t = int(runner.iter)
         ids, labels, conf = self._proposals(runner, data_batch)
+        aset = ds.anchor_set
         if get_world_size() > 1:
-            gathered = all_gather_object((ids, labels, conf))
+            gathered = all_gather_object((ids, labels, conf, aset.digest()))
+            check_ranks_agree([g[3] for g in gathered], t)
             ids = [i for g in gathered for i in g[0]]
             labels = [y for g in gathered for y in g[1]]
             conf = [c for g in gathered for c in g[2]]
-        aset = ds.anchor_set
         aset.set_base(*ds.bought(loop.segment(t)))
         xi = np.random.default_rng(derive_seed(self.seed, t,
                                                0xC0B)).random(len(ids))
