@@ -74,8 +74,9 @@ class PAAHook(Hook):
     The random draws are seeded from the run's seed and the iteration;
     with several ranks the proposals of all ranks are judged in rank
     order on every rank, and every step checks (with the same gather)
-    that all ranks hold one anchor set (a digest of its state).  Rounds must start at epoch boundaries (LADA
-    queries at epoch starts), since ``A`` restarts from ``D_tl`` there.
+    that all ranks hold one anchor set (a digest of its state).  Rounds
+    must start at epoch boundaries (LADA queries at epoch starts), since
+    ``A`` restarts from ``D_tl`` there.
 
     Readings (defaults first): rejection probabilities from the counts of
     ``A`` (the paper's "current A"; ``count_pending=True``: ``A`` and
