@@ -4,40 +4,5 @@
 # data/domainnet/image_list_126/labeled_source_images_clipart.txt --seed 0),
 # 6 rounds of b = 63 (63 x 6 = 378 labels = 3 per class on
 # average) after a 10k-iteration TSF + MME warm-up.
-_base_ = [
-    '../_base_/models/resnet50_bottleneck_cls_tsf_mme.py',
-    '../_base_/datasets/domainnet.py',
-    '../_base_/default_runtime_cls.py',
-    '../_base_/schedules/cls_active_sage_10k.py',
-    '../_base_/active/sage.py',
-]
-source = _base_.domainnet126_real
-target = dict(
-    _base_.domainnet126_clipart,
-    ann_file='image_list_126/labeled_source_images_clipart_s0_half1.txt')
-pool = dict(target, pipeline=_base_.domainnet_test_pipeline, test_mode=True)
-test = dict(
-    pool, ann_file='image_list_126/labeled_source_images_clipart_s0_half2.txt')
-model = dict(
-    head=dict(num_classes=126),
-    regularizers=[
-        _base_.mme_regularizer,
-        dict(_base_.tsf_regularizer, num_classes=126)
-    ])
-train_dataloader = dict(
-    dataset=dict(
-        streams=dict(
-            source=source,
-            target=dict(type='LabeledSubsetDataset', dataset=target),
-            unlabeled=dict(type='UnlabeledDataset', dataset=target))))
-val_dataloader = test_dataloader = dict(dataset=test)
-train_cfg = dict(
-    _base_.cls_active_protocol,
-    max_iters=16000,
-    num_rounds=6,
-    round_iters=[10000, 11000, 12000, 13000, 14000, 15000],
-    budget=dict(per_round=63),
-    selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
-        pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))
+_base_ = ['./sage-mme_r50_1xb32-10k-6x1k-b21_domainnet126-real-clipart.py']
+train_cfg = dict(budget=dict(per_round=63))

@@ -2,35 +2,5 @@
 # inductive (python tools/dataset_converters/split_image_list.py
 # data/visda/image_list/validation.txt --seed 0), 10 rounds of b = 128 after
 # a 10k-iteration TSF warm-up.
-_base_ = [
-    '../_base_/models/resnet50_bottleneck_cls_tsf.py',
-    '../_base_/datasets/visda.py',
-    '../_base_/default_runtime_cls.py',
-    '../_base_/schedules/cls_active_sage_10k.py',
-    '../_base_/active/sage.py',
-]
-source = _base_.visda_train_train
-target = dict(
-    _base_.visda_validation_train,
-    ann_file='image_list/validation_s0_half1.txt')
-pool = dict(target, pipeline=_base_.visda_test_pipeline, test_mode=True)
-test = dict(pool, ann_file='image_list/validation_s0_half2.txt')
-model = dict(
-    head=dict(num_classes=12),
-    regularizers=[dict(_base_.tsf_regularizer, num_classes=12)])
-train_dataloader = dict(
-    dataset=dict(
-        streams=dict(
-            source=source,
-            target=dict(type='LabeledSubsetDataset', dataset=target),
-            unlabeled=dict(type='UnlabeledDataset', dataset=target))))
-val_dataloader = test_dataloader = dict(dataset=test)
-val_evaluator = test_evaluator = _base_.visda_evaluator
-custom_hooks = [dict(type='RoundMetricHook', metric='mean_class_acc')]
-train_cfg = dict(
-    _base_.cls_active_protocol,
-    budget=dict(per_round=128),
-    selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
-        pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))
+_base_ = ['./sage_r50_1xb32-10k-10x1k-b16_visda-synthetic-real.py']
+train_cfg = dict(budget=dict(per_round=128))

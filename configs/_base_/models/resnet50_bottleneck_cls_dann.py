@@ -5,17 +5,5 @@
 # (2 / (1 + exp(-10 p)) - 1); d = P(source), served to AADA as 'domain'.
 # The train dataloader must provide an 'unlabeled' target stream.
 # SET head.num_classes for your dataset (see resnet50_bottleneck_cls.py).
-_base_ = ['./resnet50_bottleneck_cls.py']
-dann_regularizer = dict(
-    type='DANNRegularizer',
-    discriminator=dict(
-        type='MLPDiscriminator',
-        in_channels=256,
-        out_channels=1,
-        hidden_channels=1024,
-        num_layers=2,
-        dropout_ratio=0.5),
-    loss_weight=1.0,
-    grl_coeff=1.0,
-    grl_schedule='dann')
-model = dict(regularizers=[dann_regularizer])
+_base_ = ['./resnet50_bottleneck_cls.py', './dann_regularizer.py']
+model = dict(regularizers=[_base_.dann_regularizer])

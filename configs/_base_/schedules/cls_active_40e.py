@@ -7,7 +7,8 @@
 # at the end; the round reports hold top-1 and mean class accuracy of the
 # model at that point; the final model is the one reported.
 # Transductive protocol (LADA, SDM, CLUE): the target pool is also the test
-# set.  The top-level config fills the streams and the pool:
+# set.  A config fills the streams and the pool (the task bases in
+# configs/_base_/cls_tasks/ do, for the benchmarks' usual pairs):
 #   train_dataloader = dict(dataset=dict(streams=dict(
 #       source=<source train>,
 #       target=dict(type='LabeledSubsetDataset', dataset=<target train>))))

@@ -3,13 +3,9 @@
 # target through a gradient reversal layer, and SAGE's selection from its
 # gradients (Eq. 3-6); configs/sage/README.md.
 _base_ = [
-    '../../_base_/models/resnet18-tiny_cls.py',
-    '../../_base_/datasets/demo_cls_digits.py',
-    '../../_base_/default_runtime_cls.py',
-    '../../_base_/schedules/demo_cls_active_5r.py',
+    '../../_base_/cls_tasks/demo-digits.py',
     '../../_base_/active/sage.py',
 ]
-randomness = dict(seed=0)
 model = dict(regularizers=[
     dict(
         type='TSFRegularizer',
@@ -27,16 +23,6 @@ model = dict(regularizers=[
 train_dataloader = dict(
     dataset=dict(
         streams=dict(
-            source=_base_.demo_cls_source,
-            target=dict(
-                type='LabeledSubsetDataset', dataset=_base_.demo_cls_target),
             unlabeled=dict(
                 type='UnlabeledDataset', dataset=_base_.demo_cls_target))))
-val_dataloader = test_dataloader = dict(dataset=_base_.demo_cls_target)
-train_cfg = dict(
-    _base_.cls_active_protocol,
-    selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
-        pool_dataloader=dict(
-            _base_.cls_pool_loader, dataset=_base_.demo_cls_target)))
+train_cfg = dict(selector=dict(strategy=_base_.strategy))
