@@ -1,0 +1,44 @@
+"""round_budgets: each round's budget in the units' cost (hand-computed)."""
+import pytest
+
+from mmseg_ada.active.schedule import round_budgets
+
+
+def test_total_splits_evenly_with_the_remainder_to_the_last_round():
+    # Office-Home Clipart: 4365 images, 5 % over 5 rounds (LADA / CLUE):
+    # T = round(218.25) = 218 -> 43 per round, 218 - 4 * 43 = 46 last
+    assert round_budgets(4365, 5, total=0.05) == [43, 43, 43, 43, 46]
+    # an absolute total, and one that divides evenly
+    assert round_budgets(100, 3, total=10) == [3, 3, 4]
+    assert round_budgets(100, 5, total=10) == [2, 2, 2, 2, 2]
+    # round(), not floor, for the fraction of the total
+    assert sum(round_budgets(795, 5, total=0.05)) == 40  # 39.75 -> 40
+    assert round_budgets(795, 5, total=0.05)[-1] == 8
+
+
+def test_per_round_is_a_floor_fraction_or_a_count_or_a_list():
+    # 1 % of a 2048x1024 image's pixels per round
+    assert round_budgets(2097152, 3, per_round=0.01) == [20971] * 3
+    assert round_budgets(1000, 2, per_round=50) == [50, 50]
+    assert round_budgets(1000, 3, per_round=[10, 0.02, 30]) == [10, 20, 30]
+
+
+def test_bad_budgets_name_the_field():
+    with pytest.raises(ValueError, match='exactly one'):
+        round_budgets(100, 2)
+    with pytest.raises(ValueError, match='exactly one'):
+        round_budgets(100, 2, per_round=1, total=2)
+    with pytest.raises(ValueError, match=r'per_round=1.5'):
+        round_budgets(100, 2, per_round=1.5)
+    with pytest.raises(ValueError, match=r'per_round\[1\]'):
+        round_budgets(100, 2, per_round=[1, -2])
+    with pytest.raises(ValueError, match='2 entries for 3 rounds'):
+        round_budgets(100, 3, per_round=[1, 2])
+    with pytest.raises(ValueError, match='total=2.0'):
+        round_budgets(100, 2, total=2.0)
+    with pytest.raises(TypeError, match='number'):
+        round_budgets(100, 2, per_round=True)
+    with pytest.raises(ValueError, match='num_rounds'):
+        round_budgets(100, 0, total=5)
+    with pytest.raises(ValueError, match='pool has 100'):
+        round_budgets(100, 3, per_round=50)
