@@ -93,6 +93,18 @@ def test_figure_from_realistic_info(tmp_path):
     assert sorted(os.listdir(out.parent)) == ['adeada.png']
 
 
+def test_title_names_round_policy_and_what_was_bought():
+    """The title reads the strategy's own keys (``spent``, as ADeADA's
+    info writes it)."""
+    from mmseg_ada.active.strategies.adeada_report import _pixels, _title
+    info = _realistic_info()
+    title = _title(info)
+    assert 'round 2' in title and 'policy half' in title
+    assert f"{_pixels(info['spent'])} pixels bought" in title
+    assert 'density fits 84.2 s' in title
+    assert 'bought' not in _title(dict(info, spent=None))
+
+
 @pytest.mark.parametrize(
     'info,classes',
     [

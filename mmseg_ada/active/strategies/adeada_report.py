@@ -300,7 +300,7 @@ def _title(info: Dict[str, Any]) -> str:
         v = _to_float(info.get(key))
         if math.isfinite(v):
             extras.append(f'{key} {v:g}')
-    total = _to_float(info.get('spent_pixels'))
+    total = _to_float(info.get('spent'))
     if math.isfinite(total):
         extras.append(f'{_pixels(total)} pixels bought')
     secs = _to_float(info.get('density_fit_seconds'))
@@ -321,7 +321,7 @@ def draw_adeada_round(info: Dict[str, Any], classes: Optional[Sequence[str]],
             ``uncertainty_spent``, ``regions_per_class_density``,
             ``regions_per_class_uncertainty``; optionally ``round``,
             ``policy``, ``alpha``, ``beta``, ``density_fraction``,
-            ``spent_pixels``, ``density_fit_seconds``).  Missing keys and
+            ``spent``, ``density_fit_seconds``).  Missing keys and
             ``None``/NaN entries are drawn as gaps.
         classes: class names, in the order of the per-class lists; missing
             names are replaced by indices.
