@@ -124,6 +124,40 @@ def test_eq4_to_6_masked_cross_entropy_mean_and_sum():
         masked_cross_entropy(logits, labels, reduction='none')
 
 
+def test_shared_log_softmax_gives_the_same_terms_and_gradients():
+    """The segmentor normalises the target logits once for the bought and
+    the pseudo-label term (hard or soft; ``log_probs=True``): the same
+    values and the same gradients, to the bit, as one ``cross_entropy`` per
+    term (the two terms cover disjoint pixels)."""
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(2, 5, 4, 4, generator=g)
+    bought = torch.full((2, 4, 4), 255, dtype=torch.long)
+    bought[0, 1, 2], bought[1, 3, 0] = 2, 4
+    pseudo = torch.randint(0, 5, (2, 4, 4), generator=g)
+    pseudo[bought != 255] = 255
+    pseudo[0, 0] = 255  # some pixels in neither term
+    soft = pseudo != 255
+
+    def terms(logits, red, hard, log_probs):
+        kw = dict(log_probs=log_probs) if log_probs else {}
+        second = masked_cross_entropy(
+            logits, pseudo, reduction=red, **kw) if hard else masked_entropy(
+                logits, soft, red, **kw)
+        return masked_cross_entropy(
+            logits, bought, reduction=red, **kw) + second
+
+    for red in ('mean', 'sum'):
+        for hard in (True, False):
+            a = x.clone().requires_grad_(True)
+            ref = terms(a, red, hard, False)
+            ref.backward()
+            b = x.clone().requires_grad_(True)
+            new = terms(F.log_softmax(b, dim=1), red, hard, True)
+            new.backward()
+            assert torch.equal(ref, new), (red, hard)
+            assert torch.equal(a.grad, b.grad), (red, hard)
+
+
 def test_eq5_soft_pseudo_label_is_entropy():
     g = torch.Generator().manual_seed(3)
     logits = torch.randn(1, 3, 2, 2, generator=g, dtype=torch.float64)

@@ -10,7 +10,8 @@ REDUCTIONS = ('mean', 'sum')
 def masked_cross_entropy(logits: Tensor,
                          labels: Tensor,
                          ignore_index: int = 255,
-                         reduction: str = 'mean') -> Tensor:
+                         reduction: str = 'mean',
+                         log_probs: bool = False) -> Tensor:
     """Cross-entropy over the labelled pixels only (Eq. 4, 5 and 6).
 
     The paper writes every term of Eq. 6 as a *sum* over its pixels; summed
@@ -25,6 +26,9 @@ def masked_cross_entropy(logits: Tensor,
         labels (Tensor): int64 ``[B, H, W]``; ``ignore_index`` = unlabelled.
         ignore_index (int): Unlabelled value. Default: 255.
         reduction (str): ``'mean'`` or ``'sum'``. Default: ``'mean'``.
+        log_probs (bool): ``logits`` are already ``log_softmax``-ed (one
+            normalisation shared by several terms on the same logits; the
+            same numbers as ``cross_entropy``). Default: False.
 
     Returns:
         Tensor: Scalar loss; an exact 0 (still attached to ``logits``) when
@@ -38,8 +42,8 @@ def masked_cross_entropy(logits: Tensor,
         raise ValueError(f'masked_cross_entropy: logits '
                          f'{tuple(logits.shape)} and labels '
                          f'{tuple(labels.shape)} do not match')
-    total = F.cross_entropy(
-        logits, labels, ignore_index=ignore_index, reduction='sum')
+    loss = F.nll_loss if log_probs else F.cross_entropy
+    total = loss(logits, labels, ignore_index=ignore_index, reduction='sum')
     if reduction == 'sum':
         return total
     count = (labels != ignore_index).sum()
@@ -48,7 +52,8 @@ def masked_cross_entropy(logits: Tensor,
 
 def masked_entropy(logits: Tensor,
                    mask: Tensor,
-                   reduction: str = 'mean') -> Tensor:
+                   reduction: str = 'mean',
+                   log_probs: bool = False) -> Tensor:
     """``CE(p, softmax(p))`` (not detached) on ``mask``: Eq. 5 read with the
     soft pseudo-label ``y~ = softmax(p)`` literally, i.e. entropy
     minimisation.
@@ -57,6 +62,7 @@ def masked_entropy(logits: Tensor,
         logits (Tensor): ``[B, C, H, W]``.
         mask (Tensor): bool ``[B, H, W]``.
         reduction (str): ``'mean'`` or ``'sum'``.
+        log_probs (bool): ``logits`` are already ``log_softmax``-ed.
 
     Returns:
         Tensor: Scalar loss (0 when the mask is empty).
@@ -64,7 +70,7 @@ def masked_entropy(logits: Tensor,
     if reduction not in REDUCTIONS:
         raise ValueError(f'reduction must be one of {REDUCTIONS}, got '
                          f'{reduction!r}')
-    logp = F.log_softmax(logits, dim=1)
+    logp = logits if log_probs else F.log_softmax(logits, dim=1)
     ent = -(logp.exp() * logp).sum(1)
     total = (ent * mask).sum()
     if reduction == 'sum':

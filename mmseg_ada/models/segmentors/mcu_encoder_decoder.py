@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 from mmseg.models.segmentors import EncoderDecoder
@@ -319,9 +320,12 @@ class MCUEncoderDecoder(EncoderDecoder):
             for i, s in enumerate(samples)
         ]
 
-    def _ce(self, logits: Tensor, labels: Tensor) -> Tensor:
+    def _ce(self,
+            logits: Tensor,
+            labels: Tensor,
+            log_probs: bool = False) -> Tensor:
         return masked_cross_entropy(logits, labels, self.ignore_index,
-                                    self.seg_reduction)
+                                    self.seg_reduction, log_probs)
 
     def _aux_weight(self) -> float:
         loss = getattr(self.auxiliary_head, 'loss_decode', None)
@@ -408,14 +412,16 @@ class MCUEncoderDecoder(EncoderDecoder):
                     conf = conf + self.dccm.confusion(bought, tgt_pred)
                 self.dccm.update_confusion(conf)
 
+        # one log-softmax of the target logits for both target terms
+        tgt_logp = F.log_softmax(tgt['logits'], dim=1)
         losses = dict(
             loss_src=self._ce(src['logits'], src_gt),
-            loss_tgt=self._ce(tgt['logits'], bought))
+            loss_tgt=self._ce(tgt_logp, bought, log_probs=True))
         if self.pseudo_label == 'hard':
-            losses['loss_pseudo'] = self._ce(tgt['logits'], pseudo)
+            losses['loss_pseudo'] = self._ce(tgt_logp, pseudo, log_probs=True)
         else:
-            losses['loss_pseudo'] = masked_entropy(tgt['logits'], pseudo_mask,
-                                                   self.seg_reduction)
+            losses['loss_pseudo'] = masked_entropy(
+                tgt_logp, pseudo_mask, self.seg_reduction, log_probs=True)
         if self.with_auxiliary_head:
             w = self._aux_weight()
             losses['loss_aux_src'] = w * self._ce(src['aux'], src_gt)
