@@ -92,11 +92,6 @@ class UnitPool:
         return int(self.cost.shape[0])
 
     @property
-    def region_id(self) -> np.ndarray:
-        """``unit_id`` under its region-level name."""
-        return self.unit_id
-
-    @property
     def candidates(self) -> np.ndarray:
         """``bool [N]``: rows that can be bought (``cost > 0``)."""
         return self.cost > 0

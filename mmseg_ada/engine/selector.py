@@ -32,18 +32,9 @@ from mmseg_ada.active.strategies.base import MODEL_CONSTANTS, BaseStrategy
 from mmseg_ada.active.units import BaseUnits, PoolItem, Purchase
 from mmseg_ada.registry import STRATEGIES, UNITS, build_active
 from .active_report import draw_image_grid, draw_round_overlays
+from .utils import gather_by_index
 
 __all__ = ['ActiveSelector']
-
-
-def _gather_by_index(parts: Dict[int, Any]) -> Dict[int, Any]:
-    """Merge every rank's ``{image_index: value}`` (on every rank)."""
-    if get_world_size() > 1:
-        merged: Dict[int, Any] = {}
-        for rank_parts in all_gather_object(parts):
-            merged.update(rank_parts)
-        parts = merged
-    return dict(sorted(parts.items()))
 
 
 def digest(pool: UnitPool, index: np.ndarray) -> str:
@@ -222,7 +213,7 @@ class ActiveSelector:
                                                   budget)
                 timer.add('pool', time.perf_counter() - t0)
         t0 = time.perf_counter()
-        parts = _gather_by_index(parts)
+        parts = gather_by_index(parts)
         timer.add('gather', time.perf_counter() - t0)
         if not parts:
             raise RuntimeError(f'{desc}: the pool dataloader yielded no image')
@@ -297,14 +288,8 @@ class ActiveSelector:
         }
 
     # ------------------------------------------------------------- round
-    def run_round(
-            self,
-            round_idx: int,
-            budget: int,
-            store: Any,
-            num_rounds: int,
-            iteration: int,
-            extra_report: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    def run_round(self, round_idx: int, budget: int, store: Any,
+                  num_rounds: int, iteration: int) -> Dict[str, Any]:
         """Select and commit round ``round_idx`` (call on every rank).
 
         Args:
@@ -313,7 +298,6 @@ class ActiveSelector:
             store: the label store (writer on rank 0).
             num_rounds: rounds of the run.
             iteration: the training iteration (for the report).
-            extra_report: more fields for the round report.
 
         Returns:
             dict: the round report (rank 0; ``{}`` elsewhere).
@@ -349,7 +333,7 @@ class ActiveSelector:
             purchase = self.units.commit(store, pool, selection)
             timer.add('commit', time.perf_counter() - t0)
             report = self._report(round_idx, budget, store, pool, selection,
-                                  purchase, iteration, extra_report)
+                                  purchase, iteration)
             timer.add('total', time.perf_counter() - t_start)
             report['seconds'] = {
                 k: round(v, 3)
@@ -380,8 +364,8 @@ class ActiveSelector:
         return report
 
     def _report(self, k: int, budget: int, store: Any, pool: UnitPool,
-                selection: Selection, purchase: Purchase, iteration: int,
-                extra: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+                selection: Selection, purchase: Purchase,
+                iteration: int) -> Dict[str, Any]:
         C = self.num_classes
         hist = np.zeros(C, dtype=np.int64)
         for i in purchase.images:
@@ -413,7 +397,6 @@ class ActiveSelector:
             selection_info=selection.info,
             score=None,
             metrics={})
-        report.update(extra or {})
         return report
 
     def wait(self) -> None:

@@ -1,9 +1,35 @@
 """Small helpers of the engine."""
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
-__all__ = ['image_sizes']
+from mmengine.dist import all_gather_object, get_world_size
+
+__all__ = ['find_datasets', 'gather_by_index', 'image_sizes']
+
+
+def find_datasets(obj: Any, cls: type) -> List[Any]:
+    """Every ``cls`` inside a (wrapped, multi-stream) dataset object, found
+    through ``streams`` and ``dataset`` attributes (not inside a match)."""
+    if isinstance(obj, cls):
+        return [obj]
+    out = []
+    for child in list(getattr(obj, 'streams',
+                              {}).values()) + [getattr(obj, 'dataset', None)]:
+        if child is not None and child is not obj:
+            out += find_datasets(child, cls)
+    return out
+
+
+def gather_by_index(parts: Dict[int, Any]) -> Dict[int, Any]:
+    """Merge every rank's ``{image_index: value}`` (on every rank), sorted
+    by index."""
+    if get_world_size() > 1:
+        merged: Dict[int, Any] = {}
+        for rank_parts in all_gather_object(parts):
+            merged.update(rank_parts)
+        parts = merged
+    return dict(sorted(parts.items()))
 
 
 def image_sizes(paths: Sequence[str]) -> List[Tuple[int, int]]:

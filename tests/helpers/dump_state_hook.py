@@ -23,9 +23,10 @@ class DumpStateHook(Hook):
                 v.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
             for k, v in model.state_dict().items()
         }
-        from mmseg_ada.engine.hooks.paa_hook import _find_paa
-        paa = _find_paa(runner.train_loop.dataloader.dataset)
-        if paa is not None:
+        from mmseg_ada.datasets import PAADataset
+        from mmseg_ada.engine.utils import find_datasets
+        for paa in find_datasets(runner.train_loop.dataloader.dataset,
+                                 PAADataset)[:1]:
             st = paa.anchor_set.state_dict()
             digests['paa'] = {
                 k: (v.tolist() if hasattr(v, 'tolist') else v)

@@ -56,12 +56,6 @@ ENGINE_REQUIREMENTS = ('source_pool', )
 MODEL_CONSTANTS = ('classifier_weight', 'classifier_bias')
 
 
-def _to_numpy(x: Any) -> np.ndarray:
-    if hasattr(x, 'detach'):  # torch.Tensor, without importing torch here
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
 class BaseStrategy:
     """Base class of selection strategies.
 

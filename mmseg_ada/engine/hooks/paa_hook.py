@@ -14,23 +14,12 @@ from mmseg.registry import HOOKS
 
 from mmseg_ada.datasets.paa_dataset import PAADataset
 from mmseg_ada.engine.ddp_wrapper import broadcast_buffers
+from mmseg_ada.engine.utils import find_datasets, gather_by_index
 from mmseg_ada.utils.seeding import derive_seed
 
 __all__ = ['PAAHook', 'check_ranks_agree']
 
 CKPT_KEY = 'paa_anchor_set'
-
-
-def _find_paa(dataset: Any) -> Optional[PAADataset]:
-    if isinstance(dataset, PAADataset):
-        return dataset
-    for child in [getattr(dataset, 'dataset', None)] + list(
-            getattr(dataset, 'streams', {}).values()):
-        if child is not None and child is not dataset:
-            found = _find_paa(child)
-            if found is not None:
-                return found
-    return None
 
 
 def check_ranks_agree(digests: Sequence[str], iteration: int) -> None:
@@ -132,10 +121,10 @@ class PAAHook(Hook):
                 raise TypeError('PAAHook needs the ActiveLoop (train_cfg='
                                 f"dict(type='ActiveLoop', ...)), got "
                                 f'{type(loop).__name__}')
-        ds = _find_paa(loop.dataloader.dataset)
-        if ds is None:
+        found = find_datasets(loop.dataloader.dataset, PAADataset)
+        if not found:
             raise TypeError('PAAHook needs a PAADataset train dataset')
-        self.dataset = ds
+        self.dataset = ds = found[0]
         length = int(loop.epoch_length)
         off = [m for m in loop.milestones if m % length]
         if off:
@@ -204,11 +193,7 @@ class PAAHook(Hook):
                         parts[self._index_of[path]] = row
         finally:
             model.train(was_training)
-        if get_world_size() > 1:
-            merged: Dict[int, np.ndarray] = {}
-            for p in all_gather_object(parts):
-                merged.update(p)
-            parts = merged
+        parts = gather_by_index(parts)
         if len(parts) != ds.num_images:
             raise RuntimeError(f'PAAHook: bank_dataloader covered '
                                f'{len(parts)} of {ds.num_images} target '

@@ -72,11 +72,3 @@ def sample_mask(mask: Tensor, k: int,
         pick = torch.randperm(n, generator=generator)[:k].to(idx.device)
         out[idx[pick]] = True
     return out.reshape(mask.shape)
-
-
-def sample_index(n: int, k: int,
-                 generator: Optional[torch.Generator]) -> Tensor:
-    """``min(k, n)`` distinct indices of ``range(n)``, sorted, uniformly."""
-    if k >= n:
-        return torch.arange(n)
-    return torch.randperm(n, generator=generator)[:k].sort().values
