@@ -44,27 +44,16 @@ from mmseg_ada.datasets.unlabeled import UnlabeledDataset
 from mmseg_ada.registry import LABEL_STORES, ORACLES, build_active
 from mmseg_ada.utils.seeding import derive_seed, seed_all
 from .selector import ActiveSelector
-from .utils import image_sizes
+from .utils import find_datasets, image_sizes
 
 __all__ = ['ActiveLoop']
 
 _WRAPPERS = ('LabeledSubsetDataset', 'UnlabeledDataset')
 
 
-def _find(obj: Any, cls: type) -> List[Any]:
-    """Every ``cls`` inside a (wrapped) dataset object."""
-    if isinstance(obj, cls):
-        return [obj]
-    out = []
-    for child in list(getattr(obj, 'streams',
-                              {}).values()) + [getattr(obj, 'dataset', None)]:
-        if child is not None and child is not obj:
-            out += _find(child, cls)
-    return out
-
-
 def _set_work_dir(cfg: Any, work_dir: str) -> None:
-    """Fill ``work_dir`` into every store-reading dataset config."""
+    """Fill ``work_dir`` into every store-reading dataset config (the
+    dataloader workers start with the datasets as configured)."""
     if isinstance(cfg, dict):
         if cfg.get('type') in _WRAPPERS:
             cfg['work_dir'] = work_dir
@@ -144,9 +133,17 @@ class ActiveLoop(IterBasedTrainLoop):
             max_iters=max_iters or 1,
             val_begin=val_begin,
             val_interval=10**9)
+        # the epoch is a pass over the training data before any purchase
+        # (a stream of bought images, e.g. SDM's joint one, grows with the
+        # store): the same for a fresh run and one resumed over a store
+        subsets = find_datasets(self.dataloader.dataset, LabeledSubsetDataset)
+        for ds in subsets:
+            ds.set_work_dir(None)
         self.epoch_length = math.ceil(
             len(self.dataloader.dataset) /
             (self.dataloader.batch_size * get_world_size()))
+        for ds in subsets:
+            ds.set_work_dir(runner.work_dir)
         self._max_iters = (
             int(max_iters) if max_iters is not None else int(max_epochs) *
             self.epoch_length)
@@ -174,8 +171,7 @@ class ActiveLoop(IterBasedTrainLoop):
                 "'RoundInfiniteSampler', shuffle=True): it restarts and "
                 'reseeds the data at every round and after a resume, got '
                 f'{type(sampler).__name__}')
-        for ds in _find(self.dataloader.dataset, LabeledSubsetDataset) + \
-                _find(self.dataloader.dataset, UnlabeledDataset):
+        for ds in find_datasets(self.dataloader.dataset, UnlabeledDataset):
             ds.set_work_dir(runner.work_dir)
         self.store: Optional[BaseLabelStore] = None
         self.acquisition: Optional[OnlineAcquisition] = None
@@ -236,9 +232,9 @@ class ActiveLoop(IterBasedTrainLoop):
     def _target(self) -> Any:
         """The target dataset whose images are bought."""
         found = (
-            _find(self.dataloader.dataset,
-                  LabeledSubsetDataset) if self.num_rounds else _find(
-                      self.dataloader.dataset, UnlabeledDataset))
+            find_datasets(self.dataloader.dataset, LabeledSubsetDataset)
+            if self.num_rounds else find_datasets(self.dataloader.dataset,
+                                                  UnlabeledDataset))
         if not found:
             kind = ('a LabeledSubsetDataset' if self.num_rounds else
                     'an UnlabeledDataset target stream')

@@ -199,6 +199,46 @@ def test_paa_on_two_processes_grows_one_anchor_set(cls_project, sync):
     assert paa['bank_epoch'] == 1 and min(map(min, paa['nbr'])) >= 0
 
 
+def test_a_resumed_run_keeps_the_fresh_runs_epochs(cls_project, monkeypatch):
+    """SDM's joint stream (source + bought images) grows with the store; the
+    epoch, and with it the round epochs and max_epochs, is a pass over the
+    data before any purchase, so a run built over a store (a resume)
+    schedules the iterations of the fresh run (it scheduled 11-iteration
+    epochs, 43 images / 4, instead of 10)."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    import mmseg_ada  # noqa: F401  (registers the plugin)
+    cfg_path = cls_cfg(
+        cls_project, 'sdm_epochs', 'sdm-ag', rounds=(0, ), iters=1)
+    work = osp.join(cls_project, 'work_dirs', 'sdm_epochs')
+    ok(train(cls_project, cfg_path, work))
+    assert [len(v) for v in bought(work).values()] == [3]
+    monkeypatch.chdir(cls_project)
+
+    def loop(work_dir):
+        cfg = Config.fromfile(cfg_path, import_custom_modules=False)
+        cfg.merge_from_dict(
+            dict(
+                work_dir=work_dir,
+                log_level='ERROR',
+                custom_hooks=[],
+                custom_imports=dict(imports=['mmseg_ada']),
+                train_cfg=dict(
+                    max_iters=None,
+                    max_epochs=4,
+                    round_iters=None,
+                    round_epochs=[1])))
+        return Runner.from_cfg(cfg).train_loop
+
+    fresh = loop(osp.join(cls_project, 'work_dirs', 'sdm_epochs_fresh'))
+    resumed = loop(work)
+    assert len(resumed.dataloader.dataset) == 43  # the purchases are seen
+    assert fresh.epoch_length == resumed.epoch_length == 10
+    assert resumed.milestones == fresh.milestones == [10]
+    assert resumed.max_iters == fresh.max_iters == 40
+
+
 @pytest.fixture(scope='module')
 def reference(cls_project):
     """Uninterrupted: rounds at iterations 2 and 4 of 6, 2 workers."""
