@@ -1,7 +1,7 @@
 # mmseg-ada: two commands do all set-up.
 #   make demo         create .venv (torch, mmcv with ops, mmseg, the plugin),
 #                     make the synthetic GTA5 -> Cityscapes pair (no download)
-#                     and run every segmentation method on it (~10 min)
+#                     and run the segmentation methods on it (~10 min)
 #   make test         create .venv and run the test suite
 #   make demo-cls     the classification demo (digits -> shifted digits)
 #   make lint         flake8, isort, yapf on every tracked file (pre-commit)
@@ -40,7 +40,7 @@ demo-data: install
 	$(PY) tools/make_demo_data.py $(DEMO_DATA)
 	$(PY) tools/dataset_converters/gta5.py $(DEMO_DATA)/gta5 --nproc 2
 
-# every segmentation method on the synthetic GTA5 -> Cityscapes pair:
+# the segmentation methods on the synthetic GTA5 -> Cityscapes pair:
 # source-only and target-only, then 5 rounds x 1% with ADeADA and RAND and
 # ADA-MCU buying the same 5% online; one table, work_dirs/demo/curves.png
 demo: install
