@@ -30,11 +30,8 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
     if torch.cuda.is_available():
         if wrapper.get('type') == 'ADADistributedDataParallel':
             # a config that names our wrapper (to share BN statistics
-            # across GPUs) gets what mmengine sets when it wraps the model
-            wrapper.setdefault('broadcast_buffers', False)
-            wrapper.setdefault('find_unused_parameters',
-                               cfg.get('find_unused_parameters', False))
-            cfg.model_wrapper_cfg = wrapper
+            # across GPUs)
+            _set_wrapper(cfg, wrapper)
         return
     if launcher != 'pytorch':
         raise RuntimeError(
@@ -56,8 +53,14 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
             'MMDistributedDataParallel') in ('MMDistributedDataParallel',
                                              'ADADistributedDataParallel'):
         wrapper['type'] = 'ADADistributedDataParallel'
-        # what mmengine sets when it wraps the model itself
-        wrapper.setdefault('broadcast_buffers', False)
-        wrapper.setdefault('find_unused_parameters',
-                           cfg.get('find_unused_parameters', False))
-        cfg.model_wrapper_cfg = wrapper
+        _set_wrapper(cfg, wrapper)
+
+
+def _set_wrapper(cfg: Config, wrapper: dict) -> None:
+    """``cfg.model_wrapper_cfg = wrapper`` with what mmengine sets when it
+    wraps the model itself (no buffer broadcast, the config's
+    ``find_unused_parameters``)."""
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters',
+                       cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg = wrapper
