@@ -1,0 +1,2 @@
+"""People in the loop: annotation requests, exports to annotation tools,
+and the import of their labels (Label Studio, CVAT, plain PNG files)."""
