@@ -161,15 +161,15 @@ class OnlineAcquisition:
     def _crop_labels(self, sample: Any, upto_commit: int) -> torch.Tensor:
         item = self._item(sample)
         pix = self._pixel_index(sample)
-        stamps = self.store.round_map(
-            item.stem, item.shape, upto=upto_commit).reshape(-1)
+        stamps = self.store.round_map(item.stem, item.shape, upto=upto_commit)
         valid = pix >= 0
         out = torch.full(pix.shape, IGNORE, dtype=torch.long)
         flat = pix[valid].cpu().numpy()
-        bought = stamps[flat] > 0
+        bought = stamps.reshape(-1)[flat] > 0
         if bought.any():
             labels = np.full(flat.shape, IGNORE, dtype=np.int64)
-            labels[bought] = self.oracle.pixel_labels(item.index, flat[bought])
+            labels[bought] = self.oracle.pixel_labels(item.index, flat[bought],
+                                                      stamps)
             out[valid] = torch.from_numpy(labels)
         return out.to(pix.device)
 

@@ -9,16 +9,12 @@ from mmengine.dataset import Compose
 from mmseg.registry import DATASETS
 from torch.utils.data import Dataset
 
+from mmseg_ada.active.oracles import BaseOracle
 from mmseg_ada.active.stores import ImageLabelStore, MaskLabelStore
+from mmseg_ada.registry import ORACLES, build_active
+from mmseg_ada.utils.paths import image_stem
 
 __all__ = ['LabeledSubsetDataset', 'image_stem']
-
-
-def image_stem(img_path: str, img_suffix: str) -> str:
-    """File name of ``img_path`` without the dataset's image suffix."""
-    name = osp.basename(img_path)
-    return name[:-len(img_suffix)] if img_suffix and name.endswith(
-        img_suffix) else osp.splitext(name)[0]
 
 
 def _transform_name(t: Any) -> str:
@@ -49,18 +45,23 @@ def _stems(dataset: Any, unique: bool = True) -> List[str]:
 class LabeledSubsetDataset(Dataset):
     """Target images holding bought labels, with their labels from the oracle.
 
-    Wraps a target dataset *with* ground truth and exposes only the images
-    the label store lists as labelled, in the rounds training has reached
-    (the store's visible round).  Two kinds of store:
+    Wraps a target dataset and exposes only the images the label store
+    lists as labelled, in the rounds training has reached (the store's
+    visible round).  Every label it gives out is the **oracle's** answer
+    for what was bought (:class:`~mmseg_ada.active.oracles.
+    GroundTruthOracle` by default: the dataset's own annotations; or
+    :class:`~mmseg_ada.active.oracles.HumanOracle`: labels a person gave,
+    imported round by round).  Two kinds of store:
 
     * ``mode='mask'`` (segmentation; chosen when the pipeline has
-      ``LoadAnnotations``): :class:`~mmseg_ada.datasets.transforms.
-      LoadActiveLabelMask` is inserted right after ``LoadAnnotations``, so
-      every label pixel that was not bought becomes 255 before any
-      augmentation - target ground truth reaches a loss only where it was
-      bought;
-    * ``mode='image'`` (classification): the bought images, with their
-      labels (an image is bought whole).
+      ``LoadAnnotations``): ``LoadAnnotations`` is replaced by
+      :class:`~mmseg_ada.datasets.transforms.LoadBoughtLabels`, which asks
+      the oracle for the labels of the image's bought pixels (255
+      elsewhere) before any augmentation - target labels reach a loss only
+      where they were bought, and the dataset's annotation files are read
+      only if the oracle reads them;
+    * ``mode='image'`` (classification): the bought images, each with the
+      oracle's class (an image a person left unanswered is left out).
 
     The store is re-read (one ``os.stat``) on every access, so all
     dataloader workers, persistent ones too, follow new rounds; the active
@@ -68,16 +69,20 @@ class LabeledSubsetDataset(Dataset):
     round (or without ``work_dir``) the dataset is empty.
 
     Args:
-        dataset (dict | Dataset): the target dataset with ground truth.
+        dataset (dict | Dataset): the target dataset.
         work_dir (str, optional): the run directory holding ``active/``;
             the active loop fills it in.
         mode (str): ``'auto'``, ``'mask'`` or ``'image'``.
+        oracle (dict | BaseOracle, optional): where the labels come from
+            (default ``dict(type='GroundTruthOracle')``); the active loop
+            sets its own ``oracle``.
     """
 
     def __init__(self,
                  dataset: Union[dict, Dataset],
                  work_dir: Optional[str] = None,
-                 mode: str = 'auto') -> None:
+                 mode: str = 'auto',
+                 oracle: Optional[Union[dict, BaseOracle]] = None) -> None:
         if mode not in ('auto', 'mask', 'image'):
             raise ValueError(f"mode must be 'auto', 'mask' or 'image', got "
                              f'{mode!r}')
@@ -88,17 +93,22 @@ class LabeledSubsetDataset(Dataset):
             _transform_name(t) == 'LoadAnnotations' for t in pipeline)
         if mode == 'auto':
             mode = 'mask' if has_ann else 'image'
+        #: how the dataset loads its own labels (the ground-truth oracle's
+        #: loader); ``LoadBoughtLabels`` takes its place in the pipeline
+        self.annotations: Any = None
         if mode == 'mask':
             if not has_ann:
                 raise ValueError(
                     'LabeledSubsetDataset(mode="mask"): the target pipeline '
-                    'has no LoadAnnotations, so no bought label could reach '
-                    'the model')
+                    'has no LoadAnnotations, so there is no place for the '
+                    'bought labels (put LoadAnnotations where the labels '
+                    'are loaded: it is replaced by LoadBoughtLabels)')
+            new_pipeline = self._with_oracle(pipeline)
             if isinstance(dataset, dict):
                 dataset = copy.deepcopy(dataset)
-                dataset['pipeline'] = self._with_oracle(pipeline)
+                dataset['pipeline'] = new_pipeline
             else:
-                dataset.pipeline = Compose(self._with_oracle(pipeline))
+                dataset.pipeline = Compose(new_pipeline)
         if isinstance(dataset, dict):
             dataset = DATASETS.build(copy.deepcopy(dataset))
         self.dataset = dataset
@@ -111,18 +121,27 @@ class LabeledSubsetDataset(Dataset):
         self._store = None
         self._key = None
         self._indices: List[int] = []
+        #: the oracle this dataset was configured with (``None``: not set;
+        #: the active loop then uses ``train_cfg.oracle`` or the ground
+        #: truth)
+        self.oracle_cfg = copy.deepcopy(oracle)
+        self.oracle: BaseOracle = None  # type: ignore
+        self.set_oracle(oracle)
 
-    @staticmethod
-    def _with_oracle(pipeline: List[Any]) -> List[Any]:
-        """``pipeline`` with the oracle right after ``LoadAnnotations``."""
+    def _with_oracle(self, pipeline: List[Any]) -> List[Any]:
+        """``pipeline`` with ``LoadBoughtLabels`` in ``LoadAnnotations``'s
+        place (whose config is kept in :attr:`annotations`)."""
         out: List[Any] = []
         for t in pipeline:
             name = _transform_name(t)
-            if name == 'LoadActiveLabelMask':
-                continue  # re-inserted at the only correct place below
-            out.append(t)
+            if name in ('LoadBoughtLabels', 'LoadActiveLabelMask'):
+                continue  # inserted at the only correct place below
             if name == 'LoadAnnotations':
-                out.append(dict(type='LoadActiveLabelMask'))
+                self.annotations = copy.deepcopy(t) if isinstance(t,
+                                                                  dict) else t
+                out.append(dict(type='LoadBoughtLabels'))
+            else:
+                out.append(t)
         return out
 
     @property
@@ -130,11 +149,20 @@ class LabeledSubsetDataset(Dataset):
         """The wrapped dataset's metainfo."""
         return copy.deepcopy(self.dataset.metainfo)
 
+    def set_oracle(self, oracle: Optional[Union[dict, BaseOracle]]) -> None:
+        """Answer with ``oracle`` (a config or a built oracle; ``None``: the
+        ground truth)."""
+        self.oracle = build_active(
+            oracle or dict(type='GroundTruthOracle'), ORACLES)
+        self.oracle.bind(self.dataset, self.work_dir, self.annotations)
+        self._key = None
+
     def set_work_dir(self, work_dir: Optional[str]) -> None:
         """Follow the store of ``work_dir``."""
         self.work_dir = work_dir
         self._store = None
         self._key = None
+        self.oracle.bind(self.dataset, work_dir, self.annotations)
 
     def _refresh(self) -> None:
         if self.work_dir is None or not osp.isfile(
@@ -153,7 +181,11 @@ class LabeledSubsetDataset(Dataset):
                     i for i, s in enumerate(self.stems) if s in labeled
                 ]
             else:
-                self._indices = [int(i) for i in self._store.labeled_ids()]
+                # images a person left unanswered are not trained on
+                self._indices = [
+                    int(i) for i in self._store.labeled_ids()
+                    if self.oracle.image_label(int(i)) is not None
+                ]
             self._key = key
 
     def labeled_indices(self) -> List[int]:
@@ -172,8 +204,12 @@ class LabeledSubsetDataset(Dataset):
                 'LabeledSubsetDataset holds no labelled image yet')
         i = self._indices[int(idx) % len(self._indices)]
         info = self.dataset.get_data_info(i)
+        info['image_index'] = i
         info['active_work_dir'] = self.work_dir
         info['active_stem'] = self.stems[i]
         info['active_round'] = self._store.visible_round()
-        info['image_index'] = i
+        if self.mode == 'mask':
+            info['active_oracle'] = self.oracle
+        else:
+            info['gt_label'] = self.oracle.image_label(i)
         return self.dataset.pipeline(info)

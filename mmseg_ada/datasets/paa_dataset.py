@@ -126,7 +126,8 @@ class PAADataset(MultiStreamDataset):
 
     def bought(self, round_idx: int) -> Tuple[np.ndarray, np.ndarray]:
         """``(ids, labels)`` bought in rounds ``<= round_idx`` (``D_tl``),
-        labels as bought (read only for these images)."""
+        labels as the oracle answers them (asked for these images only;
+        images a person left unanswered are not anchors)."""
         if round_idx <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         if round_idx in self._base:
@@ -141,10 +142,12 @@ class PAADataset(MultiStreamDataset):
             self._store = ImageLabelStore(work_dir, readonly=True)
         self._store.refresh()
         visible = self._store.visible_round()
-        ids = np.asarray(self._store.labeled_ids(upto=round_idx), np.int64)
-        labels = np.asarray(
-            [int(self.raw.get_data_info(int(i))['gt_label']) for i in ids],
-            np.int64)
+        oracle = self.labeled.oracle
+        answers = [(int(i), oracle.image_label(int(i)))
+                   for i in self._store.labeled_ids(upto=round_idx)]
+        answers = [(i, a) for i, a in answers if a is not None]
+        ids = np.asarray([i for i, _ in answers], np.int64)
+        labels = np.asarray([int(a) for _, a in answers], np.int64)
         if visible >= round_idx:  # immutable from now on
             self._base = {round_idx: (ids, labels)}
         return ids, labels

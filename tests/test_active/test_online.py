@@ -71,7 +71,7 @@ def _acq(work, ds, total, start=0, readonly=False):
 
 
 def _gt(ds, i):
-    return GroundTruthOracle().bind(ds).label_map(i)
+    return GroundTruthOracle().bind(ds).ground_truth(i)
 
 
 def test_buy_labels_budget_and_oracle_discipline(tmp_path, synthetic_da):

@@ -158,7 +158,7 @@ def test_round_sampler_restarts_per_round_and_skips_exactly():
 def test_ground_truth_oracle(synthetic_da):
     ds = _cityscapes(synthetic_da)
     oracle = GroundTruthOracle(cache_size=1).bind(ds)
-    gt = oracle.label_map(0)
+    gt = oracle.ground_truth(0)
     import cv2
     raw = cv2.imread(ds.get_data_info(0)['seg_map_path'], cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(gt, raw)
@@ -177,6 +177,6 @@ def test_ground_truth_oracle(synthetic_da):
     assert toy.image_label(4) == 1
     assert toy.class_histogram(4, 3).tolist() == [0, 1, 0]
     with pytest.raises(FileNotFoundError, match='no seg_map_path'):
-        toy.label_map(0)
+        toy.ground_truth(0)
     with pytest.raises(RuntimeError, match='not bound'):
         GroundTruthOracle().image_label(0)

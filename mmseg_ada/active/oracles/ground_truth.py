@@ -1,30 +1,27 @@
 """The oracle that answers from the dataset's ground truth."""
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from typing import Any, Optional
 
 import numpy as np
 
 from mmseg_ada.registry import ORACLES
+from .base import IGNORE, BaseOracle
 
 __all__ = ['GroundTruthOracle']
 
 
 @ORACLES.register_module()
-class GroundTruthOracle:
+class GroundTruthOracle(BaseOracle):
     """Labels of bought units, read from the target dataset's annotations.
 
-    The label store records *what* was bought; an oracle says *what the
-    labels are*.  This one reads them from the annotations the target
-    dataset already has (simulated annotation, as in every ADA paper); a
-    human annotator would be another oracle with the same methods.
-
-    For segmentation the label map is loaded exactly as training loads it:
-    with the ``LoadAnnotations`` transform of the dataset's pipeline (so
-    ``reduce_zero_label`` and ``label_map`` apply), or mmseg's default one.
-    Only :meth:`pixel_labels` results may reach a loss; :meth:`label_map` is
-    for reports (class histograms of what was bought).
+    Simulated annotation, as in every ADA paper: the labels are those the
+    dataset already has, and only the bought ones are given out.  For
+    segmentation the label map is loaded exactly as training would load it
+    without the active protocol: with the dataset's own ``LoadAnnotations``
+    (``reduce_zero_label`` and ``label_map`` apply), or mmseg's default one.
 
     Args:
         cache_size: label maps kept in memory (least recently used first
@@ -32,28 +29,37 @@ class GroundTruthOracle:
     """
 
     def __init__(self, cache_size: int = 8) -> None:
+        super().__init__()
         self.cache_size = int(cache_size)
-        self.dataset: Any = None
         self._loader = None
         self._cache: 'OrderedDict[int, np.ndarray]' = OrderedDict()
 
-    def bind(self, dataset: Any) -> 'GroundTruthOracle':
-        """Answer for ``dataset`` (indices are its indices)."""
-        self.dataset = dataset
+    def bind(self,
+             dataset: Any,
+             work_dir: Optional[str] = None,
+             annotations: Any = None) -> 'GroundTruthOracle':
+        """Answer for ``dataset``; see :meth:`BaseOracle.bind`.
+
+        ``annotations`` (a ``LoadAnnotations`` transform or config) loads the
+        label maps; without it, the one in the dataset's pipeline, else
+        mmseg's default.
+        """
+        super().bind(dataset, work_dir, annotations)
         self._cache.clear()
         self._loader = None
-        for t in getattr(getattr(dataset, 'pipeline', None), 'transforms', []):
-            if type(t).__name__ == 'LoadAnnotations':
-                self._loader = t
+        if annotations is None:
+            for t in getattr(
+                    getattr(dataset, 'pipeline', None), 'transforms', []):
+                if type(t).__name__ == 'LoadAnnotations':
+                    annotations = t
+        if isinstance(annotations, dict):
+            from mmseg.registry import TRANSFORMS
+            annotations = TRANSFORMS.build(copy.deepcopy(annotations))
+        self._loader = annotations
         return self
 
-    def _info(self, index: int) -> dict:
-        if self.dataset is None:
-            raise RuntimeError('GroundTruthOracle is not bound to a dataset')
-        return self.dataset.get_data_info(int(index))
-
     # ------------------------------------------------------ segmentation
-    def label_map(self, index: int) -> np.ndarray:
+    def ground_truth(self, index: int) -> np.ndarray:
         """``uint8 [H, W]`` ground truth of image ``index`` (255 = ignore).
 
         Raises:
@@ -89,17 +95,33 @@ class GroundTruthOracle:
             self._cache.popitem(last=False)
         return gt
 
-    def pixel_labels(self, index: int, flat_index: np.ndarray) -> np.ndarray:
-        """Labels of the pixels ``flat_index`` (``y * W + x``) of ``index``.
+    def bought_labels(self, index: int, stamps: np.ndarray) -> np.ndarray:
+        """The ground truth where ``stamps > 0``, 255 elsewhere."""
+        gt = self.ground_truth(index)
+        stamps = np.asarray(stamps)
+        if gt.shape != stamps.shape[:2]:
+            raise ValueError(
+                f'target image {index}: its label '
+                f'{self._info(index).get("seg_map_path")} has shape '
+                f'{gt.shape}, the bought pixels were counted on '
+                f'{stamps.shape[:2]} (the image)')
+        return np.where(stamps > 0, gt, np.asarray(IGNORE, gt.dtype))
+
+    def pixel_labels(self,
+                     index: int,
+                     flat_index: np.ndarray,
+                     stamps: Optional[np.ndarray] = None) -> np.ndarray:
+        """Ground truth of the pixels ``flat_index`` (``y * W + x``).
 
         Args:
             index: dataset index of the image.
             flat_index: ``int [M]`` pixel indices in the full-size label.
+            stamps: unused (the ground truth knows every pixel).
 
         Returns:
             np.ndarray: ``uint8 [M]`` labels.
         """
-        gt = self.label_map(index).reshape(-1)
+        gt = self.ground_truth(index).reshape(-1)
         flat_index = np.asarray(flat_index, dtype=np.int64)
         if flat_index.size and (flat_index.min() < 0
                                 or flat_index.max() >= gt.size):
@@ -109,7 +131,7 @@ class GroundTruthOracle:
 
     # ---------------------------------------------------- classification
     def image_label(self, index: int) -> int:
-        """The class of image ``index``."""
+        """The class of image ``index`` (its ``gt_label``)."""
         info = self._info(index)
         label = info.get('gt_label')
         if label is None:
@@ -121,22 +143,10 @@ class GroundTruthOracle:
                         index: int,
                         num_classes: int,
                         mask: Optional[np.ndarray] = None) -> np.ndarray:
-        """Bought labels of image ``index`` per class (for reports).
-
-        Args:
-            index: dataset index.
-            num_classes: ``C``.
-            mask: segmentation: ``bool [H, W]`` bought pixels; ``None`` for
-                an image unit.
-
-        Returns:
-            np.ndarray: ``int64 [C]`` counts (ignored pixels not counted).
-        """
+        """See :meth:`BaseOracle.class_histogram` (never ``None``)."""
         if mask is None:
-            out = np.zeros(num_classes, np.int64)
-            out[self.image_label(index)] += 1
-            return out
-        gt = self.label_map(index)
+            return super().class_histogram(index, num_classes)
+        gt = self.ground_truth(index)
         if gt.shape != mask.shape:
             return np.zeros(num_classes, np.int64)
         vals = gt[mask]

@@ -411,6 +411,48 @@ class BaseLabelStore:
         report.update(_normalise(fields))
         atomic_write_json(self.round_path(k), report)
 
+    # ------------------------------------------------------------ answers
+    def answers(self, k: int) -> Optional[Dict[str, Any]]:
+        """The answers of round ``k`` that training uses, if pinned.
+
+        Rounds answered by a person (:class:`~mmseg_ada.active.oracles.
+        HumanOracle`) are trained on only once the writer has pinned one
+        imported version of their labels (:meth:`pin_answers`); later
+        imports cannot change what a run has trained on.
+
+        Args:
+            k: a round.
+
+        Returns:
+            dict | None: the pinned record (``version``, counts, source) or
+            ``None`` when round ``k`` has none.
+        """
+        rec = (self._state.get('answers') or {}).get(str(int(k)))
+        return None if rec is None else dict(rec)
+
+    def pin_answers(self, k: int, record: Dict[str, Any]) -> None:
+        """Pin the imported answers of committed round ``k`` (writer only).
+
+        Args:
+            k: a committed round without pinned answers.
+            record: JSON-serialisable, with the imported ``version``.
+        """
+        self._require_writer()
+        self.refresh(force=True)
+        k = int(k)
+        if not 1 <= k <= self.last_round():
+            raise ValueError(f'cannot pin answers of round {k}: the store '
+                             f'{self.root} holds rounds 1..'
+                             f'{self.last_round()}')
+        if self.answers(k) is not None:
+            raise ValueError(f'round {k} of {self.root} already trains on '
+                             f'answers version {self.answers(k)["version"]}')
+        if 'version' not in record:
+            raise ValueError('an answers record needs its "version"')
+        answers = dict(self._state.get('answers') or {})
+        answers[str(k)] = _normalise(record)
+        self._write_state(answers=answers)
+
     def close(self) -> None:
         """Release the write lock (readers: nothing to do)."""
         self._lock.release()
