@@ -1,0 +1,67 @@
+"""Pieces the formats share."""
+from __future__ import annotations
+
+import json
+import os
+import os.path as osp
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ..request import IGNORE, AnnotationRequest, RequestedImage
+
+__all__ = [
+    'unit_groups', 'write_text', 'write_json', 'class_index', 'blank', 'ASKED'
+]
+
+#: the name of the "asked pixels" layer (never a class)
+ASKED = 'mmseg-ada:asked'
+
+
+def unit_groups(
+        request: AnnotationRequest, im: RequestedImage,
+        predictions: bool) -> List[Tuple[str, Optional[int], np.ndarray]]:
+    """What to pre-fill for one image: ``(id, class, bool mask)`` each.
+
+    With predictions: one group per bought region (id ``'u<region id>'``,
+    the region's predicted class), or per predicted class for pixel units
+    (id ``'c<class>'``).  Without: one group of all asked pixels, class
+    ``None``.
+    """
+    units = request.unit_map(im.stem)
+    if not predictions or not request.predictions:
+        return [('asked', None, units > 0)]
+    pred = request.predicted_map(im.stem)
+    out = []
+    if im.units:  # regions
+        for j, rid in enumerate(im.units, start=1):
+            m = units == j
+            if m.any():
+                out.append((f'u{rid}', int(pred[m][0]), m))
+    else:
+        for c in np.unique(pred[units > 0]):
+            out.append((f'c{int(c)}', int(c), (units > 0) & (pred == c)))
+    return out
+
+
+def write_text(path: str, text: str) -> str:
+    """Write ``text`` to ``path`` (folders made); return ``path``."""
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text)
+    return path
+
+
+def write_json(path: str, obj: Any, indent: Optional[int] = None) -> str:
+    """Write ``obj`` as JSON to ``path``; return ``path``."""
+    return write_text(path, json.dumps(obj, indent=indent) + '\n')
+
+
+def class_index(request: AnnotationRequest) -> Dict[str, int]:
+    """``{class name: index}``."""
+    return {c: i for i, c in enumerate(request.classes)}
+
+
+def blank(im: RequestedImage) -> np.ndarray:
+    """An all-unlabelled ``uint8`` map of ``im``'s size."""
+    return np.full((im.height, im.width), IGNORE, np.uint8)
