@@ -11,6 +11,13 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 PYTHON=${PYTHON:-python}
 DIR="$(cd "$(dirname "$0")" && pwd)"
 
+# a run that stops for a person's labels exits 75 (see tools/train.py):
+# every rank exits 0 so that torchrun reports no failure, and rank 0 leaves
+# the status in this file
+STATUS_FILE=$(mktemp)
+trap 'rm -f "$STATUS_FILE"' EXIT
+set +e
+MMSEG_ADA_EXIT_STATUS_FILE="$STATUS_FILE" \
 PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
 "$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" \
@@ -21,3 +28,9 @@ PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
     "$DIR/train.py" \
     "$CONFIG" \
     --launcher pytorch "${@:3}"
+rc=$?
+set -e
+if [ "$rc" -eq 0 ] && [ -s "$STATUS_FILE" ]; then
+  rc=$(cat "$STATUS_FILE")
+fi
+exit "$rc"

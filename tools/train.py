@@ -8,6 +8,11 @@ Usage::
 Identical to mmseg's tool, plus: ``mmseg_ada`` is imported first (registries
 and the torch>=2.6 checkpoint fix), and ``--launcher pytorch`` also works on
 CPU-only machines (gloo).
+
+Exit status: 0 when training ends; 75 when a round waits for a person's
+labels (``oracle=dict(type='HumanOracle')``: import them with
+``tools/annotate.py import``, then run again with ``--resume``); anything
+else is a failure.
 """
 import argparse
 import logging
@@ -24,6 +29,7 @@ from mmengine.runner.checkpoint import find_latest_checkpoint  # noqa: E402
 from mmseg.registry import RUNNERS  # noqa: E402
 
 import mmseg_ada  # noqa: E402,F401  (registers modules, applies compat)
+from mmseg_ada.engine import human_rounds  # noqa: E402
 from mmseg_ada.utils import setup_launcher  # noqa: E402
 
 
@@ -112,7 +118,10 @@ def main() -> None:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except human_rounds.AwaitingLabels as e:  # a round waits for a person
+        human_rounds.exit_awaiting(e)
 
 
 if __name__ == '__main__':

@@ -43,6 +43,7 @@ from mmseg_ada.datasets.samplers import RoundInfiniteSampler
 from mmseg_ada.datasets.unlabeled import UnlabeledDataset
 from mmseg_ada.registry import LABEL_STORES, ORACLES, build_active
 from mmseg_ada.utils.seeding import derive_seed, seed_all
+from .human_rounds import AwaitingLabels, HumanRounds
 from .selector import ActiveSelector
 from .utils import find_datasets, image_sizes
 
@@ -160,7 +161,18 @@ class ActiveLoop(IterBasedTrainLoop):
         self.selector = (None if selector is None else ActiveSelector(
             **copy.deepcopy(selector)))
         self.store_cfg = store
-        self.oracle_cfg = oracle or dict(type='GroundTruthOracle')
+        self.oracle_cfg = self._oracle_cfg(oracle, subsets)
+        probe = build_active(self.oracle_cfg, ORACLES)
+        if self.online_cfg is not None and not probe.online:
+            raise ValueError(
+                f'{type(probe).__name__} cannot answer inside a training '
+                'step (a person labels between rounds), so it cannot serve '
+                'online purchases (ADA-MCU buys pixels during training): '
+                'use rounds (num_rounds, selector, budget) with it, or the '
+                'GroundTruthOracle for online purchases')
+        for ds in subsets:
+            ds.set_oracle(self.oracle_cfg)
+        self.human: Optional[HumanRounds] = None
         self.seed_iterations = bool(seed_iterations)
         self.checkpoint_every_epoch = bool(checkpoint_every_epoch)
         self.extra_val_interval = val_interval
@@ -177,6 +189,29 @@ class ActiveLoop(IterBasedTrainLoop):
         self.acquisition: Optional[OnlineAcquisition] = None
 
     # ------------------------------------------------------------ setup
+    @staticmethod
+    def _oracle_cfg(oracle: Optional[dict], subsets: Sequence[Any]) -> dict:
+        """The run's oracle: ``train_cfg.oracle``, else the one configured
+        on the target dataset (``LabeledSubsetDataset(oracle=...)``), else
+        the ground truth.  Two different ones are an error."""
+        given = [
+            ds.oracle_cfg for ds in subsets
+            if getattr(ds, 'oracle_cfg', None) is not None
+        ]
+        if oracle is not None:
+            for cfg in given:
+                if cfg != oracle:
+                    raise ValueError(
+                        f'two oracles: train_cfg.oracle={oracle} and the '
+                        f'target dataset\'s oracle={cfg}; set one of them')
+            return copy.deepcopy(oracle)
+        if given:
+            if any(cfg != given[0] for cfg in given):
+                raise ValueError(f'the target datasets name different '
+                                 f'oracles: {given}')
+            return copy.deepcopy(given[0])
+        return dict(type='GroundTruthOracle')
+
     def _milestones(self, per_round, round_iters, round_epochs) -> List[int]:
         given = [x is not None for x in (per_round, round_iters, round_epochs)]
         K = self.num_rounds
@@ -230,7 +265,8 @@ class ActiveLoop(IterBasedTrainLoop):
         ]
 
     def _target(self) -> Any:
-        """The target dataset whose images are bought."""
+        """The wrapper of the target dataset whose images are bought (its
+        ``dataset`` is the target dataset)."""
         found = (
             find_datasets(self.dataloader.dataset, LabeledSubsetDataset)
             if self.num_rounds else find_datasets(self.dataloader.dataset,
@@ -241,7 +277,7 @@ class ActiveLoop(IterBasedTrainLoop):
             raise ValueError(f'ActiveLoop: the train dataset holds no {kind}'
                              ' (e.g. SourceTargetDataset(target=dict(type='
                              "'LabeledSubsetDataset', dataset=...)))")
-        return found[0].dataset
+        return found[0]
 
     def _check_checkpoint_interval(self) -> None:
         for hook in self.runner.hooks:
@@ -262,12 +298,14 @@ class ActiveLoop(IterBasedTrainLoop):
     def _setup(self) -> None:
         runner = self.runner
         work_dir = runner.work_dir
-        target = self._target()
+        wrapper = self._target()
+        target = wrapper.dataset
         items = self._items(target)
         suffix = getattr(target, 'img_suffix', '')
         stem_of = (lambda p: image_stem(p, suffix))
         classes = list(target.metainfo.get('classes', ()))
-        oracle = build_active(self.oracle_cfg, ORACLES).bind(target)
+        oracle = build_active(self.oracle_cfg, ORACLES).bind(
+            target, work_dir, getattr(wrapper, 'annotations', None))
         if self.selector is not None:
             self.selector.setup(runner, items, oracle, classes, stem_of)
             self.total_cost = self.selector.units.total_cost()
@@ -321,6 +359,8 @@ class ActiveLoop(IterBasedTrainLoop):
             self.store = build_active(
                 dict(store_cfg, work_dir=work_dir, readonly=True),
                 LABEL_STORES)
+        if oracle.requests:
+            self.human = HumanRounds(runner, oracle, self.store)
         self._resume_state()
         if self.online_cfg is not None:
             self._setup_online(items, oracle, stem_of)
@@ -361,6 +401,8 @@ class ActiveLoop(IterBasedTrainLoop):
                 f'iteration {it} has reached round {reached}: rounds '
                 f'{reached + 1}..{last} stay hidden until training reaches '
                 'them, then they are reused (no budget is spent twice)')
+        if self.human is not None:
+            self.human.check_trained(reached)
         if is_main_process():
             store.set_cursor(reached)
         barrier()
@@ -415,6 +457,14 @@ class ActiveLoop(IterBasedTrainLoop):
         else:
             self.runner.logger.info(f'active round {k} is already in the '
                                     'label store; reusing it')
+        if self.human is not None:
+            try:
+                self.human.ensure(k, self._iter)
+            except AwaitingLabels:
+                self.selector.wait()
+                if is_main_process():
+                    store.close()
+                raise
         if is_main_process():
             store.set_cursor(k)
         barrier()

@@ -32,9 +32,19 @@ from mmseg_ada.active.strategies.base import MODEL_CONSTANTS, BaseStrategy
 from mmseg_ada.active.units import BaseUnits, PoolItem, Purchase
 from mmseg_ada.registry import STRATEGIES, UNITS, build_active
 from .active_report import draw_image_grid, draw_round_overlays
+from .annotation_request import write_request
 from .utils import gather_by_index
 
 __all__ = ['ActiveSelector']
+
+
+def cumulative_histogram(previous: Sequence[Dict[str, Any]],
+                         hist: np.ndarray) -> np.ndarray:
+    """``hist`` plus the last earlier round's ``per_class_labeled``."""
+    cum = np.asarray(hist, dtype=np.int64).copy()
+    if previous and previous[-1].get('per_class_labeled') is not None:
+        cum += np.asarray(previous[-1]['per_class_labeled'], dtype=np.int64)
+    return cum
 
 
 def digest(pool: UnitPool, index: np.ndarray) -> str:
@@ -334,6 +344,12 @@ class ActiveSelector:
             timer.add('commit', time.perf_counter() - t0)
             report = self._report(round_idx, budget, store, pool, selection,
                                   purchase, iteration)
+            if getattr(self.oracle, 'requests', False):
+                # a person answers: what to ask is on disk before the commit
+                t0 = time.perf_counter()
+                write_request(self, round_idx, purchase,
+                              getattr(self.oracle, 'predictions', True))
+                timer.add('request', time.perf_counter() - t0)
             timer.add('total', time.perf_counter() - t_start)
             report['seconds'] = {
                 k: round(v, 3)
@@ -369,11 +385,13 @@ class ActiveSelector:
         C = self.num_classes
         hist = np.zeros(C, dtype=np.int64)
         for i in purchase.images:
-            hist += self.oracle.class_histogram(i, C, purchase.masks.get(i))
-        prev = store.rounds()
-        cum = hist.copy()
-        if prev and 'per_class_labeled' in prev[-1]:
-            cum += np.asarray(prev[-1]['per_class_labeled'], dtype=np.int64)
+            h = self.oracle.class_histogram(i, C, purchase.masks.get(i))
+            if h is None:  # a person answers later (filled in then)
+                hist = None
+                break
+            hist += h
+        cum = None if hist is None else cumulative_histogram(
+            store.rounds(), hist)
         labeled = store.labeled + store.pending
         total = self.units.total_cost()
         report = dict(
@@ -390,14 +408,22 @@ class ActiveSelector:
             units_bought=int(purchase.units),
             images_touched=len(purchase.images),
             classes=self.class_names,
-            per_class_labeled=cum.tolist(),
-            round_per_class_labeled=hist.tolist(),
-            round_ignored=int(purchase.spent -
-                              hist.sum()) if purchase.masks else 0,
+            per_class_labeled=None if cum is None else cum.tolist(),
+            round_per_class_labeled=None if hist is None else hist.tolist(),
+            round_ignored=(None if hist is None else
+                           int(purchase.spent -
+                               hist.sum()) if purchase.masks else 0),
             selection_info=selection.info,
             score=None,
             metrics={})
         return report
+
+    def _title(self, i: int) -> str:
+        """A bought image's caption: its class, if the oracle knows it."""
+        if getattr(self.oracle, 'requests', False):
+            return f'#{i}'  # asked; a person answers later
+        label = self.oracle.image_label(i)
+        return self.class_names[label] if self.class_names else str(i)
 
     def wait(self) -> None:
         """Wait until the last round's pictures are written."""
@@ -422,9 +448,7 @@ class ActiveSelector:
             else:
                 draw_image_grid(
                     osp.join(out_dir, 'bought.jpg'),
-                    [(items[i].img_path,
-                      self.class_names[self.oracle.image_label(i)]
-                      if self.class_names else str(i))
+                    [(items[i].img_path, self._title(i))
                      for i in purchase.images[:8 * self.num_overlays]])
             import os
             os.makedirs(out_dir, exist_ok=True)
