@@ -5,6 +5,8 @@
 #   make test         create .venv and run the test suite
 #   make demo-cls     the classification demo (digits -> shifted digits)
 #   make lint         flake8, isort, yapf on every tracked file (pre-commit)
+#   make labelstudio  Label Studio 1.23.2 in its own .venv-labelstudio, for
+#                     the people-in-the-loop tests and demo (~4 min)
 # Set PIP_FIND_LINKS to a folder with a prebuilt mmcv wheel to skip its
 # ~11 min source build (CI does, see .ci/run).
 
@@ -17,7 +19,7 @@ DEMO_WORK := work_dirs/demo
 DEMO_CLS_WORK := work_dirs/demo-cls
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo demo-cls demo-data clean-demo
+.PHONY: install test lint demo demo-cls demo-data clean-demo labelstudio
 
 install: $(STAMP)
 
@@ -49,6 +51,16 @@ demo: install
 # image-level active rounds on digits -> shifted digits (classification)
 demo-cls: install
 	$(PY) tools/run_demo.py cls --work-dir $(DEMO_CLS_WORK)
+
+# Label Studio's own environment (its pins clash with the project's); used by
+# mmseg_ada/testing/label_studio.py, which also honours $MMSEG_ADA_LS_VENV
+LS_VENV ?= .venv-labelstudio
+LS_STAMP := $(LS_VENV)/.mmseg_ada_labelstudio_installed
+
+labelstudio: $(LS_STAMP)
+
+$(LS_STAMP): scripts/install_label_studio.sh
+	LS_VENV=$(LS_VENV) bash scripts/install_label_studio.sh
 
 clean-demo:
 	rm -rf $(DEMO_DATA) data/demo_cls $(DEMO_WORK) $(DEMO_CLS_WORK)
