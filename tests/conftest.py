@@ -107,3 +107,30 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# ------------------------------------------------ a real annotation server
+@pytest.fixture(scope='session')
+def label_studio(tmp_path_factory):
+    """A real Label Studio server for the session, on 127.0.0.1 with a fresh
+    data dir; its document root is the session's temporary folder (every
+    test's images can be served).  Needs ``make labelstudio``; skipped
+    without it unless ``$MMSEG_ADA_REQUIRE_LABEL_STUDIO`` is set (CI), then
+    its absence fails.  Stopped (the whole process group) at the end."""
+    from mmseg_ada.testing import label_studio as ls
+    try:
+        ls.find_label_studio()
+    except FileNotFoundError as e:
+        if os.environ.get('MMSEG_ADA_REQUIRE_LABEL_STUDIO',
+                          '').lower() not in ('', '0', 'false', 'no'):
+            pytest.fail(f'$MMSEG_ADA_REQUIRE_LABEL_STUDIO is set but {e}')
+        pytest.skip(f'Label Studio venv missing ({ls.INSTALL_COMMAND}): {e}')
+    root = tmp_path_factory.getbasetemp()
+    # start-up: ~35 s idle, up to ~2 min on a busy 2-core machine
+    server = ls.LabelStudioServer(
+        root / 'label_studio_data', root, start_timeout=420)
+    server.start()
+    yield server
+    server.stop()
+    assert not server.running
+    assert ls.leftover_processes(server) == []

@@ -123,10 +123,7 @@ def write_request(selector: Any,
     """
     units = selector.units
     items: List[PoolItem] = units.items
-    oracle = selector.oracle
-    root_dir = (
-        oracle.document_root
-        if getattr(oracle, 'document_root', None) else image_root(items))
+    root_dir = image_root(items)
     root = root or request_dir(selector.runner.work_dir, round_idx)
     indices = sorted(int(i) for i in purchase.images)
     probs: Dict[int, torch.Tensor] = {}

@@ -64,7 +64,8 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 __all__ = [
     'LabelStudioClient', 'LabelStudioError', 'LabelStudioHTTPError',
-    'LabelStudioServer', 'find_label_studio', 'find_label_studio_python'
+    'LabelStudioServer', 'find_label_studio', 'find_label_studio_python',
+    'label_round', 'leftover_processes'
 ]
 
 
@@ -799,3 +800,81 @@ class LabelStudioClient:
         if export_type.upper() in ('JSON', 'JSON_MIN'):
             return json.loads(content)
         return content
+
+
+def leftover_processes(server: LabelStudioServer) -> list:
+    """``ps`` lines of processes still in the server's process group or
+    naming its data dir (empty once it is stopped)."""
+    ps = subprocess.run(['ps', '-eo', 'pid=,pgid=,args='],
+                        capture_output=True,
+                        text=True,
+                        check=True).stdout
+    left = []
+    for line in ps.splitlines():
+        pid, pgid, *args = line.split(None, 2)
+        args = args[0] if args else ''
+        if int(pgid) == server.pgid or (server.data_dir in args
+                                        and 'label-studio' in args):
+            left.append(line)
+    return left
+
+
+def label_round(server: LabelStudioServer,
+                work_dir: str,
+                k: int,
+                annotator,
+                out_path: str,
+                title: str = None) -> dict:
+    """Label round ``k`` of a run in Label Studio, as a person would.
+
+    Creates a project from the round's exported
+    ``labelstudio/labeling_config.xml``, connects the images' folder as
+    local-files storage, imports ``tasks.json``, submits one annotation per
+    task (``annotator.labelstudio_result``, started from the task's
+    prediction like the web UI's Submit) and saves the project's JSON
+    export, as its Export button downloads it, to ``out_path``.
+
+    Args:
+        server: a running server whose document root holds the images and
+            which the tasks' image URLs are relative to.
+        work_dir: the run directory.
+        k: the round.
+        annotator: a :class:`~mmseg_ada.testing.annotator.ScriptedAnnotator`.
+        out_path: where the export goes.
+        title: the project's title.
+
+    Returns:
+        dict: ``project`` (id), ``url`` (the project's page), ``tasks``.
+    """
+    from mmseg_ada.active.oracles.layout import round_dir
+    from mmseg_ada.annotation.request import AnnotationRequest
+    request = AnnotationRequest.of_round(work_dir, k)
+    exp = osp.join(round_dir(work_dir, k), 'labelstudio')
+    with open(osp.join(exp, 'labeling_config.xml'), encoding='utf-8') as f:
+        config = f.read()
+    client = server.client()
+    project = client.create_project(title or f'mmseg-ada round {k}', config)
+    pid = project['id']
+    client.add_local_storage(pid, request.image_root, title=f'round {k}')
+    names = sorted(
+        n for n in os.listdir(exp)
+        if n.startswith('tasks') and n.endswith('.json'))
+    for name in names:
+        with open(osp.join(exp, name), encoding='utf-8') as f:
+            client.import_tasks(pid, json.load(f))
+    tasks = client.tasks(pid)
+    for t in tasks:
+        im = request.by_index(t['data']['ada_index'])
+        preds = t.get('predictions') or []
+        client.create_annotation(
+            t['id'],
+            annotator.labelstudio_result(request, im),
+            lead_time=5.0,
+            parent_prediction=preds[0]['id'] if preds else None,
+            project_id=pid)
+    exported = client.export(pid)
+    os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
+    with open(out_path, 'w', encoding='utf-8') as f:
+        json.dump(exported, f)
+    return dict(
+        project=pid, url=f'{server.url}/projects/{pid}/data', tasks=len(tasks))

@@ -18,7 +18,6 @@ from PIL import Image
 from mmseg_ada.testing import label_studio as ls
 from mmseg_ada.testing.label_studio import LabelStudioServer
 
-REQUIRE_ENV_VAR = 'MMSEG_ADA_REQUIRE_LABEL_STUDIO'
 BRUSH_CONFIG = (
     '<View><Image name="image" value="$image"/>'
     '<BrushLabels name="label" toName="image">'
@@ -39,22 +38,6 @@ for item in job['decode']:
     out['masks'].append(img.tolist())
 json.dump(out, sys.stdout)
 '''
-
-
-def _required():
-    return os.environ.get(REQUIRE_ENV_VAR,
-                          '').lower() not in ('', '0', 'false', 'no')
-
-
-def _label_studio_or_skip():
-    try:
-        return ls.find_label_studio()
-    except FileNotFoundError as e:
-        if _required():
-            pytest.fail(f'${REQUIRE_ENV_VAR} is set but {e}')
-        pytest.skip(
-            f'Label Studio venv missing (install: {ls.INSTALL_COMMAND} '
-            f'or set ${ls.VENV_ENV_VAR}): {e}')
 
 
 def _ls_codec(encode=(), decode=()):
@@ -90,22 +73,6 @@ def _brush(rle, label, region_id, origin=None):
     if origin:
         result['origin'] = origin
     return result
-
-
-def _leftover_processes(server):
-    """``ps`` lines of processes in the server's group or naming its dir."""
-    ps = subprocess.run(['ps', '-eo', 'pid=,pgid=,args='],
-                        capture_output=True,
-                        text=True,
-                        check=True).stdout
-    left = []
-    for line in ps.splitlines():
-        pid, pgid, *args = line.split(None, 2)
-        args = args[0] if args else ''
-        if int(pgid) == server.pgid or (server.data_dir in args
-                                        and 'label-studio' in args):
-            left.append(line)
-    return left
 
 
 def test_find_label_studio_names_the_install_command(tmp_path, monkeypatch):
@@ -151,12 +118,12 @@ def test_start_timeout_kills_the_process_group(tmp_path):
         server.start()
     assert 'waiting' in str(err.value)
     assert server.pgid is not None and not server.running
-    assert _leftover_processes(server) == []
+    assert ls.leftover_processes(server) == []
 
 
 @pytest.mark.timeout(600)
-def test_label_studio_round_trip(tmp_path):
-    _label_studio_or_skip()
+def test_label_studio_round_trip(tmp_path, label_studio):
+    server = label_studio
     rng = np.random.default_rng(0)
     doc_root = tmp_path / 'document_root'
     round_dir = doc_root / 'round_0'
@@ -179,83 +146,76 @@ def test_label_studio_round_trip(tmp_path):
     rles, _ = _ls_codec(encode=predicted + painted)
     pred_rles, paint_rles = rles[:2], rles[2:]
 
-    # start-up took 35 s idle, 65-126 s on a busy 2-core machine
-    server = LabelStudioServer(
-        tmp_path / 'ls_data', doc_root, start_timeout=420)
-    with server:
-        print(f'\nLabel Studio up at {server.url} after '
-              f'{server.startup_seconds:.1f} s (pgid {server.pgid})')
-        client = server.client()
-        assert client.health() == {'status': 'UP'}
+    print(f'\nLabel Studio up at {server.url} after '
+          f'{server.startup_seconds:.1f} s (pgid {server.pgid})')
+    client = server.client()
+    assert client.health() == {'status': 'UP'}
 
-        # errors carry status, method, URL and body
-        with pytest.raises(ls.LabelStudioHTTPError) as err:
-            client.create_project('x', BRUSH_CONFIG)  # title too short
-        assert err.value.status == 400 and err.value.method == 'POST'
-        assert err.value.url.endswith('/api/projects')
-        assert 'title' in err.value.body
+    # errors carry status, method, URL and body
+    with pytest.raises(ls.LabelStudioHTTPError) as err:
+        client.create_project('x', BRUSH_CONFIG)  # title too short
+    assert err.value.status == 400 and err.value.method == 'POST'
+    assert err.value.url.endswith('/api/projects')
+    assert 'title' in err.value.body
 
-        project = client.create_project('mmseg-ada round 0', BRUSH_CONFIG)
-        pid = project['id']
-        # the document root itself is refused, a subfolder is fine
-        with pytest.raises(ls.LabelStudioHTTPError) as err:
-            client.add_local_storage(pid, doc_root)
-        assert err.value.status == 400
-        storage = client.add_local_storage(pid, round_dir)
-        assert storage['path'] == str(round_dir)
-        assert storage['project'] == pid
+    project = client.create_project('mmseg-ada round 0', BRUSH_CONFIG)
+    pid = project['id']
+    # the document root itself is refused, a subfolder is fine
+    with pytest.raises(ls.LabelStudioHTTPError) as err:
+        client.add_local_storage(pid, server.document_root)
+    assert err.value.status == 400
+    storage = client.add_local_storage(pid, round_dir)
+    assert storage['path'] == str(round_dir)
+    assert storage['project'] == pid
 
-        tasks = []
-        for i, path in enumerate(images):
-            tasks.append({
-                'data': {
-                    'image': server.local_files_url(path),
-                    'ada_round': 0,
-                    'ada_index': i,
-                },
-                'predictions': [{
-                    'model_version':
-                    'ada-round-0',
-                    'score':
-                    0.5,
-                    'result': [_brush(pred_rles[i], 'road', f'pred{i}')],
-                }],
-            })
-        report = client.import_tasks(pid, tasks)
-        assert report['task_count'] == 2
-        assert report['prediction_count'] == 2
-        assert len(report['task_ids']) == 2
+    tasks = []
+    for i, path in enumerate(images):
+        tasks.append({
+            'data': {
+                'image': server.local_files_url(path),
+                'ada_round': 0,
+                'ada_index': i,
+            },
+            'predictions': [{
+                'model_version':
+                'ada-round-0',
+                'score':
+                0.5,
+                'result': [_brush(pred_rles[i], 'road', f'pred{i}')],
+            }],
+        })
+    report = client.import_tasks(pid, tasks)
+    assert report['task_count'] == 2
+    assert report['prediction_count'] == 2
+    assert len(report['task_ids']) == 2
 
-        got = client.tasks(pid, page_size=1)  # two pages
-        assert [t['id'] for t in got] == sorted(report['task_ids'])
-        for i, task in enumerate(got):
-            assert task['data']['ada_index'] == i
-            (pred, ) = task['predictions']
-            assert pred['result'][0]['value']['rle'] == pred_rles[i]
-            assert pred['model_version'] == 'ada-round-0'
-            # the image is served, byte for byte
-            with open(images[i], 'rb') as f:
-                assert client.get_bytes(task['data']['image']) == f.read()
+    got = client.tasks(pid, page_size=1)  # two pages
+    assert [t['id'] for t in got] == sorted(report['task_ids'])
+    for i, task in enumerate(got):
+        assert task['data']['ada_index'] == i
+        (pred, ) = task['predictions']
+        assert pred['result'][0]['value']['rle'] == pred_rles[i]
+        assert pred['model_version'] == 'ada-round-0'
+        # the image is served, byte for byte
+        with open(images[i], 'rb') as f:
+            assert client.get_bytes(task['data']['image']) == f.read()
 
-        # a person paints "car" and clicks Submit, starting from the
-        # prediction (the UI then sends its id as parent_prediction)
-        for i, task in enumerate(got):
-            ann = client.create_annotation(
-                task['id'],
-                [_brush(paint_rles[i], 'car', f'paint{i}', 'manual')],
-                lead_time=12.5 + i,
-                parent_prediction=task['predictions'][0]['id'],
-                project_id=pid)
-            assert ann['task'] == task['id']
-            assert ann['was_cancelled'] is False
-            assert ann['parent_prediction'] == task['predictions'][0]['id']
+    # a person paints "car" and clicks Submit, starting from the
+    # prediction (the UI then sends its id as parent_prediction)
+    for i, task in enumerate(got):
+        ann = client.create_annotation(
+            task['id'], [_brush(paint_rles[i], 'car', f'paint{i}', 'manual')],
+            lead_time=12.5 + i,
+            parent_prediction=task['predictions'][0]['id'],
+            project_id=pid)
+        assert ann['task'] == task['id']
+        assert ann['was_cancelled'] is False
+        assert ann['parent_prediction'] == task['predictions'][0]['id']
 
-        exported = client.export(pid)
-        snapshot = client.export_snapshot(pid)
-        print('one exported task, trimmed:')
-        print(json.dumps(exported[0])[:4000])
-    assert not server.running
-    assert _leftover_processes(server) == []
+    exported = client.export(pid)
+    snapshot = client.export_snapshot(pid)
+    print('one exported task, trimmed:')
+    print(json.dumps(exported[0])[:4000])
 
     assert sorted(t['id'] for t in snapshot) == [t['id'] for t in got]
     assert sorted(t['id'] for t in exported) == [t['id'] for t in got]

@@ -110,7 +110,7 @@ def export(request: AnnotationRequest,
     Returns:
         list[str]: the files written.
     """
-    root = document_root or request.image_root
+    root = osp.abspath(document_root) if document_root else request.image_root
     tasks = []
     for im in request.images:
         rel = osp.relpath(im.img_path, root).replace(osp.sep, '/')
