@@ -4,6 +4,8 @@
 #                     and run the segmentation methods on it (~10 min)
 #   make test         create .venv and run the test suite
 #   make demo-cls     the classification demo (digits -> shifted digits)
+#   make demo-annotate  people in the loop: one ADeADA and one classification
+#                     round labelled through a local Label Studio server
 #   make lint         flake8, isort, yapf on every tracked file (pre-commit)
 #   make labelstudio  Label Studio 1.23.2 in its own .venv-labelstudio, for
 #                     the people-in-the-loop tests and demo (~4 min)
@@ -19,14 +21,16 @@ DEMO_WORK := work_dirs/demo
 DEMO_CLS_WORK := work_dirs/demo-cls
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo demo-cls demo-data clean-demo labelstudio
+.PHONY: install test lint demo demo-cls demo-annotate demo-data clean-demo \
+	labelstudio
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml scripts/install.sh
 	bash scripts/install.sh
 
-test: install
+# the Label Studio tests need its server (make labelstudio, ~4 min once)
+test: install labelstudio
 	$(PY) -m pytest tests -q $(PYTEST_ARGS)
 
 # the checks of .pre-commit-config.yaml (settings in setup.cfg); the tools
@@ -62,5 +66,11 @@ labelstudio: $(LS_STAMP)
 $(LS_STAMP): scripts/install_label_studio.sh
 	LS_VENV=$(LS_VENV) bash scripts/install_label_studio.sh
 
+# people in the loop: exported rounds labelled by a scripted stand-in in a
+# local Label Studio, imported, resumed; prints the status tables
+demo-annotate: install labelstudio
+	$(PY) tools/run_demo.py annotate --work-dir work_dirs/demo-annotate
+
 clean-demo:
-	rm -rf $(DEMO_DATA) data/demo_cls $(DEMO_WORK) $(DEMO_CLS_WORK)
+	rm -rf $(DEMO_DATA) data/demo_cls $(DEMO_WORK) $(DEMO_CLS_WORK) \
+	  work_dirs/demo-annotate

@@ -19,6 +19,14 @@ for RAN, ENT, BADGE, CLUE (plain fine-tuning), LADA (LAS + LAA), SDM-AG and
 SAGE + TSF (their own training), at the same budget and schedule
 (``--methods`` picks a subset).
 
+``python tools/run_demo.py annotate`` (``make demo-annotate``): people in
+the loop.  One ADeADA round (from the seg demo's source-only model) and one
+classification round, each run until it stops for labels (exit status 75),
+its exported tasks labelled by a scripted stand-in through a local Label
+Studio server (``make labelstudio``), the export imported, the run resumed
+and finished; prints each run's status table and where a person would
+click.
+
 Two trainings run at a time (one thread each: the 2-core machine this was
 made on).  Each run's logs are in its work dir; a failed run stops the demo
 with its log's tail.
@@ -57,6 +65,9 @@ CLS = {
     'SAGE+TSF': 'sage-tsf',
 }
 CLS_CFG = 'configs/demo/cls/resnet18-tiny_1xb32-5r_demo-digits-{}.py'
+SEG_HUMAN = ('configs/demo/active/deeplabv3plus_r18-d8_4xb4-1x60_demo-'
+             'active-adeada-human.py')
+CLS_HUMAN = 'configs/demo/cls/resnet18-tiny_1xb32-1r_demo-digits-ent-human.py'
 
 
 def _env() -> dict:
@@ -159,9 +170,9 @@ def report(runs: Dict[str, str], out: str, title: str, lower: float,
     print(f'curves: {out}')
 
 
-def demo_seg(args) -> None:
-    data = 'data/demo'
-    root = args.work_dir
+def seg_data(data: str = 'data/demo') -> None:
+    """The synthetic pair, converted, with the SLIC regions of both
+    domains."""
     run([PY, 'tools/make_demo_data.py', data])
     run([
         PY, 'tools/dataset_converters/gta5.py', f'{data}/gta5', '--nproc', '2'
@@ -175,6 +186,11 @@ def demo_seg(args) -> None:
         PY, 'tools/precompute_regions.py', f'{data}/gta5/images', '--out',
         f'{data}/regions/gta5_slic', '--nproc', '2'
     ])
+
+
+def demo_seg(args) -> None:
+    root = args.work_dir
+    seg_data()
     train_all([('source-only', SEG_SOURCE_ONLY, []),
                ('target-only', SEG_TARGET_ONLY, [])], root)
     ckpt = osp.join(root, 'source-only', 'iter_600.pth')
@@ -203,9 +219,131 @@ def demo_cls(args) -> None:
            lower, None, 'top1_acc')
 
 
+def _human_round(name: str, cfg: str, work: str, server, annotator,
+                 extra: List[str]) -> dict:
+    """Run ``cfg`` until its round waits for labels (exit 75), label the
+    round in Label Studio with the scripted stand-in, import, resume."""
+    from mmseg_ada.testing.label_studio import label_round
+    cmd = [PY, 'tools/train.py', cfg, '--work-dir', work] + extra
+    log = osp.join(work, 'stdout.log')
+    os.makedirs(work, exist_ok=True)
+    print(
+        f'[{name}] training until the round waits for labels: '
+        f'{" ".join(cmd)}',
+        flush=True)
+    with open(log, 'w') as f:
+        res = subprocess.run(
+            cmd, cwd=REPO, env=_env(), stdout=f, stderr=subprocess.STDOUT)
+    if res.returncode != 75:
+        with open(log) as f:
+            tail = f.read()[-3000:]
+        sys.exit(f'[{name}] expected exit status 75 (waiting for labels), '
+                 f'got {res.returncode}; the end of {log}:\n{tail}')
+    print(
+        f'[{name}] exit status 75: round 1 waits for labels in '
+        f'{work}/active/annotate/round_1/',
+        flush=True)
+    export = osp.join(work, 'label_studio_export.json')
+    info = label_round(
+        server, work, 1, annotator, export, title=f'mmseg-ada demo {name}')
+    print(
+        f'[{name}] the stand-in labelled {info["tasks"]} tasks in Label '
+        f'Studio ({info["url"]}) and exported them to {export}',
+        flush=True)
+    run([
+        PY, 'tools/annotate.py', 'import', work, '--round', '1', export,
+        '--format', 'labelstudio'
+    ])
+    print(f'[{name}] resuming', flush=True)
+    with open(log, 'a') as f:
+        res = subprocess.run(
+            cmd + ['--resume'],
+            cwd=REPO,
+            env=_env(),
+            stdout=f,
+            stderr=subprocess.STDOUT)
+    if res.returncode:
+        sys.exit(f'[{name}] the resumed run failed ({res.returncode}): '
+                 f'{log}')
+    run([PY, 'tools/annotate.py', 'status', work])
+    return info
+
+
+def _target_oracle(cfg: str):
+    """The ground truth of a config's target dataset (the stand-in's)."""
+    from mmengine.config import Config
+    from mmseg.utils import register_all_modules
+
+    import mmseg_ada  # noqa: F401
+    from mmseg_ada.active.oracles import GroundTruthOracle
+    from mmseg_ada.datasets import LabeledSubsetDataset
+    register_all_modules(init_default_scope=True)
+    c = Config.fromfile(osp.join(REPO, cfg))
+
+    def find(d):
+        if isinstance(d, dict):
+            if d.get('type') == 'LabeledSubsetDataset':
+                return d['dataset']
+            for v in d.values():
+                found = find(v)
+                if found is not None:
+                    return found
+        return None
+
+    ds_cfg = find(c.train_dataloader.dataset.to_dict())
+    ds = LabeledSubsetDataset(ds_cfg)
+    return GroundTruthOracle().bind(ds.dataset, annotations=ds.annotations)
+
+
+def demo_annotate(args) -> None:
+    """One ADeADA round and one classification round labelled by a
+    scripted stand-in through a local Label Studio server."""
+    from mmseg_ada.testing.annotator import ScriptedAnnotator
+    from mmseg_ada.testing.label_studio import LabelStudioServer
+    root = args.work_dir
+    seg_data()
+    run([PY, 'tools/make_demo_cls_data.py', 'data/demo_cls'])
+    source = osp.join('work_dirs', 'demo', 'source-only')
+    train_all([('source-only', SEG_SOURCE_ONLY, [])], osp.dirname(source))
+    ckpt = osp.join(source, 'iter_600.pth')
+    for name in ('adeada', 'digits'):
+        if osp.isdir(osp.join(root, name)):  # a fresh run each time
+            import shutil
+            shutil.rmtree(osp.join(root, name))
+    server = LabelStudioServer(
+        osp.join(root, 'label_studio'),
+        osp.join(REPO, 'data'),
+        start_timeout=420)
+    print(
+        'starting Label Studio (its first start sets up a database: '
+        'up to a few minutes)',
+        flush=True)
+    with server:
+        print(
+            f'Label Studio is up at {server.url} (user '
+            f'{server.username}, password {server.password})',
+            flush=True)
+        seg = _human_round('adeada', SEG_HUMAN, osp.join(root,
+                                                         'adeada'), server,
+                           ScriptedAnnotator(_target_oracle(SEG_HUMAN)),
+                           ['--cfg-options', f'load_from={ckpt}'])
+        cls = _human_round('digits', CLS_HUMAN, osp.join(root,
+                                                         'digits'), server,
+                           ScriptedAnnotator(_target_oracle(CLS_HUMAN)), [])
+        print()
+        print('Where a person would click (the server stops when the demo '
+              'ends; `make labelstudio` and the README show how to run your '
+              'own):')
+        for name, info in (('segmentation', seg), ('classification', cls)):
+            print(f'  {name}: {info["url"]} -> click a task, correct the '
+                  'suggested labels (brushes / the class), Submit; then '
+                  'Export -> JSON and `tools/annotate.py import ... '
+                  '--format labelstudio`')
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('task', choices=['seg', 'cls'])
+    p.add_argument('task', choices=['seg', 'cls', 'annotate'])
     p.add_argument(
         '--work-dir',
         default=None,
@@ -213,7 +351,10 @@ def main() -> None:
     p.add_argument(
         '--methods', nargs='+', default=None, help='a subset of the methods')
     args = p.parse_args()
-    if args.task == 'seg':
+    if args.task == 'annotate':
+        args.work_dir = args.work_dir or 'work_dirs/demo-annotate'
+        demo_annotate(args)
+    elif args.task == 'seg':
         args.work_dir = args.work_dir or 'work_dirs/demo'
         args.methods = args.methods or list(SEG_ACTIVE)
         demo_seg(args)

@@ -2,10 +2,11 @@
 # the unlabelled pool, the target region cache.
 #
 # active_target_dataset: the Cityscapes train images that hold bought labels
-#   (LabeledSubsetDataset).  Its pipeline loads the ground truth, and the
-#   dataset inserts the oracle (LoadActiveLabelMask) right after
-#   LoadAnnotations: every pixel that was not bought becomes 255 before any
-#   augmentation.  Empty before round 1 (source-only batches).
+#   (LabeledSubsetDataset).  The dataset puts the oracle's transform
+#   (LoadBoughtLabels) in LoadAnnotations' place: the bought pixels get the
+#   oracle's labels (the ground truth, or a person's), every other pixel
+#   255, before any augmentation.  Empty before round 1 (source-only
+#   batches).
 # pool_dataloader: the unlabelled target pool the strategy scores each
 #   round: all Cityscapes train images, test pipeline (1024x512), NO
 #   annotations (the selector refuses a pool that loads them).

@@ -33,7 +33,7 @@ class ADAEncoderDecoder(EncoderDecoder):
     target batch with the same losses on its *labelled* pixels only (keys
     ``tgt.*``, multiplied by ``target_loss_weight``).  Target pixels that were
     not bought carry the ignore index (255) - see
-    :class:`~mmseg_ada.datasets.transforms.LoadActiveLabelMask` - so with
+    :class:`~mmseg_ada.datasets.transforms.LoadBoughtLabels` - so with
     ``avg_non_ignore=True`` in the losses they contribute nothing, and a target
     batch without any label skips the target forward pass altogether
     (``tgt.*`` losses are then reported as zero so every rank logs the same
