@@ -56,8 +56,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         '--document-root',
         help='image paths in Label Studio URLs are relative to this folder '
-        '(default: the common folder of the target images; start Label '
-        'Studio with LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT set to it)')
+        "(default: the folder above the target images' common folder; the "
+        "export's README.txt says how to start Label Studio with it)")
     p = sub.add_parser('import', help="read a round's labels back")
     p.add_argument('work_dir')
     p.add_argument('--round', type=int, required=True)

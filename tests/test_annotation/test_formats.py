@@ -68,7 +68,13 @@ def test_label_studio_export_carries_regions_predictions_and_ids(seg_run):
     req = seg_run.requests[1]
     assert [t['data']['ada_index'] for t in tasks] == [0, 1]
     t0 = tasks[0]
-    assert t0['data']['image'] == '/data/local-files/?d=city0/img0.png'
+    # relative to the folder above the images' (a Label Studio storage
+    # must be strictly inside the document root)
+    assert t0['data']['image'] == '/data/local-files/?d=images/city0/img0.png'
+    readme = open(osp.join(exp, 'README.txt')).read()
+    assert ('LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=' +
+            osp.dirname(req.image_root)) in readme
+    assert req.image_root in readme
     assert t0['data']['ada_round'] == 1 and t0['data']['ada_stem'] == 'img0'
     result = t0['predictions'][0]['result']
     asked = [r for r in result if r['from_name'] == 'asked']

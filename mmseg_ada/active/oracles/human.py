@@ -54,7 +54,10 @@ class HumanOracle(BaseOracle):
             image path relative to ``document_root`` (default: Label
             Studio's local-files serving).
         document_root (str, optional): the folder image paths are relative
-            to (default: the common folder of the target images).
+            to (default: the folder above the target images' common folder:
+            Label Studio serves local files only from a storage folder
+            strictly inside its document root; the round's
+            ``labelstudio/README.txt`` names both).
         wait (dict, optional): ``dict(poll_seconds=30, timeout=None)``:
             wait for the imports instead of stopping (``timeout`` seconds,
             then stop; ``None``: wait for ever).

@@ -105,12 +105,17 @@ def export(request: AnnotationRequest,
         predictions: pre-fill the model's classes.
         url_prefix: image URLs are ``url_prefix`` + the path relative to
             ``document_root``.
-        document_root: default: the request's ``image_root``.
+        document_root: default: the folder above the request's
+            ``image_root`` (Label Studio serves local files only from a
+            storage folder strictly inside its document root: the images'
+            folder then is one).
 
     Returns:
         list[str]: the files written.
     """
-    root = osp.abspath(document_root) if document_root else request.image_root
+    root = (
+        osp.abspath(document_root)
+        if document_root else osp.dirname(request.image_root))
     tasks = []
     for im in request.images:
         rel = osp.relpath(im.img_path, root).replace(osp.sep, '/')
@@ -147,7 +152,11 @@ def export(request: AnnotationRequest,
         tasks.append(task)
     files = [
         write_text(
-            osp.join(out_dir, 'labeling_config.xml'), labeling_config(request))
+            osp.join(out_dir, 'labeling_config.xml'),
+            labeling_config(request)),
+        write_text(
+            osp.join(out_dir, 'README.txt'), _readme(request, root,
+                                                     url_prefix))
     ]
     # Label Studio takes at most 50 MB per import: parts of <= 40 MB
     parts, part, size = [], [], 0
@@ -166,6 +175,33 @@ def export(request: AnnotationRequest,
             files.append(
                 write_json(osp.join(out_dir, f'tasks_{j:03d}.json'), part))
     return files
+
+
+def _readme(request: AnnotationRequest, root: str, url_prefix: str) -> str:
+    """How to label this round in Label Studio."""
+    if url_prefix == LOCAL_FILES:
+        serve = f"""2. Start Label Studio so that it serves the images from disk:
+     LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true \\
+     LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={root} \\
+       label-studio start
+   and add, in the project's Settings -> Cloud Storage -> Add Source
+   Storage -> Local files, the absolute local path
+     {request.image_root}
+   (do not press Sync: the tasks come from step 3).
+"""
+    else:
+        serve = f"""2. The image URLs are {url_prefix}<path relative to {root}>.
+"""
+    return f"""mmseg-ada round {request.round}: {len(request.images)} images to label
+1. Create a project; Settings -> Labeling Interface -> Code: paste
+   labeling_config.xml.
+{serve}3. Import tasks.json (or tasks_001.json, ...: at most 40 MB each).
+4. Label each task (correct the suggested classes, paint, erase; pixels
+   nobody labels stay unlabelled), Submit.
+5. Export -> JSON, then:
+     python tools/annotate.py import WORK_DIR --round {request.round} \\
+       EXPORT.json --format labelstudio
+"""
 
 
 def _pick(task: Dict[str, Any]) -> Optional[Dict[str, Any]]:
