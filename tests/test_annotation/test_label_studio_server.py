@@ -8,7 +8,6 @@ codec (``label_studio_sdk.converter.brush``), run by the Label Studio venv's
 Python in a subprocess.
 """
 import json
-import os
 import subprocess
 
 import numpy as np
