@@ -179,29 +179,35 @@ def export(request: AnnotationRequest,
 
 def _readme(request: AnnotationRequest, root: str, url_prefix: str) -> str:
     """How to label this round in Label Studio."""
+    k = request.round
+    lines = [
+        f'mmseg-ada round {k}: {len(request.images)} images to label',
+        '1. Create a project; Settings -> Labeling Interface -> Code: paste',
+        '   labeling_config.xml.'
+    ]
     if url_prefix == LOCAL_FILES:
-        serve = f"""2. Start Label Studio so that it serves the images from disk:
-     LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true \\
-     LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={root} \\
-       label-studio start
-   and add, in the project's Settings -> Cloud Storage -> Add Source
-   Storage -> Local files, the absolute local path
-     {request.image_root}
-   (do not press Sync: the tasks come from step 3).
-"""
+        lines += [
+            '2. Start Label Studio so that it serves the images from disk:',
+            '     LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true \\',
+            f'     LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={root} \\',
+            '       label-studio start',
+            "   and add, in the project's Settings -> Cloud Storage -> Add",
+            '   Source Storage -> Local files, the absolute local path',
+            f'     {request.image_root}',
+            '   (do not press Sync: the tasks come from step 3).'
+        ]
     else:
-        serve = f"""2. The image URLs are {url_prefix}<path relative to {root}>.
-"""
-    return f"""mmseg-ada round {request.round}: {len(request.images)} images to label
-1. Create a project; Settings -> Labeling Interface -> Code: paste
-   labeling_config.xml.
-{serve}3. Import tasks.json (or tasks_001.json, ...: at most 40 MB each).
-4. Label each task (correct the suggested classes, paint, erase; pixels
-   nobody labels stay unlabelled), Submit.
-5. Export -> JSON, then:
-     python tools/annotate.py import WORK_DIR --round {request.round} \\
-       EXPORT.json --format labelstudio
-"""
+        lines.append(f'2. The image URLs are {url_prefix}<path relative to '
+                     f'{root}>.')
+    lines += [
+        '3. Import tasks.json (or tasks_001.json, ...: at most 40 MB each).',
+        '4. Label each task (correct the suggested classes, paint, erase;',
+        '   pixels nobody labels stay unlabelled), Submit.',
+        '5. Export -> JSON, then:',
+        f'     python tools/annotate.py import WORK_DIR --round {k} \\',
+        '       EXPORT.json --format labelstudio'
+    ]
+    return '\n'.join(lines) + '\n'
 
 
 def _pick(task: Dict[str, Any]) -> Optional[Dict[str, Any]]:
