@@ -20,10 +20,10 @@ import cv2
 import numpy as np
 
 from mmseg_ada.annotation.formats._common import write_json, write_text
+from mmseg_ada.annotation.formats.cvat import mask_element
 from mmseg_ada.annotation.request import (IGNORE, AnnotationRequest,
                                           RequestedImage)
-from mmseg_ada.annotation.rle import (cvat_rle_encode, format_cvat_rle,
-                                      ls_rle_encode)
+from mmseg_ada.annotation.rle import ls_rle_encode
 
 __all__ = ['ScriptedAnnotator']
 
@@ -133,19 +133,7 @@ class ScriptedAnnotator:
                 continue
             lab = self.label_map(request, im)
             for c in np.unique(lab[lab != IGNORE]):
-                rle, left, top, width, height = cvat_rle_encode(lab == c)
-                ET.SubElement(
-                    node,
-                    'mask',
-                    label=request.classes[int(c)],
-                    source='manual',
-                    occluded='0',
-                    rle=format_cvat_rle(rle),
-                    left=str(left),
-                    top=str(top),
-                    width=str(width),
-                    height=str(height),
-                    z_order='0')
+                mask_element(node, request.classes[int(c)], lab == c, 'manual')
         tree.write(out_path, encoding='utf-8', xml_declaration=True)
         return out_path
 

@@ -26,6 +26,7 @@ from mmseg_ada.annotation.answers import (RoundAnswers, pin_answers,
 from mmseg_ada.annotation.rounds import import_round
 from mmseg_ada.datasets import LabeledSubsetDataset, PAADataset
 from tests.utils import REPO
+from .conftest import _report
 
 sys.path.insert(0, osp.join(REPO, 'tests', 'helpers'))
 from constant_oracle import ConstantOracle  # noqa: E402,F401
@@ -37,18 +38,6 @@ SUFFIX = '_leftImg8bit.png'
 def _mmseg_scope():
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=True)
-
-
-def _report(k, spent, labeled, unit='region', total=10**6):
-    return dict(
-        round=k,
-        strategy='hand',
-        unit=unit,
-        budget=spent,
-        spent=spent,
-        labeled=labeled,
-        total=total,
-        labeled_fraction=labeled / total)
 
 
 def _cityscapes(root, pipeline=None):
@@ -80,11 +69,11 @@ def _two_rounds(work, stems):
     m = np.zeros((64, 128), bool)
     m[:8] = True
     n = store.add(stems[0], m) + store.add(stems[1], m)
-    store.commit(1, _report(1, n, n))
+    store.commit(1, _report(1, n, n, 10**6, 'region'))
     m2 = np.zeros((64, 128), bool)
     m2[-4:] = True
     n2 = store.add(stems[0], m2)
-    store.commit(2, _report(2, n2, n + n2))
+    store.commit(2, _report(2, n2, n + n2, 10**6, 'region'))
     return store
 
 
@@ -144,7 +133,7 @@ def test_swapping_the_oracle_swaps_image_labels_and_anchors(tmp_path):
     work = str(tmp_path)
     store = ImageLabelStore(work, dict(a=1))
     store.add([1, 4])
-    store.commit(1, _report(1, 2, 2, 'image', 6))
+    store.commit(1, _report(1, 2, 2, 6, 'image'))
     toy = _Toy()
     gt = LabeledSubsetDataset(toy.build(), work_dir=work)
     const = LabeledSubsetDataset(

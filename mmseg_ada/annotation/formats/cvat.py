@@ -32,7 +32,7 @@ from ..rle import (cvat_rle_decode, cvat_rle_encode, format_cvat_rle,
                    parse_cvat_rle)
 from ._common import ASKED, blank, class_index, unit_groups, write_text
 
-__all__ = ['NAME', 'KINDS', 'export', 'parse']
+__all__ = ['NAME', 'KINDS', 'export', 'parse', 'mask_element']
 
 NAME = 'cvat'
 KINDS = ('mask', 'image')
@@ -86,19 +86,8 @@ def export(request: AnnotationRequest,
                     source='auto')
             continue
         for _, cls, m in unit_groups(request, im, predictions):
-            rle, left, top, width, height = cvat_rle_encode(m)
-            ET.SubElement(
-                node,
-                'mask',
-                label=ASKED if cls is None else request.classes[cls],
-                source='auto',
-                occluded='0',
-                rle=format_cvat_rle(rle),
-                left=str(left),
-                top=str(top),
-                width=str(width),
-                height=str(height),
-                z_order='0')
+            mask_element(node, ASKED if cls is None else request.classes[cls],
+                         m, 'auto')
     ET.indent(root)
     xml = ('<?xml version="1.0" encoding="utf-8"?>\n' +
            ET.tostring(root, encoding='unicode') + '\n')
@@ -108,6 +97,25 @@ def export(request: AnnotationRequest,
             osp.join(out_dir, 'images.txt'),
             ''.join(im.img_path + '\n' for im in request.images))
     ]
+
+
+def mask_element(node: ET.Element, label: str, mask: np.ndarray,
+                 source: str) -> ET.Element:
+    """Add a ``<mask>`` of ``label`` (CVAT's RLE in the mask's box) to an
+    ``<image>``."""
+    rle, left, top, width, height = cvat_rle_encode(mask)
+    return ET.SubElement(
+        node,
+        'mask',
+        label=label,
+        source=source,
+        occluded='0',
+        rle=format_cvat_rle(rle),
+        left=str(left),
+        top=str(top),
+        width=str(width),
+        height=str(height),
+        z_order='0')
 
 
 def _int(node: ET.Element, key: str, path: str, k: int,
