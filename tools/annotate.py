@@ -86,7 +86,7 @@ def status(work_dir: str, as_json: bool) -> int:
     table = PrettyTable([
         'round', 'unit', f'bought ({unit})', 'images', 'exported',
         'imported (version)', 'in training (version)', 'answered',
-        'unanswered', 'dropped'
+        'unanswered', 'dropped', 'score after the round'
     ])
     for r in rows:
         table.add_row([
@@ -99,7 +99,9 @@ def status(work_dir: str, as_json: bool) -> int:
             _fmt(r['in_training']),
             _fmt(r['answered']),
             _fmt(r['unanswered']),
-            _fmt(r['dropped'])
+            _fmt(r['dropped'] if unit == 'pixels' else None),
+            _fmt(None if r['score'] is
+                 None else f'{r["score"]:.2f} {r["score_name"] or ""}'.strip())
         ])
     print(f'{work_dir}: {len(rows)} round(s) bought')
     print(table)
@@ -144,11 +146,14 @@ def main(argv=None) -> int:
             meta = rounds.import_round(args.work_dir, args.round, args.path,
                                        args.format)
             what = 'pixels' if meta['kind'] == 'mask' else 'images'
-            print(f'round {args.round}: imported version {meta["version"]} '
-                  f'from {args.path}: {meta["answered"]} {what} answered, '
-                  f'{meta["unanswered"]} left unlabelled, '
-                  f'{meta["dropped"]} labelled pixels outside the asked '
-                  'units dropped')
+            line = (f'round {args.round}: imported version '
+                    f'{meta["version"]} from {args.path}: '
+                    f'{meta["answered"]} {what} answered, '
+                    f'{meta["unanswered"]} left unlabelled')
+            if meta['kind'] == 'mask':
+                line += (f', {meta["dropped"]} labelled pixels outside the '
+                         'asked units dropped')
+            print(line)
             print('continue the run with tools/train.py CONFIG --work-dir '
                   f'{args.work_dir} --resume (a waiting run goes on by '
                   'itself)')

@@ -330,15 +330,19 @@ def demo_annotate(args) -> None:
         cls = _human_round('digits', CLS_HUMAN, osp.join(root,
                                                          'digits'), server,
                            ScriptedAnnotator(_target_oracle(CLS_HUMAN)), [])
-        print()
-        print('Where a person would click (the server stops when the demo '
-              'ends; `make labelstudio` and the README show how to run your '
-              'own):')
-        for name, info in (('segmentation', seg), ('classification', cls)):
-            print(f'  {name}: {info["url"]} -> click a task, correct the '
-                  'suggested labels (brushes / the class), Submit; then '
-                  'Export -> JSON and `tools/annotate.py import ... '
-                  '--format labelstudio`')
+    print()
+    print('Where a person would click: the server has stopped, its data '
+          'stays; start it again with')
+    print(f'  LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true '
+          f'LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={server.document_root} '
+          f'{server.exe} start --internal-host 127.0.0.1 --port '
+          f'{server.port} --data-dir {server.data_dir}')
+    print(f'and log in as {server.username} / {server.password}:')
+    for name, info in (('segmentation', seg), ('classification', cls)):
+        print(f'  {name}: {info["url"]} -> open a task, correct the '
+              'suggested labels (the brushes / the class), Submit; then '
+              'Export -> JSON and `python tools/annotate.py import WORK_DIR '
+              '--round K EXPORT.json --format labelstudio`')
 
 
 def main() -> None:

@@ -160,7 +160,8 @@ def import_round(work_dir: str, k: int, path: str, fmt: str) -> Dict[str, Any]:
 
 
 def rounds_status(work_dir: str) -> List[Dict[str, Any]]:
-    """Per round: bought, exported, imported, pinned, answered counts."""
+    """Per round: bought, exported, imported, pinned, answered counts and
+    the score after the round's training."""
     store = open_store(work_dir)
     out = []
     for k in range(1, store.last_round() + 1):
@@ -173,7 +174,9 @@ def rounds_status(work_dir: str) -> List[Dict[str, Any]]:
             unit_name=store.unit_name,
             request=osp.isfile(
                 osp.join(round_dir(work_dir, k), 'request', 'request.json')),
-            exported=exported_formats(work_dir, k))
+            exported=exported_formats(work_dir, k),
+            score=report.get('score'),
+            score_name=report.get('score_name'))
         version = current_version(work_dir, k) if osp.isdir(
             answers_dir(work_dir, k)) else None
         meta = None if version is None else read_answers_meta(
