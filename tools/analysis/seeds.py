@@ -1,0 +1,140 @@
+"""Results over seeds: run or collect N seeds of a config, mean +- sd.
+
+Usage::
+
+    # train seeds 0 1 2 of CONFIG (WORK_ROOT/seed_<s>, two at a time),
+    # then print the table and draw WORK_ROOT/seeds.png
+    python tools/analysis/seeds.py run CONFIG --work-dir WORK_ROOT \\
+        [--seeds 0 1 2] [--parallel 2] [--train-args ARG ...]
+    # collect runs made elsewhere: LABEL=ROOT (its seed_* folders) or
+    # LABEL=DIR1,DIR2,...; several methods side by side
+    python tools/analysis/seeds.py collect ENT=work_dirs/ent ADeADA=... \\
+        [--out seeds.png] [--title T] [--json]
+
+Each run is ``tools/train.py CONFIG --work-dir WORK_ROOT/seed_<s> --resume
+--cfg-options randomness.seed=<s>`` (a finished seed is not trained again;
+an interrupted one resumes).  The table has one row per round: the
+labelled fraction and, per method, ``mean +- sd (n)`` of the score each
+round's RoundMetricHook recorded; the figure draws the means with a +-1 sd
+band, as the papers report their curves.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+from mmseg_ada.engine.seed_report import format_seed_table  # noqa: E402
+from mmseg_ada.engine.seed_report import plot_seed_curves, seed_table
+
+
+def seed_dirs(spec: str) -> list:
+    """``ROOT`` (its ``seed_*`` folders) or ``DIR1,DIR2,...``."""
+    if ',' in spec:
+        return [d for d in spec.split(',') if d]
+    found = sorted(
+        glob.glob(osp.join(spec, 'seed_*')),
+        key=lambda p: int(p.rsplit('_', 1)[-1])
+        if p.rsplit('_', 1)[-1].isdigit() else 0)
+    if not found:
+        raise SystemExit(f'{spec}: no seed_* folders (give LABEL=ROOT with '
+                         'ROOT/seed_<s> runs, or LABEL=DIR1,DIR2,...)')
+    return found
+
+
+def run_seeds(cfg, root, seeds, parallel, extra) -> list:
+    env = dict(os.environ)
+    env.setdefault('OMP_NUM_THREADS', '1')
+    env['PYTHONPATH'] = os.pathsep.join([REPO, env.get('PYTHONPATH', '')])
+    pending = list(seeds)
+    running = {}
+    dirs = []
+    while pending or running:
+        while pending and len(running) < parallel:
+            s = pending.pop(0)
+            work = osp.join(root, f'seed_{s}')
+            dirs.append(work)
+            if osp.isfile(osp.join(work, 'done')):
+                print(f'[seed {s}] already trained ({work})', flush=True)
+                continue
+            os.makedirs(work, exist_ok=True)
+            cmd = [
+                sys.executable,
+                osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', work,
+                '--resume', '--cfg-options', f'randomness.seed={s}'
+            ] + list(extra)
+            print(f'[seed {s}] {" ".join(cmd)}', flush=True)
+            log = open(osp.join(work, 'stdout.log'), 'w')
+            running[s] = (subprocess.Popen(
+                cmd, env=env, stdout=log,
+                stderr=subprocess.STDOUT), work, time.time())
+        time.sleep(2)
+        for s in list(running):
+            proc, work, t0 = running[s]
+            if proc.poll() is None:
+                continue
+            del running[s]
+            if proc.returncode:
+                for p, _, _ in running.values():
+                    p.terminate()
+                raise SystemExit(f'[seed {s}] failed ({proc.returncode}): '
+                                 f'{osp.join(work, "stdout.log")}')
+            open(osp.join(work, 'done'), 'w').close()
+            print(f'[seed {s}] done in {time.time() - t0:.0f} s', flush=True)
+    return sorted(dirs)
+
+
+def report(tables: dict, out: str, title: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(tables, indent=1))
+    else:
+        print(format_seed_table(tables))
+    if out:
+        print('wrote', plot_seed_curves(tables, out, title=title))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    sub = p.add_subparsers(dest='command', required=True)
+    r = sub.add_parser('run', help='train N seeds of a config, then collect')
+    r.add_argument('config')
+    r.add_argument('--work-dir', required=True)
+    r.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    r.add_argument('--parallel', type=int, default=2)
+    r.add_argument('--label', default=None)
+    r.add_argument('--title', default=None)
+    r.add_argument('--json', action='store_true')
+    r.add_argument(
+        '--train-args',
+        nargs=argparse.REMAINDER,
+        default=[],
+        help='passed to tools/train.py (e.g. --cfg-options load_from=...)')
+    c = sub.add_parser('collect', help='mean +- sd of runs made elsewhere')
+    c.add_argument('runs', nargs='+', help='LABEL=ROOT or LABEL=D1,D2,...')
+    c.add_argument('--out', default=None, help='the figure (png)')
+    c.add_argument('--title', default=None)
+    c.add_argument('--json', action='store_true')
+    args = p.parse_args(argv)
+    if args.command == 'run':
+        dirs = run_seeds(args.config, args.work_dir, args.seeds, args.parallel,
+                         args.train_args)
+        label = args.label or osp.splitext(osp.basename(args.config))[0]
+        report({label: seed_table(dirs)}, osp.join(args.work_dir, 'seeds.png'),
+               args.title, args.json)
+        return
+    tables = {}
+    for item in args.runs:
+        label, _, spec = item.rpartition('=')
+        tables[label or osp.basename(osp.normpath(spec))] = seed_table(
+            seed_dirs(spec))
+    report(tables, args.out, args.title, args.json)
+
+
+if __name__ == '__main__':
+    main()
