@@ -444,3 +444,84 @@ def test_image_store_crash_mid_commit(tmp_path, monkeypatch, step):
         store.commit(2, _img_info(store, 2))
         assert store.labeled == 5
     store.close()
+
+
+# ----------------------------- issue 16: no silent loss, no late failure
+def test_deleted_mask_is_found_at_resume(tmp_path):
+    """Case 1: a deleted stamp map of a committed round is refused when the
+    store is opened for writing (what --resume does), naming the image, its
+    round and how to recover; a reader never reads it as zeros."""
+    from mmseg_ada.active.stores import StoreIntegrityError
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    store.add('c', _rect(0, 3, 0, 8))
+    store.commit(2, _info(store, 2))
+    store.close()
+    before = {
+        n: open(osp.join(store.root, n), 'rb').read()
+        for n in ('state.json', 'round_1.json', 'round_2.json')
+    }
+    lost = osp.join(store.mask_dir, 'c.png')
+    os.remove(lost)
+    with pytest.raises(StoreIntegrityError) as e:
+        MaskLabelStore(str(tmp_path), FP)
+    msg = str(e.value)
+    assert lost in msg and "image 'c', labelled in round 2" in msg
+    assert 'Restore' in msg and 'tools/check_store.py' in msg
+    # nothing written was touched, and the lock was released
+    for n, data in before.items():
+        assert open(osp.join(store.root, n), 'rb').read() == data
+    # a reader (training's dataloader) refuses too instead of zeros
+    reader = MaskLabelStore(str(tmp_path), readonly=True)
+    assert reader.mask('a', SHAPE).sum() == 8
+    with pytest.raises(StoreIntegrityError, match="image 'c'"):
+        reader.mask('c', SHAPE)
+    assert reader.missing_masks() == [('c', 2)]
+    # an image never labelled still reads as unlabelled
+    assert not reader.mask('never', SHAPE).any()
+
+
+def _read_only_dir(path):
+    """Make ``path`` refuse new files, also for root (``chattr +i``);
+    returns the undo, or skips when the system offers neither."""
+    import shutil
+    if os.geteuid() != 0:
+        os.chmod(path, 0o555)
+        return lambda: os.chmod(path, 0o755)
+    chattr = shutil.which('chattr')
+    if chattr is None or subprocess.run([chattr, '+i', path]).returncode:
+        pytest.skip('running as root without chattr: cannot make a '
+                    'directory read-only')
+    return lambda: subprocess.run([chattr, '-i', path], check=True)
+
+
+@pytest.mark.parametrize('sub', ['active', 'active/masks'])
+def test_unwritable_store_is_found_at_open(tmp_path, sub):
+    """Case 9: a store that cannot be written is refused when the writer
+    opens it (the run's start), not at a later round's commit."""
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    store.close()
+    undo = _read_only_dir(str(tmp_path / sub))
+    try:
+        with pytest.raises(PermissionError) as e:
+            MaskLabelStore(str(tmp_path), FP)
+        assert f"cannot write in {tmp_path / sub}" in str(e.value)
+        assert 'chmod' in str(e.value)
+        # reading still works
+        reader = MaskLabelStore(str(tmp_path), readonly=True)
+        assert reader.labeled == 11
+    finally:
+        undo()
+    store = MaskLabelStore(str(tmp_path), FP)
+    assert not [n for n in os.listdir(store.root) if 'write-check' in n]
+    store.close()
+
+
+def test_lock_holder_is_named_without_taking_the_lock(tmp_path):
+    assert BaseLabelStore.in_use_by(str(tmp_path)) is None  # no store
+    store = MaskLabelStore(str(tmp_path), FP)
+    assert f'pid {os.getpid()}' in BaseLabelStore.in_use_by(str(tmp_path))
+    store.close()
+    assert BaseLabelStore.in_use_by(str(tmp_path)) is None
+    MaskLabelStore(str(tmp_path), FP).close()  # nothing was left locked
