@@ -300,3 +300,42 @@ def test_strategy_requirements_are_checked_before_training(
     assert owner in err and 'Checked before training' in err
     assert 'Iter(train)' not in proc.stdout + err  # not one step trained
     assert not osp.exists(osp.join(work, 'active', 'state.json'))
+
+
+def test_test_tool_on_a_classifier_out_and_show_dir(cls_project, reference,
+                                                    tmp_path):
+    """Issue 16, case 8: tools/test.py --out DIR on a classification config
+    writes the predictions (it raised TypeError: ClsAccuracyMetric took no
+    output_dir); --show-dir is refused clearly (it suggested
+    SegVisualizationHook)."""
+    cfg = cls_cfg(cls_project, 'ref', workers=2)
+    ckpt = osp.join(reference, 'iter_6.pth')
+    tool = osp.join(REPO, 'tools', 'test.py')
+    out = str(tmp_path / 'preds')
+    res = run_tool([
+        PYTHON, tool, cfg, ckpt, '--work-dir',
+        str(tmp_path / 'w'), '--out', out
+    ],
+                   cwd=cls_project)
+    assert res.returncode == 0, res.stderr[-3000:]
+    with open(osp.join(out, 'predictions.jsonl')) as f:
+        rows = [json.loads(ln) for ln in f]
+    assert len(rows) == 40  # the demo target list of the fixture
+    assert {r['sample_idx'] for r in rows} == set(range(40))
+    row = rows[0]
+    assert set(row) == {
+        'img_path', 'sample_idx', 'gt_label', 'pred_label', 'pred_score'
+    }
+    assert len(row['pred_score']) == 10
+    assert row['pred_label'] == max(
+        range(10), key=lambda c: row['pred_score'][c])
+    res = run_tool([
+        PYTHON, tool, cfg, ckpt, '--work-dir',
+        str(tmp_path / 'w2'), '--show-dir',
+        str(tmp_path / 'show')
+    ],
+                   cwd=cls_project)
+    assert res.returncode != 0
+    assert 'is an image classifier: use --out DIR' in res.stderr
+    assert 'SegVisualizationHook' in res.stderr  # what it draws, not advice
+    assert "visualization=dict(type='SegVisualizationHook')" not in res.stderr
