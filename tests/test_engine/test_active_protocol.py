@@ -114,6 +114,8 @@ def reference_run(project):
 
 
 def test_budget_accounting_and_reports(project, reference_run):
+    from mmseg_ada.active.stores import check_store
+    assert check_store(reference_run) == []  # the store check agrees
     reps = rounds(reference_run)
     assert [r['round'] for r in reps] == [1, 2, 3]
     m = masks(reference_run)

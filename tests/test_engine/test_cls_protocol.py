@@ -308,6 +308,8 @@ def test_test_tool_on_a_classifier_out_and_show_dir(cls_project, reference,
     writes the predictions (it raised TypeError: ClsAccuracyMetric took no
     output_dir); --show-dir is refused clearly (it suggested
     SegVisualizationHook)."""
+    from mmseg_ada.active.stores import check_store
+    assert check_store(reference) == []  # the store check agrees
     cfg = cls_cfg(cls_project, 'ref', workers=2)
     ckpt = osp.join(reference, 'iter_6.pth')
     tool = osp.join(REPO, 'tools', 'test.py')

@@ -106,6 +106,8 @@ def test_budget_log_and_store_agree(project, reference):
     assert st['round'] == len(records)
     on_disk = sum(int((m > 0).sum()) for m in masks(reference).values())
     assert on_disk == st['labeled']
+    from mmseg_ada.active.stores import check_store
+    assert check_store(reference) == []  # per commit against online.jsonl
 
 
 def test_budget_counted_on_the_training_grid(project):
