@@ -405,8 +405,8 @@ def test_a_strategy_from_outside_the_package(project, tmp_path):
         (['train_dataloader.sampler.type=InfiniteSampler'
           ], 'RoundInfiniteSampler'),
     ])
-def test_bad_protocol_settings_fail_clearly(project, opts, message):
-    work = osp.join(project, 'work_dirs', 'bad')
+def test_bad_protocol_settings_fail_clearly(project, tmp_path, opts, message):
+    work = str(tmp_path / 'bad')  # one per case: none may see another's
     proc = train(project, active_cfg(project, 'bad'), work, '--cfg-options',
                  *opts)
     assert proc.returncode != 0
