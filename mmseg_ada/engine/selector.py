@@ -151,7 +151,7 @@ class ActiveSelector:
             raise ValueError(
                 f'strategy {type(self.strategy).__name__} '
                 f'(train_cfg.selector.strategy) requires {needed}, but {msg}.'
-                ' Checked before training: change model (e.g. its '
+                ' Checked before training: change the model (e.g. its '
                 'regularisers) or the strategy') from None
 
     def fingerprint(self) -> Dict[str, Any]:
