@@ -1,9 +1,15 @@
-"""Test (and evaluate) a segmentor checkpoint (mmseg's ``tools/test.py``).
+"""Test (and evaluate) a checkpoint (mmseg's ``tools/test.py``).
 
 Usage::
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
         [--show-dir DIR] [--tta] [--cfg-options ...] [--launcher ...]
+
+``--out DIR`` writes the predictions: a PNG per image for a segmentor
+(mmseg's ``IoUMetric``), ``DIR/predictions.jsonl`` for a classifier
+(``ClsAccuracyMetric``); an evaluator that cannot write them is refused
+before the model runs.  ``--show``/``--show-dir`` draw segmentation
+predictions (``SegVisualizationHook``) and are refused for a classifier.
 
 ``mmseg_ada`` is imported first, so checkpoints written by mmengine load with
 torch >= 2.6 (see ``mmseg_ada/utils/compat.py``), and ``--launcher pytorch``
@@ -62,8 +68,47 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def is_classifier(cfg: Config) -> bool:
+    """Whether the config's model is an image classifier."""
+    from mmseg.registry import MODELS
+
+    from mmseg_ada.models.classifiers import ADAImageClassifier
+    model_type = cfg.model.get('type') if isinstance(cfg.model, dict) else None
+    cls = MODELS.get(model_type) if isinstance(model_type, str) else None
+    return isinstance(cls, type) and issubclass(cls, ADAImageClassifier)
+
+
+def set_output_dir(cfg: Config, out: str) -> None:
+    """Point every test evaluator at ``out``; refuse one that cannot write
+    predictions (its class takes no ``output_dir``)."""
+    import inspect
+
+    from mmseg.registry import METRICS
+    evaluators = cfg.test_evaluator
+    if not isinstance(evaluators, (list, tuple)):
+        evaluators = [evaluators]
+    for ev in evaluators:
+        cls = METRICS.get(ev.get('type'))
+        params = inspect.signature(cls.__init__).parameters if cls else {}
+        if 'output_dir' not in params:
+            raise SystemExit(
+                f"--out: the test_evaluator {ev.get('type')!r} cannot write "
+                'predictions (it takes no output_dir); drop --out, or use '
+                'an evaluator that writes them (IoUMetric, ClsAccuracyMetric)')
+        ev['output_dir'] = out
+        if 'keep_results' in params or any(p.kind == p.VAR_KEYWORD
+                                           for p in params.values()):
+            ev['keep_results'] = True
+
+
 def trigger_visualization_hook(cfg: Config,
                                args: argparse.Namespace) -> Config:
+    if is_classifier(cfg):
+        raise SystemExit(
+            '--show/--show-dir draw segmentation predictions '
+            f'(SegVisualizationHook); {cfg.model.type} is an image '
+            'classifier: use --out DIR to write its predictions '
+            '(DIR/predictions.jsonl)')
     default_hooks = cfg.default_hooks
     if 'visualization' not in default_hooks:
         raise RuntimeError(
@@ -103,8 +148,7 @@ def main() -> None:
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     if args.out is not None:
-        cfg.test_evaluator['output_dir'] = args.out
-        cfg.test_evaluator['keep_results'] = True
+        set_output_dir(cfg, args.out)
 
     runner = Runner.from_cfg(cfg)
     runner.test()

@@ -1,6 +1,7 @@
 """How much each round may buy: the budget schedule of a run."""
 from __future__ import annotations
 
+import math
 from typing import List, Optional, Sequence, Union
 
 __all__ = ['round_budgets']
@@ -39,6 +40,11 @@ def round_budgets(total_cost: int,
       the rounds as ``floor(T / K)`` each, the remainder to the last round
       (LADA's and CLUE's protocol).
 
+    A budget that buys nothing in some round (``per_round=0.0001`` of a
+    1000-unit pool, ``total=2`` over 3 rounds) is refused, naming the rounds
+    and the smallest budget that buys one unit in every round: a run must
+    never report success for rounds that bought nothing.
+
     Args:
         total_cost: the cost of the whole pool (all pixels / images).
         num_rounds: ``K``.
@@ -46,7 +52,7 @@ def round_budgets(total_cost: int,
         total: see above.
 
     Returns:
-        list: ``K`` non-negative integers; their sum never exceeds
+        list: ``K`` positive integers; their sum never exceeds
         ``total_cost``.
     """
     total_cost = int(total_cost)
@@ -78,8 +84,58 @@ def round_budgets(total_cost: int,
         base = t // num_rounds
         out = [base] * num_rounds
         out[-1] += t - base * num_rounds
+    _check_no_empty_round(out, total_cost, per_round, total)
     if sum(out) > total_cost:
         raise ValueError(
             f'the rounds would buy {sum(out)} units but the pool has '
             f'{total_cost}: lower the budget or the number of rounds')
     return out
+
+
+def _ceil_fraction(x: float, total_cost: int, enough) -> str:
+    """The shortest decimal ``>= x`` (at most 6 significant digits) that
+    ``enough`` accepts, as text."""
+    for digits in range(1, 7):
+        exp = math.floor(math.log10(x)) - digits + 1
+        value = math.ceil(round(x / 10**exp, 9)) * 10**exp
+        text = f'{value:.{max(0, -exp)}f}'
+        if float(text) <= 1.0 and enough(float(text)):
+            return text
+    return repr(x)
+
+
+def _check_no_empty_round(out: List[int], total_cost: int, per_round,
+                          total) -> None:
+    """Refuse a schedule with a round that buys nothing."""
+    empty = [k + 1 for k, b in enumerate(out) if b <= 0]
+    if not empty:
+        return
+    rounds = (f'round {empty[0]}'
+              if len(empty) == 1 else f"rounds {', '.join(map(str, empty))}")
+    pool = f'a pool of {total_cost} units'
+    if total_cost < len(out) or total_cost < 1:
+        raise ValueError(
+            f'the budget buys nothing in {rounds} of {len(out)}: {pool} '
+            f'cannot give each of {len(out)} rounds one unit; use fewer '
+            'rounds or a larger pool')
+    if per_round is not None:
+        if isinstance(per_round, (list, tuple)):
+            name = f'per_round[{empty[0] - 1}]'
+            value = per_round[empty[0] - 1]
+        else:
+            name, value = 'per_round', per_round
+        fraction = _ceil_fraction(1.0 / total_cost, total_cost,
+                                  lambda f: int(f * total_cost + 1e-9) >= 1)
+        raise ValueError(
+            f'budget {name}={value!r} buys 0 units in {rounds} '
+            f'(floor({value!r} x {pool}) = 0): the smallest {name} that '
+            f'buys one unit is {fraction} (a fraction) or 1 (a count)')
+    K = len(out)
+    fraction = _ceil_fraction(K / total_cost, total_cost,
+                              lambda f: int(round(f * total_cost)) >= K)
+    raise ValueError(
+        f'budget total={total!r} ({sum(out)} units of {pool}) over {K} '
+        f'rounds buys 0 units in {rounds} (floor({sum(out)} / {K}) = 0 per '
+        'round, the remainder to the last round): the smallest total that '
+        f'buys one unit in every round is {K} (a count) or {fraction} (a '
+        'fraction)')

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import os.path as osp
 from typing import Any, List, Optional, Sequence, Union
 
 from mmengine.dist import (barrier, broadcast_object_list, get_rank,
@@ -36,7 +37,7 @@ from mmseg.registry import LOOPS
 
 from mmseg_ada.active.online import OnlineAcquisition
 from mmseg_ada.active.schedule import round_budgets
-from mmseg_ada.active.stores import BaseLabelStore
+from mmseg_ada.active.stores import BaseLabelStore, StoreIntegrityError
 from mmseg_ada.active.units import PoolItem
 from mmseg_ada.datasets.labeled_subset import LabeledSubsetDataset, image_stem
 from mmseg_ada.datasets.samplers import RoundInfiniteSampler
@@ -60,6 +61,37 @@ def _set_work_dir(cfg: Any, work_dir: str) -> None:
             cfg['work_dir'] = work_dir
         for v in cfg.values():
             _set_work_dir(v, work_dir)
+
+
+def _check_selector_cfg(online: Optional[dict], selector: Optional[dict],
+                        budget: Optional[dict]) -> None:
+    """Refuse settings a run would ignore or fail on later: a selector or
+    a round budget beside online acquisition, a selector without its
+    required fields."""
+    if online is not None:
+        extra = [
+            name for name, v in (('selector', selector), ('budget', budget))
+            if v is not None
+        ]
+        if extra:
+            raise ValueError(
+                f'train_cfg: online=... buys pixels inside the training steps '
+                f"(the model's own acquisition, e.g. ADA-MCU), so "
+                f'train_cfg.{" and train_cfg.".join(extra)} would never be '
+                f'used: remove {" and ".join(extra)} (the online budget is '
+                'online.budget), or remove online=... and set num_rounds '
+                'to run selection rounds')
+    if isinstance(selector, dict):
+        missing = [
+            k for k in ('strategy', 'units', 'pool_dataloader')
+            if k not in selector
+        ]
+        if missing:
+            raise ValueError(
+                f'train_cfg.selector lacks {missing}: a selection round '
+                'needs the strategy, the units it buys (e.g. dict(type='
+                "'RegionUnits', cache=...)) and the pool_dataloader over the "
+                'target images (see configs/_base_/datasets/active_*.py)')
 
 
 @LOOPS.register_module()
@@ -154,6 +186,7 @@ class ActiveLoop(IterBasedTrainLoop):
         if online is not None and self.num_rounds:
             raise ValueError('online acquisition and selection rounds '
                              'cannot be combined in one run')
+        _check_selector_cfg(online, selector, budget)
         if self.num_rounds and (selector is None or budget is None):
             raise ValueError('selection rounds need `selector` and `budget`')
         self.budget_cfg = dict(budget or {})
@@ -336,10 +369,7 @@ class ActiveLoop(IterBasedTrainLoop):
             broadcast_object_list(exists, src=0)
         exists = exists[0]
         if exists and not resume:
-            raise RuntimeError(
-                f'{work_dir} holds the label store of an earlier run '
-                f'({work_dir}/active): continue it with --resume, or use '
-                'another --work-dir (a fresh run never reuses bought labels)')
+            raise RuntimeError(self._earlier_run_message(work_dir))
         if self._iter > 0:
             info = runner.message_hub.get_info('active_loop')
             if info is None:
@@ -377,11 +407,53 @@ class ActiveLoop(IterBasedTrainLoop):
             f'(of {self.total_cost}); online={self.online_cfg}; store '
             f'{self.store.root} at round {self.store.last_round()}')
 
+    @staticmethod
+    def _earlier_run_message(work_dir: str) -> str:
+        """Why a fresh run may not start over a store (naming the run that
+        still writes it, if any)."""
+        holder = BaseLabelStore.in_use_by(work_dir)
+        if holder is None:
+            return (f'{work_dir} holds the label store of an earlier run '
+                    f'({work_dir}/active): continue it with --resume, or use '
+                    'another --work-dir (a fresh run never reuses bought '
+                    'labels)')
+        return (f'{work_dir} holds the label store of an earlier run '
+                f'({work_dir}/active) that is still going: {holder} holds '
+                'its lock, so --resume is refused too while it runs. Wait for '
+                'it to end (or stop it), then continue it with --resume; or '
+                'use another --work-dir')
+
+    def _check_round_reports(self) -> None:
+        """Every committed round has its report (``round_<k>.json``): the
+        curves and the next rounds' cumulative counts read them."""
+        store = self.store
+        last = store.last_round()
+        missing = [
+            k for k in range(1, last + 1)
+            if not osp.isfile(store.round_path(k))
+        ]
+        if not missing:
+            return
+        names = ', '.join(osp.basename(store.round_path(k)) for k in missing)
+        raise StoreIntegrityError(
+            f'label store {store.root}: the report of committed round(s) '
+            f'{missing} is missing ({names}; state.json says rounds '
+            f'1..{last} are committed). A report holds the '
+            "round's budget, spend, per-class counts, selection facts and "
+            'score; the curves (tools/analysis/plot_active_curves.py) and '
+            "the next rounds' cumulative counts read it. It cannot be "
+            'rebuilt exactly (the score and the selection facts came from '
+            "that round's model): restore it from a backup or a copy of "
+            'this work dir. The bought labels are intact; `python '
+            f'tools/check_store.py {self.runner.work_dir}` lists every '
+            'problem')
+
     def _resume_state(self) -> None:
         """Show training the rounds its position has reached."""
         store, it = self.store, self._iter
         if self.num_rounds == 0:
             return
+        self._check_round_reports()
         reached = sum(1 for m in self.milestones if m < it)
         last = store.last_round()
         if last < reached:

@@ -79,9 +79,16 @@ def read_start(work_dir: str) -> Optional[Dict]:
         return json.load(f)
 
 
-def read_rounds(work_dir: str) -> List[Dict]:
+def read_rounds(work_dir: str, allow_gaps: bool = False) -> List[Dict]:
     """The committed ``active/round_<k>.json`` reports of a run, by round;
-    for a run that bought online, its validations (``active/evals.json``)."""
+    for a run that bought online, its validations (``active/evals.json``).
+
+    Args:
+        work_dir: the run's work dir.
+        allow_gaps: return the reports that exist when a committed round's
+            report is missing (each report carries its ``round``) instead
+            of raising ``FileNotFoundError`` naming it.
+    """
     evals = osp.join(work_dir, 'active', 'evals.json')
     if osp.isfile(evals):
         with open(evals) as f:
@@ -92,12 +99,22 @@ def read_rounds(work_dir: str) -> List[Dict]:
                                 f'({state_path} is missing)')
     with open(state_path) as f:
         last = int(json.load(f)['round'])
-    out = []
+    out, missing = [], []
     for k in range(1, last + 1):
         path = osp.join(work_dir, 'active', f'round_{k}.json')
         if osp.isfile(path):
             with open(path) as f:
                 out.append(json.load(f))
+        else:
+            missing.append(path)
+    if missing and not allow_gaps:
+        raise FileNotFoundError(
+            f'{work_dir}: the report of {len(missing)} committed round(s) '
+            f'is missing ({", ".join(missing)}; {state_path} says rounds '
+            f'1..{last} are committed): the rounds after it would be shown '
+            'as earlier ones. Restore it, or allow the gap (plot_active_'
+            'curves.py --allow-gaps) to show the other rounds under their '
+            'own numbers')
     return out
 
 
@@ -105,7 +122,8 @@ def plot_curves(runs: Dict[str, str],
                 out_path: str,
                 title: Optional[str] = None,
                 baseline: Optional[float] = None,
-                lower: Optional[float] = None) -> str:
+                lower: Optional[float] = None,
+                allow_gaps: bool = False) -> str:
     """Score vs % labelled target, one line per run (ADeADA Fig. 3 view).
 
     The score is each round's ``score`` (the metric the run's
@@ -118,6 +136,7 @@ def plot_curves(runs: Dict[str, str],
         title: figure title.
         baseline: optional upper horizontal line (full supervision).
         lower: optional lower horizontal line (source only).
+        allow_gaps: see :func:`read_rounds`.
 
     Returns:
         str: ``out_path``.
@@ -128,7 +147,10 @@ def plot_curves(runs: Dict[str, str],
     fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
     unit, name = 'units', 'score'
     for label, work_dir in runs.items():
-        rows = [r for r in read_rounds(work_dir) if r.get('score') is not None]
+        rows = [
+            r for r in read_rounds(work_dir, allow_gaps)
+            if r.get('score') is not None
+        ]
         if not rows:
             continue
         unit = {

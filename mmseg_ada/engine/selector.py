@@ -28,7 +28,8 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from mmseg_ada.active.pool import Selection, UnitPool
-from mmseg_ada.active.strategies.base import MODEL_CONSTANTS, BaseStrategy
+from mmseg_ada.active.strategies.base import (ENGINE_REQUIREMENTS,
+                                              MODEL_CONSTANTS, BaseStrategy)
 from mmseg_ada.active.units import BaseUnits, PoolItem, Purchase
 from mmseg_ada.registry import STRATEGIES, UNITS, build_active
 from .active_report import draw_image_grid, draw_round_overlays
@@ -139,6 +140,29 @@ class ActiveSelector:
         self.class_names = list(class_names)
         self.num_classes = len(self.class_names)
         self.stem_of = stem_of
+        self.check_requirements()
+
+    def check_requirements(self) -> None:
+        """Refuse, before any training, a strategy whose ``requires`` the
+        model cannot serve, as the model declares it without a forward pass
+        (``check_active_requires``: its ``predict_active`` outputs and its
+        ``active_constants``)."""
+        model = self.model
+        check = getattr(model, 'check_active_requires', None)
+        if check is None:  # a model that does not say: the round will tell
+            return
+        needed = [
+            r for r in self.strategy.requires if r not in ENGINE_REQUIREMENTS
+        ]
+        try:
+            check(needed)
+        except (KeyError, ValueError) as e:
+            msg = e.args[0] if e.args else repr(e)
+            raise ValueError(
+                f'strategy {type(self.strategy).__name__} '
+                f'(train_cfg.selector.strategy) requires {needed}, but {msg}.'
+                ' Checked before training: change the model (e.g. its '
+                'regularisers) or the strategy') from None
 
     def fingerprint(self) -> Dict[str, Any]:
         """What a resumed run must share with the run it resumes."""

@@ -1,12 +1,17 @@
 """Top-1 and mean per-class accuracy of image classification."""
 from __future__ import annotations
 
+import json
+import os
+import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmseg.registry import METRICS
+
+from mmseg_ada.utils.io import atomic_write_bytes
 
 __all__ = ['ClsAccuracyMetric']
 
@@ -43,6 +48,11 @@ class ClsAccuracyMetric(BaseMetric):
             False.
         num_classes (int, optional): Number of classes when the dataset
             meta has no ``classes``; labels must be below it.
+        output_dir (str, optional): Also write every sample's prediction
+            to ``<output_dir>/predictions.jsonl`` (one JSON object per
+            line: ``img_path``, ``sample_idx``, ``gt_label``,
+            ``pred_label``, ``pred_score``), for offline evaluation;
+            ``tools/test.py --out DIR`` sets it.
         collect_device (str): See :class:`BaseMetric`.
         prefix (str, optional): Prefix of the keys. Defaults to None.
     """
@@ -52,11 +62,13 @@ class ClsAccuracyMetric(BaseMetric):
     def __init__(self,
                  per_class: bool = False,
                  num_classes: Optional[int] = None,
+                 output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.per_class = bool(per_class)
         self.num_classes = None if num_classes is None else int(num_classes)
+        self.output_dir = output_dir
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Store ``(pred_label, gt_label)`` of every sample."""
@@ -69,9 +81,33 @@ class ClsAccuracyMetric(BaseMetric):
                     'ClsAccuracyMetric needs pred_label and gt_label in '
                     'every sample (is gt_label packed by PackClsInputs?)')
             self._check_num_classes(get('num_classes'), get('pred_score'))
-            self.results.append(
-                (_scalar_label(pred,
-                               'pred_label'), _scalar_label(gt, 'gt_label')))
+            result = (_scalar_label(pred, 'pred_label'),
+                      _scalar_label(gt, 'gt_label'))
+            if self.output_dir is not None:
+                score = get('pred_score')
+                if hasattr(score, 'detach'):
+                    score = score.detach().cpu()
+                result += ({
+                    'img_path':
+                    get('img_path'),
+                    'sample_idx':
+                    get('sample_idx'),
+                    'gt_label':
+                    result[1],
+                    'pred_label':
+                    result[0],
+                    'pred_score': (None if score is None else np.asarray(
+                        score, float).round(6).tolist())
+                }, )
+            self.results.append(result)
+
+    def _write_predictions(self, results: List[tuple]) -> None:
+        os.makedirs(self.output_dir, exist_ok=True)
+        path = osp.join(self.output_dir, 'predictions.jsonl')
+        text = ''.join(json.dumps(r[2]) + '\n' for r in results)
+        atomic_write_bytes(path, text.encode('utf-8'))
+        MMLogger.get_current_instance().info(
+            f'ClsAccuracyMetric: wrote {len(results)} predictions to {path}')
 
     def _check_num_classes(self, num_classes: Any, score: Any) -> None:
         classes = (self.dataset_meta or {}).get('classes')
@@ -98,7 +134,10 @@ class ClsAccuracyMetric(BaseMetric):
         """
         if not results:
             raise ValueError('ClsAccuracyMetric got no samples')
-        pred, gt = (np.asarray(x, dtype=np.int64) for x in zip(*results))
+        if self.output_dir is not None:
+            self._write_predictions(results)
+        pred, gt = (
+            np.asarray(x, dtype=np.int64) for x in list(zip(*results))[:2])
         classes = (self.dataset_meta or {}).get('classes')
         num = (
             len(classes) if classes is not None else self.num_classes if

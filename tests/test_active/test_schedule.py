@@ -42,3 +42,30 @@ def test_bad_budgets_name_the_field():
         round_budgets(100, 0, total=5)
     with pytest.raises(ValueError, match='pool has 100'):
         round_budgets(100, 3, per_round=50)
+
+
+def test_budget_that_rounds_to_zero_in_a_round_is_refused():
+    """Issue 16, case 2: a budget buying 0 units in some round is refused,
+    naming the rounds and the smallest budget that buys one unit."""
+    with pytest.raises(ValueError) as e:  # floor(0.1) = 0 in every round
+        round_budgets(1000, 3, per_round=0.0001)
+    msg = str(e.value)
+    assert 'per_round=0.0001' in msg and 'rounds 1, 2, 3' in msg
+    assert 'smallest per_round that buys one unit is 0.001' in msg
+    with pytest.raises(ValueError, match=r'per_round\[1\].*in round 2'):
+        round_budgets(1000, 3, per_round=[10, 0.0001, 3])
+    # total=2 over 3 rounds: [0, 0, 2]
+    with pytest.raises(ValueError) as e:
+        round_budgets(1000, 3, total=2)
+    msg = str(e.value)
+    assert 'rounds 1, 2' in msg and 'round 3' not in msg
+    assert 'is 3 (a count) or 0.003 (a fraction)' in msg
+    # the smallest budgets named buy one unit in every round
+    assert round_budgets(1000, 3, per_round=0.001) == [1, 1, 1]
+    assert round_budgets(1000, 3, total=0.003) == [1, 1, 1]
+    assert round_budgets(1000, 3, total=3) == [1, 1, 1]
+    # a pool smaller than the rounds cannot be split
+    with pytest.raises(ValueError, match='pool of 2 units cannot give'):
+        round_budgets(2, 3, total=2)
+    # the remainder rule is kept: it goes to the last round
+    assert round_budgets(1000, 3, total=5) == [1, 1, 3]

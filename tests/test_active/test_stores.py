@@ -444,3 +444,163 @@ def test_image_store_crash_mid_commit(tmp_path, monkeypatch, step):
         store.commit(2, _img_info(store, 2))
         assert store.labeled == 5
     store.close()
+
+
+# ----------------------------- issue 16: no silent loss, no late failure
+def test_deleted_mask_is_found_at_resume(tmp_path):
+    """Case 1: a deleted stamp map of a committed round is refused when the
+    store is opened for writing (what --resume does), naming the image, its
+    round and how to recover; a reader never reads it as zeros."""
+    from mmseg_ada.active.stores import StoreIntegrityError
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    store.add('c', _rect(0, 3, 0, 8))
+    store.commit(2, _info(store, 2))
+    store.close()
+    before = {
+        n: open(osp.join(store.root, n), 'rb').read()
+        for n in ('state.json', 'round_1.json', 'round_2.json')
+    }
+    lost = osp.join(store.mask_dir, 'c.png')
+    os.remove(lost)
+    with pytest.raises(StoreIntegrityError) as e:
+        MaskLabelStore(str(tmp_path), FP)
+    msg = str(e.value)
+    assert lost in msg and "image 'c', labelled in round 2" in msg
+    assert 'Restore' in msg and 'tools/check_store.py' in msg
+    # nothing written was touched, and the lock was released
+    for n, data in before.items():
+        assert open(osp.join(store.root, n), 'rb').read() == data
+    # a reader (training's dataloader) refuses too instead of zeros
+    reader = MaskLabelStore(str(tmp_path), readonly=True)
+    assert reader.mask('a', SHAPE).sum() == 8
+    with pytest.raises(StoreIntegrityError, match="image 'c'"):
+        reader.mask('c', SHAPE)
+    assert reader.missing_masks() == [('c', 2)]
+    # an image never labelled still reads as unlabelled
+    assert not reader.mask('never', SHAPE).any()
+
+
+def _read_only_dir(path):
+    """Make ``path`` refuse new files, also for root (``chattr +i``);
+    returns the undo, or skips when the system offers neither."""
+    import shutil
+    if os.geteuid() != 0:
+        os.chmod(path, 0o555)
+        return lambda: os.chmod(path, 0o755)
+    chattr = shutil.which('chattr')
+    if chattr is None or subprocess.run([chattr, '+i', path]).returncode:
+        pytest.skip('running as root without chattr: cannot make a '
+                    'directory read-only')
+    return lambda: subprocess.run([chattr, '-i', path], check=True)
+
+
+@pytest.mark.parametrize('sub', ['active', 'active/masks'])
+def test_unwritable_store_is_found_at_open(tmp_path, sub):
+    """Case 9: a store that cannot be written is refused when the writer
+    opens it (the run's start), not at a later round's commit."""
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    store.close()
+    undo = _read_only_dir(str(tmp_path / sub))
+    try:
+        with pytest.raises(PermissionError) as e:
+            MaskLabelStore(str(tmp_path), FP)
+        assert f"cannot write in {tmp_path / sub}" in str(e.value)
+        assert 'chmod' in str(e.value)
+        # reading still works
+        reader = MaskLabelStore(str(tmp_path), readonly=True)
+        assert reader.labeled == 11
+    finally:
+        undo()
+    store = MaskLabelStore(str(tmp_path), FP)
+    assert not [n for n in os.listdir(store.root) if 'write-check' in n]
+    store.close()
+
+
+def test_lock_holder_is_named_without_taking_the_lock(tmp_path):
+    assert BaseLabelStore.in_use_by(str(tmp_path)) is None  # no store
+    store = MaskLabelStore(str(tmp_path), FP)
+    assert f'pid {os.getpid()}' in BaseLabelStore.in_use_by(str(tmp_path))
+    store.close()
+    assert BaseLabelStore.in_use_by(str(tmp_path)) is None
+    MaskLabelStore(str(tmp_path), FP).close()  # nothing was left locked
+
+
+def _two_rounds(tmp_path):
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    store.add('c', _rect(0, 3, 0, 8))
+    store.add('a', _rect(2, 3, 0, 2))
+    store.commit(2, _info(store, 2))
+    store.close()
+    return store
+
+
+def _codes(work):
+    from mmseg_ada.active.stores import check_store
+    return sorted((osp.basename(p.path), p.code) for p in check_store(work))
+
+
+def test_check_store_finds_every_inconsistency(tmp_path):
+    """The store check (library function; tools/check_store.py prints it):
+    every mask against state.json's index and the round reports."""
+    from mmseg_ada.active.stores import check_store, summarize_store
+    work = str(tmp_path)
+    store = _two_rounds(tmp_path)
+    assert check_store(work) == [] and check_store(work, False) == []
+    assert summarize_store(work) == dict(
+        kind='mask', round=2, labeled=37, items=3, cursor=None, in_use_by=None)
+    root, masks = store.root, store.mask_dir
+    # stamps above the committed round, a mask not in the index
+    raw = cv2.imread(osp.join(masks, 'b.png'), cv2.IMREAD_UNCHANGED)
+    raw[5, 7] = 3
+    cv2.imwrite(osp.join(masks, 'b.png'), raw)
+    cv2.imwrite(osp.join(masks, 'x.png'), np.ones(SHAPE, np.uint8))
+    # a report whose spend disagrees, a missing mask, a missing report
+    rep = json.load(open(osp.join(root, 'round_1.json')))
+    rep['spent'] += 1
+    json.dump(rep, open(osp.join(root, 'round_1.json'), 'w'))
+    assert _codes(work) == [('b.png', 'stamp-above-round'),
+                            ('round_1.json', 'count-mismatch'),
+                            ('x.png', 'unindexed-mask')]
+    os.remove(osp.join(masks, 'c.png'))  # counts are not compared then
+    os.remove(osp.join(root, 'round_2.json'))
+    with open(osp.join(root, 'round_3.json'), 'w') as f:
+        f.write('{}')
+    problems = check_store(work)
+    assert all(p.message for p in problems)
+    assert _codes(work) == sorted([
+        ('b.png', 'stamp-above-round'),
+        ('x.png', 'unindexed-mask'),
+        ('c.png', 'missing-mask'),
+        ('round_2.json', 'missing-report'),
+        ('round_3.json', 'stale-report'),
+    ])
+    missing = [p for p in problems if p.code == 'missing-mask'][0]
+    assert "image 'c', labelled in round 2" in missing.message
+    # a pending round excuses its own stamps and maps, and is reported
+    with open(osp.join(root, 'pending.log'), 'w') as f:
+        f.write('b\nx\n')
+    codes = _codes(work)
+    assert ('pending.log', 'pending') in codes
+    assert ('b.png', 'stamp-above-round') not in codes
+    assert ('x.png', 'unindexed-mask') not in codes
+    assert [c for c in _codes(work) if c[1] == 'no-store'] == []
+    assert check_store(str(tmp_path / 'nothing'))[0].code == 'no-store'
+
+
+def test_check_store_of_an_image_store(tmp_path):
+    from mmseg_ada.active.stores import check_store
+    store = ImageLabelStore(str(tmp_path), FP)
+    store.add([0, 2])
+    store.commit(1, _img_info(store, 1))
+    store.close()
+    assert check_store(str(tmp_path)) == []
+    state = json.load(open(store.state_path))
+    state['index']['7'] = 1  # FP has 3 images
+    json.dump(state, open(store.state_path, 'w'))
+    assert _codes(str(tmp_path)) == [('round_1.json', 'count-mismatch'),
+                                     ('round_1.json', 'count-mismatch'),
+                                     ('state.json', 'bad-index'),
+                                     ('state.json', 'count-mismatch')]

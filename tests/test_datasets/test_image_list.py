@@ -249,3 +249,105 @@ def test_visda_and_domainnet_classes(tmp_path):
     with pytest.raises(ValueError, match="subset must be '345' or '126'"):
         DomainNetDataset(
             data_root=root, subset='40', ann_file='clipart_test.txt')
+
+
+# ------------------------------------------ issue 16: bad lists fail at load
+def test_duplicate_line_is_refused_at_load_with_both_lines(tmp_path):
+    """Case 5: a path listed twice is named with both ``<list>:<line>``
+    (it used to load and fail after an epoch, in the pool dataloader)."""
+    path = _list(tmp_path,
+                 ['a/x.jpg 0', 'a/y.jpg 1', '', 'a/./x.jpg 2', 'a/z.jpg 1'])
+    with pytest.raises(ValueError) as e:
+        parse_image_list(path, num_classes=3)
+    msg = str(e.value)
+    assert msg.startswith(f'{path}:4: ')
+    assert f'{path}:1 and {path}:4' in msg and 'listed twice' in msg
+    root = make_office31(str(tmp_path / 'office31'))
+    lst = osp.join(root, 'image_list', 'amazon.txt')
+    with open(lst) as f:
+        first = f.readline()
+    with open(lst, 'a') as f:
+        f.write(first)
+    with pytest.raises(
+            ValueError, match=_where(lst, 1) + ' and ' + _where(lst, 7)):
+        Office31Dataset(data_root=root, ann_file='image_list/amazon.txt')
+
+
+def test_utf8_bom_at_the_start_of_a_list_is_stripped(tmp_path):
+    """Case 10: a BOM (Windows editors) is not part of the first path; one
+    inside the file is refused with its line."""
+    root = make_office31(str(tmp_path / 'office31'))
+    lst = osp.join(root, 'image_list', 'amazon.txt')
+    with open(lst, encoding='utf-8') as f:
+        text = f.read()
+    with open(lst, 'w', encoding='utf-8-sig') as f:  # writes the BOM
+        f.write(text)
+    with open(lst, 'rb') as f:
+        assert f.read(3) == b'\xef\xbb\xbf'
+    ds = Office31Dataset(data_root=root, ann_file='image_list/amazon.txt')
+    assert ds.get_data_info(0)['img_path'] == osp.join(
+        root,
+        text.split('\n')[0].rsplit(maxsplit=1)[0])
+    inner = _list(tmp_path, ['a.jpg 0', '\ufeffb.jpg 1'])
+    with pytest.raises(ValueError, match=_where(inner, 2) + '.*U\\+FEFF'):
+        parse_image_list(inner)
+
+
+def _truncate(path, keep):
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:int(len(data) * keep)])
+
+
+@pytest.mark.parametrize('ext', ['.png', '.jpg'])
+def test_truncated_image_is_found_at_load_with_its_line(tmp_path, ext):
+    """Case 7: a truncated image is found by the header check when the
+    dataset loads (not at the first validation), named with its line;
+    ``check_images='exists'`` and ``False`` skip it."""
+    root = str(tmp_path / 'lst')
+    lines = []
+    for i in range(4):
+        rel = f'c{i % 2}/img{i}{ext}'
+        write_image(osp.join(root, rel), seed=i, size=(48, 64))
+        lines.append(f'{rel} {i % 2}')
+    lst = _list(tmp_path, lines, 'l.txt')
+    ImageListDataset(ann_file=lst, data_root=root, num_classes=2)
+    bad = osp.join(root, lines[2].split()[0])
+    _truncate(bad, 0.6)
+    with pytest.raises(ValueError) as e:
+        ImageListDataset(ann_file=lst, data_root=root, num_classes=2)
+    msg = str(e.value)
+    assert f'{lst}:3: {bad} is truncated' in msg, msg
+    assert "check_images='exists'" in msg
+    for skip in ('exists', False):
+        ds = ImageListDataset(
+            ann_file=lst, data_root=root, num_classes=2, check_images=skip)
+        assert len(ds) == 4
+    with pytest.raises(ValueError, match='check_images must be'):
+        ImageListDataset(
+            ann_file=lst, data_root=root, num_classes=2, check_images='yes')
+
+
+def test_image_header_check_accepts_good_files_names_bad_ones(tmp_path):
+    from mmseg_ada.datasets.image_list import image_file_problem
+    png, jpg = str(tmp_path / 'a.png'), str(tmp_path / 'a.jpg')
+    write_image(png, 0, (40, 50))
+    write_image(jpg, 0, (40, 50))
+    assert image_file_problem(png) is None
+    assert image_file_problem(jpg) is None
+    # bytes after a JPEG's end marker (some cameras pad files): accepted
+    padded = str(tmp_path / 'padded.jpg')
+    with open(jpg, 'rb') as f, open(padded, 'wb') as g:
+        g.write(f.read() + b'\0' * 10000)
+    assert image_file_problem(padded) is None
+    empty = str(tmp_path / 'empty.jpg')
+    open(empty, 'wb').close()
+    assert image_file_problem(empty) == 'is empty (0 bytes)'
+    text = str(tmp_path / 'text.jpg')
+    with open(text, 'w') as f:
+        f.write('not an image')
+    assert image_file_problem(text).startswith('is not an image')
+    for p in (png, jpg):
+        _truncate(p, 0.5)
+        assert image_file_problem(p).startswith('is truncated'), p

@@ -114,6 +114,8 @@ def reference_run(project):
 
 
 def test_budget_accounting_and_reports(project, reference_run):
+    from mmseg_ada.active.stores import check_store
+    assert check_store(reference_run) == []  # the store check agrees
     reps = rounds(reference_run)
     assert [r['round'] for r in reps] == [1, 2, 3]
     m = masks(reference_run)
@@ -384,22 +386,27 @@ def test_a_strategy_from_outside_the_package(project, tmp_path):
         osp.join(work, 'active', 'vis', 'round_1', 'SmallestFirst.png'))
 
 
-@pytest.mark.parametrize('opts,message', [
-    (['train_cfg.budget.per_round=0'], 'per_round'),
-    (['train_cfg.budget.per_round=1.5'], 'per_round'),
-    ([
-        'train_cfg.num_rounds=3', 'train_cfg.budget.per_round=0.5',
-        'train_cfg.max_iters=6'
-    ], 'the pool has'),
-    (['train_cfg.iters_per_round=5'], 'do not fit max_iters'),
-    (['train_cfg.selector.units.cache=nowhere/regions'
-      ], 'precompute_regions.py'),
-    (['default_hooks.checkpoint.interval=3'], 'does not divide'),
-    (['train_dataloader.sampler.type=InfiniteSampler'
-      ], 'RoundInfiniteSampler'),
-])
-def test_bad_protocol_settings_fail_clearly(project, opts, message):
-    work = osp.join(project, 'work_dirs', 'bad')
+@pytest.mark.parametrize(
+    'opts,message',
+    [
+        (['train_cfg.budget.per_round=0'], 'per_round'),
+        (['train_cfg.budget.per_round=1.5'], 'per_round'),
+        # issue 16, case 2: a budget that rounds to 0 units in every round
+        (['train_cfg.budget.per_round=0.0000001'
+          ], 'smallest per_round that buys one unit'),
+        ([
+            'train_cfg.num_rounds=3', 'train_cfg.budget.per_round=0.5',
+            'train_cfg.max_iters=6'
+        ], 'the pool has'),
+        (['train_cfg.iters_per_round=5'], 'do not fit max_iters'),
+        (['train_cfg.selector.units.cache=nowhere/regions'
+          ], 'precompute_regions.py'),
+        (['default_hooks.checkpoint.interval=3'], 'does not divide'),
+        (['train_dataloader.sampler.type=InfiniteSampler'
+          ], 'RoundInfiniteSampler'),
+    ])
+def test_bad_protocol_settings_fail_clearly(project, tmp_path, opts, message):
+    work = str(tmp_path / 'bad')  # one per case: none may see another's
     proc = train(project, active_cfg(project, 'bad'), work, '--cfg-options',
                  *opts)
     assert proc.returncode != 0
@@ -488,3 +495,92 @@ def test_adeada_two_processes_buy_the_same_regions(project):
     assert ra['selection_info']['per_class_kl'] == \
         rb['selection_info']['per_class_kl']
     assert osp.isfile(osp.join(two, 'active', 'vis', 'round_1', 'ADeADA.png'))
+
+
+# ----------------------------- issue 16: no silent loss, no late failure
+def _copy_run(reference_run, name):
+    import shutil
+    work = osp.join(osp.dirname(reference_run), name)
+    shutil.copytree(reference_run, work)
+    return work
+
+
+def _snapshot(work):
+    return {
+        p: open(p, 'rb').read()
+        for p in glob.glob(
+            osp.join(work, 'active', '**', '*'), recursive=True)
+        if osp.isfile(p)
+    }
+
+
+def test_deleted_mask_is_refused_at_resume_naming_image_and_round(
+        project, reference_run):
+    """Case 1: a deleted masks/<stem>.png of a committed round, then
+    --resume: refused naming the image, its round and the recovery (it
+    used to exit 0 with the bought pixels read as unlabelled)."""
+    work = _copy_run(reference_run, 'lost_mask')
+    index = json.load(open(osp.join(work, 'active', 'state.json')))['index']
+    stem, first = sorted(index.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    lost = osp.join(work, 'active', 'masks', f'{stem}.png')
+    os.remove(lost)
+    before = _snapshot(work)
+    proc = train(project, active_cfg(project, 'lost_mask', rounds=3), work,
+                 '--resume')
+    assert proc.returncode != 0
+    assert f"{lost} (image {stem!r}, labelled in round {first})" in \
+        proc.stderr, proc.stderr[-3000:]
+    assert 'Restore the file' in proc.stderr
+    assert _snapshot(work) == before  # nothing written was touched
+
+
+def test_deleted_round_report_is_refused_at_resume_and_by_the_curves(
+        project, reference_run, tmp_path):
+    """Case 4: a deleted round_2.json of a committed round: --resume is
+    refused naming it (it cannot be rebuilt exactly: its score and
+    selection facts came from round 2's model), and the curve tool refuses
+    rather than showing round 3 as round 2; --allow-gaps shows the other
+    rounds under their own numbers."""
+    work = _copy_run(reference_run, 'lost_report')
+    os.remove(osp.join(work, 'active', 'round_2.json'))
+    before = _snapshot(work)
+    proc = train(project, active_cfg(project, 'lost_report', rounds=3), work,
+                 '--resume')
+    assert proc.returncode != 0
+    assert 'the report of committed round(s) [2] is missing (round_2.json' \
+        in proc.stderr, proc.stderr[-3000:]
+    assert 'cannot be rebuilt exactly' in proc.stderr
+    assert _snapshot(work) == before
+    tool = osp.join(REPO, 'tools', 'analysis', 'plot_active_curves.py')
+    out = str(tmp_path / 'c.png')
+    res = run_tool([PYTHON, tool, f'ENT={work}', '--out', out])
+    assert res.returncode != 0 and not osp.exists(out)
+    assert 'round_2.json' in res.stderr and '--allow-gaps' in res.stderr
+    res = run_tool([PYTHON, tool, f'ENT={work}', '--out', out, '--allow-gaps'])
+    text = ok(res)
+    rows = {
+        int(ln.split('|')[0]): ln.split('|')[1].strip()
+        for ln in text.splitlines() if ln.split('|')[0].strip().isdigit()
+    }
+    ref = {r['round']: r for r in rounds(reference_run)}
+    assert rows[2] == 'missing'
+    assert rows[3].startswith(f"{ref[3]['score']:5.2f}".strip())
+    assert osp.getsize(out) > 1000
+
+
+def test_rerun_while_the_run_is_going_names_the_lock_holder(
+        project, reference_run):
+    """A plain rerun in a work dir whose run still holds the store names
+    the holder (pid, host), since --resume would be refused too."""
+    from mmseg_ada.active.stores import MaskLabelStore
+    holder = MaskLabelStore(reference_run)
+    try:
+        proc = train(project, active_cfg(project, 'rerun_live', rounds=3),
+                     reference_run)
+    finally:
+        holder.close()
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert 'holds the label store of an earlier run' in err, err[-3000:]
+    assert f'pid {os.getpid()} on host' in err
+    assert '--resume is refused too while it runs' in err

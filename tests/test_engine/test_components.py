@@ -81,3 +81,22 @@ def test_import_does_not_patch_numpy():
                          timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == 'False False'
+
+
+def test_selector_settings_are_checked_when_the_loop_is_built():
+    """A selector beside online acquisition, a budget beside it, or a
+    selector without its required fields: clear errors, no TypeError."""
+    import pytest
+
+    from mmseg_ada.engine.active_loop import _check_selector_cfg
+    strategy = dict(strategy=dict(type='Entropy'))
+    with pytest.raises(ValueError, match='selector would never be used'):
+        _check_selector_cfg(dict(budget=0.1), strategy, None)
+    with pytest.raises(ValueError, match='budget would never be used'):
+        _check_selector_cfg(dict(budget=0.1), None, dict(per_round=0.1))
+    with pytest.raises(
+            ValueError, match=r"lacks \['units', 'pool_dataloader'\]"):
+        _check_selector_cfg(None, strategy, dict(per_round=0.1))
+    _check_selector_cfg(dict(budget=0.1), None, None)
+    _check_selector_cfg(None, dict(strategy, units={}, pool_dataloader={}),
+                        dict(total=5))

@@ -106,6 +106,8 @@ def test_budget_log_and_store_agree(project, reference):
     assert st['round'] == len(records)
     on_disk = sum(int((m > 0).sum()) for m in masks(reference).values())
     assert on_disk == st['labeled']
+    from mmseg_ada.active.stores import check_store
+    assert check_store(reference) == []  # per commit against online.jsonl
 
 
 def test_budget_counted_on_the_training_grid(project):
@@ -246,3 +248,26 @@ def test_one_and_two_processes_buy_the_same_pixels(project):
     assert log(one) and log(one) == log(two)
     same_masks(one, two)
     assert state(two, 0) == state(two, 1)
+
+
+@pytest.mark.parametrize('selector', [
+    "dict(strategy=dict(type='Entropy'))",
+    "dict(strategy=dict(type='Entropy'), units=dict(type='PixelUnits'), "
+    "pool_dataloader=dict())",
+])
+def test_online_run_with_a_selector_is_refused_at_start(
+        project, tmp_path, selector):
+    """Issue 16, case 6: ADA-MCU (online=...) with a train_cfg.selector is
+    refused at start (a full selector used to be ignored silently, a bare
+    strategy to fail with a raw TypeError about units/pool_dataloader)."""
+    cfg = mcu_cfg(
+        project,
+        'mcu_selector',
+        extra=f'train_cfg.update(selector={selector})')
+    work = str(tmp_path / 'w')
+    proc = train(project, cfg, work)
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert 'train_cfg.selector would never be used' in err, err[-3000:]
+    assert 'TypeError' not in err
+    assert not osp.exists(osp.join(work, 'active'))

@@ -300,3 +300,28 @@ def test_train_step_with_stream_batch():
     model.eval()
     preds = model.val_step(stream(2, 3))
     assert len(preds) == 2 and 'pred_label' in preds[0]
+
+
+def test_active_outputs_is_the_one_list_predict_active_checks():
+    """Issue 16, case 3: what the classifier serves is declared in one
+    place (no forward pass); ``predict_active`` and the selection setup
+    check against it, so their messages agree: a classifier without a
+    domain discriminator does not claim to serve ``'domain'``."""
+    plain = build(tiny_cfg()).eval()
+    assert plain.active_outputs() == ('prob', 'feature', 'logits')
+    x, s = batch(2, seed=4)
+    for needs, owner in ((['prob', 'domain'], 'DANNRegularizer'),
+                         (['prob', 'disc_grad'], 'TSFRegularizer')):
+        with pytest.raises(ValueError) as early:
+            plain.check_active_requires(needs)
+        with pytest.raises(ValueError) as late:
+            plain.predict_active(x, s, needs)
+        assert str(early.value) == str(late.value)
+        msg = str(early.value)
+        assert f'cannot serve {needs[1]!r}' in msg and owner in msg
+        assert "it serves ['prob', 'feature', 'logits']" in msg
+    plain.check_active_requires(['prob', 'classifier_weight'])  # constants
+    dom = build(tiny_cfg(regularizers=[DomainRegularizer()])).eval()
+    assert dom.active_outputs() == ('prob', 'feature', 'logits', 'domain',
+                                    'disc_norm')
+    dom.check_active_requires(['domain', 'disc_norm'])

@@ -2,6 +2,7 @@
 and a 2-process gloo run through tools/dist_train.sh."""
 import glob
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -130,3 +131,42 @@ def test_two_process_gloo_ranks_train_the_same_model(tmp_path, synthetic_da):
     diff = [k for k in s0 if s0[k] != s1[k]]
     assert not diff, f'ranks disagree on {diff[:5]}'
     assert osp.isfile(osp.join(work, 'iter_3.pth'))
+
+
+def test_check_store_tool_prints_the_problems_and_exits_1(tmp_path):
+    """tools/check_store.py WORK_DIR: a table of the problems (file, what
+    is wrong), exit 1; exit 0 on a consistent store."""
+    import numpy as np
+
+    from mmseg_ada.active.stores import MaskLabelStore
+    store = MaskLabelStore(str(tmp_path), dict(total=100))
+    mask = np.zeros((5, 20), bool)
+    mask[0, :4] = True
+    for stem in ('a', 'b'):
+        store.add(stem, mask)
+    store.commit(
+        1,
+        dict(
+            round=1,
+            strategy='Entropy',
+            unit='region',
+            budget=10,
+            spent=8,
+            labeled=8,
+            total=100,
+            labeled_fraction=0.08))
+    store.close()
+    tool = osp.join(REPO, 'tools', 'check_store.py')
+    proc = run_tool([PYTHON, tool, str(tmp_path)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'a mask store at round 1, 8 pixels labelled in 2 images' in \
+        proc.stdout
+    assert 'OK' in proc.stdout
+    os.remove(osp.join(store.mask_dir, 'b.png'))
+    proc = run_tool([PYTHON, tool, str(tmp_path)])
+    assert proc.returncode == 1
+    assert "active/masks/b.png | [missing-mask] image 'b', labelled in " \
+        'round 1' in proc.stdout, proc.stdout
+    assert '1 problem(s)' in proc.stdout
+    proc = run_tool([PYTHON, tool, str(tmp_path), '--quick'])
+    assert proc.returncode == 1 and '1 problem(s)' in proc.stdout

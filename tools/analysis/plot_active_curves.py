@@ -8,7 +8,10 @@ Usage::
 
 Reads ``WORK_DIR/active/round_<k>.json`` of each run (the ADeADA Figure 3
 view: the score each round's RoundMetricHook recorded) and prints the table
-it plots.
+it plots.  A committed round without its report is an error naming the
+file (the later rounds would be shown as earlier ones); ``--allow-gaps``
+shows the other rounds under their own numbers and the gap as
+``missing``.
 """
 import argparse
 import os.path as osp
@@ -33,7 +36,15 @@ def format_table(rounds_by_run: dict, starts: Optional[dict] = None) -> str:
     """
     starts = starts or {}
     labels = list(rounds_by_run)
-    n = max((len(r) for r in rounds_by_run.values()), default=0)
+    # rows by the round each report names (online validations: in order)
+    by_round = {
+        lb: {
+            r.get('round', i + 1): r
+            for i, r in enumerate(rows)
+        }
+        for lb, rows in rounds_by_run.items()
+    }
+    n = max((max(rows, default=0) for rows in by_round.values()), default=0)
     head = f"{'round':>5} | " + ' | '.join(f'{lb:>18}' for lb in labels)
     lines = [head, '-' * len(head)]
 
@@ -46,16 +57,18 @@ def format_table(rounds_by_run: dict, starts: Optional[dict] = None) -> str:
         lines.append(f"{0:>5} | " +
                      ' | '.join(f'{cell(starts.get(lb), 0.0):>18}'
                                 for lb in labels))
-    for k in range(n):
+    for k in range(1, n + 1):
         cells = []
         for lb in labels:
-            rows = rounds_by_run[lb]
-            if k < len(rows):
+            rows = by_round[lb]
+            if k in rows:
                 cells.append(cell(rows[k], rows[k]['labeled_fraction']))
+            elif k < max(rows, default=0):
+                cells.append('missing')
             else:
                 cells.append('')
             cells[-1] = f'{cells[-1]:>18}'
-        lines.append(f'{k + 1:>5} | ' + ' | '.join(cells))
+        lines.append(f'{k:>5} | ' + ' | '.join(cells))
     first = next((r[0] for r in rounds_by_run.values() if r), {})
     unit = 'images' if first.get('unit') == 'image' else 'pixels'
     lines.append(f"({first.get('score_name', 'score')} on the validation "
@@ -78,6 +91,11 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=None,
         help='draw this score as a dotted line')
+    p.add_argument(
+        '--allow-gaps',
+        action='store_true',
+        help='show a run whose round reports are incomplete (the missing '
+        'rounds are marked; the others keep their numbers)')
     return p.parse_args()
 
 
@@ -87,14 +105,17 @@ def main() -> None:
     for item in args.runs:
         label, _, path = item.rpartition('=')
         runs[label or osp.basename(osp.normpath(path))] = path
-    print(
-        format_table({
-            k: read_rounds(v)
-            for k, v in runs.items()
-        }, {
-            k: read_start(v)
-            for k, v in runs.items()
-        }))
+    rounds = {}
+    for k, v in runs.items():
+        try:
+            rounds[k] = read_rounds(v)
+        except FileNotFoundError as e:
+            if not args.allow_gaps or not osp.isfile(
+                    osp.join(v, 'active', 'state.json')):
+                sys.exit(f'error: {e}')
+            print(f'warning: {e}', file=sys.stderr)
+            rounds[k] = read_rounds(v, allow_gaps=True)
+    print(format_table(rounds, {k: read_start(v) for k, v in runs.items()}))
     print(
         'wrote',
         plot_curves(
@@ -102,7 +123,8 @@ def main() -> None:
             args.out,
             title=args.title,
             baseline=args.full_supervision,
-            lower=args.source_only))
+            lower=args.source_only,
+            allow_gaps=args.allow_gaps))
 
 
 if __name__ == '__main__':

@@ -1,10 +1,12 @@
 """Label stores: a crash-safe record of what was bought, per backend."""
-from .base import ROUND_KEYS, BaseLabelStore
+from .base import ROUND_KEYS, BaseLabelStore, StoreIntegrityError
+from .check import StoreProblem, check_store, summarize_store
 from .image_store import ImageLabelStore
 from .lock import StoreLock, StoreLockedError
 from .mask_store import MaskLabelStore
 
 __all__ = [
     'BaseLabelStore', 'ImageLabelStore', 'MaskLabelStore', 'ROUND_KEYS',
-    'StoreLock', 'StoreLockedError'
+    'StoreIntegrityError', 'StoreLock', 'StoreLockedError', 'StoreProblem',
+    'check_store', 'summarize_store'
 ]

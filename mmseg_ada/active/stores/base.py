@@ -32,13 +32,14 @@ import glob
 import os
 import os.path as osp
 import re
+import tempfile
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmseg_ada.utils.io import (atomic_write_json, fsync_dir, json_default,
                                 read_json)
 from .lock import StoreLock
 
-__all__ = ['BaseLabelStore', 'ROUND_KEYS']
+__all__ = ['BaseLabelStore', 'ROUND_KEYS', 'StoreIntegrityError']
 
 #: Keys every ``round_<k>.json`` must hold (the caller fills the values).
 ROUND_KEYS: Tuple[str, ...] = ('round', 'strategy', 'unit', 'budget', 'spent',
@@ -52,6 +53,11 @@ def _normalise(obj: Any) -> Any:
     """``obj`` after a JSON round trip (tuples -> lists, numpy -> python)."""
     import json
     return json.loads(json.dumps(obj, default=json_default))
+
+
+class StoreIntegrityError(RuntimeError):
+    """A committed file of the store is missing or disagrees with the state
+    (e.g. a deleted stamp map): continuing would lose bought labels."""
 
 
 class BaseLabelStore:
@@ -102,13 +108,14 @@ class BaseLabelStore:
         self._prepare()
         self._lock = StoreLock(osp.join(self.root, '.lock'))
         if not self.readonly:
-            os.makedirs(self.root, exist_ok=True)
+            self._check_writable()
             self._lock.acquire()
         try:
             self._check_meta(fingerprint)
             self.refresh()
             if not self.readonly:
                 self._recover()
+                self._check_files()
         except BaseException:
             self._lock.release()
             raise
@@ -125,6 +132,34 @@ class BaseLabelStore:
     def exists(cls, work_dir: str) -> bool:
         """Whether ``work_dir`` holds a store (of any kind)."""
         return osp.isfile(osp.join(work_dir, 'active', 'meta.json'))
+
+    @classmethod
+    def in_use_by(cls, work_dir: str) -> Optional[str]:
+        """The process that holds the store's write lock now (host, pid),
+        or ``None`` when no run writes it."""
+        return StoreLock(osp.join(work_dir, 'active', '.lock')).held_by_other()
+
+    def _check_writable(self) -> None:
+        """Fail at open, not at a round's commit, when the store's folders
+        cannot be written (writer only; creates them)."""
+        for d in self._temp_dirs():
+            try:
+                os.makedirs(d, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(
+                    prefix='.write-check.', suffix='.tmp', dir=d)
+                os.close(fd)
+                os.unlink(tmp)
+            except OSError as e:
+                raise PermissionError(
+                    f'label store {self.root}: cannot write in {d} '
+                    f'({e.strerror or e}); every round commit writes there '
+                    '(units, round reports, state.json). Make it writable '
+                    f'(e.g. chmod -R u+w {self.root}) or use another '
+                    '--work-dir') from e
+
+    def _check_files(self) -> None:
+        """Backend: raise :class:`StoreIntegrityError` when a committed
+        file is missing (writer open; must stay cheap: no file is read)."""
 
     def _check_meta(self, fingerprint: Optional[Dict[str, Any]]) -> None:
         stored = read_json(self.meta_path) if osp.isfile(

@@ -47,6 +47,27 @@ class StoreLock:
         return (f"pid {info.get('pid', '?')} on host {info.get('host', '?')}"
                 f" (since {info.get('since', '?')})")
 
+    def held_by_other(self) -> Optional[str]:
+        """The holder's description if another open of the lock holds it
+        now (a run still going), else ``None``.
+
+        Takes a shared lock for an instant (never blocks) and creates
+        nothing.
+        """
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return self.holder()
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
     def acquire(self) -> 'StoreLock':
         """Take the lock or raise :class:`StoreLockedError` at once."""
         if self._fd is not None:

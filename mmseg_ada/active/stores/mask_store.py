@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 from mmseg_ada.registry import LABEL_STORES
 from mmseg_ada.utils.io import atomic_write_bytes, fsync_dir
-from .base import BaseLabelStore
+from .base import BaseLabelStore, StoreIntegrityError
 
 __all__ = ['MaskLabelStore']
 
@@ -38,7 +38,10 @@ class MaskLabelStore(BaseLabelStore):
     interrupted round are invisible and are rolled back when the store is
     opened for writing.  Up to 65535 rounds or online commits.
     ``state.json``'s ``index`` maps every labelled stem to the first round
-    that labelled it.
+    that labelled it; a labelled stem whose map is missing (deleted,
+    not copied) is an error when the store is opened for writing (one
+    ``os.path.isfile`` per labelled image) and whenever the map is read,
+    never unlabelled pixels.
 
     Args:
         work_dir: run directory (the store is ``<work_dir>/active``).
@@ -52,8 +55,32 @@ class MaskLabelStore(BaseLabelStore):
 
     def _prepare(self) -> None:
         self.mask_dir = osp.join(self.root, 'masks')
-        if not self.readonly:
-            os.makedirs(self.mask_dir, exist_ok=True)
+
+    def missing_masks(self) -> List[Tuple[str, int]]:
+        """``(stem, round)`` of every committed labelled image whose stamp
+        map is missing (``round``: the first round that labelled it)."""
+        return [(s, int(r)) for s, r in sorted(self._state['index'].items())
+                if not osp.isfile(self.mask_path(s))]
+
+    def _missing_error(self, missing: Sequence[Tuple[str, int]]) -> Exception:
+        shown = '; '.join(
+            f'{self.mask_path(s)} (image {s!r}, labelled in round {r})'
+            for s, r in missing[:5])
+        more = f' and {len(missing) - 5} more' if len(missing) > 5 else ''
+        return StoreIntegrityError(
+            f'label store {self.root}: the stamp map of {len(missing)} '
+            f'labelled image(s) is missing: {shown}{more}. state.json '
+            'counts their bought pixels; read as unlabelled they would '
+            'vanish from training and could be bought again. Restore the '
+            'file(s) from a backup or a copy of this work dir (they cannot '
+            'be rebuilt: the state counts pixels, it does not say which). '
+            f'`python tools/check_store.py {self.work_dir}` lists every '
+            'problem; to start over, use another --work-dir')
+
+    def _check_files(self) -> None:
+        missing = self.missing_masks()
+        if missing:
+            raise self._missing_error(missing)
 
     # ------------------------------------------------------------ reading
     @property
@@ -200,6 +227,9 @@ class MaskLabelStore(BaseLabelStore):
         shape = tuple(int(s) for s in shape[:2])
         path = self.mask_path(stem)
         if not osp.isfile(path):
+            first = self._state['index'].get(stem)
+            if first is not None:  # committed, then lost
+                raise self._missing_error([(stem, int(first))])
             return np.zeros(shape, np.uint16)
         raw = self._read_raw(path)
         if raw.shape != shape:

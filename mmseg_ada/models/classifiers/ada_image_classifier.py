@@ -19,6 +19,18 @@ __all__ = ['ADAImageClassifier']
 SampleList = List[ClsDataSample]
 
 
+def _regularizers_serving(name: str) -> List[str]:
+    """Registered regularisers that serve ``name`` (for error messages)."""
+    out = []
+    for key, cls in sorted(MODELS.module_dict.items()):
+        if not (isinstance(cls, type) and issubclass(cls, BaseClsRegularizer)):
+            continue
+        if name in cls.active_outputs or (name == 'domain'
+                                          and cls.has_domain_discriminator):
+            out.append(key)
+    return out
+
+
 def label_free_copy(sample: ClsDataSample) -> ClsDataSample:
     """A copy of ``sample`` without any ``gt_*`` data field.
 
@@ -100,8 +112,6 @@ class ADAImageClassifier(BaseModel):
     """
 
     SOLVERS = ('ft', 'st')
-    #: ``predict_active`` outputs computed by the classifier itself.
-    ACTIVE_OUTPUTS = ('prob', 'feature', 'logits', 'domain')
     #: ``active_constants`` served.
     ACTIVE_CONSTANTS = ('classifier_weight', 'classifier_bias',
                         'classifier_temperature',
@@ -358,24 +368,53 @@ class ADAImageClassifier(BaseModel):
         return losses
 
     # ---------------------------------------------------- active learning
-    def _domain_regularizer(self) -> BaseClsRegularizer:
-        owners = [r for r in self.regularizers if r.has_domain_discriminator]
-        if not owners:
-            raise ValueError(
-                "'domain' needs a regulariser with a domain discriminator "
-                '(e.g. DANN or TSF); this model has '
-                f'{[type(r).__name__ for r in self.regularizers] or "none"}')
-        return owners[0]
+    def active_outputs(self) -> Tuple[str, ...]:
+        """The names :meth:`predict_active` serves with this configuration.
 
-    def _output_owner(self, name: str) -> BaseClsRegularizer:
+        ``'prob'``, ``'feature'`` and ``'logits'`` always; ``'domain'``
+        only with a regulariser that owns a domain discriminator (DANN,
+        TSF); and every regulariser's ``active_outputs`` (TSF:
+        ``'disc_grad'``).  The one list :meth:`predict_active` checks
+        against and the selection setup checks a strategy's ``requires``
+        against before any training (no forward pass).
+        """
+        names = ['prob', 'feature', 'logits']
+        if any(r.has_domain_discriminator for r in self.regularizers):
+            names.append('domain')
         for reg in self.regularizers:
-            if name in reg.active_outputs:
-                return reg
-        served = list(self.ACTIVE_OUTPUTS) + [
-            n for r in self.regularizers for n in r.active_outputs
+            names += [n for n in reg.active_outputs if n not in names]
+        return tuple(names)
+
+    def check_active_requires(self, requires: Sequence[str]) -> None:
+        """Raise ``ValueError`` for the names of ``requires`` served
+        neither by :meth:`predict_active` (:meth:`active_outputs`) nor by
+        :meth:`active_constants` (:attr:`ACTIVE_CONSTANTS`), saying which
+        regulariser would serve them."""
+        missing = [
+            n for n in dict.fromkeys(requires) if
+            n not in self.active_outputs() and n not in self.ACTIVE_CONSTANTS
         ]
-        raise ValueError(f'predict_active cannot serve {name!r}; this model '
-                         f'serves {served}')
+        if missing:
+            raise self._unserved_error(missing)
+
+    def _unserved_error(self, missing: Sequence[str]) -> ValueError:
+        regs = [type(r).__name__ for r in self.regularizers] or 'none'
+        hints = []
+        for name in missing:
+            owners = _regularizers_serving(name)
+            if name == 'domain':
+                hints.append(
+                    "'domain' needs a regulariser with a domain "
+                    f"discriminator ({', '.join(owners) or 'none known'})")
+            elif owners:
+                hints.append(f'{name!r} is served by {", ".join(owners)}')
+        hint = ('; '.join(hints) + ' in model.regularizers') if hints else (
+            'no registered regulariser serves it')
+        return ValueError(
+            f'{type(self).__name__}.predict_active cannot serve '
+            f"{', '.join(map(repr, missing))}: with its regularisers "
+            f'({regs}) it serves {list(self.active_outputs())} (and the '
+            f'constants {list(self.ACTIVE_CONSTANTS)}); {hint}')
 
     @torch.no_grad()
     def predict_active(self, inputs: Tensor, data_samples: SampleList,
@@ -404,12 +443,18 @@ class ADAImageClassifier(BaseModel):
                 without a domain discriminator.
         """
         requires = tuple(dict.fromkeys(requires))
-        owners = {
-            name: self._output_owner(name)
-            for name in requires if name not in self.ACTIVE_OUTPUTS
-        }
-        if 'domain' in requires:
-            owners['domain'] = self._domain_regularizer()
+        served = self.active_outputs()
+        missing = [n for n in requires if n not in served]
+        if missing:
+            raise self._unserved_error(missing)
+        owners = {}
+        for name in requires:
+            if name == 'domain':
+                owners[name] = next(r for r in self.regularizers
+                                    if r.has_domain_discriminator)
+            elif name not in ('prob', 'feature', 'logits'):
+                owners[name] = next(r for r in self.regularizers
+                                    if name in r.active_outputs)
         emb = self.extract_feat(inputs, stage='pre_logits')
         logits = self.head.classify(emb)
         batched: Dict[str, Tensor] = {}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmseg.models.segmentors import EncoderDecoder
@@ -109,6 +109,40 @@ class ADAEncoderDecoder(EncoderDecoder):
                 losses[f'tgt.{k}'] = zero
         return losses
 
+    def active_outputs(self) -> Tuple[str, ...]:
+        """The names :meth:`predict_active` serves with this configuration:
+        ``'prob'``; ``'feature'`` with a decode head that has
+        ``forward_feature``; ``'aux_prob'`` with an auxiliary head.  The
+        selection setup checks a strategy's ``requires`` against it before
+        any training (no forward pass)."""
+        names = ['prob']
+        if getattr(self.decode_head, 'with_features', False):
+            names.append('feature')
+        if self.with_auxiliary_head:
+            names.append('aux_prob')
+        return tuple(names)
+
+    def check_active_requires(self, requires: Sequence[str]) -> None:
+        """Raise ``KeyError`` for the names of ``requires`` that
+        :meth:`active_outputs` does not list (segmentors serve no
+        constants)."""
+        served = self.active_outputs()
+        missing = [n for n in dict.fromkeys(requires) if n not in served]
+        if not missing:
+            return
+        hints = {
+            'feature': (f'{type(self.decode_head).__name__} exposes no '
+                        "feature map: 'feature' needs a head with "
+                        'forward_feature (DepthwiseSeparableASPPFeatHead, '
+                        'DeepLabV2Head(bottleneck=True))'),
+            'aux_prob':
+            "'aux_prob' needs an auxiliary_head",
+        }
+        why = '; '.join(hints[n] for n in missing if n in hints)
+        raise KeyError(f'{type(self).__name__}.predict_active cannot serve '
+                       f'{missing}: it serves {list(served)}' +
+                       (f'; {why}' if why else ''))
+
     @torch.no_grad()
     def predict_active(
         self,
@@ -134,26 +168,16 @@ class ADAEncoderDecoder(EncoderDecoder):
             dict: name -> list of per-image tensors (``[C, h, w]``,
             ``[D, h', w']``).
         """
-        unknown = set(requires) - {'prob', 'feature', 'aux_prob'}
-        if unknown:
-            raise KeyError(f'{type(self).__name__}.predict_active cannot '
-                           f'serve {sorted(unknown)} (serves prob, feature, '
-                           'aux_prob)')
+        self.check_active_requires(requires)
         x = self.extract_feat(inputs)
         head = self.decode_head
         maps: Dict[str, Tensor] = {}
         if 'feature' in requires:
-            if not getattr(head, 'with_features', False):
-                raise KeyError(f'{type(head).__name__} exposes no feature '
-                               "map: use a head with forward_feature")
             maps['feature'] = head.forward_feature(x)
             maps['prob'] = head.cls_seg(maps['feature']).softmax(1)
         else:
             maps['prob'] = head.forward(x).softmax(1)
         if 'aux_prob' in requires:
-            if not self.with_auxiliary_head:
-                raise KeyError(f'{type(self).__name__} has no auxiliary '
-                               "head for 'aux_prob'")
             aux = self.auxiliary_head
             aux = aux[0] if isinstance(aux, nn.ModuleList) else aux
             maps['aux_prob'] = aux.forward(x).softmax(1)
