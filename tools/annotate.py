@@ -65,9 +65,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         'path', help='the annotation tool\'s export (file or '
         'folder)')
     p.add_argument('--format', required=True, choices=sorted(FORMATS))
-    p = sub.add_parser('status', help='every round of a run')
+    p = sub.add_parser(
+        'status',
+        help='every round of a run, and a check of its store and answers '
+        '(exit 1 on any problem)')
     p.add_argument('work_dir')
     p.add_argument('--json', action='store_true', help='print JSON')
+    p.add_argument(
+        '--full',
+        action='store_true',
+        help='read every stamp map in the store check (default: check '
+        'that they exist)')
     return parser.parse_args(argv)
 
 
@@ -76,11 +84,17 @@ def _fmt(v) -> str:
         ', '.join(v) if isinstance(v, list) else str(v))
 
 
-def status(work_dir: str, as_json: bool) -> int:
+def status(work_dir: str, as_json: bool, full: bool) -> int:
+    from mmseg_ada.active.stores.check import check_store
     rows = rounds.rounds_status(work_dir)
+    problems = check_store(work_dir, read_masks=full) + \
+        rounds.check_annotations(work_dir)
     if as_json:
-        print(json.dumps(rows, indent=1))
-        return 0
+        print(
+            json.dumps(
+                dict(rounds=rows, problems=[p._asdict() for p in problems]),
+                indent=1))
+        return 1 if problems else 0
     from prettytable import PrettyTable
     unit = rows[0]['unit_name'] if rows else 'units'
     table = PrettyTable([
@@ -117,6 +131,14 @@ def status(work_dir: str, as_json: bool) -> int:
         else:
             print(f'round {k}: imported (version {r["imported"]}); the run '
                   'takes it into training when it continues (--resume)')
+    if problems:
+        print(f'{len(problems)} problem(s) in the store or its answers:')
+        for p in problems:
+            print(f'  {osp.relpath(p.path, work_dir)}: [{p.code}] '
+                  f'{p.message}')
+        return 1
+    print('store check: OK (every mask / image id and every imported '
+          'version agrees with state.json and the round reports)')
     return 0
 
 
@@ -158,7 +180,7 @@ def main(argv=None) -> int:
                   f'{args.work_dir} --resume (a waiting run goes on by '
                   'itself)')
             return 0
-        return status(args.work_dir, args.json)
+        return status(args.work_dir, args.json, args.full)
     except (AnnotationImportError, RequestError, FileNotFoundError,
             ValueError) as e:
         print(f'error: {e}', file=sys.stderr)

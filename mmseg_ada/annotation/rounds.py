@@ -13,6 +13,7 @@ from mmseg_ada.active.oracles.layout import (answers_dir, current_version,
                                              round_dir)
 from mmseg_ada.active.stores import (BaseLabelStore, ImageLabelStore,
                                      MaskLabelStore)
+from mmseg_ada.active.stores.check import StoreProblem
 from mmseg_ada.utils.io import atomic_write_json, fsync_dir, read_json
 from .answers import (AnnotationImportError, ImportLock, clip_answers,
                       read_answers_meta, write_answers)
@@ -21,7 +22,7 @@ from .request import AnnotationRequest, RequestError
 
 __all__ = [
     'open_store', 'export_round', 'exported_formats', 'import_round',
-    'rounds_status'
+    'rounds_status', 'check_annotations'
 ]
 
 
@@ -191,3 +192,67 @@ def rounds_status(work_dir: str) -> List[Dict[str, Any]]:
             row[key] = None if use is None else use[key]
         out.append(row)
     return out
+
+
+def check_annotations(work_dir: str) -> List[StoreProblem]:
+    """The annotation side of a run against its store (reads, no writes).
+
+    In a run answered by a person (a round has a request or pinned
+    answers): every committed round has its request; every pinned version
+    exists with its ``answers.json`` and, for masks, a label file for every
+    image it answered; every inbox's ``current.json`` names a version that
+    exists.
+
+    Returns:
+        list[StoreProblem]: what is wrong (empty: consistent).
+    """
+    store = open_store(work_dir)
+    problems: List[StoreProblem] = []
+    rounds = range(1, store.last_round() + 1)
+    person = any(
+        store.answers(k) is not None
+        or osp.isdir(osp.join(round_dir(work_dir, k), 'request'))
+        for k in rounds)
+    if not person:
+        return problems
+    for k in rounds:
+        req = osp.join(round_dir(work_dir, k), 'request', 'request.json')
+        if not osp.isfile(req):
+            problems.append(
+                StoreProblem(
+                    req, 'missing-request',
+                    f'committed round {k} of a run answered by a person has '
+                    'no annotation request: it cannot be exported or '
+                    'imported'))
+        pinned = store.answers(k)
+        if pinned is not None:
+            v = int(pinned['version'])
+            meta = read_answers_meta(work_dir, k, v)
+            vdir = osp.join(answers_dir(work_dir, k), f'v{v}')
+            if meta is None:
+                problems.append(
+                    StoreProblem(
+                        vdir, 'missing-answers',
+                        f'round {k} trains on imported version {v}, which '
+                        'is gone: restore it (the run cannot reproduce '
+                        'its labels without it)'))
+            elif meta['kind'] == 'mask':
+                for stem, c in meta['per_image'].items():
+                    f = osp.join(vdir, 'labels', stem + '.png')
+                    if c['answered'] and not osp.isfile(f):
+                        problems.append(
+                            StoreProblem(
+                                f, 'missing-answers',
+                                f'round {k}, version {v}: the answers of '
+                                f'{stem!r} ({c["answered"]} pixels) are '
+                                'missing'))
+        if osp.isfile(osp.join(answers_dir(work_dir, k), 'current.json')):
+            v = current_version(work_dir, k)
+            if read_answers_meta(work_dir, k, v) is None:
+                problems.append(
+                    StoreProblem(
+                        osp.join(answers_dir(work_dir, k),
+                                 'current.json'), 'bad-inbox',
+                        f'names version {v} of round {k}, which has no '
+                        'answers.json: import the round again'))
+    return problems

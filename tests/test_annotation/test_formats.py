@@ -430,3 +430,26 @@ def test_import_while_another_import_runs_is_refused(seg_run, tmp_path):
         holder.wait()
     with ImportLock(seg_run.work, 1):  # released with its holder
         pass
+
+
+def test_status_checks_the_store_and_the_answers(seg_run, tmp_path):
+    from mmseg_ada.annotation.rounds import check_annotations
+    from tests.utils import PYTHON, REPO, run_tool
+    path = _answer_file(seg_run, 'png', tmp_path)
+    import_round(seg_run.work, 1, path, 'png')
+    pin_answers(seg_run.store, 1, iteration=4)
+    tool = [PYTHON, osp.join(REPO, 'tools', 'annotate.py'), 'status']
+    ok = run_tool(tool + [seg_run.work])
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert 'store check: OK' in ok.stdout
+    assert 'round 2: waiting for labels' in ok.stdout
+    assert check_annotations(seg_run.work) == []
+    # a pinned version's answers vanish: found, named, exit 1
+    lost = osp.join(answers_dir(seg_run.work, 1), 'v1', 'labels', 'img0.png')
+    os.remove(lost)
+    bad = run_tool(tool + [seg_run.work])
+    assert bad.returncode == 1
+    assert "[missing-answers] round 1, version 1: the answers of 'img0'" in \
+        bad.stdout
+    assert [p.code
+            for p in check_annotations(seg_run.work)] == ['missing-answers']

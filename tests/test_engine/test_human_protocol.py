@@ -251,6 +251,10 @@ def test_a_waiting_run_goes_on_when_the_labels_arrive(project, person,
     assert 'waiting for the import (polling every 0.2 s)' in log
     assert state(work) == state(reference)
     same_masks(reference, work)
+    # the imports made while the run held the store corrupted nothing
+    from mmseg_ada.active.stores.check import check_store
+    from mmseg_ada.annotation.rounds import check_annotations
+    assert check_store(work) == [] and check_annotations(work) == []
     st = json.load(open(osp.join(work, 'active', 'state.json')))
     assert {
         k: v['version']
