@@ -30,8 +30,7 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmseg_ada.engine.seed_report import format_seed_table  # noqa: E402
-from mmseg_ada.engine.seed_report import plot_seed_curves, seed_table
+from mmseg_ada.engine import seed_report  # noqa: E402
 
 
 def seed_dirs(spec: str) -> list:
@@ -94,9 +93,9 @@ def report(tables: dict, out: str, title: str, as_json: bool) -> None:
     if as_json:
         print(json.dumps(tables, indent=1))
     else:
-        print(format_seed_table(tables))
+        print(seed_report.format_seed_table(tables))
     if out:
-        print('wrote', plot_seed_curves(tables, out, title=title))
+        print('wrote', seed_report.plot_seed_curves(tables, out, title=title))
 
 
 def main(argv=None) -> None:
@@ -125,14 +124,15 @@ def main(argv=None) -> None:
         dirs = run_seeds(args.config, args.work_dir, args.seeds, args.parallel,
                          args.train_args)
         label = args.label or osp.splitext(osp.basename(args.config))[0]
-        report({label: seed_table(dirs)}, osp.join(args.work_dir, 'seeds.png'),
-               args.title, args.json)
+        report({label: seed_report.seed_table(dirs)},
+               osp.join(args.work_dir, 'seeds.png'), args.title, args.json)
         return
     tables = {}
     for item in args.runs:
         label, _, spec = item.rpartition('=')
-        tables[label or osp.basename(osp.normpath(spec))] = seed_table(
-            seed_dirs(spec))
+        tables[label
+               or osp.basename(osp.normpath(spec))] = seed_report.seed_table(
+                   seed_dirs(spec))
     report(tables, args.out, args.title, args.json)
 
 
