@@ -130,9 +130,8 @@ def main(argv=None) -> None:
     tables = {}
     for item in args.runs:
         label, _, spec = item.rpartition('=')
-        tables[label
-               or osp.basename(osp.normpath(spec))] = seed_report.seed_table(
-                   seed_dirs(spec))
+        label = label or osp.basename(osp.normpath(spec))
+        tables[label] = seed_report.seed_table(seed_dirs(spec))
     report(tables, args.out, args.title, args.json)
 
 
