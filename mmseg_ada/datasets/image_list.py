@@ -30,16 +30,17 @@ _GOOD: Dict[str, Tuple[int, int]] = {}
 
 
 class ImageListEntry(NamedTuple):
-    """One line of an image list."""
+    """One line of an image list (``label`` is ``None`` in a list of
+    unlabelled images)."""
     path: str
-    label: int
+    label: Optional[int]
     lineno: int
 
 
-def parse_image_list(
-        ann_file: str,
-        num_classes: Optional[int] = None,
-        path_rewrite: Optional[Sequence[str]] = None) -> List[ImageListEntry]:
+def parse_image_list(ann_file: str,
+                     num_classes: Optional[int] = None,
+                     path_rewrite: Optional[Sequence[str]] = None,
+                     with_labels: bool = True) -> List[ImageListEntry]:
     """Read an image list: one ``<path> <label>`` per line.
 
     The label is the **last** whitespace-separated token, so paths may
@@ -56,9 +57,13 @@ def parse_image_list(
             starting with ``old`` gets that prefix replaced by ``new`` (for
             published lists with absolute placeholder paths such as
             ``/root/Art/...``); other paths are kept.
+        with_labels (bool): ``False``: a list of unlabelled images, one
+            path per line (the whole line, spaces included; labels come
+            from a person, see ``HumanOracle``).
 
     Returns:
-        list[ImageListEntry]: Path (rewritten), label and 1-based line.
+        list[ImageListEntry]: Path (rewritten), label (``None`` without
+        labels) and 1-based line.
 
     Raises:
         FileNotFoundError: If ``ann_file`` does not exist.
@@ -96,25 +101,10 @@ def parse_image_list(
                 f'{where}: a byte-order mark (U+FEFF) inside the list, in '
                 f'line {raw!r} (only one at the very start of the file is '
                 'ignored): were two lists concatenated? Remove it')
-        parts = line.rsplit(maxsplit=1)
-        if len(parts) != 2:
-            raise ValueError(
-                f"{where}: malformed line {raw!r}: expected '<path> "
-                "<label>' (the label is the last token)")
-        path, label_str = parts[0].strip(), parts[1]
-        if not _INT.fullmatch(label_str):
-            raise ValueError(
-                f'{where}: label {label_str!r} is not an integer (line '
-                f"{raw!r}; expected '<path> <label>')")
-        label = int(label_str)
-        if label < 0:
-            raise ValueError(f'{where}: negative label {label} (labels are '
-                             '0-based class indices)')
-        if num_classes is not None and label >= num_classes:
-            raise ValueError(
-                f'{where}: label {label} out of range for {num_classes} '
-                'classes (labels are 0-based; does the list belong to '
-                'another dataset or class subset?)')
+        if not with_labels:
+            path, label = line, None
+        else:
+            path, label = _path_and_label(line, raw, where, num_classes)
         if old is not None and path.startswith(old):
             path = new + path[len(old):]
         key = osp.normpath(path)
@@ -128,6 +118,30 @@ def parse_image_list(
     if not entries:
         raise ValueError(f'{ann_file}: the image list is empty')
     return entries
+
+
+def _path_and_label(line: str, raw: str, where: str,
+                    num_classes: Optional[int]) -> Tuple[str, int]:
+    """``<path> <label>`` of a line (the label is the last token)."""
+    parts = line.rsplit(maxsplit=1)
+    if len(parts) != 2:
+        raise ValueError(f"{where}: malformed line {raw!r}: expected '<path> "
+                         "<label>' (the label is the last token)")
+    path, label_str = parts[0].strip(), parts[1]
+    if not _INT.fullmatch(label_str):
+        raise ValueError(
+            f'{where}: label {label_str!r} is not an integer (line '
+            f"{raw!r}; expected '<path> <label>')")
+    label = int(label_str)
+    if label < 0:
+        raise ValueError(f'{where}: negative label {label} (labels are '
+                         '0-based class indices)')
+    if num_classes is not None and label >= num_classes:
+        raise ValueError(
+            f'{where}: label {label} out of range for {num_classes} '
+            'classes (labels are 0-based; does the list belong to '
+            'another dataset or class subset?)')
+    return path, label
 
 
 def image_file_problem(path: str) -> Optional[str]:
@@ -192,7 +206,9 @@ class ImageListDataset(BaseDataset):
     ``data_root/data_prefix['img_path']`` (absolute paths are kept), the
     0-based label the last token (paths may contain spaces).  Data infos
     hold ``img_path``, ``gt_label`` (int) and ``list_line`` (the line of
-    the list it came from).
+    the list it came from).  A list of unlabelled images (a new target
+    domain that people label, ``with_labels=False``) holds one path per
+    line and gives no ``gt_label``.
 
     Checks at load time (every error names ``<ann_file>:<line>``):
 
@@ -227,6 +243,9 @@ class ImageListDataset(BaseDataset):
         check_class_names (bool): See above. Defaults to True.
         num_classes (int, optional): Expected number of classes; needed for
             the range check when ``metainfo`` has no ``classes``.
+        with_labels (bool): ``False``: one path per line, no labels (the
+            target images of a run whose oracle is a person). Defaults to
+            True.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`
             (``pipeline``, ``metainfo``, ``test_mode``, ``indices``, ...).
     """
@@ -243,6 +262,7 @@ class ImageListDataset(BaseDataset):
                  check_images: bool = True,
                  check_class_names: bool = True,
                  num_classes: Optional[int] = None,
+                 with_labels: bool = True,
                  **kwargs) -> None:
         if not ann_file:
             raise ValueError(f'{type(self).__name__} needs an ann_file '
@@ -254,6 +274,7 @@ class ImageListDataset(BaseDataset):
                              f'got {check_images!r}')
         self.check_images: Union[bool, str] = check_images
         self.check_class_names = bool(check_class_names)
+        self.with_labels = bool(with_labels)
         self.expected_num_classes = (None if num_classes is None else
                                      int(num_classes))
         super().__init__(
@@ -295,9 +316,10 @@ class ImageListDataset(BaseDataset):
         """
         self._check_num_classes()
         entries = parse_image_list(self.ann_file, self.num_classes,
-                                   self.path_rewrite)
+                                   self.path_rewrite, self.with_labels)
         prefix = self.data_prefix.get('img_path', '') or ''
-        if self.check_class_names and self.class_names is not None:
+        if (self.with_labels and self.check_class_names
+                and self.class_names is not None):
             self._check_folders(entries)
         data_list = []
         missing = []
@@ -311,11 +333,10 @@ class ImageListDataset(BaseDataset):
                     missing.append(where)
                 elif problem is not None:
                     bad.append(f'{where} {problem}')
-            data_list.append(
-                dict(
-                    img_path=img_path,
-                    gt_label=entry.label,
-                    list_line=entry.lineno))
+            info = dict(img_path=img_path, list_line=entry.lineno)
+            if entry.label is not None:
+                info['gt_label'] = entry.label
+            data_list.append(info)
         if bad and not missing:
             shown = '\n  '.join(bad[:MAX_LISTED])
             more = (f'\n  ... and {len(bad) - MAX_LISTED} more'

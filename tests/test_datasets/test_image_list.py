@@ -351,3 +351,29 @@ def test_image_header_check_accepts_good_files_names_bad_ones(tmp_path):
     for p in (png, jpg):
         _truncate(p, 0.5)
         assert image_file_problem(p).startswith('is truncated'), p
+
+
+def test_a_list_of_unlabelled_images(tmp_path):
+    """A new target domain: one path per line (spaces kept), no labels;
+    duplicates are still refused."""
+    path = _list(tmp_path, ['a/b c/img 1.jpg', '', 'plain 3.png'])
+    entries = parse_image_list(path, num_classes=4, with_labels=False)
+    assert [(e.path, e.label, e.lineno)
+            for e in entries] == [('a/b c/img 1.jpg', None, 1),
+                                  ('plain 3.png', None, 3)]
+    root = str(tmp_path / 'imgs')
+    for name in ('x.png', 'y z.png'):
+        write_image(osp.join(root, name), seed=1)
+    lst = _list(tmp_path, ['x.png', 'y z.png'], name='unl.txt')
+    ds = ImageListDataset(
+        ann_file=lst,
+        data_prefix=dict(img_path=root),
+        metainfo=dict(classes=('a', 'b')),
+        with_labels=False,
+        pipeline=[])
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert [osp.basename(i['img_path']) for i in infos] == ['x.png', 'y z.png']
+    assert all('gt_label' not in i for i in infos)
+    lst2 = _list(tmp_path, ['x.png', './x.png'], name='dup.txt')
+    with pytest.raises(ValueError, match='listed twice'):
+        parse_image_list(lst2, with_labels=False)
