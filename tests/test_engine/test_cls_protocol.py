@@ -11,12 +11,10 @@ import os.path as osp
 
 import pytest
 
-from tests.cls_fixtures import make_domain
 from tests.utils import PYTHON, REPO, run_tool
 
 DEMO_CLS = osp.join(REPO, 'configs', 'demo', 'cls',
                     'resnet18-tiny_1xb32-5r_demo-digits-{}.py')
-CLASSES = [str(c) for c in range(10)]
 # the tiny model with SAGE's class-level discriminator (TSF, Eq. 2/10)
 SAGE_MODEL = """
 model = dict(regularizers=[dict(
@@ -28,26 +26,6 @@ train_dataloader = dict(dataset=dict(streams=dict(
     unlabeled=dict(type='UnlabeledDataset',
                    dataset=_base_.demo_cls_target))))
 """
-
-
-@pytest.fixture(scope='module')
-def cls_project(tmp_path_factory):
-    """``data/demo_cls`` in the demo's layout (file names repeat across
-    class folders): 10 classes x 4 images per domain, 32x32."""
-    proj = tmp_path_factory.mktemp('cls_project')
-    root = str(proj / 'data' / 'demo_cls')
-    for d, domain in enumerate(('source', 'target')):
-        make_domain(
-            root,
-            domain + '/{cls}/{i:04d}',
-            f'{domain}.txt',
-            CLASSES,
-            labels=range(10),
-            per_class=4,
-            ext='.png',
-            seed=60 + d,
-            size=(32, 32))
-    return str(proj)
 
 
 def cls_cfg(project,

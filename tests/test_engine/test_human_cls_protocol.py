@@ -13,7 +13,6 @@ from mmseg_ada.active.oracles import GroundTruthOracle
 from mmseg_ada.active.oracles.layout import round_dir
 from mmseg_ada.annotation.request import AnnotationRequest
 from mmseg_ada.testing.annotator import ScriptedAnnotator
-from tests.test_engine.test_cls_protocol import cls_project  # noqa: F401
 from tests.test_engine.test_cls_protocol import cls_cfg, ok, state, train
 from tests.test_engine.test_human_protocol import annotate, stopped
 
