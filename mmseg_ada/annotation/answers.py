@@ -27,6 +27,7 @@ import numpy as np
 
 from mmseg_ada.active.oracles.layout import (answers_dir, current_version,
                                              version_dir)
+from mmseg_ada.active.stores.base import cumulative_counts
 from mmseg_ada.active.stores.lock import StoreLock, StoreLockedError
 from mmseg_ada.utils.io import atomic_write_json, fsync_dir, read_json
 from .request import IGNORE, AnnotationRequest
@@ -93,6 +94,10 @@ class RoundAnswers:
         answered: asked pixels / images with a label.
         unanswered: asked pixels / images left without one.
         dropped: labelled pixels outside the asked units (not kept).
+        unchanged: answered pixels / images whose label is the model's
+            suggestion (a pre-filled label nobody changed is
+            indistinguishable from one a person confirmed: this says how
+            much of the answer is the suggestion).
         per_class: ``[C]`` answered pixels / images per class.
     """
 
@@ -104,6 +109,7 @@ class RoundAnswers:
     answered: int = 0
     unanswered: int = 0
     dropped: int = 0
+    unchanged: int = 0
     per_class: List[int] = field(default_factory=list)
 
 
@@ -161,10 +167,16 @@ def clip_answers(request: AnnotationRequest, raw: RawAnswers,
             a = int((has & asked).sum())
             d = int((has & ~asked).sum())
             u = int(asked.sum()) - a
-            out.per_image[im.stem] = dict(answered=a, unanswered=u, dropped=d)
+            same = 0
+            if request.predictions:
+                same = int(((kept == request.predicted_map(im.stem))
+                            & (kept != IGNORE)).sum())
+            out.per_image[im.stem] = dict(
+                answered=a, unanswered=u, dropped=d, unchanged=same)
             out.answered += a
             out.unanswered += u
             out.dropped += d
+            out.unchanged += same
             if a:
                 out.masks[im.stem] = kept
                 per_class += np.bincount(
@@ -187,10 +199,17 @@ def clip_answers(request: AnnotationRequest, raw: RawAnswers,
             label = raw.images.get(im.index)
             out.images[im.index] = None if label is None else int(label)
             ok = label is not None
-            out.per_image[im.stem] = dict(
-                answered=int(ok), unanswered=int(not ok), dropped=0)
+            same = int(
+                ok and im.predicted is not None and int(label) == im.predicted)
+            # image stems may repeat (class folders): keyed by index
+            out.per_image[str(im.index)] = dict(
+                answered=int(ok),
+                unanswered=int(not ok),
+                dropped=0,
+                unchanged=same)
             out.answered += int(ok)
             out.unanswered += int(not ok)
+            out.unchanged += same
             if ok:
                 per_class[int(label)] += 1
     out.per_class = per_class.tolist()
@@ -272,6 +291,7 @@ def write_answers(work_dir: str, answers: RoundAnswers, source: str,
         answered=answers.answered,
         unanswered=answers.unanswered,
         dropped=answers.dropped,
+        unchanged=answers.unchanged,
         per_class=answers.per_class,
         per_image=answers.per_image)
     tmp = tempfile.mkdtemp(prefix=f'.v{version}.', dir=adir)
@@ -314,8 +334,12 @@ def read_answers_meta(work_dir: str, k: int,
 def pin_answers(store: Any, k: int, iteration: int) -> Optional[Dict]:
     """Take round ``k``'s newest imported answers into training (writer).
 
-    Pins the version named by ``current.json`` in the store's state and
-    fills the round report's per-class counts with what was answered.
+    Fills the round report with what was answered (per-class counts, the
+    record), then pins the version named by ``current.json`` in the store's
+    state: the pin is the commit point, and a kill between the two steps
+    redoes both.  While an import of the round is running (its lock is
+    held), nothing is pinned yet: the import is either refused (the round
+    was pinned first) or becomes the version pinned next.
 
     Args:
         store: the run's label store (writer).
@@ -323,38 +347,48 @@ def pin_answers(store: Any, k: int, iteration: int) -> Optional[Dict]:
         iteration: the training iteration (recorded).
 
     Returns:
-        dict | None: the pinned record; ``None`` when nothing is imported.
+        dict | None: the pinned record; ``None`` when nothing is imported
+        (or an import is running).
     """
     pinned = store.answers(k)
     if pinned is not None:
         return pinned
-    version = current_version(store.work_dir, k)
-    if version is None:
+    lock = StoreLock(osp.join(answers_dir(store.work_dir, k), '.lock'))
+    if not osp.isdir(answers_dir(store.work_dir, k)):
         return None
-    meta = read_answers_meta(store.work_dir, k, version)
-    if meta is None:
-        raise RuntimeError(
-            f'{version_dir(store.work_dir, k, version)} has no answers.json: '
-            f'the inbox of round {k} is damaged; import the round again')
-    record = dict(
-        version=version,
-        pinned_at_iteration=int(iteration),
-        answered=meta['answered'],
-        unanswered=meta['unanswered'],
-        dropped=meta['dropped'],
-        source=meta['source'])
-    store.pin_answers(k, record)
-    report = store.read_round(k)
-    if report is not None:
-        previous = [r for r in store.rounds() if int(r['round']) < k]
-        cum = np.asarray(meta['per_class'], np.int64)
-        if previous and previous[-1].get('per_class_labeled') is not None:
-            cum = cum + np.asarray(previous[-1]['per_class_labeled'])
-        store.update_round(
-            k,
-            dict(
-                answers=record,
-                round_per_class_labeled=meta['per_class'],
-                per_class_labeled=cum.tolist(),
-                round_ignored=int(meta['unanswered'])))
-    return record
+    try:
+        lock.acquire()
+    except StoreLockedError:
+        return None  # an import is running: the next poll (or resume)
+    try:
+        version = current_version(store.work_dir, k)
+        if version is None:
+            return None
+        meta = read_answers_meta(store.work_dir, k, version)
+        if meta is None:
+            raise RuntimeError(
+                f'{version_dir(store.work_dir, k, version)} has no '
+                f'answers.json: the inbox of round {k} is damaged; import '
+                'the round again')
+        record = dict(
+            version=version,
+            pinned_at_iteration=int(iteration),
+            answered=meta['answered'],
+            unanswered=meta['unanswered'],
+            dropped=meta['dropped'],
+            unchanged=meta.get('unchanged', 0),
+            source=meta['source'])
+        if store.read_round(k) is not None:
+            previous = [r for r in store.rounds() if int(r['round']) < k]
+            store.update_round(
+                k,
+                dict(
+                    answers=record,
+                    round_per_class_labeled=meta['per_class'],
+                    per_class_labeled=cumulative_counts(
+                        previous, meta['per_class']).tolist(),
+                    round_ignored=int(meta['unanswered'])))
+        store.pin_answers(k, record)
+        return record
+    finally:
+        lock.release()

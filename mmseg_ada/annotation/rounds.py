@@ -11,10 +11,9 @@ from typing import Any, Dict, List, Optional
 
 from mmseg_ada.active.oracles.layout import (answers_dir, current_version,
                                              round_dir)
-from mmseg_ada.active.stores import (BaseLabelStore, ImageLabelStore,
-                                     MaskLabelStore)
+from mmseg_ada.active.stores import open_store
 from mmseg_ada.active.stores.check import StoreProblem
-from mmseg_ada.utils.io import atomic_write_json, fsync_dir, read_json
+from mmseg_ada.utils.io import atomic_write_json, fsync_dir
 from .answers import (AnnotationImportError, ImportLock, clip_answers,
                       read_answers_meta, write_answers)
 from .formats import FORMATS, get_format
@@ -24,21 +23,6 @@ __all__ = [
     'open_store', 'export_round', 'exported_formats', 'import_round',
     'rounds_status', 'check_annotations'
 ]
-
-
-def open_store(work_dir: str) -> BaseLabelStore:
-    """The label store of ``work_dir``, read-only (no lock taken).
-
-    Raises:
-        FileNotFoundError: naming the folder when there is no store.
-    """
-    if not BaseLabelStore.exists(work_dir):
-        raise FileNotFoundError(
-            f'{work_dir} holds no label store (no active/meta.json): is it '
-            'the --work-dir of an active run?')
-    meta = read_json(osp.join(work_dir, 'active', 'meta.json'))
-    cls = MaskLabelStore if meta.get('store') == 'mask' else ImageLabelStore
-    return cls(work_dir, readonly=True)
 
 
 def export_round(work_dir: str,

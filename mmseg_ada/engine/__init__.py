@@ -5,6 +5,7 @@ from .active_loop import ActiveLoop
 from .adversarial_ddp_wrapper import ADAAdversarialDistributedDataParallel
 from .ddp_wrapper import ADADistributedDataParallel
 from .hooks import RoundMetricHook
+from .human_rounds import EXIT_AWAITING_LABELS, AwaitingLabels, HumanRounds
 from .optimizers import ADAAdversarialOptimWrapperConstructor
 from .schedulers import RestartPolyLR
 from .selector import ActiveSelector
@@ -12,5 +13,6 @@ from .selector import ActiveSelector
 __all__ = [
     'ActiveLoop', 'ActiveSelector', 'ADAAdversarialDistributedDataParallel',
     'ADAAdversarialOptimWrapperConstructor', 'ADADistributedDataParallel',
-    'RestartPolyLR', 'RoundMetricHook'
+    'RestartPolyLR', 'RoundMetricHook', 'AwaitingLabels',
+    'EXIT_AWAITING_LABELS', 'HumanRounds'
 ]

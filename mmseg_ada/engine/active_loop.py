@@ -36,6 +36,7 @@ from mmengine.runner.loops import _InfiniteDataloaderIterator
 from mmseg.registry import LOOPS
 
 from mmseg_ada.active.online import OnlineAcquisition
+from mmseg_ada.active.oracles.layout import request_dir
 from mmseg_ada.active.schedule import round_budgets
 from mmseg_ada.active.stores import BaseLabelStore, StoreIntegrityError
 from mmseg_ada.active.units import PoolItem
@@ -195,10 +196,16 @@ class ActiveLoop(IterBasedTrainLoop):
             **copy.deepcopy(selector)))
         self.store_cfg = store
         self.oracle_cfg = self._oracle_cfg(oracle, subsets)
-        probe = build_active(self.oracle_cfg, ORACLES)
-        if self.online_cfg is not None and not probe.online:
+        oracle_cls = (
+            ORACLES.get(self.oracle_cfg['type']) if isinstance(
+                self.oracle_cfg, dict) else type(self.oracle_cfg))
+        if oracle_cls is None:
+            raise KeyError(f'train_cfg.oracle: no oracle named '
+                           f"{self.oracle_cfg['type']!r} (known: "
+                           f'{sorted(ORACLES.module_dict)})')
+        if self.online_cfg is not None and not oracle_cls.online:
             raise ValueError(
-                f'{type(probe).__name__} cannot answer inside a training '
+                f'{oracle_cls.__name__} cannot answer inside a training '
                 'step (a person labels between rounds), so it cannot serve '
                 'online purchases (ADA-MCU buys pixels during training): '
                 'use rounds (num_rounds, selector, budget) with it, or the '
@@ -389,6 +396,7 @@ class ActiveLoop(IterBasedTrainLoop):
             self.store = build_active(
                 dict(store_cfg, work_dir=work_dir, readonly=True),
                 LABEL_STORES)
+        self._check_oracle_of_store(oracle)
         if oracle.requests:
             self.human = HumanRounds(runner, oracle, self.store)
         self._resume_state()
@@ -447,6 +455,30 @@ class ActiveLoop(IterBasedTrainLoop):
             'this work dir. The bought labels are intact; `python '
             f'tools/check_store.py {self.runner.work_dir}` lists every '
             'problem')
+
+    def _check_oracle_of_store(self, oracle: Any) -> None:
+        """A store bought for a person is continued by a person's oracle,
+        one bought from the ground truth by a non-person's."""
+        store = self.store
+        person = [
+            k for k in range(1,
+                             store.last_round() + 1)
+            if store.answers(k) is not None
+            or osp.isdir(request_dir(store.work_dir, k))
+        ]
+        if person and not oracle.requests:
+            raise ValueError(
+                f'the label store {store.root} was answered by a person '
+                f'(rounds {person} have annotation requests): continuing it '
+                f'with {type(oracle).__name__} would train on the dataset\'s '
+                "own labels; keep train_cfg.oracle=dict(type='HumanOracle')")
+        if oracle.requests and store.last_round() > len(person):
+            raise ValueError(
+                f'the label store {store.root} holds rounds bought without '
+                f'an annotation request (by another oracle): '
+                f'{type(oracle).__name__} cannot ask a person for them; '
+                'continue with the oracle that bought them, or use another '
+                'work_dir')
 
     def _resume_state(self) -> None:
         """Show training the rounds its position has reached."""

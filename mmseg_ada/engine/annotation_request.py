@@ -10,7 +10,7 @@ eval mode), so that the person corrects rather than draws.
 from __future__ import annotations
 
 import os.path as osp
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -106,7 +106,7 @@ def write_request(selector: Any,
                   round_idx: int,
                   purchase: Purchase,
                   predictions: bool,
-                  root: str = None) -> AnnotationRequest:
+                  root: Optional[str] = None) -> AnnotationRequest:
     """Write round ``round_idx``'s request (rank 0, before the commit).
 
     Args:

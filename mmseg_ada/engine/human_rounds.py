@@ -118,34 +118,54 @@ class HumanRounds:
                 **opts)
         return files
 
-    def _pin(self, k: int, iteration: int) -> Optional[dict]:
-        """Rank 0 pins what was imported; every rank learns the result."""
+    def _step(self, k: int, iteration: int, deadline: Optional[float]) -> str:
+        """One check, decided on rank 0 and shared with every rank:
+        export what is missing, pin an import if there is one.
+
+        Returns:
+            str: ``'ok'`` (pinned), ``'wait'`` (nothing imported yet) or
+            ``'timeout'`` (nothing imported by ``deadline``, rank 0's
+            clock).
+        """
         obj: List[Any] = [None]
         if is_main_process():
             try:
-                obj[0] = ('ok', pin_answers(self.store, k, iteration))
+                files = self.export(k)
+                if files:
+                    print_log(
+                        f'active round {k}: exported {len(files)} files to '
+                        f'{round_dir(self.work_dir, k)}',
+                        logger='current')
+                if pin_answers(self.store, k, iteration) is not None:
+                    obj[0] = ('ok', None)
+                elif deadline is not None and time.monotonic() >= deadline:
+                    obj[0] = ('timeout', None)
+                else:
+                    obj[0] = ('wait', None)
             except Exception as e:  # every rank must leave the same way
                 obj[0] = ('error', f'{type(e).__name__}: {e}')
         if get_world_size() > 1:
             broadcast_object_list(obj, src=0)
         status, value = obj[0]
         if status == 'error':
-            raise RuntimeError(f'round {k}: could not take the imported '
-                               f'labels into training: {value}')
+            raise RuntimeError(f'active round {k}: could not export the round '
+                               f'or take its labels into training: {value}')
         self.store.refresh(force=True)
-        return value
+        return status
 
     def message(self, k: int) -> str:
         """What to do next, for round ``k``."""
         folder = round_dir(self.work_dir, k)
         kinds = '|'.join(self.formats)
+        plain = ('edit png/labels/*.png'
+                 if self.store.kind == 'mask' else 'edit list/labels.txt')
         lines = [
             f'active round {k}: the picks are ready for labelling in '
             f'{folder}/ ({", ".join(f + "/" for f in self.formats)})',
-            '  1. label them (Label Studio: create a project with '
-            'labelstudio/labeling_config.xml and import labelstudio/'
-            'tasks.json; CVAT: a task from cvat/images.txt, then upload '
-            'cvat/annotations.xml; or edit png/labels/*.png)',
+            '  1. label them (Label Studio: the steps in '
+            'labelstudio/README.txt; CVAT: a task from cvat/images.txt with '
+            'the labels of cvat/labels.json, then upload '
+            f'cvat/annotations.xml; or {plain})',
             f'  2. import the labels: python tools/annotate.py import '
             f'{self.work_dir} --round {k} PATH --format {{{kinds}}}',
             f'  3. continue: {_train_command(self.runner)}',
@@ -159,23 +179,17 @@ class HumanRounds:
 
         Raises:
             AwaitingLabels: no answers were imported (and ``wait`` is off
-                or timed out).
+                or timed out): every rank raises it.
         """
-        if is_main_process():
-            files = self.export(k)
-            if files:
-                print_log(
-                    f'active round {k}: exported {len(files)} files to '
-                    f'{round_dir(self.work_dir, k)}',
-                    logger='current')
-        if self._pin(k, iteration) is not None:
+        wait = self.oracle.wait
+        if self._step(k, iteration, None) == 'ok':
             self._log_pinned(k)
             return
-        wait = self.oracle.wait
         if wait is not None:
             poll = float(wait['poll_seconds'])
             timeout = wait.get('timeout')
             start = time.monotonic()
+            deadline = None if timeout is None else start + float(timeout)
             print_log(
                 self.message(k).replace(
                     '  3. continue: ', '  3. (waiting; '
@@ -183,11 +197,14 @@ class HumanRounds:
                 f'\nwaiting for the import (polling every {poll:g} s)',
                 logger='current')
             last_log = start
-            while timeout is None or time.monotonic() - start < timeout:
+            while True:
                 time.sleep(poll)
-                if self._pin(k, iteration) is not None:
+                status = self._step(k, iteration, deadline)
+                if status == 'ok':
                     self._log_pinned(k)
                     return
+                if status == 'timeout':
+                    break
                 if time.monotonic() - last_log > max(600, poll):
                     last_log = time.monotonic()
                     print_log(
@@ -202,8 +219,9 @@ class HumanRounds:
         rec = self.store.answers(k) or {}
         print_log(
             f'active round {k}: training on the imported labels (version '
-            f'{rec.get("version")}: {rec.get("answered")} answered, '
-            f'{rec.get("unanswered")} left unlabelled, {rec.get("dropped")} '
+            f'{rec.get("version")}: {rec.get("answered")} answered, of which '
+            f'{rec.get("unchanged")} kept the model\'s suggestion; '
+            f'{rec.get("unanswered")} left unlabelled; {rec.get("dropped")} '
             f'outside the asked units dropped; from '
             f'{osp.basename(str((rec.get("source") or {}).get("path")))})',
             logger='current')

@@ -28,6 +28,7 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from mmseg_ada.active.pool import Selection, UnitPool
+from mmseg_ada.active.stores import cumulative_counts
 from mmseg_ada.active.strategies.base import (ENGINE_REQUIREMENTS,
                                               MODEL_CONSTANTS, BaseStrategy)
 from mmseg_ada.active.units import BaseUnits, PoolItem, Purchase
@@ -37,15 +38,6 @@ from .annotation_request import write_request
 from .utils import gather_by_index
 
 __all__ = ['ActiveSelector']
-
-
-def cumulative_histogram(previous: Sequence[Dict[str, Any]],
-                         hist: np.ndarray) -> np.ndarray:
-    """``hist`` plus the last earlier round's ``per_class_labeled``."""
-    cum = np.asarray(hist, dtype=np.int64).copy()
-    if previous and previous[-1].get('per_class_labeled') is not None:
-        cum += np.asarray(previous[-1]['per_class_labeled'], dtype=np.int64)
-    return cum
 
 
 def digest(pool: UnitPool, index: np.ndarray) -> str:
@@ -362,45 +354,65 @@ class ActiveSelector:
         selection = self._select(pool, budget, round_idx, context)
         timer.add('select', time.perf_counter() - t0)
         report: Dict[str, Any] = {}
+        failed: List[Optional[str]] = [None]
         if is_main_process():
-            t0 = time.perf_counter()
-            purchase = self.units.commit(store, pool, selection)
-            timer.add('commit', time.perf_counter() - t0)
-            report = self._report(round_idx, budget, store, pool, selection,
-                                  purchase, iteration)
-            if getattr(self.oracle, 'requests', False):
-                # a person answers: what to ask is on disk before the commit
-                t0 = time.perf_counter()
-                write_request(self, round_idx, purchase,
-                              getattr(self.oracle, 'predictions', True))
-                timer.add('request', time.perf_counter() - t0)
-            timer.add('total', time.perf_counter() - t_start)
-            report['seconds'] = {
-                k: round(v, 3)
-                for k, v in timer.seconds.items()
-            }
-            t0 = time.perf_counter()
-            store.commit(round_idx, report)
-            timer.add('commit', time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            if self.draw:  # pictures are drawn while training goes on
-                self._drawing = threading.Thread(
-                    target=self._draw,
-                    args=(round_idx, store.root, pool, selection, purchase),
-                    name=f'active-round-{round_idx}-pictures')
-                self._drawing.start()
-            timer.add('report', time.perf_counter() - t0)
-            print_log(
-                f'active round {round_idx}: bought {purchase.units} '
-                f'{self.units.kind}s in {len(purchase.images)} images, '
-                f'{purchase.spent} {store.unit_name} (budget {budget}); '
-                f'labelled {report["labeled_fraction"]:.3%} of the target',
-                logger='current')
+            try:
+                report = self._commit(round_idx, budget, store, pool,
+                                      selection, iteration, timer, t_start)
+            except Exception as e:
+                if get_world_size() == 1:
+                    raise
+                failed[0] = f'{type(e).__name__}: {e}'
+                error = e
+        if get_world_size() > 1:  # every rank leaves the same way
+            broadcast_object_list(failed, src=0)
+            if failed[0] is not None:
+                if is_main_process():
+                    raise error
+                raise RuntimeError(f'active round {round_idx}: rank 0 could '
+                                   f'not commit the round: {failed[0]}')
         barrier()
         store.refresh(force=True)
         if store.last_round() < round_idx:
             raise RuntimeError(f'active round {round_idx} was not committed')
         self.last_seconds = timer.seconds
+        return report
+
+    def _commit(self, round_idx: int, budget: int, store: Any, pool: UnitPool,
+                selection: Selection, iteration: int, timer: _Timer,
+                t_start: float) -> Dict[str, Any]:
+        """Rank 0: write the picks, the request (a person's oracle), the
+        report and the commit; start drawing.  Returns the report."""
+        t0 = time.perf_counter()
+        purchase = self.units.commit(store, pool, selection)
+        timer.add('commit', time.perf_counter() - t0)
+        report = self._report(round_idx, budget, store, pool, selection,
+                              purchase, iteration)
+        if getattr(self.oracle, 'requests', False):
+            # a person answers: what to ask is on disk before the commit
+            t0 = time.perf_counter()
+            write_request(self, round_idx, purchase,
+                          getattr(self.oracle, 'predictions', True))
+            timer.add('request', time.perf_counter() - t0)
+        timer.add('total', time.perf_counter() - t_start)
+        report['seconds'] = {k: round(v, 3) for k, v in timer.seconds.items()}
+        t0 = time.perf_counter()
+        store.commit(round_idx, report)
+        timer.add('commit', time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        if self.draw:  # pictures are drawn while training goes on
+            self._drawing = threading.Thread(
+                target=self._draw,
+                args=(round_idx, store.root, pool, selection, purchase),
+                name=f'active-round-{round_idx}-pictures')
+            self._drawing.start()
+        timer.add('report', time.perf_counter() - t0)
+        print_log(
+            f'active round {round_idx}: bought {purchase.units} '
+            f'{self.units.kind}s in {len(purchase.images)} images, '
+            f'{purchase.spent} {store.unit_name} (budget {budget}); '
+            f'labelled {report["labeled_fraction"]:.3%} of the target',
+            logger='current')
         return report
 
     def _report(self, k: int, budget: int, store: Any, pool: UnitPool,
@@ -414,8 +426,7 @@ class ActiveSelector:
                 hist = None
                 break
             hist += h
-        cum = None if hist is None else cumulative_histogram(
-            store.rounds(), hist)
+        cum = None if hist is None else cumulative_counts(store.rounds(), hist)
         labeled = store.labeled + store.pending
         total = self.units.total_cost()
         report = dict(

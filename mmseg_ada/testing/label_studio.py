@@ -863,6 +863,14 @@ def label_round(server: LabelStudioServer,
         with open(osp.join(exp, name), encoding='utf-8') as f:
             client.import_tasks(pid, json.load(f))
     tasks = client.tasks(pid)
+    # the images are served (the tasks' URLs fit the server's document
+    # root and the storage)
+    first = request.by_index(tasks[0]['data']['ada_index'])
+    with open(first.img_path, 'rb') as f:
+        if client.get_bytes(tasks[0]['data']['image']) != f.read():
+            raise LabelStudioError(
+                f'{server.url} does not serve {first.img_path} at '
+                f'{tasks[0]["data"]["image"]}')
     for t in tasks:
         im = request.by_index(t['data']['ada_index'])
         preds = t.get('predictions') or []

@@ -79,9 +79,12 @@ def test_label_studio_export_carries_regions_predictions_and_ids(seg_run):
     result = t0['predictions'][0]['result']
     asked = [r for r in result if r['from_name'] == 'asked']
     labels = [r for r in result if r['from_name'] == 'label']
-    assert len(asked) == 1 and asked[0]['readonly']
+    # one read-only 'asked' brush per region, with the region's id
+    assert [r['id'] for r in asked] == ['u7-asked', 'u9-asked']
+    assert all(r['readonly'] for r in asked)
     np.testing.assert_array_equal(
-        ls_rle_decode(asked[0]['value']['rle'], 20, 30), req.asked('img0'))
+        ls_rle_decode(asked[0]['value']['rle'], 20, 30)
+        | ls_rle_decode(asked[1]['value']['rle'], 20, 30), req.asked('img0'))
     # one brush per bought region, its id and the model's class with it
     assert [r['id'] for r in labels] == ['u7', 'u9']
     assert [r['value']['brushlabels'] for r in labels] == [['sidewalk'],
@@ -100,17 +103,15 @@ def test_no_predictions_exports_only_the_asked_regions(seg_run, tmp_path):
     export_round(
         seg_run.work, 1, 'labelstudio', out_dir=out, predictions=False)
     tasks = json.load(open(osp.join(out, 'tasks.json')))
-    names = {
-        r['from_name']
-        for t in tasks
-        for r in t['predictions'][0]['result']
-    }
-    assert names == {'asked'}
+    results = [r for t in tasks for r in t['predictions'][0]['result']]
+    # the regions, each with its id, and no class
+    assert {r['from_name'] for r in results} == {'asked'}
+    assert [r['id'] for r in results] == ['u7-asked', 'u9-asked', 'u3-asked']
     out = str(tmp_path / 'cvat')
     export_round(seg_run.work, 1, 'cvat', out_dir=out, predictions=False)
     root = ET.parse(osp.join(out, 'annotations.xml')).getroot()
-    assert {m.attrib['label']
-            for m in root.iter('mask')} == {'mmseg-ada:asked'}
+    assert [m.attrib['label']
+            for m in root.iter('mask')] == ['mmseg-ada:asked'] * 3
     out = str(tmp_path / 'png')
     export_round(seg_run.work, 1, 'png', out_dir=out, predictions=False)
     lab = cv2.imread(osp.join(out, 'labels', 'img0.png'), 0)
@@ -315,13 +316,19 @@ BAD = {
     ('labelstudio',
      lambda r, t: _bad_ls(r, t, lambda ts: ts[0]['data'].pop('ada_index')),
      r'task 1 has no ada_round/ada_index'),
+    'ls malformed task':
+    ('labelstudio', lambda r, t:
+     _bad_ls(r, t, lambda ts: _set(ts[0]['data'], ada_index='first')),
+     r'round 1: task 1: not a Label Studio task as it exports them '
+     r'\(ValueError'),
     'xml as label studio': ('labelstudio',
                             lambda r, t: _answer_file(r, 'cvat', t),
                             r'not a Label Studio JSON export \(not JSON'),
     'cvat image not in round':
     ('cvat', lambda r, t:
-     _bad_cvat(r, t, lambda root: root.find('image').set('name', 'img0.png')),
-     r"image 'img0.png', round 1: the image is not in the round"),
+     _bad_cvat(r, t, lambda root: root.find('image').set('name', 'img7.png')),
+     r"image 'img7.png', round 1: the image is not in the round \(images "
+     'are matched by the name exported'),
     'cvat class not in dataset':
     ('cvat', lambda r, t:
      _bad_cvat(r, t, lambda root: root.find('image/mask').set('label', 'bus')),
@@ -453,3 +460,78 @@ def test_status_checks_the_store_and_the_answers(seg_run, tmp_path):
         bad.stdout
     assert [p.code
             for p in check_annotations(seg_run.work)] == ['missing-answers']
+
+
+def test_cvat_frames_named_by_file_name_match_by_frame_id(seg_run, tmp_path):
+    """A CVAT task made by uploading the files names its frames by file
+    name only; the frame ids (Predefined order) then map them back."""
+    path = _answer_file(seg_run, 'cvat', tmp_path)
+    tree = ET.parse(path)
+    for node in tree.getroot().iter('image'):
+        node.set('name', osp.basename(node.attrib['name']))
+    tree.write(path)
+    meta = import_round(seg_run.work, 1, path, 'cvat')
+    assert meta['answered'] + meta['unanswered'] == \
+        seg_run.requests[1].total_cost
+    assert meta['answered'] > 0
+    labels = json.load(
+        open(osp.join(round_dir(seg_run.work, 1), 'cvat', 'labels.json')))
+    assert [lb['name'] for lb in labels] == list(CLASSES)
+    assert {lb['type'] for lb in labels} == {'mask'}
+
+
+def test_a_pinned_answer_that_vanished_is_an_error(seg_run, tmp_path):
+    from mmseg_ada.active.oracles import HumanOracle
+    from mmseg_ada.active.stores import StoreIntegrityError
+    import_round(seg_run.work, 1, _answer_file(seg_run, 'png', tmp_path),
+                 'png')
+    pin_answers(seg_run.store, 1, iteration=0)
+    oracle = HumanOracle().bind(None, seg_run.work)
+    lab = oracle.round_labels(1, 'img0', (20, 30))
+    assert (lab != 255).any()
+    os.remove(
+        osp.join(answers_dir(seg_run.work, 1), 'v1', 'labels', 'img1.png'))
+    with pytest.raises(
+            StoreIntegrityError,
+            match=r"img1.png is missing: round 1 \(version 1\) "
+            r"answered \d+ pixels of 'img1'"):
+        HumanOracle().bind(None,
+                           seg_run.work).round_labels(1, 'img1', (16, 24))
+
+
+def test_no_pin_while_an_import_runs(seg_run, tmp_path):
+    """The run pins only under the round's import lock: an import that
+    runs meanwhile becomes the version pinned next (or is refused once
+    the round is pinned)."""
+    import_round(seg_run.work, 1, _answer_file(seg_run, 'png', tmp_path),
+                 'png')
+    with ImportLock(seg_run.work, 1):
+        assert pin_answers(seg_run.store, 1, iteration=0) is None
+        assert seg_run.store.answers(1) is None
+    assert pin_answers(seg_run.store, 1, iteration=0)['version'] == 1
+
+
+def test_answers_that_kept_the_suggestion_are_counted(seg_run, tmp_path):
+    req = seg_run.requests[1]
+    # accepting every suggestion: all answered pixels are unchanged
+    meta = import_round(seg_run.work, 1,
+                        osp.join(round_dir(seg_run.work, 1), 'png'), 'png')
+    assert meta['unchanged'] == meta['answered'] == req.total_cost
+    # the truth: unchanged where it equals the model's class
+    meta = import_round(seg_run.work, 1, _answer_file(seg_run, 'png',
+                                                      tmp_path), 'png')
+    same = sum(
+        int(((
+            seg_run.truth.ground_truth(im.index) == req.predicted_map(im.stem))
+             & req.asked(im.stem)).sum()) for im in req.images)
+    assert 0 < meta['unchanged'] == same < meta['answered']
+
+
+def test_each_export_format_is_known_to_the_oracle():
+    from mmseg_ada.active.oracles import EXPORT_FORMATS
+    from mmseg_ada.annotation.formats import FORMATS
+    for kind in ('mask', 'image'):
+        assert set(EXPORT_FORMATS[kind]) == {
+            n
+            for n, m in FORMATS.items() if kind in m.KINDS
+        }

@@ -335,3 +335,14 @@ def test_online_purchases_refuse_a_person(project):
     assert proc.returncode not in (0, 75)
     assert ('HumanOracle cannot answer inside a training step'
             in proc.stderr), proc.stderr[-2000:]
+
+
+def test_a_person_run_is_not_continued_by_another_oracle(
+        project, person, tmp_path):
+    """Resuming a person's run with the ground-truth oracle would train on
+    the dataset's own labels: refused at start."""
+    work = str(tmp_path / 'copy')
+    shutil.copytree(person['work'], work)
+    proc = train(project, active_cfg(project, 'human_ref'), work, '--resume')
+    assert proc.returncode not in (0, 75)
+    assert 'was answered by a person' in proc.stderr, proc.stderr[-2000:]

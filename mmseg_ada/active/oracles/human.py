@@ -11,6 +11,7 @@ import numpy as np
 from mmseg_ada.registry import ORACLES
 from mmseg_ada.utils.io import read_json
 from mmseg_ada.utils.paths import image_stem
+from ..stores.base import StoreIntegrityError
 from .base import IGNORE, BaseOracle, LabelsNotImported
 from .layout import version_dir
 
@@ -33,7 +34,7 @@ class HumanOracle(BaseOracle):
     At each round the run selects and commits as usual (the budget is spent
     when units are bought), writes the round's annotation request and its
     exports to ``<work_dir>/active/annotate/round_<k>/`` and then stops
-    (exit status 75, see :data:`mmseg_ada.engine.EXIT_AWAITING_LABELS`) or
+    (exit status 75, :data:`mmseg_ada.engine.EXIT_AWAITING_LABELS`) or
     waits (``wait``) until the round's labels are imported with
     ``tools/annotate.py import``.  It answers only from the imported
     version the run pinned for each round (never from the dataset's own
@@ -84,7 +85,9 @@ class HumanOracle(BaseOracle):
         self.formats = None if formats is None else tuple(formats)
         self.predictions = bool(predictions)
         self.url_prefix = str(url_prefix)
-        self.document_root = document_root
+        # relative to where the run starts, like the config's data paths
+        self.document_root = (None if document_root is None else
+                              osp.abspath(document_root))
         if wait is not None:
             wait = dict(wait)
             unknown = set(wait) - {'poll_seconds', 'timeout'}
@@ -133,18 +136,13 @@ class HumanOracle(BaseOracle):
         if self.work_dir is None:
             raise RuntimeError('HumanOracle is not bound to a work_dir')
         if self._store is None:
-            from mmseg_ada.active.stores import (BaseLabelStore,
-                                                 ImageLabelStore,
-                                                 MaskLabelStore)
-            if not BaseLabelStore.exists(self.work_dir):
+            from mmseg_ada.active.stores import open_store
+            try:
+                self._store = open_store(self.work_dir)
+            except FileNotFoundError as e:
                 raise LabelsNotImported(
-                    f'no label store under {self.work_dir}: nothing was '
-                    'bought, so a person has nothing to answer')
-            meta = read_json(osp.join(self.work_dir, 'active', 'meta.json'))
-            cls = (
-                MaskLabelStore
-                if meta.get('store') == 'mask' else ImageLabelStore)
-            self._store = cls(self.work_dir, readonly=True)
+                    f'{e}: nothing was bought, so a person has nothing to '
+                    'answer') from None
         self._store.refresh()
         return self._store
 
@@ -174,21 +172,48 @@ class HumanOracle(BaseOracle):
             getattr(self.dataset, 'img_suffix', ''))
 
     # ------------------------------------------------------ segmentation
+    def _meta(self, k: int, v: int) -> dict:
+        """``answers.json`` of the pinned version ``v`` of round ``k``."""
+
+        def load() -> dict:
+            path = osp.join(version_dir(self.work_dir, k, v), 'answers.json')
+            if not osp.isfile(path):
+                raise StoreIntegrityError(
+                    f'{path} is missing: round {k} trains on the imported '
+                    f'version {v}, which is gone. Restore '
+                    f'{version_dir(self.work_dir, k, v)} (the run cannot '
+                    'reproduce its labels without it)')
+            return read_json(path)
+
+        return self._cached(('meta', k, v), load)
+
     def round_labels(self, k: int, stem: str,
                      shape: Sequence[int]) -> np.ndarray:
         """``uint8 [H, W]`` the labels answered for ``stem`` in round ``k``
-        (255 where nobody labelled; all 255 if the image has no answer)."""
+        (255 where nobody labelled; all 255 if the image has no answer).
+
+        Raises:
+            StoreIntegrityError: the pinned answers of an image that has
+                some are missing or do not fit the image.
+        """
         v = self._version(k)
         shape = tuple(int(s) for s in shape[:2])
+        answered = int((self._meta(k, v).get('per_image', {}).get(stem)
+                        or {}).get('answered', 0))
 
         def load() -> np.ndarray:
             path = osp.join(
                 version_dir(self.work_dir, k, v), 'labels', stem + '.png')
             if not osp.isfile(path):
+                if answered:
+                    raise StoreIntegrityError(
+                        f'{path} is missing: round {k} (version {v}) '
+                        f'answered {answered} pixels of {stem!r}. Restore it '
+                        '(the run cannot reproduce its labels without it)')
                 return np.full(shape, IGNORE, np.uint8)
             lab = cv2.imread(path, cv2.IMREAD_UNCHANGED)
             if lab is None or lab.dtype != np.uint8 or lab.shape != shape:
-                raise ValueError(
+                raise StoreIntegrityError(
                     f'{path}: imported labels of round {k} must be an 8-bit '
                     f'single-channel PNG of shape {shape}, got '
                     f'{None if lab is None else (lab.dtype, lab.shape)}')
@@ -212,7 +237,12 @@ class HumanOracle(BaseOracle):
         v = self._version(k)
 
         def load() -> Dict[str, Optional[int]]:
+            self._meta(k, v)  # the version is there
             path = osp.join(version_dir(self.work_dir, k, v), 'labels.json')
+            if not osp.isfile(path):
+                raise StoreIntegrityError(
+                    f'{path} is missing: round {k} trains on its version '
+                    f'{v}. Restore it')
             return dict(read_json(path)['labels'])
 
         return self._cached(('image', k, v), load)

@@ -39,7 +39,9 @@ from mmseg_ada.utils.io import (atomic_write_json, fsync_dir, json_default,
                                 read_json)
 from .lock import StoreLock
 
-__all__ = ['BaseLabelStore', 'ROUND_KEYS', 'StoreIntegrityError']
+__all__ = [
+    'BaseLabelStore', 'ROUND_KEYS', 'cumulative_counts', 'StoreIntegrityError'
+]
 
 #: Keys every ``round_<k>.json`` must hold (the caller fills the values).
 ROUND_KEYS: Tuple[str, ...] = ('round', 'strategy', 'unit', 'budget', 'spent',
@@ -53,6 +55,24 @@ def _normalise(obj: Any) -> Any:
     """``obj`` after a JSON round trip (tuples -> lists, numpy -> python)."""
     import json
     return json.loads(json.dumps(obj, default=json_default))
+
+
+def cumulative_counts(previous: Sequence[Dict[str, Any]], counts: Any) -> Any:
+    """This round's per-class ``counts`` plus the labelled counts of the
+    rounds before it (the last earlier report's ``per_class_labeled``).
+
+    Args:
+        previous: the reports of the earlier rounds, in order.
+        counts: ``[C]`` this round's labelled pixels (images) per class.
+
+    Returns:
+        np.ndarray: ``int64 [C]``.
+    """
+    import numpy as np
+    cum = np.asarray(counts, dtype=np.int64).copy()
+    if previous and previous[-1].get('per_class_labeled') is not None:
+        cum += np.asarray(previous[-1]['per_class_labeled'], dtype=np.int64)
+    return cum
 
 
 class StoreIntegrityError(RuntimeError):

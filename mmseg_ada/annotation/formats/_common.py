@@ -23,25 +23,26 @@ def unit_groups(
         predictions: bool) -> List[Tuple[str, Optional[int], np.ndarray]]:
     """What to pre-fill for one image: ``(id, class, bool mask)`` each.
 
-    With predictions: one group per bought region (id ``'u<region id>'``,
-    the region's predicted class), or per predicted class for pixel units
-    (id ``'c<class>'``).  Without: one group of all asked pixels, class
-    ``None``.
+    One group per bought region (id ``'u<region id>'``) with the region's
+    predicted class, or ``None`` without predictions; for pixel units one
+    group per predicted class (id ``'c<class>'``), or one group of all
+    asked pixels (id ``'asked'``, class ``None``) without predictions.
     """
     units = request.unit_map(im.stem)
-    if not predictions or not request.predictions:
-        return [('asked', None, units > 0)]
-    pred = request.predicted_map(im.stem)
-    out = []
+    suggest = predictions and request.predictions
+    pred = request.predicted_map(im.stem) if suggest else None
     if im.units:  # regions
+        out = []
         for j, rid in enumerate(im.units, start=1):
             m = units == j
             if m.any():
-                out.append((f'u{rid}', int(pred[m][0]), m))
-    else:
-        for c in np.unique(pred[units > 0]):
-            out.append((f'c{int(c)}', int(c), (units > 0) & (pred == c)))
-    return out
+                out.append(
+                    (f'u{rid}', None if pred is None else int(pred[m][0]), m))
+        return out
+    if pred is None:
+        return [('asked', None, units > 0)]
+    return [(f'c{int(c)}', int(c), (units > 0) & (pred == c))
+            for c in np.unique(pred[units > 0])]
 
 
 def write_text(path: str, text: str) -> str:

@@ -10,12 +10,14 @@ Export (``<out_dir>/``):
   box) - or ``<tag>`` with the predicted class (classification);
 * ``images.txt``: the images in the same order, to create the CVAT task
   with (``sorting_method`` "predefined" keeps the order) before uploading
-  ``annotations.xml`` with "CVAT for images 1.1".
+  ``annotations.xml`` with "CVAT for images 1.1";
+* ``labels.json``: the task's labels for CVAT's label constructor (Raw).
 
 Import: the same format as CVAT exports it.  Images are matched by name
-(exactly, as exported); ``<mask>`` and ``<polygon>`` shapes are painted by
-``z_order`` (then document order, a later shape wins); ``<tag>`` gives an
-image's class; shapes labelled ``mmseg-ada:asked`` are ignored.
+(as exported), else by frame id when the file names agree; ``<mask>`` and
+``<polygon>`` shapes are painted by ``z_order`` (then document order, a
+later shape wins); ``<tag>`` gives an image's class; shapes labelled
+``mmseg-ada:asked`` are ignored.
 """
 from __future__ import annotations
 
@@ -27,10 +29,11 @@ import cv2
 import numpy as np
 
 from ..answers import AnnotationImportError, RawAnswers
-from ..request import AnnotationRequest
+from ..request import AnnotationRequest, RequestedImage
 from ..rle import (cvat_rle_decode, cvat_rle_encode, format_cvat_rle,
                    parse_cvat_rle)
-from ._common import ASKED, blank, class_index, unit_groups, write_text
+from ._common import (ASKED, blank, class_index, unit_groups, write_json,
+                      write_text)
 
 __all__ = ['NAME', 'KINDS', 'export', 'parse', 'mask_element']
 
@@ -91,11 +94,14 @@ def export(request: AnnotationRequest,
     ET.indent(root)
     xml = ('<?xml version="1.0" encoding="utf-8"?>\n' +
            ET.tostring(root, encoding='unicode') + '\n')
+    # for CVAT's label constructor (Raw): every class, as masks or tags
+    labels_json = [dict(name=n, type=shape_type, attributes=[]) for n in names]
     return [
         write_text(osp.join(out_dir, 'annotations.xml'), xml),
         write_text(
             osp.join(out_dir, 'images.txt'),
-            ''.join(im.img_path + '\n' for im in request.images))
+            ''.join(im.img_path + '\n' for im in request.images)),
+        write_json(osp.join(out_dir, 'labels.json'), labels_json, indent=1)
     ]
 
 
@@ -116,6 +122,27 @@ def mask_element(node: ET.Element, label: str, mask: np.ndarray,
         width=str(width),
         height=str(height),
         z_order='0')
+
+
+def _match(request: AnnotationRequest, node: ET.Element, name: str,
+           path: str) -> RequestedImage:
+    """The requested image of an ``<image>``: by its name as exported, else
+    (a task whose frames CVAT named by their file names only) by its frame
+    ``id`` - the position in the exported order, kept by "Predefined"
+    sorting - when the file names agree."""
+    im = request.by_name(name)
+    if im is not None:
+        return im
+    frame = node.attrib.get('id', '')
+    if frame.isdigit() and int(frame) < len(request.images):
+        im = request.images[int(frame)]
+        if osp.basename(im.name) == osp.basename(name.replace('\\', '/')):
+            return im
+    raise AnnotationImportError(
+        'the image is not in the round (images are matched by the name '
+        "exported in cvat/annotations.xml, e.g. "
+        f"{request.images[0].name!r}, or by frame id with the same file "
+        'name)', path, request.round, name)
 
 
 def _int(node: ET.Element, key: str, path: str, k: int,
@@ -156,14 +183,11 @@ def parse(path: str, request: AnnotationRequest) -> RawAnswers:
     seen = set()
     for node in root.iter('image'):
         name = node.attrib.get('name', '')
-        im = request.by_name(name)
-        if im is None:
-            raise AnnotationImportError('the image is not in the round', path,
-                                        k, name)
-        if name in seen:
+        im = _match(request, node, name, path)
+        if im.name in seen:
             raise AnnotationImportError('the image is listed twice', path, k,
                                         name)
-        seen.add(name)
+        seen.add(im.name)
         w, h = (_int(node, 'width', path, k,
                      name), _int(node, 'height', path, k, name))
         if (w, h) != (im.width, im.height):

@@ -119,6 +119,11 @@ def export(request: AnnotationRequest,
     tasks = []
     for im in request.images:
         rel = osp.relpath(im.img_path, root).replace(osp.sep, '/')
+        if rel == '..' or rel.startswith('../'):
+            raise ValueError(
+                f'image {im.img_path} is not inside the document root '
+                f'{root}: Label Studio could not serve it (give a '
+                'document_root that holds every target image)')
         task: Dict[str, Any] = dict(
             data=dict(
                 image=url_prefix + quote(rel, safe='/'),
@@ -128,10 +133,12 @@ def export(request: AnnotationRequest,
                 ada_name=im.name))
         result = []
         if request.kind == 'mask':
-            asked = request.asked(im.stem)
-            result.append(
-                _brush('asked', 'asked', 'asked', asked, readonly=True))
+            # per bought region: its read-only 'asked' brush (the region
+            # id travels with it) and, with predictions, a brush of the
+            # model's class to correct
             for rid, cls, m in unit_groups(request, im, predictions):
+                result.append(
+                    _brush(f'{rid}-asked', 'asked', 'asked', m, readonly=True))
                 if cls is not None:
                     result.append(
                         _brush(rid, 'label', request.classes[cls], m, False))
@@ -255,73 +262,88 @@ def parse(path: str, request: AnnotationRequest) -> RawAnswers:
     raw = RawAnswers()
     seen: Dict[int, int] = {}
     for t in tasks:
-        data = t['data']
-        tid = t.get('id', '?')
-        if 'ada_index' not in data or 'ada_round' not in data:
+        try:
+            _task(t, request, classes, raw, seen, path)
+        except AnnotationImportError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise AnnotationImportError(
-                f'task {tid} has no ada_round/ada_index in its data: it was '
-                'not exported by mmseg-ada (import the tasks.json of '
-                '`tools/annotate.py export`)', path, k)
-        if int(data['ada_round']) != k:
-            raise AnnotationImportError(
-                f'task {tid} belongs to round {data["ada_round"]}', path, k,
-                data.get('ada_name'))
-        im = request.by_index(int(data['ada_index']))
-        if im is None or im.stem != data.get('ada_stem', im.stem):
-            raise AnnotationImportError(
-                f'task {tid}: the image is not in the round', path, k,
-                data.get('ada_name', f"#{data['ada_index']}"))
-        if im.index in seen:
-            raise AnnotationImportError(
-                f'tasks {seen[im.index]} and {tid} hold the same image', path,
-                k, im.name)
-        seen[im.index] = tid
-        ann = _pick(t)
-        if ann is None:
-            continue
-        results = [
-            r for r in ann.get('result') or []
-            if isinstance(r, dict) and r.get('from_name') == 'label'
-        ]
-        if request.kind == 'image':
-            names = [
-                c for r in results
-                for c in (r.get('value') or {}).get('choices') or []
-            ]
-            if len(names) > 1:
-                raise AnnotationImportError(
-                    f'task {tid}: {len(names)} classes chosen ({names}); '
-                    'one per image', path, k, im.name)
-            if names:
-                if names[0] not in classes:
-                    raise AnnotationImportError(
-                        f'class {names[0]!r} is not a class of the dataset',
-                        path, k, im.name)
-                raw.images[im.index] = classes[names[0]]
-            continue
-        lab = blank(im)
-        for r in results:
-            value = r.get('value') or {}
-            if r.get('type') != 'brushlabels' or value.get('format') != 'rle':
-                raise AnnotationImportError(
-                    f'task {tid}: a {r.get("type")!r} result; only brush '
-                    'labels (RLE) are read', path, k, im.name)
-            w, h = r.get('original_width'), r.get('original_height')
-            if (w, h) != (im.width, im.height):
-                raise AnnotationImportError(
-                    f'task {tid}: a brush of {w}x{h} for an image of '
-                    f'{im.width}x{im.height}', path, k, im.name)
-            names = value.get('brushlabels') or []
-            if len(names) != 1 or names[0] not in classes:
-                raise AnnotationImportError(
-                    f'task {tid}: class {names!r} is not a class of the '
-                    'dataset', path, k, im.name)
-            try:
-                m = ls_rle_decode(value.get('rle'), im.height, im.width)
-            except ValueError as e:
-                raise AnnotationImportError(
-                    f'task {tid}: malformed brush RLE ({e})', path, k,
-                    im.name) from None
-            lab[m] = classes[names[0]]
-        raw.masks[im.stem] = lab
+                f'task {t.get("id", "?")}: not a Label Studio task as it '
+                f'exports them ({type(e).__name__}: {e})', path, k) from None
     return raw
+
+
+def _task(t: Dict[str, Any], request: AnnotationRequest, classes: Dict[str,
+                                                                       int],
+          raw: RawAnswers, seen: Dict[int, Any], path: str) -> None:
+    """Read one exported task into ``raw``."""
+    k = request.round
+    data = t['data']
+    tid = t.get('id', '?')
+    if 'ada_index' not in data or 'ada_round' not in data:
+        raise AnnotationImportError(
+            f'task {tid} has no ada_round/ada_index in its data: it was '
+            'not exported by mmseg-ada (import the tasks.json of '
+            '`tools/annotate.py export`)', path, k)
+    if int(data['ada_round']) != k:
+        raise AnnotationImportError(
+            f'task {tid} belongs to round {data["ada_round"]}', path, k,
+            data.get('ada_name'))
+    im = request.by_index(int(data['ada_index']))
+    if im is None or im.stem != data.get('ada_stem', im.stem):
+        raise AnnotationImportError(
+            f'task {tid}: the image is not in the round', path, k,
+            data.get('ada_name', f"#{data['ada_index']}"))
+    if im.index in seen:
+        raise AnnotationImportError(
+            f'tasks {seen[im.index]} and {tid} hold the same image', path, k,
+            im.name)
+    seen[im.index] = tid
+    ann = _pick(t)
+    if ann is None:
+        return
+    results = [
+        r for r in ann.get('result') or []
+        if isinstance(r, dict) and r.get('from_name') == 'label'
+    ]
+    if request.kind == 'image':
+        names = [
+            c for r in results
+            for c in (r.get('value') or {}).get('choices') or []
+        ]
+        if len(names) > 1:
+            raise AnnotationImportError(
+                f'task {tid}: {len(names)} classes chosen ({names}); '
+                'one per image', path, k, im.name)
+        if names:
+            if names[0] not in classes:
+                raise AnnotationImportError(
+                    f'class {names[0]!r} is not a class of the dataset', path,
+                    k, im.name)
+            raw.images[im.index] = classes[names[0]]
+        return
+    lab = blank(im)
+    for r in results:
+        value = r.get('value') or {}
+        if r.get('type') != 'brushlabels' or value.get('format') != 'rle':
+            raise AnnotationImportError(
+                f'task {tid}: a {r.get("type")!r} result; only brush '
+                'labels (RLE) are read', path, k, im.name)
+        w, h = r.get('original_width'), r.get('original_height')
+        if (w, h) != (im.width, im.height):
+            raise AnnotationImportError(
+                f'task {tid}: a brush of {w}x{h} for an image of '
+                f'{im.width}x{im.height}', path, k, im.name)
+        names = value.get('brushlabels') or []
+        if len(names) != 1 or names[0] not in classes:
+            raise AnnotationImportError(
+                f'task {tid}: class {names!r} is not a class of the '
+                'dataset', path, k, im.name)
+        try:
+            m = ls_rle_decode(value.get('rle'), im.height, im.width)
+        except ValueError as e:
+            raise AnnotationImportError(
+                f'task {tid}: malformed brush RLE ({e})', path, k,
+                im.name) from None
+        lab[m] = classes[names[0]]
+    raw.masks[im.stem] = lab

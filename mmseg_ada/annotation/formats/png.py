@@ -111,7 +111,10 @@ def parse(path: str, request: AnnotationRequest) -> RawAnswers:
             f'({index.get("classes")} vs {request.classes})', index_path, k)
     raw = RawAnswers()
     for e in entries:
-        im = request.by_index(int(e.get('index', -1)))
+        if not isinstance(e, dict) or not str(e.get('index', '')).isdigit():
+            raise AnnotationImportError(
+                f'malformed entry in index.json: {e!r}', index_path, k)
+        im = request.by_index(int(e['index']))
         if im is None or im.stem != e.get('stem'):
             raise AnnotationImportError('the image is not in the round',
                                         index_path, k, e.get('name'))

@@ -9,6 +9,8 @@ from mmseg.registry import TRANSFORMS
 
 from mmseg_ada.active.stores import MaskLabelStore
 
+__all__ = ['LoadBoughtLabels']
+
 _STORES: Dict[str, MaskLabelStore] = {}
 
 
@@ -54,7 +56,8 @@ class LoadBoughtLabels(BaseTransform):
             results['active_stem'],
             results['ori_shape'][:2],
             upto=results.get('active_round'))
-        oracle = results['active_oracle']
+        # the oracle leaves the results here (no copy travels further)
+        oracle = results.pop('active_oracle')
         gt = oracle.bought_labels(results['image_index'], stamps)
         results['gt_seg_map'] = np.ascontiguousarray(gt, dtype=np.uint8)
         results.setdefault('seg_fields', []).append('gt_seg_map')
