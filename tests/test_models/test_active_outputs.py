@@ -148,3 +148,18 @@ def test_feature_sq_norm_gives_the_region_feature_variance():
     var = sq.mean() - (z.mean(1)**2).sum()
     assert math.isclose(
         float(var), float(z.var(1, unbiased=False).sum()), rel_tol=1e-4)
+
+
+def test_the_served_names_are_checked_before_training():
+    """The selection setup's check (no forward pass): RegionAADA's 'domain'
+    only with a discriminator; ReDAL's names with a feature head."""
+    from mmseg_ada.active.strategies import ReDAL, RegionAADA
+    plain = build()
+    assert plain.active_outputs() == ('prob', 'feature', 'feature_sq_norm',
+                                      'aux_prob', 'image_gradient')
+    with pytest.raises(KeyError, match="'domain' needs a domain discr"):
+        plain.check_active_requires(RegionAADA().requires)
+    plain.check_active_requires(ReDAL().requires)
+    with_d = build(discriminator=dict(type='FCDiscriminator', ndf=8))
+    assert 'domain' in with_d.active_outputs()
+    with_d.check_active_requires(RegionAADA().requires)
