@@ -8,14 +8,12 @@ _base_ = [
 load_from = ('work_dirs/adaptseg_deeplabv3plus-r101-d8_1xb2-100k_'
              'gta5-cityscapes-512x1024/iter_100000.pth')
 randomness = dict(seed=0)
-# the AdaptSegNet warm-up's discriminator, frozen: it serves 'domain'
-# (P(source) per location) to the selection pass; its weights are the
-# warm-up checkpoint's discriminator.* (load_from)
+# the AdaptSegNet warm-up's discriminator (ndf 64, softmax maps, source
+# label 0), frozen: it serves 'domain' (P(source) per location) to the
+# selection pass; its weights are the warm-up checkpoint's discriminator.*
 model = dict(
     data_preprocessor=dict(size=(512, 1024)),
-    discriminator=dict(type='FCDiscriminator', ndf=64, negative_slope=0.2),
-    disc_input='softmax',
-    disc_source_label=0.)
+    discriminator=dict(type='FCDiscriminator'))
 train_cfg = dict(
     _base_.active_protocol,
     _delete_=True,
