@@ -16,17 +16,20 @@ every split adds up exactly.
 
 Choice of ``sigma`` (the paper only says it is "a normalization function to
 make the weighting term fall within a reasonable range"): the default
-``'zsoftmax'`` is a softmax over the *standardised* KL estimates,
-``w_c = exp(z_c / T)``, ``z_c = (KL_c - mean) / std`` over the classes that
-compete.  It is positive for negative or zero KL (Monte-Carlo KL estimates
-from two fitted mixtures can be either), monotone (a more shifted class
-never gets less), invariant to the scale and offset of the log-densities
-(256-d log-density differences run to the hundreds or thousands and depend
-on ``reg_covar``; a plain softmax would hand everything to one class, a
-linear weighting would let one outlier class with a collapsed source
-dimension take ~100%), and bounded: with ``C`` classes no class gets more
-than ``e^sqrt(C-1)`` times the weight of an average one.  When all KL
-estimates are equal it is the uniform split.  ``'relu'``
+``'log10'`` is what the authors' released code (D2ADA) uses, the integer part
+of the decimal logarithm of the KL estimate's magnitude, ``w_c =
+int(log10(|KL_c|))`` (truncated toward zero, floored at 0): a class whose
+Monte-Carlo KL is in the thousands gets weight 3, in the hundreds 2, in the
+tens 1, below 10 nothing (the released code hands these weights to a
+weighted round-robin over the classes' ranked regions, i.e. a class's share
+of the density budget is its weight over the sum; with a weight of 0 that
+round-robin never terminates, here the class gets no density budget, and
+when every class weighs 0 the budget is split evenly).  ``'zsoftmax'`` is a
+softmax over the *standardised* KL estimates, ``w_c = exp(z_c / T)``, ``z_c =
+(KL_c - mean) / std`` over the classes that compete: positive, monotone,
+invariant to the scale and offset of the log-densities, bounded (with ``C``
+classes no class gets more than ``e^sqrt(C-1)`` times the weight of an
+average one) and uniform when all estimates are equal.  ``'relu'``
 (``max(KL, 0)``, proportional), ``'softmax'`` (raw, temperature ``T``),
 ``'sigmoid'`` and ``'uniform'`` are available, as is any callable.
 """
@@ -48,7 +51,8 @@ __all__ = [
 #: Scheduling policies of Eq. 7 / supplement Table 5.
 SCHEDULE_POLICIES = ('half', 'even', 'linear', 'density', 'uncertainty')
 #: Named normalisation functions ``sigma`` of Eq. 6.
-SIGMA_FUNCTIONS = ('zsoftmax', 'softmax', 'relu', 'sigmoid', 'uniform')
+SIGMA_FUNCTIONS = ('log10', 'zsoftmax', 'softmax', 'relu', 'sigmoid',
+                   'uniform')
 
 Sigma = Union[str, Callable[[np.ndarray], np.ndarray]]
 
@@ -85,7 +89,7 @@ def density_fraction(round_idx: int,
             round; ``'linear'``: ``alpha - linear_step * (k-1)`` floored at 0
             (1.0, 0.8, 0.6, ... for ``alpha = 1``); ``'density'``: 1;
             ``'uncertainty'``: 0.
-        alpha: balance coefficient in ``[0, 1]``.
+        alpha: balance coefficient in ``[0, 1]`` (``'half'`` only).
         beta: decay rate ``>= 0``.
         linear_step: decrement per round of ``'linear'``.
 
@@ -105,7 +109,7 @@ def density_fraction(round_idx: int,
     elif policy == 'even':
         frac = 0.5
     elif policy == 'linear':
-        frac = alpha - linear_step * (k - 1)
+        frac = 1.0 - linear_step * (k - 1)
     elif policy == 'density':
         frac = 1.0
     elif policy == 'uncertainty':
@@ -218,7 +222,7 @@ def class_kl(pi: np.ndarray,
 # ------------------------------------------------------------------ Eq. 6
 def class_weights(kl: np.ndarray,
                   eligible: Optional[np.ndarray] = None,
-                  sigma: Sigma = 'zsoftmax',
+                  sigma: Sigma = 'log10',
                   temperature: float = 1.0) -> np.ndarray:
     """``sigma(KL_c)``: the unnormalised class weights of Eq. 6.
 
@@ -234,6 +238,7 @@ def class_weights(kl: np.ndarray,
     Returns:
         ``float64 [C]`` non-negative weights.  ``-inf`` KL gets 0; ``+inf``
         KL gets the largest weight of the finite classes (1 when none).
+        With ``'log10'`` a KL of magnitude below 10 gets 0.
     """
     kl = np.asarray(kl, dtype=np.float64)
     if eligible is None:
@@ -251,6 +256,11 @@ def class_weights(kl: np.ndarray,
                                                                     < 0).any():
                 raise ValueError('a callable sigma must return finite '
                                  'non-negative weights of the same shape')
+        elif sigma == 'log10':
+            mag = np.abs(v)
+            wv = np.zeros_like(v)
+            pos = mag > 0
+            wv[pos] = np.maximum(np.trunc(np.log10(mag[pos])), 0.0)
         elif sigma == 'zsoftmax':
             std = v.std()
             z = (v - v.mean()) / std if std > 0 else np.zeros_like(v)
@@ -317,7 +327,7 @@ def allocate_pixels(total: int, weights: np.ndarray) -> np.ndarray:
 def category_budgets(kl: np.ndarray,
                      eligible: np.ndarray,
                      total: int,
-                     sigma: Sigma = 'zsoftmax',
+                     sigma: Sigma = 'log10',
                      temperature: float = 1.0,
                      balance: bool = True) -> Tuple[np.ndarray, np.ndarray]:
     """Per-class density budgets ``B_d,c`` (Eq. 6).
@@ -340,7 +350,8 @@ def category_budgets(kl: np.ndarray,
     if balance:
         w = class_weights(kl, eligible, sigma, temperature)
         if w.sum() <= 0 and eligible.any():
-            # e.g. every eligible class has KL = -inf: no density signal.
+            # e.g. every eligible class has KL = -inf, or every |KL| < 10
+            # with 'log10': no density signal.
             w = eligible.astype(np.float64)
     else:
         w = eligible.astype(np.float64)

@@ -194,7 +194,10 @@ def test_unspendable_density_share_goes_to_uncertainty():
     src, tgt, _ = _domains(seed=10)
     budget = int(tgt.cost.sum() * 0.2)
     sel = ADeADA(
-        policy='density', max_regions_per_class=1, seed=0).select(
+        policy='density',
+        max_regions_per_class=1,
+        sigma='zsoftmax',  # every class weighs > 0
+        seed=0).select(
             tgt, budget, 1, source_pool=src)
     assert sel.info['uncertainty_budget'] == 0
     assert sum(sel.info['regions_per_class_density']) == 3
@@ -316,12 +319,15 @@ def test_errors_and_registry():
     assert 'feature' in built.requires and 'source_pool' in built.requires
     assert built.density_cfg['backend'] == 'sklearn'
     sel = built.select(tgt, 2000, 2, source_pool=src)
-    assert sel.info['density_budget'] == 600  # alpha - 0.2 = 0.3
+    # Table 5: 1.0, 0.8, ... whatever alpha (it was alpha - 0.2 = 0.3)
+    assert sel.info['density_budget'] == 1600
 
 
 def test_uncertainty_only_needs_no_source_pass():
     from mmseg_ada.active.strategies.adeada import ADeADA
     assert ADeADA(policy='uncertainty').requires == ('prob', )
     assert ADeADA(alpha=0.0, policy='half').requires == ('prob', )
+    # the linear schedule starts at 1.0 whatever alpha
+    assert 'source_pool' in ADeADA(alpha=0.0, policy='linear').requires
     assert 'source_pool' in ADeADA(alpha=0.0, policy='even').requires
     assert ADeADA().requires == ('prob', 'feature', 'source_pool')

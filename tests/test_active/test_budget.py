@@ -15,9 +15,16 @@ def test_eq7_half_decay_and_table5_policies():
         [0.5, 0.25, 0.125]
     assert density_fraction(3, 'half', 1.0, 2.0) == 2.0**-4
     assert [density_fraction(k, 'even') for k in (1, 4)] == [0.5, 0.5]
-    lin = [density_fraction(k, 'linear') for k in range(1, 8)]
+    # supplement Table 5: "initialized as 1.0 and linearly decreases by
+    # 0.2", whatever alpha (it was alpha - 0.2 (k - 1): 0.5, 0.3, 0.1 ...)
+    for alpha in (1.0, 0.5, 0.0):
+        lin = [density_fraction(k, 'linear', alpha) for k in range(1, 8)]
+        np.testing.assert_allclose(
+            lin, [1.0, 0.8, 0.6, 0.4, 0.2, 0.0, 0.0], atol=1e-12)
     np.testing.assert_allclose(
-        lin, [1.0, 0.8, 0.6, 0.4, 0.2, 0.0, 0.0], atol=1e-12)
+        [density_fraction(k, 'linear', linear_step=0.3) for k in (1, 2, 4)],
+        [1.0, 0.7, 0.1],
+        atol=1e-12)
     assert density_fraction(2, 'density') == 1.0
     assert density_fraction(1, 'uncertainty') == 0.0
     assert density_fraction(1, 'half', alpha=0.0) == 0.0
@@ -66,16 +73,61 @@ def test_eq5_class_kl_by_hand():
     assert np.isnan(kl[3])
 
 
+def test_eq6_sigma_log10_is_the_released_codes_by_hand():
+    """The default sigma, as the authors' code: w = int(log10(|KL|)),
+    truncated toward zero, floored at 0 (|KL| < 10 -> 0)."""
+    kl = np.array([626., 285., 80., 8., -150., 0.5, 0.0, 12345.])
+    want = [2, 2, 1, 0, 2, 0, 0, 4]  # log10: 2.80 2.45 1.90 0.90 2.18 ...
+    np.testing.assert_array_equal(class_weights(kl), want)
+    np.testing.assert_array_equal(class_weights(kl, sigma='log10'), want)
+    # exact powers of ten sit on the upper side
+    np.testing.assert_array_equal(
+        class_weights(np.array([10., 100., 9.999])), [1, 2, 0])
+    # +inf: the top finite weight; -inf, NaN, ineligible: nothing
+    w = class_weights(
+        np.array([626., 8., np.inf, -np.inf, np.nan, 5000.]),
+        eligible=np.array([1, 1, 1, 1, 1, 0], bool))
+    np.testing.assert_array_equal(w, [2, 0, 2, 0, 0, 0])
+
+
+def test_eq6_sigma_on_the_issues_example_both_readings():
+    """Shares of B_d on one example (KL = 626, 285, 80, 8 nats): the
+    released code's log10 weights 2, 2, 1, 0 -> 0.4 / 0.4 / 0.2 / 0; the
+    standardised softmax (the earlier default, an option) 0.705 / 0.169 /
+    0.072 / 0.054; a proportional split (relu) 0.626 / 0.285 / 0.080 /
+    0.008."""
+    kl = np.array([626., 285., 80., 8.])
+    elig = np.ones(4, bool)
+    b, w = category_budgets(kl, elig, 1000)
+    np.testing.assert_array_equal(w, [2, 2, 1, 0])
+    assert b.tolist() == [400, 400, 200, 0]
+    z = (kl - kl.mean()) / kl.std()
+    share = np.exp(z) / np.exp(z).sum()
+    np.testing.assert_allclose(
+        share, [0.7045, 0.1695, 0.0720, 0.0540], atol=5e-4)
+    b, _ = category_budgets(kl, elig, 1000, sigma='zsoftmax')
+    assert b.tolist() == [704, 170, 72, 54]  # 704.5, 169.5: remainders
+    np.testing.assert_allclose(share * 1000, b, atol=1)
+    b, _ = category_budgets(kl, elig, 999, sigma='relu')
+    assert b.tolist() == [626, 285, 80, 8]
+    # every |KL| below 10: no log10 signal, the budget is split evenly
+    b, w = category_budgets(np.array([9., 0.2, -3.]), np.ones(3, bool), 10)
+    assert w.tolist() == [1, 1, 1] and b.tolist() == [4, 3, 3]
+
+
 def test_eq6_sigma_by_hand_including_negative_and_zero_kl():
     z = np.array([-1, 0, 1]) * np.sqrt(1.5)  # standardised [1, 2, 3]
     expect = np.exp(z - z.max())
-    np.testing.assert_allclose(class_weights(np.array([1., 2., 3.])), expect)
+
+    def zsoft(kl, **kw):
+        return class_weights(kl, sigma='zsoftmax', **kw)
+
+    np.testing.assert_allclose(zsoft(np.array([1., 2., 3.])), expect)
     # shift and scale invariant: negative / zero KL behave the same
-    np.testing.assert_allclose(class_weights(np.array([-1., 0., 1.])), expect)
-    np.testing.assert_allclose(
-        class_weights(np.array([-300., 0., 300.])), expect)
+    np.testing.assert_allclose(zsoft(np.array([-1., 0., 1.])), expect)
+    np.testing.assert_allclose(zsoft(np.array([-300., 0., 300.])), expect)
     # equal KL (including all zero) = uniform
-    np.testing.assert_allclose(class_weights(np.zeros(4)), np.ones(4))
+    np.testing.assert_allclose(zsoft(np.zeros(4)), np.ones(4))
     np.testing.assert_allclose(
         class_weights(np.array([-1., 0., 2.]), sigma='relu'), [0, 0, 2])
     np.testing.assert_allclose(
@@ -89,7 +141,7 @@ def test_eq6_sigma_by_hand_including_negative_and_zero_kl():
     np.testing.assert_allclose(
         class_weights(np.array([3., 5.]), sigma=lambda v: v**2), [9, 25])
     # +inf: as much as the top class; -inf, NaN, ineligible: nothing
-    w = class_weights(
+    w = zsoft(
         np.array([1., 2., 3., np.inf, -np.inf, np.nan, 9.]),
         eligible=np.array([1, 1, 1, 1, 1, 1, 0], bool))
     np.testing.assert_allclose(w, list(expect) + [1, 0, 0, 0])

@@ -9,6 +9,7 @@ these are among them.
 """
 import copy
 import glob
+import inspect
 import json
 import math
 import os
@@ -292,6 +293,69 @@ def test_metafile_lists_every_config_with_its_numbers():
         budget = f"{NAME.match(path.stem)['pct']}%"
         assert budget in entry['Metadata']['Training Data'], path.stem
         assert entry['Reproduced'] is False
+
+
+def _defaults(cls) -> dict:
+    return {
+        k: v.default
+        for k, v in inspect.signature(cls).parameters.items()
+        if v.default is not inspect.Parameter.empty
+    }
+
+
+def _readings(cfg: Config) -> dict:
+    """The readings of the paper a config builds, as the metafile states
+    them (``Metadata: Readings``): constructor arguments where the paper is
+    open, the classes' defaults filled in; ``'none'`` for a part the config
+    switches off."""
+    from mmseg_ada.models.losses.dccm import DCCM
+    from mmseg_ada.models.losses.mcu_contrastive_loss import MCUContrastiveLoss
+    from mmseg_ada.models.segmentors.mcu_encoder_decoder import \
+        MCUEncoderDecoder
+    from mmseg_ada.models.utils.mcu_adaptive_sampler import MCUAdaptiveSampler
+    seg = _defaults(MCUEncoderDecoder)
+    seg.update(cfg.model)
+    sampler = _defaults(MCUAdaptiveSampler)
+    sampler.update(cfg.model.get('sampler') or {})
+    out = {
+        f'sampler.{k}': sampler[k]
+        for k in ('decay', 'epoch_length', 'init_high_fraction',
+                  'pseudo_start', 'pseudo', 'pseudo_ratio', 'medium_phase')
+    }
+    out.update(
+        pseudo_label=seg['pseudo_label'], seg_reduction=seg['seg_reduction'])
+    if seg['contrastive'] is None:
+        out.update(contrastive='none', dccm='none')
+        return out
+    con = _defaults(MCUContrastiveLoss)
+    con.update(seg['contrastive'])
+    for k in ('normalize', 'max_anchors_per_class', 'max_samples_per_class'):
+        out[f'contrastive.{k}'] = con[k]
+    if seg['dccm'] is None:
+        out['dccm'] = 'none'
+    else:
+        dccm = _defaults(DCCM)
+        dccm.update(seg['dccm'])
+        out['dccm.pairing'] = dccm['pairing']
+    return out
+
+
+@pytest.mark.parametrize('path', ALL, ids=IDS)
+def test_metafile_states_the_readings_each_config_builds(path):
+    """Where the paper is open (the decay period, when and how many
+    pseudo-labels, hard or soft targets, loss means, embeddings, caps, the
+    DCCM weight), the metafile says which reading the config uses, and it
+    is the one it builds; README's "Readings" table says the same."""
+    entry = {m['Name']: m for m in _metafile()['Models']}[path.stem]
+    assert entry['Metadata']['Readings'] == _readings(_load(path))
+    readings = entry['Metadata']['Readings']
+    # the defaults the README's table states for every config
+    assert readings['sampler.decay'] == 'epoch'
+    assert readings['sampler.epoch_length'] == math.ceil(CITYSCAPES_TRAIN / 2)
+    assert readings['sampler.pseudo_start'] == 'spent'
+    text = (MCU_ROOT / 'README.md').read_text()
+    assert "`sampler.decay='epoch'`" in text
+    assert "`sampler.pseudo_start='spent'`" in text
 
 
 def test_readme_lists_every_config_with_its_numbers():

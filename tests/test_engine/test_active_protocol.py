@@ -584,3 +584,36 @@ def test_rerun_while_the_run_is_going_names_the_lock_holder(
     assert 'holds the label store of an earlier run' in err, err[-3000:]
     assert f'pid {os.getpid()} on host' in err
     assert '--resume is refused too while it runs' in err
+
+
+@pytest.mark.parametrize('strategy', [
+    dict(type='RegionBADGE'),
+    dict(type='RegionCLUE'),
+    dict(type='RegionAADA'),
+    dict(type='ReDAL', num_clusters=8),
+])
+def test_figure3_region_baselines_run_a_round_through_the_engine(
+        project, strategy):
+    """ADeADA's Figure 3 baselines buy regions through the engine: the
+    segmentor serves what each one requires (AADA: 'domain' from a frozen
+    discriminator kept beside the model; ReDAL: 'image_gradient' and
+    'feature_sq_norm'), the region units pool it, the round spends within
+    its budget and draws its figure."""
+    name = f"fig3_{strategy['type'].lower()}"
+    extra = ''
+    if strategy['type'] == 'RegionAADA':
+        extra = ("model = dict(discriminator=dict(type='FCDiscriminator', "
+                 'ndf=8))')
+    work = osp.join(project, 'work_dirs', name)
+    ok(
+        train(
+            project,
+            active_cfg(
+                project, name, rounds=1, ipr=1, strategy=strategy,
+                extra=extra), work))
+    rep = rounds(work)[0]
+    assert rep['strategy'] == strategy['type']
+    assert 0 < rep['spent'] <= rep['budget']
+    assert rep['spent'] > 0.5 * rep['budget']  # regions fill most of it
+    assert osp.isfile(
+        osp.join(work, 'active', 'vis', 'round_1', f"{strategy['type']}.png"))

@@ -218,13 +218,26 @@ GN = "dict(type='GN', num_groups=4, requires_grad=True)"
 
 
 def test_one_and_two_processes_buy_the_same_pixels(project):
-    """With a batch-independent model (GroupNorm) that does not move
-    (lr = 0), 2 processes x 1 + 1 images buy exactly what 1 process x 2 + 2
-    images buys: decisions are taken over the global batch."""
+    """With a batch-independent model (GroupNorm, convolutions without
+    oneDNN: bit-identical outputs for a sample alone or in a batch) that
+    does not move (lr = 0), without dropout and on target crops without
+    random augmentation (1 process draws both images' dropout masks and
+    augmentations from one stream, 2 processes from one each), 2 processes
+    x 1 + 1 images buy exactly what 1 process x 2 + 2 images buys:
+    decisions (the calibrated ``pi_high``, a quantile of the scores,
+    included) are taken over the global batch."""
     extra = (f'load_from = None\nmodel.update(backbone=dict(norm_cfg={GN}), '
-             f'decode_head=dict(norm_cfg={GN}), '
-             f'auxiliary_head=dict(norm_cfg={GN}))\n'
-             "optim_wrapper = dict(optimizer=dict(lr=0.0))")
+             f'decode_head=dict(norm_cfg={GN}, dropout_ratio=0.0), '
+             f'auxiliary_head=dict(norm_cfg={GN}, dropout_ratio=0.0))\n'
+             "optim_wrapper = dict(optimizer=dict(lr=0.0))\n"
+             "custom_imports = dict(imports=['mmseg_ada', 'dump_state_hook', "
+             "'active_test_hooks', 'batch_independent'], "
+             'allow_failed_imports=False)\n'
+             'train_dataloader.update(dataset=dict(target=dict(dataset=dict('
+             "pipeline=[dict(type='LoadImageFromFile'), "
+             "dict(type='AddPixelIndex'), "
+             "dict(type='Resize', scale=(256, 128), keep_ratio=True), "
+             "dict(type='PackPixelIndex')]))))")
     one = osp.join(project, 'work_dirs', 'mcu_one')
     two = osp.join(project, 'work_dirs', 'mcu_two')
     ok(train(project, mcu_cfg(project, 'mcu_gn1', iters=4, extra=extra), one))

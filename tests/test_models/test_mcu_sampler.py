@@ -62,7 +62,8 @@ def _run(sampler, store, iters):
 
 def test_algorithm1_budget_progression_per_iteration():
     """Phase switch at M_e/2 and M_e, never over budget, pi_high decays by
-    r per phase-1 iteration and freezes after (Algorithm 1, lines 6-12)."""
+    r per phase-1 iteration after the first and freezes after (Algorithm 1,
+    lines 6-12)."""
     total, half = 64, 32
     sampler = MCUAdaptiveSampler(
         decay='iteration', pi_high=0.9, pi_low=0.2, medium_per_image=None)
@@ -80,7 +81,7 @@ def test_algorithm1_budget_progression_per_iteration():
         assert not (reqs & ~free).any()  # never re-requests a bought pixel
         if plan['phase'] == 1:
             phase1 += 1
-            assert plan['pi_high'] == pytest.approx(0.9 * 0.9**phase1)
+            assert plan['pi_high'] == pytest.approx(0.9 * 0.9**(phase1 - 1))
             # G_h = S > pi_high, only G_h requested, half of it per image
             assert torch.equal(groups == HIGH, rec['scores'] > plan['pi_high'])
             assert not (reqs & (groups != HIGH)).any()
@@ -92,7 +93,7 @@ def test_algorithm1_budget_progression_per_iteration():
             assert got == split_quota(want, half - before)
             assert rec['spent_after'] <= half  # phase 1 stops at M_e/2
         elif plan['phase'] == 2:
-            assert plan['pi_high'] == pytest.approx(0.9 * 0.9**phase1)
+            assert plan['pi_high'] == pytest.approx(0.9 * 0.9**(phase1 - 1))
             assert not (reqs & (groups != MEDIUM)).any()
             quota = math.ceil(half / (phase1 * 2))
             want = [
@@ -134,7 +135,9 @@ def test_algorithm1_decay_per_epoch():
     log = _run(sampler, store, 7)
     got = [rec['plan']['pi_high'] for rec in log]
     r = 0.9
-    want = [0.99 * r] * 3 + [0.99 * r**2] * 3 + [0.99 * r**3]
+    # the first epoch selects with the initial pi_high (Sec. IV-C: "only
+    # around 1% ... Then we reduce pi_high")
+    want = [0.99] * 3 + [0.99 * r] * 3 + [0.99 * r**2]
     assert got == pytest.approx(want)
 
 
@@ -149,7 +152,7 @@ def test_pi_high_calibration_and_pi_low_quantile():
                         ['a', 'b'])
     vals = scores[valid]
     q99 = vals.kthvalue(math.ceil(0.99 * vals.numel())).values.item()
-    assert plan['pi_high'] == pytest.approx(0.9 * q99)
+    assert plan['pi_high'] == pytest.approx(q99)  # not decayed yet
     # pi_low: the median of the pixels outside G_h
     rest = vals[vals <= plan['pi_high']]
     q50 = rest.kthvalue(math.ceil(0.5 * rest.numel())).values.item()
@@ -172,23 +175,91 @@ def test_medium_group_survives_a_low_pi_high():
     assert sum(int(r.sum()) for r in plan['requests']) > 0
 
 
-def test_pseudo_labels_match_labelled_count():
-    sampler = MCUAdaptiveSampler(decay='iteration', pi_high=0.9, pi_low=0.5)
+def test_first_high_group_holds_one_percent_of_the_pixels():
+    """Sec. IV-C: "we initialize pi_high with a big number, and as a result,
+    only around 1% of samples are selected as G_h. Then we reduce pi_high".
+    A hand-made map of 2 x 50 x 50 = 5000 distinct scores: the first plan's
+    G_h is exactly its top 1% (50 pixels) and half of it is requested
+    (footnote 3); before the fix pi_high was decayed first (0.9 x the 99th
+    percentile), and G_h held every score above 0.9 x 4949 / 5000: 10.9%."""
+    n = 2 * 50 * 50
+    scores = torch.arange(n, dtype=torch.float64).reshape(2, 50, 50) / n
+    valid = torch.ones_like(scores, dtype=torch.bool)
+    for decay, length in (('epoch', 5), ('iteration', None)):
+        sampler = MCUAdaptiveSampler(
+            decay=decay, epoch_length=length, init_high_fraction=0.01)
+        plan = sampler.plan(scores, valid, torch.zeros_like(valid), 0, 10**6,
+                            ['a', 'b'])
+        high = plan['groups'] == HIGH
+        assert int(high.sum()) == n // 100 == 50  # 1% of the pixels
+        # ... the 50 largest scores (all in the second image) ...
+        assert torch.equal(high.reshape(-1), torch.arange(n) >= n - 50)
+        # ... of which half is bought
+        assert [int(r.sum()) for r in plan['requests']] == [0, 25]
+        assert plan['pi_high'] == pytest.approx((n - 50 - 1) / n)
+        # the next decay period lowers it: G_h grows to
+        # #{s > 0.9 * 4949 / 5000} = 5000 - 4455 = 545 pixels (10.9%)
+        length = 1 if length is None else length
+        for _ in range(length):
+            plan = sampler.plan(scores, valid, torch.zeros_like(valid), 0,
+                                10**6, ['a', 'b'])
+        assert plan['pi_high'] == pytest.approx(0.9 * (n - 51) / n)
+        assert int((plan['groups'] == HIGH).sum()) == 545
+
+
+def _phase_plan(sampler, scores, valid, spent, total):
+    return sampler.plan(scores, valid, torch.zeros_like(valid), spent, total,
+                        ['a', 'b'])
+
+
+def test_pseudo_labels_start_when_buying_stops():
+    """Algorithm 1, line 12: G_l is pseudo-labelled in the else branch, once
+    the budget is spent (``pseudo_start='spent'``, default); per image half
+    as many as it has labelled pixels ("the same number of pixels in those
+    three groups": M_e/2 from each of G_h, G_m, G_l)."""
     scores = torch.stack([_scores(0, 0), _scores(0, 1)])
     valid = torch.ones_like(scores, dtype=torch.bool)
-    plan = sampler.plan(scores, valid, torch.zeros_like(valid), 0, 100,
-                        ['a', 'b'])
     labelled = torch.zeros_like(valid)
-    labelled[0, 0, :5] = True  # 5 labelled in image 0, none in image 1
+    labelled[0, 0, :6] = True  # 6 labelled in image 0, none in image 1
+    labelled[1, 1, :5] = True  # 5 in image 1: 2.5 -> 3 (half up)
+    sampler = MCUAdaptiveSampler(decay='iteration', pi_high=0.9, pi_low=0.5)
+    assert sampler.pseudo_start == 'spent' and sampler.pseudo_ratio == 0.5
+    for spent, phase in ((0, 1), (50, 2), (99, 2)):
+        plan = _phase_plan(sampler, scores, valid, spent, 100)
+        assert plan['phase'] == phase
+        masks = sampler.pseudo_masks(plan, valid, labelled, ['a', 'b'])
+        assert not torch.stack(masks).any()  # still buying: none
+    plan = _phase_plan(sampler, scores, valid, 100, 100)
+    assert plan['phase'] == 3
     masks = sampler.pseudo_masks(plan, valid, labelled, ['a', 'b'])
-    assert int(masks[0].sum()) == 5 and int(masks[1].sum()) == 0
-    assert not (masks[0] & ((plan['groups'][0] != LOW) | labelled[0])).any()
+    assert [int(m.sum()) for m in masks] == [3, 3]
+    for i in range(2):
+        assert not (masks[i] &
+                    ((plan['groups'][i] != LOW) | labelled[i])).any()
+    # today's behaviour as an option: every phase, as many as labelled
     every = MCUAdaptiveSampler(
-        decay='iteration', pi_high=0.9, pi_low=0.5, pseudo='all')
-    plan = every.plan(scores, valid, torch.zeros_like(valid), 0, 100,
-                      ['a', 'b'])
-    masks = every.pseudo_masks(plan, valid, labelled, ['a', 'b'])
-    assert torch.equal(torch.stack(masks), (plan['groups'] == LOW) & ~labelled)
+        decay='iteration',
+        pi_high=0.9,
+        pi_low=0.5,
+        pseudo_start='always',
+        pseudo_ratio=1.0)
+    for spent in (0, 50, 100):
+        plan = _phase_plan(every, scores, valid, spent, 100)
+        masks = every.pseudo_masks(plan, valid, labelled, ['a', 'b'])
+        assert [int(m.sum()) for m in masks] == [6, 5]
+    # pseudo='all' takes all of G_l, 'none' nothing (both once spent)
+    for mode, want in (('all', None), ('none', 0)):
+        s = MCUAdaptiveSampler(
+            decay='iteration', pi_high=0.9, pi_low=0.5, pseudo=mode)
+        plan = _phase_plan(s, scores, valid, 0, 100)
+        assert not torch.stack(
+            s.pseudo_masks(plan, valid, labelled, ['a', 'b'])).any()
+        plan = _phase_plan(s, scores, valid, 100, 100)
+        got = torch.stack(s.pseudo_masks(plan, valid, labelled, ['a', 'b']))
+        if want is None:
+            assert torch.equal(got, (plan['groups'] == LOW) & ~labelled)
+        else:
+            assert not got.any()
 
 
 def test_draws_are_seeded_by_image_not_position_and_checkpointed():
@@ -236,6 +307,8 @@ def test_config_errors_are_named():
         MCUAdaptiveSampler(decay='iteration', decay_rate=1.5)
     with pytest.raises(ValueError, match='pseudo'):
         MCUAdaptiveSampler(decay='iteration', pseudo='many')
+    with pytest.raises(ValueError, match='pseudo_start'):
+        MCUAdaptiveSampler(decay='iteration', pseudo_start='phase1')
     s = MCUAdaptiveSampler(decay='iteration')
     with pytest.raises(ValueError, match='same'):
         s.plan(

@@ -245,6 +245,68 @@ def test_budget_spent_then_no_more_buying():
     assert 'loss_con_intra_p2p' not in losses
 
 
+@pytest.mark.parametrize('pseudo_label', ['hard', 'soft'])
+def test_pseudo_labels_only_once_the_budget_is_spent(pseudo_label):
+    """Algorithm 1, line 12: no pseudo-label (``loss_pseudo`` = 0) while
+    pixels are bought; afterwards, per image half its labelled pixels of
+    G_l, trained with CE on the argmax (hard) or Eq. 5's softmax target
+    (soft: the entropy of the prediction), checked against both computed
+    directly from the logits.  ``pseudo_start='always'`` is the earlier
+    behaviour: pseudo-labels in the buying phases too."""
+    from mmseg_ada.models.losses.mcu_seg_loss import (masked_cross_entropy,
+                                                      masked_entropy)
+    from mmseg_ada.models.utils.mcu_adaptive_sampler import LOW
+    model = build(v3p_cfg(contrastive=None, pseudo_label=pseudo_label))
+    acq = FakeAcquisition(target_gt(), total=30)
+    model.acquisition = acq
+    seen = []
+    for it in range(5):
+        _, losses = step(model, it)
+        seen.append((losses['acq_phase'].item(), losses['mcu_pseudo'].item(),
+                     losses['loss_pseudo'].item()))
+    buying = [x for x in seen if x[0] < 3]
+    assert buying and all(n == 0 and v == 0 for _, n, v in buying)
+    assert seen[-1][0] == 3 and seen[-1][1] > 0
+
+    # the last step's term, recomputed from the model's own outputs
+    captured = {}
+    orig = model.sampler.pseudo_masks
+
+    def spy(plan, valid, labelled, keys):
+        out = orig(plan, valid, labelled, keys)
+        captured.update(plan=plan, labelled=labelled, masks=out)
+        return out
+
+    model.sampler.pseudo_masks = spy
+    model.eval()  # no dropout: the two forward passes below agree
+    inputs, srcs, tin, tgts = batch(5)
+    losses = model.loss(inputs, srcs, tin, tgts)
+    masks = torch.stack(captured['masks'])
+    labelled = captured['labelled']
+    for i in range(2):
+        n = int(labelled[i].sum())
+        assert int(masks[i].sum()) == int(np.floor(0.5 * n + 0.5))
+        assert not (masks[i] & (captured['plan']['groups'][i] != LOW)).any()
+    with torch.no_grad():
+        logits = model._forward_train(tin)['logits']
+    if pseudo_label == 'hard':
+        target = torch.where(masks, logits.argmax(1),
+                             torch.full_like(masks, 255, dtype=torch.long))
+        want = masked_cross_entropy(logits, target, 255, 'mean')
+    else:
+        want = masked_entropy(logits, masks, 'mean')
+    assert losses['loss_pseudo'].item() == pytest.approx(want.item(), rel=1e-5)
+
+    always = build(
+        v3p_cfg(
+            contrastive=None,
+            sampler=dict(decay='iteration', pseudo_start='always')))
+    always.acquisition = FakeAcquisition(target_gt(), total=10**4)
+    _, losses = step(always, 0)
+    assert losses['acq_phase'].item() == 1
+    assert losses['mcu_pseudo'].item() > 0 and losses['loss_pseudo'] > 0
+
+
 def test_oracle_discipline_poisoned_labels_change_nothing():
     """Target labels outside the bought pixels (and any gt_sem_seg on the
     target samples) poisoned -> bit-identical losses and gradients."""

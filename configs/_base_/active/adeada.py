@@ -1,12 +1,14 @@
 # ADeADA (Wu et al.): density-aware regions of classes whose target
 # features are most shifted (Eq. 2, 5, 6) and entropy-ranked regions, with
 # the density share halving every round (Eq. 7, alpha = beta = 1 on GTA5;
-# SYNTHIA uses alpha = 0.5).  See configs/adeada/README.md.
+# SYNTHIA uses alpha = 0.5).  sigma of Eq. 6 ("a normalization function"):
+# the released code's int(log10(|KL_c|)).  See configs/adeada/README.md.
 strategy = dict(
     type='ADeADA',
     alpha=1.0,
     beta=1.0,
     policy='half',
     category_balance=True,
+    sigma='log10',
     uncertainty='entropy',
     seed=0)

@@ -25,8 +25,15 @@ mcu_model = dict(
     sampler=dict(
         type='MCUAdaptiveSampler',
         decay_rate=0.9,  # r of Algorithm 1
+        # "in each training epoch" (the text), not once per loop body
+        # (Algorithm 1: decay='iteration'); the first epoch selects with the
+        # calibrated initial pi_high (~1% of the pixels in G_h)
         decay='epoch',
-        epoch_length=1488),
+        epoch_length=1488,
+        # pseudo-labels once buying stops (Algorithm 1, line 12), half an
+        # image's labelled pixels; 'always' draws them in every phase
+        pseudo_start='spent',
+        pseudo_ratio=0.5),
     contrastive=dict(type='MCUContrastiveLoss'),
     dccm=dict(type='DCCM'),
     gamma=0.5,  # Eq. 1

@@ -13,7 +13,7 @@ from .sage import (SageSqDist, class_disc_grad, expected_gradient,
                    positive_orthogonal_projection, sage_embedding)
 from .sdm import (linear_logits, margin_loss_logit_grad, q_logit_grad,
                   sdm_scores, top2, train_loss_logit_grad)
-from .selection import check_budget, describe, sklearn_seed
+from .selection import check_budget, describe, grow_until_spent, sklearn_seed
 
 __all__ = [
     'nearest_to_centres', 'seeded_kmeans', 'SqDist', 'DenseSqDist',
@@ -22,5 +22,6 @@ __all__ = [
     'expected_gradient', 'positive_orthogonal_projection', 'sage_embedding',
     'linear_logits', 'margin_loss_logit_grad', 'q_logit_grad', 'sdm_scores',
     'top2', 'train_loss_logit_grad', 'check_budget', 'describe',
-    'sklearn_seed', 'embedding_figure', 'pca_2d', 'visualize_embedding'
+    'sklearn_seed', 'grow_until_spent', 'embedding_figure', 'pca_2d',
+    'visualize_embedding'
 ]

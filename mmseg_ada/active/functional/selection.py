@@ -1,11 +1,12 @@
 """Small helpers shared by strategies that override ``select``."""
 from __future__ import annotations
 
-from typing import Any, Dict
+import math
+from typing import Any, Callable, Dict, Tuple
 
 import numpy as np
 
-__all__ = ['check_budget', 'describe', 'sklearn_seed']
+__all__ = ['check_budget', 'describe', 'sklearn_seed', 'grow_until_spent']
 
 
 def check_budget(budget: Any) -> int:
@@ -36,3 +37,37 @@ def describe(values: Any) -> Dict[str, float]:
 def sklearn_seed(rng: np.random.Generator) -> int:
     """An ``int`` ``random_state`` for scikit-learn drawn from ``rng``."""
     return int(rng.integers(0, 2**31 - 1))
+
+
+def grow_until_spent(pick: Callable[[int], np.ndarray], cost: np.ndarray,
+                     budget: int) -> Tuple[np.ndarray, int]:
+    """Picks of a count-based rule (k-means++ seeds, one row per k-means
+    centre) spent on units of unequal cost (regions): ``k`` starts at the
+    number of average candidates the budget buys, ``ceil(budget / mean
+    cost)``, and doubles while every one of the ``k`` picks still fits, so
+    the picks fill the budget; they are then walked in order, keeping every
+    pick that fits (:func:`~mmseg_ada.active.pool.take_within_budget`).
+
+    Args:
+        pick: ``k -> int64 [k]`` rows of ``cost`` in preference order (a
+            rule whose first ``k`` picks do not depend on how many more are
+            asked for, e.g. seeded k-means++, grows consistently).
+        cost: ``[N]`` costs of the candidate rows (all ``> 0``).
+        budget: what may be spent.
+
+    Returns:
+        tuple: the kept rows (``int64``, in pick order) and the final ``k``.
+    """
+    from ..pool import take_within_budget
+    cost = np.asarray(cost, dtype=np.int64)
+    n = int(cost.size)
+    if n == 0 or budget <= 0:
+        return np.zeros(0, dtype=np.int64), 0
+    k = min(n, max(1, math.ceil(budget / float(cost.mean()))))
+    while True:
+        order = np.asarray(pick(k), dtype=np.int64)
+        index = take_within_budget(order, cost, budget)
+        if index.size < order.size or k >= n or int(
+                cost[index].sum()) >= budget:
+            return index, k
+        k = min(n, 2 * k)

@@ -86,8 +86,11 @@ class ADeADA(BaseStrategy):
             (Eq. 6); ``False`` splits it evenly over the participating
             classes (Table 2 (b)).
         sigma: normalisation of Eq. 6 (see :mod:`mmseg_ada.active.budget`;
-            default ``'zsoftmax'``, a softmax of the standardised KL).
-        temperature: temperature of ``sigma``.
+            default ``'log10'``, the released code's ``int(log10(|KL_c|))``;
+            ``'zsoftmax'``, a softmax of the standardised KL, and others are
+            options).
+        temperature: temperature of ``sigma`` (``'zsoftmax'``,
+            ``'softmax'``, ``'sigmoid'``).
         uncertainty: the uncertainty share's score: ``'entropy'`` (paper),
             ``'confidence'`` or ``'margin'`` (from ``pool.stats``).
         kl_regions: ``'unlabelled'`` (Algorithm 1) or ``'all'`` target
@@ -100,7 +103,8 @@ class ADeADA(BaseStrategy):
         max_regions_per_class: optional cap on density picks per class per
             round (the reference code caps candidates at 200 per class; off
             by default since the paper does not mention it).
-        linear_step: decrement of the ``'linear'`` policy.
+        linear_step: decrement of the ``'linear'`` policy (1.0, 0.8, ...;
+            ``alpha`` does not scale it).
         density_cfg: keyword arguments of
             :class:`~mmseg_ada.active.density.ClassConditionalDensity`
             (``backend``, ``regions_per_component``, ``max_components``,
@@ -117,7 +121,7 @@ class ADeADA(BaseStrategy):
                  beta: float = 1.0,
                  policy: str = 'half',
                  category_balance: bool = True,
-                 sigma: Any = 'zsoftmax',
+                 sigma: Any = 'log10',
                  temperature: float = 1.0,
                  uncertainty: str = 'entropy',
                  kl_regions: str = 'unlabelled',
@@ -142,8 +146,7 @@ class ADeADA(BaseStrategy):
         self.alpha = float(alpha)
         self.beta = float(beta)
         self.policy = policy
-        if policy == 'uncertainty' or (self.alpha == 0.0
-                                       and policy in ('half', 'linear')):
+        if policy == 'uncertainty' or (self.alpha == 0.0 and policy == 'half'):
             # no density share in any round (Table 2 (a), alpha = 0): the
             # selection pass needs neither features nor the source pool
             self.requires = ('prob', )

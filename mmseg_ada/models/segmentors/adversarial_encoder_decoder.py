@@ -268,6 +268,14 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
             ent = ent / math.log(seg_logits.shape[1])
         return ent
 
+    # the selection pass's 'domain' (ADAEncoderDecoder.predict_active) sees
+    # what this model's discriminator is trained on
+    def _domain_map(self, seg_logits: Tensor, size: Tuple[int, int]) -> Tensor:
+        return self.disc_input(seg_logits, size)
+
+    def _domain_source_label(self) -> float:
+        return 1. if self.source_label > self.target_label else 0.
+
     def _bce(self, d_out: Tensor, label: float) -> Tensor:
         return F.binary_cross_entropy_with_logits(
             d_out, torch.full_like(d_out, label))

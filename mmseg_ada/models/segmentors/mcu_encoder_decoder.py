@@ -82,8 +82,11 @@ class MCUEncoderDecoder(EncoderDecoder):
        ``gt_pixel_index`` (:class:`~mmseg_ada.datasets.transforms.
        AddPixelIndex`), -1 = padding; the request masks have the shape of
        that map (the crop before batch padding) and live on its device.
-    4. Pseudo-labels (argmax) on as many low-uncertainty pixels as each
-       image has labelled ones (adaptive sampling).
+    4. Pseudo-labels on low-uncertainty pixels, half as many per image as
+       it has labelled ones, once the budget is spent (Algorithm 1, line
+       12; the sampler's ``pseudo_start``/``pseudo_ratio``), as argmax
+       targets (``pseudo_label='hard'``) or Eq. 5's softmax
+       (``'soft'``).
     5. DCCM update (Eq. 7-8, Algorithm 1 line 14) from the labelled pixels
        (``dccm_pixels``: source ground truth and bought target labels).
     6. Losses, all logged: ``loss_src`` (CE on every labelled source pixel,

@@ -17,6 +17,10 @@ HIGH, MEDIUM, LOW, INVALID = 2, 1, 0, -1
 PHASE_HIGH, PHASE_MEDIUM, PHASE_DONE = 1, 2, 3
 DECAY_MODES = ('epoch', 'iteration')
 PSEUDO_MODES = ('labelled', 'all', 'none')
+#: When pseudo-labels are drawn: ``'spent'`` once buying has stopped
+#: (Algorithm 1, line 12), ``'always'`` in every phase (Sec. III-B.2 read
+#: per batch).
+PSEUDO_STARTS = ('spent', 'always')
 
 
 def split_quota(desired: Sequence[int], cap: int) -> List[int]:
@@ -91,10 +95,13 @@ class MCUAdaptiveSampler(nn.Module):
     ``M_e = total`` (identical on every rank, so every rank is in the same
     phase); ``half = ceil(M_e / 2)``:
 
-    1. ``M_a < M_e / 2``: ``pi_high <- r * pi_high`` at the start of every
-       decay period (see ``decay``), then a uniform ``high_sample_ratio``
-       (0.5, footnote 3) of each image's not-yet-labelled ``G_h`` pixels is
-       requested.  The requests of the global batch (all ranks) are cut to
+    1. ``M_a < M_e / 2``: a uniform ``high_sample_ratio`` (0.5, footnote 3)
+       of each image's not-yet-labelled ``G_h`` pixels is requested, and
+       ``pi_high <- r * pi_high`` at the start of every decay period *after
+       the first* (see ``decay``): the first period selects with the initial
+       ``pi_high``, the "large value" with which "only around 1% of samples
+       are selected as G_h" (Sec. IV-C), and only "then we reduce pi_high".
+       The requests of the global batch (all ranks) are cut to
        ``half - M_a`` together, images ordered by key, so phase 1 ends
        exactly at ``M_e / 2`` and N processes cut exactly as one would.
     2. ``M_e / 2 <= M_a < M_e``: ``pi_high`` is frozen and ``medium_per_image``
@@ -108,11 +115,22 @@ class MCUAdaptiveSampler(nn.Module):
        1 never ran, e.g. a store resumed past it).
     3. ``M_a >= M_e``: nothing is bought.
 
-    **Pseudo-labels** (Sec. III-B.2, every phase): "randomly select the same
-    number of pixels in those three groups"; :meth:`pseudo_masks` picks, per
-    image, as many unlabelled ``G_l`` pixels as the image has labelled pixels
-    (times ``pseudo_ratio``; ``pseudo='all'`` takes all of ``G_l``, as the
-    ablation "AL (w/o AS)" does, see ``medium_phase``; ``'none'`` none).
+    **Pseudo-labels** (Algorithm 1, line 12; Sec. III-B.2):
+    :meth:`pseudo_masks` picks, per image, ``pseudo_ratio`` times as many
+    unlabelled ``G_l`` pixels as the image has labelled pixels.  By default
+    (``pseudo_start='spent'``) only once buying has stopped (phase 3):
+    Algorithm 1 samples ``G_l`` in its ``else`` branch, after the two
+    purchase branches, and the text adds "After that, we stop giving
+    annotations and only apply predictions to those samples in G_l as their
+    pseudo labels".  ``pseudo_start='always'`` draws them in every phase
+    (Sec. III-B.2 read per batch: "for each training batch ... we randomly
+    select the same number of pixels in those three groups").  The default
+    ``pseudo_ratio=0.5`` is "the same number of pixels in those three
+    groups": an image's labels come half from ``G_h`` and half from
+    ``G_m`` (``M_e / 2`` each), so ``G_l`` gets as many as each of them,
+    half the image's labelled pixels (Algorithm 1: ``M_e / 2`` from
+    ``G_l``).  ``pseudo='all'`` takes all of ``G_l`` (the ablation "AL (w/o
+    AS)", see ``medium_phase``), ``'none'`` none.
 
     **Decay: per epoch (default) vs per iteration.**  The text (Sec. IV-C)
     says "in each training epoch ... we decrease pi_high", Algorithm 1
@@ -123,13 +141,16 @@ class MCUAdaptiveSampler(nn.Module):
     progressive schedule in Sec. IV-C); hence ``decay='epoch'``, with
     ``epoch_length`` = iterations per pass over the target set
     (``ceil(N_t / (target images per iteration x world size))``).
-    ``decay='iteration'`` is Algorithm 1's literal reading.
+    ``decay='iteration'`` is Algorithm 1's literal reading (decayed from
+    the second loop body on, see phase 1).
 
     **Thresholds the paper leaves open.**  ``pi_high``'s initial value is "a
     large value" such that "only around 1% of samples are selected as G_h":
     by default (``pi_high=None``) it is calibrated on the first target batch
     to its ``1 - init_high_fraction`` quantile (over the global batch: all
-    ranks' pixels, so N processes calibrate as one process would).
+    ranks' pixels, so N processes calibrate as one process would), and the
+    first decay period selects with it undecayed, so the first ``G_h`` holds
+    ``init_high_fraction`` (1%) of the first batch's pixels.
     ``pi_low`` is never given: by default (``pi_low=None``) it is the
     ``low_quantile`` quantile of the current (global) target batch's
     scores outside ``G_h`` (so ``G_l`` is the most certain half of the
@@ -167,7 +188,10 @@ class MCUAdaptiveSampler(nn.Module):
         pseudo (str): ``'labelled'``, ``'all'`` or ``'none'``.
             Default: ``'labelled'``.
         pseudo_ratio (float): Pseudo-labels per labelled pixel.
-            Default: 1.0.
+            Default: 0.5.
+        pseudo_start (str): ``'spent'`` (pseudo-labels once the budget is
+            spent, Algorithm 1 line 12) or ``'always'`` (every phase).
+            Default: ``'spent'``.
         medium_phase (bool): Phase 2 as in the paper; ``False`` buys the
             whole budget from ``G_h`` in phase 1 (with ``pseudo='all'``: the
             ablation "AL (w/o AS)", which labels "only ... the pixels from
@@ -188,7 +212,8 @@ class MCUAdaptiveSampler(nn.Module):
                  medium_per_image: Optional[int] = None,
                  medium_fallback_fraction: float = 0.01,
                  pseudo: str = 'labelled',
-                 pseudo_ratio: float = 1.0,
+                 pseudo_ratio: float = 0.5,
+                 pseudo_start: str = 'spent',
                  medium_phase: bool = True,
                  seed: int = 0) -> None:
         super().__init__()
@@ -218,6 +243,9 @@ class MCUAdaptiveSampler(nn.Module):
         if pseudo not in PSEUDO_MODES:
             raise ValueError(f'{name}: pseudo must be one of {PSEUDO_MODES}'
                              f', got {pseudo!r}')
+        if pseudo_start not in PSEUDO_STARTS:
+            raise ValueError(f'{name}: pseudo_start must be one of '
+                             f'{PSEUDO_STARTS}, got {pseudo_start!r}')
         if float(pseudo_ratio) < 0:
             raise ValueError(f'{name}: pseudo_ratio must be >= 0, got '
                              f'{pseudo_ratio}')
@@ -236,6 +264,7 @@ class MCUAdaptiveSampler(nn.Module):
         self.medium_fallback_fraction = float(medium_fallback_fraction)
         self.pseudo = pseudo
         self.pseudo_ratio = float(pseudo_ratio)
+        self.pseudo_start = pseudo_start
         self.medium_phase = bool(medium_phase)
         self.seed = int(seed)
         init = float('nan') if pi_high is None else float(pi_high)
@@ -310,8 +339,10 @@ class MCUAdaptiveSampler(nn.Module):
                           self.init_high_fraction) if vals.numel() else 0.)
 
     def _decays_now(self, iteration: int) -> bool:
+        """Whether ``pi_high`` decays before iteration ``iteration``'s
+        selection: at the start of every decay period but the first."""
         period = 1 if self.decay == 'iteration' else self.epoch_length
-        return iteration % period == 0
+        return iteration > 0 and iteration % period == 0
 
     # ---------------------------------------------------------------- API
     @torch.no_grad()
@@ -320,7 +351,9 @@ class MCUAdaptiveSampler(nn.Module):
         """Decide this iteration's purchases (one call per iteration).
 
         Advances the iteration counter; in phase 1 decays ``pi_high``
-        first (Algorithm 1, line 7: decay, then select).
+        first at the start of a decay period other than the first
+        (Algorithm 1, line 7: decay, then select; the first period selects
+        with the initial ``pi_high``, Sec. IV-C).
 
         Args:
             scores (Tensor): ``[B, H, W]`` target uncertainty ``S``.
@@ -439,21 +472,23 @@ class MCUAdaptiveSampler(nn.Module):
 
         Returns:
             list[Tensor]: Per image a ``[H, W]`` bool mask inside
-            ``G_l & valid & ~labelled``: ``round(pseudo_ratio x labelled
-            pixels of the image)`` of them (``pseudo='labelled'``), all of
-            them (``'all'``) or none (``'none'``).
+            ``G_l & valid & ~labelled``: ``floor(pseudo_ratio x labelled
+            pixels of the image + 0.5)`` of them (``pseudo='labelled'``),
+            all of them (``'all'``) or none (``'none'``); none at all before
+            the budget is spent with ``pseudo_start='spent'``.
         """
         cand = (plan['groups'] == LOW) & valid & ~labelled
         out = []
+        active = self.pseudo_start == 'always' or plan['phase'] == PHASE_DONE
         for i, key in enumerate(keys):
-            if self.pseudo == 'none':
+            if self.pseudo == 'none' or not active:
                 out.append(torch.zeros_like(cand[i]))
                 continue
             if self.pseudo == 'all':
                 out.append(cand[i].clone())
                 continue
-            k = int(
-                round(self.pseudo_ratio * int((labelled[i] & valid[i]).sum())))
+            n = int((labelled[i] & valid[i]).sum())
+            k = int(math.floor(self.pseudo_ratio * n + 0.5))
             out.append(
                 sample_mask(
                     cand[i], k,
@@ -466,5 +501,7 @@ class MCUAdaptiveSampler(nn.Module):
                 f'epoch_length={self.epoch_length}, pi_low={self.pi_low}, '
                 f'low_quantile={self.low_quantile}, '
                 f'high_sample_ratio={self.high_sample_ratio}, '
-                f'pseudo={self.pseudo!r}, medium_phase={self.medium_phase}, '
+                f'pseudo={self.pseudo!r}, pseudo_ratio={self.pseudo_ratio}, '
+                f'pseudo_start={self.pseudo_start!r}, '
+                f'medium_phase={self.medium_phase}, '
                 f'seed={self.seed}')
