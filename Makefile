@@ -20,6 +20,8 @@ DEMO_DATA := data/demo
 DEMO_WORK := work_dirs/demo
 DEMO_CLS_WORK := work_dirs/demo-cls
 PYTEST_ARGS ?=
+# the demos' active runs over seeds 0..SEEDS-1 (mean +- sd per round)
+SEEDS ?= 1
 
 .PHONY: install test lint demo demo-cls demo-annotate demo-data clean-demo \
 	labelstudio
@@ -50,11 +52,11 @@ demo-data: install
 # source-only and target-only, then 5 rounds x 1% with ADeADA and RAND and
 # ADA-MCU buying the same 5% online; one table, work_dirs/demo/curves.png
 demo: install
-	$(PY) tools/run_demo.py seg --work-dir $(DEMO_WORK)
+	$(PY) tools/run_demo.py seg --work-dir $(DEMO_WORK) --seeds $(SEEDS)
 
 # image-level active rounds on digits -> shifted digits (classification)
 demo-cls: install
-	$(PY) tools/run_demo.py cls --work-dir $(DEMO_CLS_WORK)
+	$(PY) tools/run_demo.py cls --work-dir $(DEMO_CLS_WORK) --seeds $(SEEDS)
 
 # Label Studio's own environment (its pins clash with the project's); used by
 # mmseg_ada/testing/label_studio.py, which also honours $MMSEG_ADA_LS_VENV

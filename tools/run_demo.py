@@ -188,35 +188,89 @@ def seg_data(data: str = 'data/demo') -> None:
     ])
 
 
+def seed_runs(names: Sequence[str], seeds: int, root: str) -> Dict[str, list]:
+    """The work dirs of each method's seeds: seed 0 in ``root/<name>`` (the
+    one-seed demo's run, reused), seed ``s`` in ``root/<name>-seed<s>``."""
+    return {
+        n: [
+            osp.join(root, n if s == 0 else f'{n}-seed{s}')
+            for s in range(seeds)
+        ]
+        for n in names
+    }
+
+
+def seed_jobs(cfgs: Dict[str, str], seeds: int, root: str,
+              extra: List[str]) -> List[Tuple[str, str, List[str]]]:
+    """``train_all`` jobs of every method and seed (``randomness.seed``)."""
+    jobs = []
+    for n, dirs in seed_runs(list(cfgs), seeds, root).items():
+        for s, d in enumerate(dirs):
+            opts = extra + ([f'randomness.seed={s}'] if s else [])
+            jobs.append((osp.relpath(d, root), cfgs[n],
+                         ['--cfg-options'] + opts if opts else []))
+    # the first seed of every method first: a stopped demo still has one
+    # complete table
+    return sorted(jobs, key=lambda j: '-seed' in j[0])
+
+
+def report_seeds(runs: Dict[str, list], out: str, title: str, lower: float,
+                 upper: Optional[float], metric: str) -> None:
+    """Mean +- sd per round over seeds, with each seed's last score."""
+    from mmseg_ada.engine import seed_report
+    tables = {k: seed_report.seed_table(v) for k, v in runs.items()}
+    print()
+    print(seed_report.format_seed_table(tables))
+    for k, rows in tables.items():
+        last = ', '.join(f'{v:.2f}' for v in rows[-1]['scores'])
+        print(f'{k}: last round per seed {last}')
+    line = f'source only: {lower:.2f} {metric}'
+    if upper is not None:
+        line += f'    target only (all target labels): {upper:.2f} {metric}'
+    print(line)
+    seed_report.plot_seed_curves(
+        tables, out, title=title, baseline=upper, lower=lower)
+    print(f'curves: {out}')
+
+
 def demo_seg(args) -> None:
     root = args.work_dir
     seg_data()
     train_all([('source-only', SEG_SOURCE_ONLY, []),
                ('target-only', SEG_TARGET_ONLY, [])], root)
     ckpt = osp.join(root, 'source-only', 'iter_600.pth')
-    train_all([(name, cfg, ['--cfg-options', f'load_from={ckpt}'])
-               for name, cfg in SEG_ACTIVE.items() if name in args.methods],
-              root)
+    cfgs = {k: v for k, v in SEG_ACTIVE.items() if k in args.methods}
+    train_all(seed_jobs(cfgs, args.seeds, root, [f'load_from={ckpt}']), root)
     lower = _last_score(osp.join(root, 'source-only'), 'mIoU')
     upper = _last_score(osp.join(root, 'target-only'), 'mIoU')
+    title = 'synthetic GTA5 -> Cityscapes'
+    if args.seeds > 1:
+        report_seeds(
+            seed_runs(list(cfgs), args.seeds, root),
+            osp.join(root, 'curves.png'), title, lower, upper, 'mIoU')
+        return
     report({k: osp.join(root, k)
-            for k in SEG_ACTIVE if k in args.methods},
-           osp.join(root, 'curves.png'), 'synthetic GTA5 -> Cityscapes', lower,
-           upper, 'mIoU')
+            for k in cfgs}, osp.join(root, 'curves.png'), title, lower, upper,
+           'mIoU')
 
 
 def demo_cls(args) -> None:
     data = 'data/demo_cls'
     root = args.work_dir
     run([PY, 'tools/make_demo_cls_data.py', data])
-    names = [n for n in CLS if n in args.methods]
-    train_all([(n, CLS_CFG.format(CLS[n]), []) for n in names], root)
-    runs = {n: osp.join(root, n) for n in names}
+    cfgs = {n: CLS_CFG.format(CLS[n]) for n in CLS if n in args.methods}
+    train_all(seed_jobs(cfgs, args.seeds, root, []), root)
     from mmseg_ada.engine.active_report import read_start
+    runs = {n: osp.join(root, n) for n in cfgs}
     starts = [read_start(v) for v in runs.values()]
     lower = float(next(s['score'] for s in starts if s))
-    report(runs, osp.join(root, 'curves.png'), 'digits -> shifted digits',
-           lower, None, 'top1_acc')
+    title = 'digits -> shifted digits'
+    if args.seeds > 1:
+        report_seeds(
+            seed_runs(list(cfgs), args.seeds, root),
+            osp.join(root, 'curves.png'), title, lower, None, 'top1_acc')
+        return
+    report(runs, osp.join(root, 'curves.png'), title, lower, None, 'top1_acc')
 
 
 def _human_round(name: str, cfg: str, work: str, server, annotator,
@@ -354,7 +408,15 @@ def main() -> None:
         help='default: work_dirs/demo (seg), work_dirs/demo-cls')
     p.add_argument(
         '--methods', nargs='+', default=None, help='a subset of the methods')
+    p.add_argument(
+        '--seeds',
+        type=int,
+        default=1,
+        help='run the active methods with seeds 0..N-1 and report mean +- '
+        'sd per round (seed 0 is the one-seed run)')
     args = p.parse_args()
+    if args.seeds < 1:
+        p.error(f'--seeds must be >= 1, got {args.seeds}')
     if args.task == 'annotate':
         args.work_dir = args.work_dir or 'work_dirs/demo-annotate'
         demo_annotate(args)

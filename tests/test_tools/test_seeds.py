@@ -2,6 +2,7 @@
 import json
 import os
 import os.path as osp
+import re
 
 import pytest
 
@@ -80,3 +81,40 @@ def test_collect_tool(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert '41.00 +-  1.41 (2)' in proc.stdout
     assert osp.getsize(out) > 1000
+
+
+def test_demo_seed_jobs_reuse_seed_0_and_seed_the_rest(tmp_path):
+    from tools.run_demo import seed_jobs, seed_runs
+    root = str(tmp_path)
+    cfgs = {'RAND': 'a.py', 'ADeADA': 'b.py'}
+    jobs = seed_jobs(cfgs, 3, root, ['load_from=x.pth'])
+    # seed 0 is the one-seed demo's run (its config's seed), first
+    assert jobs[:2] == [('RAND', 'a.py', ['--cfg-options', 'load_from=x.pth']),
+                        ('ADeADA', 'b.py',
+                         ['--cfg-options', 'load_from=x.pth'])]
+    assert ('ADeADA-seed2', 'b.py',
+            ['--cfg-options', 'load_from=x.pth', 'randomness.seed=2']) in jobs
+    assert len(jobs) == 6
+    assert seed_runs(['RAND'], 2, root) == {
+        'RAND': [osp.join(root, 'RAND'),
+                 osp.join(root, 'RAND-seed1')]
+    }
+    # one seed, no options: the plain demo's command line
+    assert seed_jobs({'RAN': 'c.py'}, 1, root, []) == [('RAN', 'c.py', [])]
+
+
+def test_demo_seed_report_prints_mean_sd_and_each_seed(tmp_path, capsys):
+    from tools.run_demo import report_seeds
+    runs = {
+        'RAND': [
+            fake_run(str(tmp_path / 'RAND'), [30.0, 40.0]),
+            fake_run(str(tmp_path / 'RAND-seed1'), [34.0, 44.0])
+        ]
+    }
+    out = str(tmp_path / 'curves.png')
+    report_seeds(runs, out, 'demo', 20.0, 60.0, 'mIoU')
+    text = capsys.readouterr().out
+    assert re.search(r'42\.00 \+- +2\.83 \(2\)', text), text
+    assert 'RAND: last round per seed 40.00, 44.00' in text
+    assert 'target only (all target labels): 60.00 mIoU' in text
+    assert osp.getsize(out) > 0
