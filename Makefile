@@ -3,8 +3,8 @@
 #                     make the synthetic GTA5 -> Cityscapes pair (no download)
 #                     and run the segmentation methods on it (~10 min)
 #   make test         create .venv and run the test suite
-#   make test-fast    the suite without the `slow` tests (training runs in
-#                     subprocesses, Label Studio; see pyproject's markers)
+#   make test-fast    the suite without the `slow` tests (those that start
+#                     processes or Label Studio; see pyproject's markers)
 #   make demo-cls     the classification demo (digits -> shifted digits)
 #   make demo-annotate  people in the loop: one ADeADA and one classification
 #                     round labelled through a local Label Studio server
@@ -35,8 +35,8 @@ $(STAMP): pyproject.toml scripts/install.sh
 test: install labelstudio
 	$(PY) -m pytest tests -q $(PYTEST_ARGS)
 
-# the tier without the `slow` marker (no training run in a subprocess, no
-# Label Studio server): a few minutes on 2 cores
+# the tier without the `slow` marker (no subprocess: no training run, tool or
+# fresh interpreter; no Label Studio server); see docs/development.md
 test-fast: install
 	$(PY) -m pytest tests -q -m "not slow" $(PYTEST_ARGS)
 

@@ -10,8 +10,10 @@ from tests.utils import REPO
 
 ROOT = Path(REPO)
 README = ROOT / 'README.md'
-DOCS = sorted([README, *(ROOT / 'docs').glob('*.md'),
-               *(ROOT / 'configs').glob('*/README.md')])
+DOCS = sorted([
+    README, *(ROOT / 'docs').glob('*.md'),
+    *(ROOT / 'configs').glob('*/README.md')
+])
 LINK = re.compile(r'\]\(([^)\s]+)\)')
 
 

@@ -136,6 +136,7 @@ def test_two_process_gloo_ranks_train_the_same_model(tmp_path, synthetic_da):
     assert osp.isfile(osp.join(work, 'iter_3.pth'))
 
 
+@pytest.mark.slow
 def test_check_store_tool_prints_the_problems_and_exits_1(tmp_path):
     """tools/check_store.py WORK_DIR: a table of the problems (file, what
     is wrong), exit 1; exit 0 on a consistent store."""

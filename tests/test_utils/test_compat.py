@@ -82,6 +82,7 @@ _REMOVED = ('float', 'int', 'object', 'str', 'NaN', 'Inf', 'in1d', 'product',
             'trapz')
 
 
+@pytest.mark.slow
 def test_import_does_not_monkeypatch_numpy():
     code = ('import json, numpy as np\n'
             f'names = {_REMOVED!r}\n'
