@@ -3,6 +3,8 @@
 #                     make the synthetic GTA5 -> Cityscapes pair (no download)
 #                     and run the segmentation methods on it (~10 min)
 #   make test         create .venv and run the test suite
+#   make test-fast    the suite without the `slow` tests (those that start
+#                     processes or Label Studio; see pyproject's markers)
 #   make demo-cls     the classification demo (digits -> shifted digits)
 #   make demo-annotate  people in the loop: one ADeADA and one classification
 #                     round labelled through a local Label Studio server
@@ -23,8 +25,8 @@ PYTEST_ARGS ?=
 # the demos' active runs over seeds 0..SEEDS-1 (mean +- sd per round)
 SEEDS ?= 1
 
-.PHONY: install test lint demo demo-cls demo-annotate demo-data clean-demo \
-	labelstudio
+.PHONY: install test test-fast lint demo demo-cls demo-annotate demo-data \
+	clean-demo labelstudio
 
 install: $(STAMP)
 
@@ -34,6 +36,11 @@ $(STAMP): pyproject.toml scripts/install.sh
 # the Label Studio tests need its server (make labelstudio, ~4 min once)
 test: install labelstudio
 	$(PY) -m pytest tests -q $(PYTEST_ARGS)
+
+# the tier without the `slow` marker (no subprocess: no training run, tool or
+# fresh interpreter; no Label Studio server); see docs/development.md
+test-fast: install
+	$(PY) -m pytest tests -q -m "not slow" $(PYTEST_ARGS)
 
 # the checks of .pre-commit-config.yaml (settings in setup.cfg); the tools
 # are installed into $(VENV) when missing, pinned as pyproject's `lint` extra

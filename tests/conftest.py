@@ -7,6 +7,15 @@ import pytest
 from tests.utils import DEMO_CFG, REPO  # noqa: F401
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items):
+    """A test that needs the Label Studio server is ``slow`` wherever it
+    is (the others are marked where they are written)."""
+    for item in items:
+        if 'label_studio' in getattr(item, 'fixturenames', ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope='session')
 def synthetic_da(tmp_path_factory):
     """A tiny synthetic GTA5 -> Cityscapes pair, GTA5 labels converted."""

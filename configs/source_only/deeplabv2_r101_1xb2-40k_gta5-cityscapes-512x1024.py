@@ -11,7 +11,8 @@
 #
 # Reference: ADeADA reports no source-only row. AdaptSegNet (Tsai et al.,
 # CVPR 2018, Table 1) reports 36.6 mIoU for source-only DeepLabV2 R101
-# (trained at 1280x720 without crops; not in shared/papers).
+# (trained at 1280x720 without crops; the AdaptSegNet paper was not at
+# hand to check).
 #
 # Commands, with CONFIG=this file, from the repository root:
 #   python tools/train.py $CONFIG              # 1 GPU

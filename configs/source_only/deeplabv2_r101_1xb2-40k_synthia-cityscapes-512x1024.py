@@ -12,7 +12,7 @@
 #
 # Reference: ADeADA reports no source-only row. AdaptSegNet (Tsai et al.,
 # CVPR 2018, Table 3) reports 38.6 mIoU13 for source-only DeepLabV2 R101
-# (not in shared/papers).
+# (the AdaptSegNet paper was not at hand to check).
 #
 # Commands, with CONFIG=this file, from the repository root:
 #   python tools/train.py $CONFIG              # 1 GPU

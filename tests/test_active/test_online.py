@@ -238,6 +238,7 @@ _TWO_RANKS = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_two_ranks_agree_and_share_one_budget(tmp_path, synthetic_da):
     script = tmp_path / 'two_ranks.py'
     script.write_text(_TWO_RANKS.format(repo=REPO))

@@ -157,6 +157,7 @@ def test_precompute_parallel_resumable(tmp_path):
             paths, RegionCache(cache.cache_dir, 'slic', n_segments=9), nproc=1)
 
 
+@pytest.mark.slow
 def test_precompute_tool_cli(tmp_path):
     from tests.utils import PYTHON, run_tool
     _write_images(str(tmp_path / 'img'), 2)
@@ -173,6 +174,7 @@ def test_precompute_tool_cli(tmp_path):
         cache.load('city0_000000'), grid_regions(64, 128, 32))
 
 
+@pytest.mark.slow
 def test_corrupt_image_is_listed_and_the_rest_finish(tmp_path):
     """A truncated image is listed with its reason; the others are made."""
     from tests.utils import PYTHON, run_tool

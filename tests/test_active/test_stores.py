@@ -255,6 +255,7 @@ _SECOND_WRITER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_second_writer_in_another_process_is_refused(tmp_path):
     first = MaskLabelStore(str(tmp_path), FP)
     res = subprocess.run([sys.executable, '-c', _SECOND_WRITER,
@@ -347,6 +348,7 @@ _KILLED_WRITER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('kill_at', ['round_json_written', 'state_written'])
 def test_killed_process_mid_commit(tmp_path, kill_at):
     store = MaskLabelStore(str(tmp_path), FP)

@@ -409,6 +409,7 @@ def test_round_that_does_not_exist_or_was_not_exported(seg_run, tmp_path):
     assert not osp.exists(answers_dir(seg_run.work, 2))
 
 
+@pytest.mark.slow
 def test_import_while_another_import_runs_is_refused(seg_run, tmp_path):
     path = _answer_file(seg_run, 'png', tmp_path)
     import subprocess
@@ -439,6 +440,7 @@ def test_import_while_another_import_runs_is_refused(seg_run, tmp_path):
         pass
 
 
+@pytest.mark.slow
 def test_status_checks_the_store_and_the_answers(seg_run, tmp_path):
     from mmseg_ada.annotation.rounds import check_annotations
     from tests.utils import PYTHON, REPO, run_tool

@@ -120,6 +120,7 @@ def test_start_timeout_kills_the_process_group(tmp_path):
     assert ls.leftover_processes(server) == []
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_label_studio_round_trip(tmp_path, label_studio):
     server = label_studio

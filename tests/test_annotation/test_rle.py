@@ -291,6 +291,7 @@ def _run_ls(job):
     return json.loads(proc.stdout)
 
 
+@pytest.mark.slow
 def test_ls_matches_label_studio():
     masks = _random_masks()
     ours = [ls_rle_encode(m) for m in masks]

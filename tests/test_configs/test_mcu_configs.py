@@ -384,6 +384,7 @@ def mcu_project(synthetic_da, tmp_path_factory):
     return proj
 
 
+@pytest.mark.slow
 def test_main_config_trains_through_the_engine(mcu_project):
     """The GTA5 1.7 % config itself (its pipelines, loop, sampler, units and
     hooks) runs one iteration and a validation through tools/train.py on

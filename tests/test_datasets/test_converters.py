@@ -187,6 +187,7 @@ def test_cli_scripts(tmp_path, capsys, monkeypatch):
     assert (out[SYNTHIA_IDS == 22] == 0).all()
 
 
+@pytest.mark.slow
 def test_cli_runs_as_a_script_with_two_processes(tmp_path):
     root = make_gta5(tmp_path / 'gta5', stems=('00001', '00002'))
     res = run_tool(

@@ -17,6 +17,9 @@ import pytest
 
 from tests.utils import PYTHON, REPO, run_tool
 
+# every test here runs tools/train.py (or dist_train.sh) in a subprocess
+pytestmark = pytest.mark.slow
+
 DEMO_ACTIVE = osp.join(REPO, 'configs', 'demo', 'active')
 ACTIVE_CFG = osp.join(DEMO_ACTIVE,
                       'deeplabv3plus_r18-d8_4xb4-5x60_demo-active-ent.py')

@@ -13,6 +13,9 @@ import pytest
 
 from tests.utils import PYTHON, REPO, run_tool
 
+# every test here runs tools/train.py (or dist_train.sh) in a subprocess
+pytestmark = pytest.mark.slow
+
 DEMO_CLS = osp.join(REPO, 'configs', 'demo', 'cls',
                     'resnet18-tiny_1xb32-5r_demo-digits-{}.py')
 # the tiny model with SAGE's class-level discriminator (TSF, Eq. 2/10)

@@ -58,6 +58,7 @@ assert not bad, bad
 '''
 
 
+@pytest.mark.slow
 def test_importing_strategies_imports_no_sklearn_or_scipy():
     """Our code never imports scikit-learn or scipy at import time (scipy
     is still imported by MMSegmentation's own transforms)."""
@@ -70,6 +71,7 @@ def test_importing_strategies_imports_no_sklearn_or_scipy():
     assert res.stdout.strip().splitlines()[-1] == 'False'
 
 
+@pytest.mark.slow
 def test_import_does_not_patch_numpy():
     res = subprocess.run([
         sys.executable, '-c', 'import numpy as np, mmseg_ada; '

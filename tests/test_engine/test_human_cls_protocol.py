@@ -16,6 +16,9 @@ from mmseg_ada.testing.annotator import ScriptedAnnotator
 from tests.test_engine.test_cls_protocol import cls_cfg, ok, state, train
 from tests.test_engine.test_human_protocol import annotate, stopped
 
+# every test here runs tools/train.py (or dist_train.sh) in a subprocess
+pytestmark = pytest.mark.slow
+
 UNLABELLED = """
 unl = dict(_base_.demo_cls_target, ann_file='target_unlabelled.txt',
            with_labels=False)

@@ -30,6 +30,9 @@ from tests.test_engine.test_active_protocol import (active_cfg, masks, ok,
                                                     train)
 from tests.utils import PYTHON, REPO, run_tool
 
+# every test here runs tools/train.py (or dist_train.sh) in a subprocess
+pytestmark = pytest.mark.slow
+
 HUMAN = "train_cfg.update(oracle=dict(type='HumanOracle'{}))"
 ANNOTATE = osp.join(REPO, 'tools', 'annotate.py')
 

@@ -19,6 +19,9 @@ from mmseg_ada.testing.label_studio import label_round
 from tests.test_engine.test_active_protocol import active_cfg, ok, train
 from tests.test_engine.test_human_protocol import _stand_in, annotate, stopped
 
+# runs tools/train.py in a subprocess against a real Label Studio server
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.timeout(1200)
 def test_a_round_labelled_in_label_studio(project, label_studio, tmp_path):

@@ -16,6 +16,9 @@ import pytest
 
 from tests.utils import PYTHON, REPO, run_tool
 
+# every test here runs tools/train.py (or dist_train.sh) in a subprocess
+pytestmark = pytest.mark.slow
+
 MCU_CFG = osp.join(REPO, 'configs', 'demo', 'active',
                    'deeplabv3plus_r18-d8_2xb2-300_demo-mcu.py')
 

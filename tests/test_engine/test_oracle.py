@@ -76,6 +76,7 @@ def _digests(work):
         return json.load(f)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_poisoned_unbought_labels_change_nothing(tmp_path, synthetic_da):
     # a label store with a few bought regions (round 1)

@@ -396,6 +396,7 @@ def clean_run(lists, tmp_path_factory, one_thread):
     return work, state, anchors
 
 
+@pytest.mark.slow
 def test_anchors_use_bought_labels_only(lists, clean_run, tmp_path):
     """Oracle discipline: poisoning the labels of every image that was not
     bought changes nothing; poisoning bought labels changes training."""
@@ -422,6 +423,7 @@ def test_anchors_use_bought_labels_only(lists, clean_run, tmp_path):
     assert not _same(state, state_c)
 
 
+@pytest.mark.slow
 def test_workers_and_resume_mid_epoch_are_exact(lists, clean_run, tmp_path):
     """2 persistent workers from a checkpoint inside an epoch (anchor set
     grown, preferably with S pending) end with the weights of the

@@ -542,6 +542,7 @@ def uda_data(tmp_path, synthetic_da):
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_train_then_resume_restores_both_optimisers(tmp_path, uda_data):
     env = dict(PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
@@ -583,6 +584,7 @@ def test_train_then_resume_restores_both_optimisers(tmp_path, uda_data):
     assert osp.isfile(osp.join(work, 'iter_3.pth'))
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_two_process_gloo_adversarial_ranks_agree(tmp_path, uda_data):
     work = str(tmp_path / 'dist')

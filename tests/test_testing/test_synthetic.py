@@ -471,6 +471,7 @@ def test_cli(tmp_path, monkeypatch, capsys):
     assert 'kept existing' in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_runtime_package_does_not_import_testing_or_tools():
     import json
     import subprocess

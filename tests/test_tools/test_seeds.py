@@ -68,6 +68,7 @@ def test_runs_that_do_not_match_are_refused(tmp_path):
     assert seed_table([d])[1]['sd'] == 0.0
 
 
+@pytest.mark.slow
 def test_collect_tool(tmp_path):
     root = tmp_path / 'ent'
     for s, sc in enumerate([[40.0], [42.0]]):

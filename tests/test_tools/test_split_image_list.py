@@ -69,6 +69,7 @@ def test_existing_other_split_is_refused_unless_forced(tmp_path):
         split_image_list(str(bad))
 
 
+@pytest.mark.slow
 def test_command_line(tmp_path):
     src, _ = _list(tmp_path)
     proc = run_tool([PYTHON, TOOL, src, '--seed', '2', '--stratify'])

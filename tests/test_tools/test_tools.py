@@ -57,6 +57,7 @@ def _scalars(work_dir):
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_train_val_resume_loadfrom_test(tmp_path, synthetic_da):
     work = str(tmp_path / 'work')
@@ -103,6 +104,7 @@ def test_train_val_resume_loadfrom_test(tmp_path, synthetic_da):
     assert 'mIoU' in out and 'per class results' in out
 
 
+@pytest.mark.slow
 def test_tools_report_missing_files(tmp_path):
     proc = run_tool(
         [PYTHON, 'tools/test.py', DEMO_CFG,
@@ -113,6 +115,7 @@ def test_tools_report_missing_files(tmp_path):
     assert proc.returncode != 0 and 'config file not found' in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_two_process_gloo_ranks_train_the_same_model(tmp_path, synthetic_da):
     work = str(tmp_path / 'dist')
@@ -133,6 +136,7 @@ def test_two_process_gloo_ranks_train_the_same_model(tmp_path, synthetic_da):
     assert osp.isfile(osp.join(work, 'iter_3.pth'))
 
 
+@pytest.mark.slow
 def test_check_store_tool_prints_the_problems_and_exits_1(tmp_path):
     """tools/check_store.py WORK_DIR: a table of the problems (file, what
     is wrong), exit 1; exit 0 on a consistent store."""

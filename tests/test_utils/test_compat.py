@@ -63,9 +63,17 @@ def test_allow_list_is_small_and_explicit():
         for o in allowed)
 
 
-def test_apply_is_idempotent():
+def test_apply_is_idempotent(monkeypatch):
+    """Applied once on import; later calls register nothing again."""
+    import torch.serialization as ser
+    calls = []
+    monkeypatch.setattr(ser, 'add_safe_globals',
+                        lambda globs: calls.append(globs))
     compat.apply()
     compat.apply()
+    assert compat._APPLIED and calls == []
+    # and what the first call registered is in force
+    assert HistoryBuffer in torch.serialization.get_safe_globals()
 
 
 # names numpy removed (1.24: the builtin aliases; 2.x: the others), which
@@ -74,6 +82,7 @@ _REMOVED = ('float', 'int', 'object', 'str', 'NaN', 'Inf', 'in1d', 'product',
             'trapz')
 
 
+@pytest.mark.slow
 def test_import_does_not_monkeypatch_numpy():
     code = ('import json, numpy as np\n'
             f'names = {_REMOVED!r}\n'

@@ -51,12 +51,74 @@ def test_read_json_names_the_bad_file(tmp_path):
         io.read_json(str(bad))
 
 
-def test_fsync_dir_is_best_effort(tmp_path):
-    io.fsync_dir(str(tmp_path))
-    io.fsync_dir(str(tmp_path / 'missing'))  # no error
+def test_fsync_dir_flushes_the_directory_and_is_best_effort(
+        tmp_path, monkeypatch):
+    synced, closed = [], []
+    real_close = os.close
+
+    def fsync(fd):
+        synced.append(os.path.samestat(os.fstat(fd), os.stat(tmp_path)))
+
+    def close(fd):
+        closed.append(fd)
+        real_close(fd)
+
+    monkeypatch.setattr(io.os, 'fsync', fsync)
+    monkeypatch.setattr(io.os, 'close', close)
+    assert io.fsync_dir(str(tmp_path)) is None
+    assert synced == [True] and len(closed) == 1  # that folder, fd closed
+    # a missing folder: nothing opened, nothing flushed, no error
+    assert io.fsync_dir(str(tmp_path / 'missing')) is None
+    assert synced == [True] and len(closed) == 1
+
+    # a file system that cannot fsync a folder (EINVAL): no error, and the
+    # descriptor is still closed
+    def refuse(fd):
+        raise OSError(22, 'Invalid argument')
+
+    monkeypatch.setattr(io.os, 'fsync', refuse)
+    assert io.fsync_dir(str(tmp_path)) is None
+    assert len(closed) == 2
 
 
-def test_stores_use_the_shared_helpers():
-    from mmseg_ada.active.stores import base, mask_store
-    assert base.atomic_write_json is io.atomic_write_json
-    assert mask_store.atomic_write_bytes is io.atomic_write_bytes
+def test_a_failed_store_write_leaves_the_old_files(tmp_path, monkeypatch):
+    """The stores write through the atomic helpers: a write that fails at
+    the rename leaves the committed mask and state.json as they were and
+    no temporary file behind."""
+    from mmseg_ada.active.stores import MaskLabelStore
+    store = MaskLabelStore(str(tmp_path), dict(total=100))
+    mask = np.zeros((5, 20), bool)
+    mask[0, :4] = True
+    store.add('a', mask)
+
+    def report(k, labeled):
+        return dict(
+            round=k,
+            strategy='Entropy',
+            unit='pixel',
+            budget=4,
+            spent=labeled - 4 * (k - 1),
+            labeled=labeled,
+            total=100,
+            labeled_fraction=labeled / 100)
+
+    store.commit(1, report(1, 4))
+    masks = store.mask_dir
+    mask_bytes = open(os.path.join(masks, 'a.png'), 'rb').read()
+    state = open(store.state_path, 'rb').read()
+
+    def broken_replace(src, dst):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(io.os, 'replace', broken_replace)
+    more = np.zeros((5, 20), bool)
+    more[1, :4] = True
+    with pytest.raises(OSError, match='No space left'):
+        store.add('a', more)
+    with pytest.raises(OSError, match='No space left'):
+        store.commit(2, report(2, 4))
+    monkeypatch.undo()
+    assert open(os.path.join(masks, 'a.png'), 'rb').read() == mask_bytes
+    assert open(store.state_path, 'rb').read() == state
+    for folder in (masks, os.path.dirname(store.state_path)):
+        assert not [f for f in os.listdir(folder) if f.endswith('.tmp')]
