@@ -235,3 +235,34 @@ def test_baseline_metafile_and_readme_list_every_config_with_its_number():
         0]['Metrics']['Top 1 Accuracy'] == 63.4
     assert by_name['rand_r50_1xb32-40e_office31-amazon-webcam']['Results'][0][
         'Metrics']['Top 1 Accuracy'] == 87.6
+
+
+def test_budget_rounding_ceil_in_sdm_configs_only():
+    """Issue 17 (1a): SDM's configs buy 1 % of the target per round rounded
+    up (the released logs: 8 of Webcam's 795, 5 of DSLR's 498); every other
+    classification config keeps the floor (no ``rounding`` key)."""
+    from mmseg_ada.active.schedule import round_budgets
+    paths = sorted(
+        glob.glob(
+            osp.join(REPO, 'configs', '*', '**', '*.py'), recursive=True))
+    paths = [
+        p for p in paths
+        if osp.relpath(p, osp.join(REPO, 'configs')).split(osp.sep)[0] in (
+            'lada', 'sdm', 'sage', 'cls_baselines', 'demo')
+    ]
+    seen = dict(sdm=0, other=0)
+    for path in paths:
+        cfg = Config.fromfile(path)
+        budget = (cfg.get('train_cfg') or {}).get('budget')
+        if not budget:
+            continue
+        rel = osp.relpath(path, REPO)
+        if rel.startswith(osp.join('configs', 'sdm')):
+            assert dict(budget) == dict(per_round=0.01, rounding='ceil'), rel
+            assert round_budgets(795, 5, **budget) == [8] * 5
+            assert round_budgets(498, 5, **budget) == [5] * 5
+            seen['sdm'] += 1
+        else:
+            assert 'rounding' not in budget, rel
+            seen['other'] += 1
+    assert seen['sdm'] == 5 and seen['other'] > 10, seen
