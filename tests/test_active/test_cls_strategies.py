@@ -398,16 +398,37 @@ def test_sage_default_is_algorithm_1_on_the_eq6_embedding():
         == sorted(top.tolist())
 
 
-def test_sage_kmeanspp_option_is_sklearn_seeding():
-    from sklearn.cluster import kmeans_plusplus
+def test_sage_kmeanspp_starts_at_the_largest_norm():
+    """Issue 17 (6): Algorithm 1, line 2: the first pick is argmax ||S||,
+    then D^2 sampling on S (F.kmeanspp on the same distances, seeded);
+    first='random' is the uniform first draw."""
     pool, _ = _world(17)
-    strat = SAGE(diversity='kmeans++', seed=6)
     cand = np.flatnonzero(pool.cost)
-    _, ref = kmeans_plusplus(
-        strat.embedding(pool, cand),
-        5,
-        random_state=F.sklearn_seed(strat.rng(2)))
-    assert strat.select(pool, 5, 2).index.tolist() == cand[ref].tolist()
+    s = _sage_direct(pool, cand)
+    norm_sq = (s * s).sum(1)
+    for seed in range(4):
+        strat = SAGE(diversity='kmeans++', seed=seed)
+        sel = strat.select(pool, 5, 2)
+        assert sel.index[0] == cand[int(np.argmax(norm_sq))]
+        assert sel.info['first'] == 'max_norm'
+        assert len(set(sel.index.tolist())) == 5
+        ref = F.kmeanspp(
+            strat.distances(pool, cand),
+            5,
+            strat.rng(2),
+            first=int(np.argmax(norm_sq)),
+            n_local_trials=2 + int(np.log(5)))
+        assert sel.index.tolist() == cand[ref].tolist()
+    # the uniform first draw: not always the largest norm
+    firsts = {
+        int(
+            SAGE(diversity='kmeans++', first='random',
+                 seed=seed).select(pool, 3, 1).index[0])
+        for seed in range(12)
+    }
+    assert len(firsts) > 1
+    with pytest.raises(ValueError, match='first'):
+        SAGE(first='largest')
 
 
 def test_sage_rejects_a_binary_discriminator_gradient():

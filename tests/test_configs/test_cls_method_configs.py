@@ -314,3 +314,23 @@ def test_sdm_metafile_carries_best_and_final_epoch_numbers():
         assert strategy.lam == readings['strategy']['lam']
         assert strategy.get('loss', 'margin') == readings['strategy']['loss']
         assert cfg.optim_wrapper.optimizer.lr == readings['optimizer.lr']
+
+
+def test_sage_docs_say_the_paper_averages_8_seeds():
+    """Issue 17 (6): each config is one run; the paper's numbers are over 8
+    seeds.  The metafile's readings are the strategy each config builds."""
+    import yaml
+    folder = osp.join(REPO, 'configs', 'sage')
+    with open(osp.join(folder, 'README.md')) as f:
+        readme = f.read()
+    assert 'averages 8 seeds' in readme and 'one run' in readme
+    with open(osp.join(folder, 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    for m in meta['Models']:
+        assert 'mean of 8 seeds' in m['Metadata']['Protocol']
+        strategy = Config.fromfile(osp.join(REPO,
+                                            m['Config'])).train_cfg.selector
+        strategy = strategy.strategy
+        readings = m['Metadata']['Readings']['strategy']
+        assert strategy['diversity'] == readings['diversity']
+        assert strategy['pop'] == readings['pop']
