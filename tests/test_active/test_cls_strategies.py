@@ -277,7 +277,8 @@ def _las_reference(pool, k, inv_k=False, rows=None):
 @pytest.mark.parametrize('inv_k', [False, True])
 def test_las_eq1_eq2_match_a_direct_loop(inv_k):
     pool, _ = _world(10, n=60)
-    out = LAS(k=4, inv_k=inv_k, block=16).local_inconsistency(pool)
+    out = LAS(
+        k=4, inv_k=inv_k, block=16, neighbours='all').local_inconsistency(pool)
     np.testing.assert_allclose(
         out['smoothed'], _las_reference(pool, 4, inv_k), atol=1e-6)
     np.testing.assert_allclose(out['weights'].sum(1), 1 / 4 if inv_k else 1.0)
@@ -290,6 +291,43 @@ def test_las_graph_over_unlabelled_only():
     assert out['rows'].tolist() == cand.tolist()
     np.testing.assert_allclose(
         out['smoothed'], _las_reference(pool, 3, rows=cand), atol=1e-6)
+
+
+def test_las_neighbour_graph_by_hand():
+    """Issue 17 (5): the graph over unlabelled images only (the default, the
+    released code) or over all images, on four images at angles 0, 10, 30
+    and 45 degrees (cosine neighbours = nearest angles), K = 1 (w = 1), two
+    classes, image a labelled:
+
+    p_a = [1, 0], p_b = [.6, .4], p_c = [0, 1], p_d = [.5, .5].
+
+    'all': a -> b, b -> a, c -> d, d -> c; LI = -p_nbr . p: a -.6, b -.6,
+    c -.5, d -.5; smoothed LI + LI(nbr): a -1.2, b -1.2, c -1.0, d -1.0.
+    'unlabelled': b -> c (20 degrees; a is not in the graph), c -> d,
+    d -> c; LI: b -.4, c -.5, d -.5; smoothed: b -.9, c -1.0, d -1.0.
+    """
+    deg = np.radians([0.0, 10.0, 30.0, 45.0])
+    feature = np.stack([np.cos(deg), np.sin(deg)], 1).astype(np.float32)
+    prob = [[1.0, 0.0], [0.6, 0.4], [0.0, 1.0], [0.5, 0.5]]
+    pool = image_pool(prob, feature, labelled=(0, ), stats=False)
+    out = LAS(k=1).local_inconsistency(pool)
+    assert LAS().neighbours == 'unlabelled'
+    assert out['rows'].tolist() == [1, 2, 3]
+    assert out['rows'][out['neighbours'][:, 0]].tolist() == [2, 3, 2]
+    np.testing.assert_allclose(out['li'], [-0.4, -0.5, -0.5], atol=1e-6)
+    np.testing.assert_allclose(out['smoothed'], [-0.9, -1.0, -1.0], atol=1e-6)
+    out = LAS(k=1, neighbours='all').local_inconsistency(pool)
+    assert out['rows'].tolist() == [0, 1, 2, 3]
+    assert out['neighbours'][:, 0].tolist() == [1, 0, 3, 2]
+    np.testing.assert_allclose(out['li'], [-0.6, -0.6, -0.5, -0.5], atol=1e-6)
+    np.testing.assert_allclose(
+        out['smoothed'], [-1.2, -1.2, -1.0, -1.0], atol=1e-6)
+    # one image, M = 0: b under the released graph; under 'all' b is the
+    # lowest of the unlabelled images and c or d is bought
+    assert LAS(k=1, m=0).select(pool, 1).index.tolist() == [1]
+    assert LAS(
+        k=1, m=0, neighbours='all').select(pool,
+                                           1).index.tolist() in ([2], [3])
 
 
 def test_las_buys_among_the_top_1_plus_m_b_one_per_cluster():
@@ -398,16 +436,37 @@ def test_sage_default_is_algorithm_1_on_the_eq6_embedding():
         == sorted(top.tolist())
 
 
-def test_sage_kmeanspp_option_is_sklearn_seeding():
-    from sklearn.cluster import kmeans_plusplus
+def test_sage_kmeanspp_starts_at_the_largest_norm():
+    """Issue 17 (6): Algorithm 1, line 2: the first pick is argmax ||S||,
+    then D^2 sampling on S (F.kmeanspp on the same distances, seeded);
+    first='random' is the uniform first draw."""
     pool, _ = _world(17)
-    strat = SAGE(diversity='kmeans++', seed=6)
     cand = np.flatnonzero(pool.cost)
-    _, ref = kmeans_plusplus(
-        strat.embedding(pool, cand),
-        5,
-        random_state=F.sklearn_seed(strat.rng(2)))
-    assert strat.select(pool, 5, 2).index.tolist() == cand[ref].tolist()
+    s = _sage_direct(pool, cand)
+    norm_sq = (s * s).sum(1)
+    for seed in range(4):
+        strat = SAGE(diversity='kmeans++', seed=seed)
+        sel = strat.select(pool, 5, 2)
+        assert sel.index[0] == cand[int(np.argmax(norm_sq))]
+        assert sel.info['first'] == 'max_norm'
+        assert len(set(sel.index.tolist())) == 5
+        ref = F.kmeanspp(
+            strat.distances(pool, cand),
+            5,
+            strat.rng(2),
+            first=int(np.argmax(norm_sq)),
+            n_local_trials=2 + int(np.log(5)))
+        assert sel.index.tolist() == cand[ref].tolist()
+    # the uniform first draw: not always the largest norm
+    firsts = {
+        int(
+            SAGE(diversity='kmeans++', first='random',
+                 seed=seed).select(pool, 3, 1).index[0])
+        for seed in range(12)
+    }
+    assert len(firsts) > 1
+    with pytest.raises(ValueError, match='first'):
+        SAGE(first='largest')
 
 
 def test_sage_rejects_a_binary_discriminator_gradient():

@@ -69,3 +69,58 @@ def test_budget_that_rounds_to_zero_in_a_round_is_refused():
         round_budgets(2, 3, total=2)
     # the remainder rule is kept: it goes to the last round
     assert round_budgets(1000, 3, total=5) == [1, 1, 3]
+
+
+def test_rounding_of_a_per_round_fraction():
+    """Issue 17 (1a): SDM's "1% ... 5 times" as its released logs buy it
+    (rounded up); the floor stays the default."""
+    sizes = dict(
+        webcam=795,
+        dslr=498,
+        amazon=2817,
+        clipart=4365,
+        art=2427,
+        product=4439,
+        real_world=4357)
+    ceil = dict(
+        webcam=8,
+        dslr=5,
+        amazon=29,
+        clipart=44,
+        art=25,
+        product=45,
+        real_world=44)
+    floor = dict(
+        webcam=7,
+        dslr=4,
+        amazon=28,
+        clipart=43,
+        art=24,
+        product=44,
+        real_world=43)
+    for name, n in sizes.items():
+        assert round_budgets(
+            n, 5, per_round=0.01, rounding='ceil') == [ceil[name]] * 5, name
+        assert round_budgets(n, 5, per_round=0.01) == [floor[name]] * 5
+        assert round_budgets(
+            n, 5, per_round=0.01, rounding='floor') == [floor[name]] * 5
+    # 'round': 7.95 -> 8, 4.98 -> 5, 28.17 -> 28, 43.65 -> 44
+    assert [
+        round_budgets(n, 1, per_round=0.01, rounding='round')[0]
+        for n in (795, 498, 2817, 4365)
+    ] == [8, 5, 28, 44]
+    # exact products stay exact under 'ceil' (0.01 x 800 = 8.000...002)
+    assert round_budgets(800, 2, per_round=0.01, rounding='ceil') == [8, 8]
+    # counts are never rounded; lists round every fraction
+    assert round_budgets(795, 2, per_round=8, rounding='ceil') == [8, 8]
+    assert round_budgets(
+        795, 2, per_round=[0.01, 3], rounding='ceil') == [8, 3]
+    # a total fraction: round() by default, else the rounding given
+    assert sum(round_budgets(795, 5, total=0.05)) == 40  # 39.75
+    assert sum(round_budgets(795, 5, total=0.05, rounding='floor')) == 39
+    with pytest.raises(ValueError, match='rounding'):
+        round_budgets(795, 5, per_round=0.01, rounding='up')
+    # 'ceil' never buys 0 units of a fraction; 'round' may, and says so
+    assert round_budgets(1000, 3, per_round=0.0001, rounding='ceil') == [1] * 3
+    with pytest.raises(ValueError, match=r'round\(0.0004 x'):
+        round_budgets(1000, 3, per_round=0.0004, rounding='round')

@@ -1,6 +1,6 @@
-# SDM-AG on the digits pair (`make demo-cls`): the SDM-A margin loss (Eq. 7)
-# on the source and the bought images as one stream, and the SDM-G query
-# (Eq. 8-9); configs/sdm/README.md.
+# SDM-AG on the digits pair (`make demo-cls`): the SDM-A margin loss (Eq. 7,
+# the paper's form) on the source and the bought images as one stream, and
+# the SDM-G query (Eq. 8-9); configs/sdm/README.md.
 _base_ = [
     '../../_base_/cls_tasks/demo-digits.py',
     '../../_base_/active/sdm.py',
@@ -10,13 +10,12 @@ model = dict(
         loss=dict(
             _delete_=True,
             type='SDMLoss',
+            form='paper',
             margin=1.0,
-            normalize=True,
             modulation=True,
             max_logit_weight=1.0,
             margin_weight=1.0,
-            ce_weight=1.0,
-            class_reduction='mean')))
+            ce_weight=1.0)))
 train_dataloader = dict(
     dataset=dict(
         streams=dict(

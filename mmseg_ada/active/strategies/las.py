@@ -41,9 +41,10 @@ class LAS(BaseStrategy):
     smoothing term then weighs ``1/K`` relative to the own score.
 
     Which images are neighbours is not stated in the paper: default
-    (``neighbours='all'``) all target images of the pool, labelled ones
-    included (they are target samples with predictions); ``'unlabelled'``
-    builds the graph over the unlabelled images only (the official code).
+    (``neighbours='unlabelled'``) the graph over the unlabelled images only
+    (the official code, which builds it on the unlabelled target loader);
+    ``'all'``: all target images of the pool, labelled ones included (they
+    are target samples with predictions).
 
     Weights of an image whose neighbour similarities sum to <= 0 are
     uniform. Clustering collisions (two centres nearest one image) give the
@@ -53,7 +54,7 @@ class LAS(BaseStrategy):
         seed: seed of k-means and tie-breaks (with the round).
         k: neighbours ``K`` (10; 5 on Office-31).
         m: over-sampling ratio ``M`` (10; 5 on VisDA and at 10 % budget).
-        neighbours: ``'all'`` or ``'unlabelled'``.
+        neighbours: ``'unlabelled'`` (default) or ``'all'``.
         inv_k: the literal ``1/K`` of Eq. 1-2.
         prop_iters: smoothing steps (1).
         prop_coef: factor of the smoothing term (1).
@@ -69,7 +70,7 @@ class LAS(BaseStrategy):
                  seed: int = 0,
                  k: int = 10,
                  m: float = 10,
-                 neighbours: str = 'all',
+                 neighbours: str = 'unlabelled',
                  inv_k: bool = False,
                  prop_iters: int = 1,
                  prop_coef: float = 1.0,

@@ -7,8 +7,8 @@ from typing import Any, Optional
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (SageSqDist, describe, farthest_first, sage_embedding,
-                          sklearn_seed)
+from ..functional import (SageSqDist, describe, farthest_first, kmeanspp,
+                          sage_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -51,9 +51,12 @@ class SAGE(BaseStrategy):
       the chosen ones (exact, lazy; no ``N x N``, and ``S`` is never
       built: :class:`~mmseg_ada.active.functional.SageSqDist` reads the
       gradients once per batch of 32 picks);
-    * ``'kmeans++'`` (the text says "k-means++ initialization"):
-      scikit-learn's ``kmeans_plusplus`` on ``S``, seeded (this one builds
-      ``S``, ``[N, C * D]`` float32, as large as ``disc_grad``);
+    * ``'kmeans++'`` (the text says "k-means++ initialization"): Algorithm
+      1's first pick, the largest ``||S||`` (line 2), then k-means++ D^2
+      sampling on ``S`` (seeded; greedy with ``n_local_trials`` candidates
+      per step, as scikit-learn; ``S`` is never built either);
+      ``first='random'`` draws the first pick uniformly instead
+      (scikit-learn's ``kmeans_plusplus``, which this option was before);
     * ``'none'``: the ``b`` largest norms ("Sage without diversity").
 
     Args:
@@ -63,7 +66,9 @@ class SAGE(BaseStrategy):
         diversity: ``'farthest'``, ``'kmeans++'`` or ``'none'``.
         eps: added to ``||mu||^2``.
         n_local_trials: ``kmeans++`` only (``None``: scikit-learn's
-            ``2 + log(b)``).
+            ``2 + int(log(b))``).
+        first: ``kmeans++`` only: ``'max_norm'`` (Algorithm 1, line 2) or
+            ``'random'`` (uniform, seeded).
     """
 
     requires = ('prob', 'disc_grad')
@@ -76,11 +81,16 @@ class SAGE(BaseStrategy):
                  diversity: str = 'farthest',
                  eps: float = 1e-12,
                  n_local_trials: Optional[int] = None,
+                 first: str = 'max_norm',
                  **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
         if diversity not in _DIVERSITY:
             raise ValueError(f'SAGE: diversity must be one of {_DIVERSITY}, '
                              f'got {diversity!r}')
+        if first not in ('max_norm', 'random'):
+            raise ValueError("SAGE: first must be 'max_norm' or 'random', "
+                             f'got {first!r}')
+        self.first = first
         self.pop = bool(pop)
         self.diversity = diversity
         self.eps = float(eps)
@@ -133,29 +143,29 @@ class SAGE(BaseStrategy):
             num_candidates=int(cand.size),
             diversity=self.diversity,
             pop=self.pop)
+        dist = self.distances(pool, cand)
+        norm = np.sqrt(dist.sq)
         if self.diversity == 'kmeans++':
-            from sklearn.cluster import kmeans_plusplus
-            emb = self.embedding(pool, cand)
-            norm = np.sqrt(np.einsum('ij,ij->i', emb, emb, dtype=np.float64))
-            _, picks = kmeans_plusplus(
-                emb,
+            trials = self.n_local_trials
+            if trials is None:  # scikit-learn's default
+                trials = 2 + int(np.log(k))
+            first = int(np.argmax(norm)) if self.first == 'max_norm' else None
+            picks = kmeanspp(
+                dist,
                 k,
-                random_state=sklearn_seed(self.rng(round_idx)),
-                n_local_trials=self.n_local_trials)
-            del emb
+                self.rng(round_idx),
+                first=first,
+                n_local_trials=trials)
+            info['first'] = self.first
+        elif self.diversity == 'farthest':
+            picks, radius = farthest_first(
+                dist, k, first=int(np.argmax(norm)), return_dists=True)
+            info['radius_at_picks'] = describe(radius[1:])
         else:
-            dist = self.distances(pool, cand)
-            norm = np.sqrt(dist.sq)
-            if self.diversity == 'farthest':
-                picks, radius = farthest_first(
-                    dist, k, first=int(np.argmax(norm)), return_dists=True)
-                info['radius_at_picks'] = describe(radius[1:])
-            else:
-                score = np.full(len(pool), -np.inf)
-                score[cand] = norm
-                picks = np.searchsorted(
-                    cand,
-                    self.ranked(pool, score, round_idx)[:k])
+            score = np.full(len(pool), -np.inf)
+            score[cand] = norm
+            picks = np.searchsorted(cand,
+                                    self.ranked(pool, score, round_idx)[:k])
         index = take_within_budget(cand[picks], pool.cost, budget)
         info.update(
             spent=int(pool.cost[index].sum()),
