@@ -157,29 +157,36 @@ def unserved_hint(name: str, kind: str) -> Optional[str]:
 
 
 # ------------------------------------------------------------ the table
-declare('prob', 'model', _SEG + _CLS,
-        'softmax probabilities ([C, h, w] map of the decode head; [C] '
-        'per image)')
-declare('feature', 'model', _SEG + _CLS,
-        "embedding: the decode head's [D, h', w'] feature map before the "
-        'classifier (a head with forward_feature); the [D] head '
-        'pre_logits per image')
-declare('feature_sq_norm', 'model', _SEG,
-        "[1, h', w'] squared L2 norm of the feature map (with 'feature' a "
-        "region's mean gives its feature variance); a head with "
-        'forward_feature')
+declare(
+    'prob', 'model', _SEG + _CLS,
+    'softmax probabilities ([C, h, w] map of the decode head; [C] '
+    'per image)')
+declare(
+    'feature', 'model', _SEG + _CLS,
+    "embedding: the decode head's [D, h', w'] feature map before the "
+    'classifier (a head with forward_feature); the [D] head '
+    'pre_logits per image')
+declare(
+    'feature_sq_norm', 'model', _SEG,
+    "[1, h', w'] squared L2 norm of the feature map (with 'feature' a "
+    "region's mean gives its feature variance); a head with "
+    'forward_feature')
 declare('aux_prob', 'model', _SEG,
         'softmax of the auxiliary head ([C, h, w]); model.auxiliary_head')
-declare('domain', 'model', _SEG + _CLS,
-        'P(source) of the domain discriminator ([1, h, w] of '
-        "model.discriminator; [1] or [C] of a regulariser's discriminator "
-        'per image, DANN / TSF)')
-declare('image_gradient', 'model', _SEG,
-        '[1, H, W] image gradient magnitude at the input resolution')
+declare(
+    'domain', 'model', _SEG + _CLS,
+    'P(source) of the domain discriminator ([1, h, w] of '
+    "model.discriminator; [1] or [C] of a regulariser's discriminator "
+    'per image, DANN / TSF)')
+declare(
+    'image_gradient', 'model', _SEG,
+    "[1, H, W] ReDAL's colour discontinuity per pixel (mean |RGB| "
+    'difference to the 8 neighbours), at the input resolution')
 declare('logits', 'model', _CLS, '[C] classifier logits per image')
-declare('disc_grad', 'model', _CLS,
-        "gradient of the discriminator w.r.t. the embedding (TSF's "
-        'regulariser, TSFRegularizer)')
+declare(
+    'disc_grad', 'model', _CLS,
+    '[C, D] rows -d log d_c(z) / dz of the TSF discriminator per image '
+    '(SAGE); model.regularizers with TSFRegularizer')
 declare('classifier_weight', 'constant', _CLS,
         '[C, D] weight W of the last linear layer, as stored')
 declare('classifier_bias', 'constant', _CLS,
@@ -190,6 +197,7 @@ declare('classifier_normalize_feature', 'constant', _CLS,
         'bool: the head L2-normalises the embedding')
 declare('classifier_normalize_weight', 'constant', _CLS,
         "bool: the head L2-normalises W's rows")
-declare('source_pool', 'engine', UNIT_KINDS,
-        'the same collect over the source images (a UnitPool), passed to '
-        'select as source_pool; needs source_pool_dataloader')
+declare(
+    'source_pool', 'engine', UNIT_KINDS,
+    'the same collect over the source images (a UnitPool), passed to '
+    'select as source_pool; needs source_pool_dataloader')

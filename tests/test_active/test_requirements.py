@@ -65,11 +65,23 @@ def test_declaration_table_is_consistent():
                 assert 'image' in REQUIREMENTS[out].kinds, (key, out)
 
 
+def test_docs_table_lists_every_declared_name():
+    import os.path as osp
+    doc = osp.join(
+        osp.dirname(__file__), '..', '..', 'docs', 'strategy_requirements.md')
+    with open(doc, encoding='utf-8') as f:
+        rows = {
+            line.split('|')[1].strip().strip('`'): line.split('|')[2].strip()
+            for line in f if line.startswith('| `')
+        }
+    assert rows == {n: r.server for n, r in REQUIREMENTS.items()}
+
+
 def test_strategy_splits_its_requires_by_server():
 
     class Mixed(BaseStrategy):
-        requires = ('prob', 'feature', 'classifier_temperature',
-                    'source_pool', 'classifier_weight', 'prob')
+        requires = ('prob', 'feature', 'classifier_temperature', 'source_pool',
+                    'classifier_weight', 'prob')
 
     s = Mixed()
     assert s.model_requires == ('prob', 'feature')
@@ -186,8 +198,7 @@ def test_pixel_units_pass_through_what_was_required():
         rtol=1e-5,
         atol=1e-5)
     # the strategy ranks on it: the 5 most uncertain auxiliary pixels
-    sel = strategy.select(
-        pool, 5, 1, image_pixels=np.array([H * W]))
+    sel = strategy.select(pool, 5, 1, image_pixels=np.array([H * W]))
     ent = -(up * up.log()).sum(0).reshape(-1).numpy()
     assert sorted(pool.unit_id[sel.index].tolist()) == sorted(
         np.argsort(-ent)[:5].tolist())
@@ -195,9 +206,8 @@ def test_pixel_units_pass_through_what_was_required():
     np.testing.assert_array_equal(
         pool.extras['pred_class'],
         F.interpolate(
-            prob[None], size=(H, W), mode='bilinear',
-            align_corners=False)[0].argmax(0).reshape(-1).numpy()[
-                pool.unit_id])
+            prob[None], size=(H, W), mode='bilinear', align_corners=False)
+        [0].argmax(0).reshape(-1).numpy()[pool.unit_id])
 
 
 def test_pixel_units_without_extras_are_unchanged():
@@ -212,8 +222,7 @@ def test_pixel_units_without_extras_are_unchanged():
 
 
 @pytest.mark.parametrize('keep_prob', [False, True])
-def test_pixel_figure_shows_what_was_bought(tmp_path, monkeypatch,
-                                            keep_prob):
+def test_pixel_figure_shows_what_was_bought(tmp_path, monkeypatch, keep_prob):
     """Without ``keep_prob`` the pixel figure said 'nothing bought' under a
     title saying 10 were."""
     import matplotlib
@@ -253,8 +262,7 @@ def test_pixel_figure_shows_what_was_bought(tmp_path, monkeypatch,
     assert drawn['bars'] == [want.tolist(), want.astype(float).tolist()]
 
 
-def test_figure_without_any_class_says_what_was_bought(tmp_path,
-                                                       monkeypatch):
+def test_figure_without_any_class_says_what_was_bought(tmp_path, monkeypatch):
     from mmseg_ada.active.pool import UnitPool
     pool = UnitPool(
         image_index=np.zeros(4, np.int64),

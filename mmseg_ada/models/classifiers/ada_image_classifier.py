@@ -435,7 +435,9 @@ class ADAImageClassifier(BaseModel):
                 ``'feature'`` ([256] head ``pre_logits``), ``'logits'``
                 ([C]), ``'domain'`` ([1] or [C], from the regulariser that
                 owns a domain discriminator) and names served by a
-                regulariser's ``active_outputs``.
+                regulariser's ``active_outputs``: the model outputs for
+                image units declared in
+                :data:`mmseg_ada.active.requirements.REQUIREMENTS`.
 
         Returns:
             dict[str, list[Tensor]]: For each requirement a list of ``N``

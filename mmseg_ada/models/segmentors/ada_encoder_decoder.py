@@ -304,7 +304,9 @@ class ADAEncoderDecoder(EncoderDecoder):
         Args:
             inputs: preprocessed images ``[B, 3, H, W]``.
             data_samples: their samples (``img_shape`` in the metainfo).
-            requires: the names wanted.
+            requires: the names wanted (model outputs for region and pixel
+                units, declared in
+                :data:`mmseg_ada.active.requirements.REQUIREMENTS`).
 
         Returns:
             dict: name -> list of per-image tensors (``[C, h, w]``,
