@@ -28,9 +28,9 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from mmseg_ada.active.pool import Selection, UnitPool
+from mmseg_ada.active.requirements import check_requires, served_by
 from mmseg_ada.active.stores import cumulative_counts
-from mmseg_ada.active.strategies.base import (ENGINE_REQUIREMENTS,
-                                              MODEL_CONSTANTS, BaseStrategy)
+from mmseg_ada.active.strategies.base import BaseStrategy
 from mmseg_ada.active.units import BaseUnits, PoolItem, Purchase
 from mmseg_ada.registry import STRATEGIES, UNITS, build_active
 from .active_report import draw_image_grid, draw_round_overlays
@@ -92,6 +92,9 @@ class ActiveSelector:
         self.strategy: BaseStrategy = build_active(strategy, STRATEGIES)
         self.units: BaseUnits = build_active(units, UNITS)
         self.strategy.check_unit_kind(self.units.kind)
+        check_requires(
+            self.strategy.requires, f'strategy {type(self.strategy).__name__} '
+            '(train_cfg.selector.strategy)', self.units.kind)
         self.pool_loader_cfg = copy.deepcopy(pool_dataloader)
         self.source_pool_loader_cfg = copy.deepcopy(source_pool_dataloader)
         self.source_units: Optional[BaseUnits] = None
@@ -144,7 +147,8 @@ class ActiveSelector:
         if check is None:  # a model that does not say: the round will tell
             return
         needed = [
-            r for r in self.strategy.requires if r not in ENGINE_REQUIREMENTS
+            r for r in dict.fromkeys(self.strategy.requires)
+            if r not in served_by(self.strategy.requires, 'engine')
         ]
         try:
             check(needed)
@@ -299,7 +303,7 @@ class ActiveSelector:
         return obj[0]
 
     def _constants(self) -> Dict[str, Any]:
-        names = [r for r in self.strategy.requires if r in MODEL_CONSTANTS]
+        names = list(self.strategy.constant_requires)
         if not names:
             return {}
         fn = getattr(self.model, 'active_constants', None)

@@ -6,7 +6,9 @@ A selection round has two phases:
    each pool image into the outputs the strategy declared in
    :attr:`BaseStrategy.requires` (``'prob'``, ``'feature'``,
    ``'aux_prob'``, ``'domain'``, ... - one call of the model's
-   ``predict_active``), and the unit kind pools them into
+   ``predict_active``; every name a strategy may require, and who serves
+   it, is declared in :mod:`mmseg_ada.active.requirements`), and the unit
+   kind pools them into
    :class:`~mmseg_ada.active.pool.UnitPool` rows (per region, per candidate
    pixel, per image).  Pixel units keep only each image's best candidates by
    :meth:`BaseStrategy.pixel_score`, so a pool never holds every pixel.
@@ -46,14 +48,17 @@ import numpy as np
 
 from ..functional.selection import check_budget
 from ..pool import UNIT_KINDS, Selection, UnitPool, take_within_budget
+from ..requirements import requirement_names, served_by
 
 __all__ = ['BaseStrategy', 'ENGINE_REQUIREMENTS', 'MODEL_CONSTANTS']
 
-#: Requirements served by the engine rather than by the model's outputs.
-ENGINE_REQUIREMENTS = ('source_pool', )
+#: Requirements served by the engine rather than by the model's outputs
+#: (from :data:`mmseg_ada.active.requirements.REQUIREMENTS`).
+ENGINE_REQUIREMENTS = requirement_names('engine')
 #: Requirements that are one value for the whole model (not per sample),
-#: served by the model's ``active_constants`` and passed to ``select``.
-MODEL_CONSTANTS = ('classifier_weight', 'classifier_bias')
+#: served by the model's ``active_constants`` and passed to ``select``
+#: (from :data:`mmseg_ada.active.requirements.REQUIREMENTS`).
+MODEL_CONSTANTS = requirement_names('constant')
 
 
 class BaseStrategy:
@@ -71,7 +76,9 @@ class BaseStrategy:
             times its share of the budget an image offers as candidates.
     """
 
-    #: What :meth:`select` needs, collected per unit by the selection pass.
+    #: What :meth:`select` needs, collected per unit by the selection pass:
+    #: names of :data:`mmseg_ada.active.requirements.REQUIREMENTS` (an
+    #: unknown name is refused when the selector is built).
     requires: Tuple[str, ...] = ('prob', )
     #: The unit kinds this strategy can rank.
     unit_kinds: Tuple[str, ...] = UNIT_KINDS
@@ -107,9 +114,15 @@ class BaseStrategy:
 
     @property
     def model_requires(self) -> Tuple[str, ...]:
-        """The part of :attr:`requires` the model must provide."""
-        return tuple(r for r in self.requires
-                     if r not in ENGINE_REQUIREMENTS + MODEL_CONSTANTS)
+        """The part of :attr:`requires` the model's ``predict_active``
+        must provide (per image; not constants, not the engine's)."""
+        return served_by(self.requires, 'model')
+
+    @property
+    def constant_requires(self) -> Tuple[str, ...]:
+        """The part of :attr:`requires` the model's ``active_constants``
+        must provide."""
+        return served_by(self.requires, 'constant')
 
     def candidates(self, pool: UnitPool,
                    budget: int) -> Tuple[np.ndarray, int]:
@@ -241,11 +254,10 @@ class BaseStrategy:
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
-        C = pool.num_classes
         idx = selection.index
+        cls, C = self._bought_classes(pool, idx, class_names)
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
         if C and idx.size:
-            cls = pool.pred_class[idx]
             names = list(class_names or [])[:C] or [str(c) for c in range(C)]
             names += [str(c) for c in range(len(names), C)]
             for ax, vals, title in ((axes[0], np.bincount(cls, minlength=C),
@@ -264,7 +276,8 @@ class BaseStrategy:
                 ax.text(
                     0.5,
                     0.5,
-                    'nothing bought',
+                    f'{idx.size} bought, no predicted class in the pool'
+                    if idx.size else 'nothing bought',
                     ha='center',
                     va='center',
                     transform=ax.transAxes)
@@ -276,6 +289,20 @@ class BaseStrategy:
         fig.tight_layout()
         fig.savefig(out_file, dpi=100)
         plt.close(fig)
+
+    @staticmethod
+    def _bought_classes(pool: UnitPool, index: np.ndarray,
+                        class_names: Optional[Sequence[str]]) -> tuple:
+        """The predicted class of the rows ``index`` and ``C``: the argmax
+        of ``pool.prob``, else ``extras['pred_class']`` (pixel pools keep no
+        probabilities unless ``keep_prob``); ``(None, 0)`` without either."""
+        if pool.prob is not None:
+            return pool.pred_class[index], pool.num_classes
+        if 'pred_class' not in pool.extras:
+            return None, 0
+        cls = np.asarray(pool.extras['pred_class'], dtype=np.int64)[index]
+        top = int(cls.max()) + 1 if cls.size else 0
+        return cls, max(len(class_names or []), top)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(seed={self.seed})'

@@ -7,6 +7,7 @@ import numpy as np
 
 from mmseg_ada.registry import UNITS
 from ..pool import Selection, UnitPool
+from ..requirements import POOL_FIELDS
 from ..uncertainty import row_uncertainty
 from .base import BaseUnits, PoolItem, Purchase
 
@@ -52,7 +53,7 @@ class ImageUnits(BaseUnits):
             extras={
                 k: _row(v)[None]
                 for k, v in outputs.items()
-                if k not in ('prob', 'feature') and v is not None
+                if k not in POOL_FIELDS and v is not None
             },
             kind='image')
 

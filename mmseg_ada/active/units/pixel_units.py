@@ -10,10 +10,39 @@ import torch.nn.functional as F
 
 from mmseg_ada.registry import UNITS
 from ..pool import Selection, UnitPool
+from ..requirements import POOL_FIELDS
 from ..uncertainty import pixel_uncertainty
 from .base import BaseUnits, PoolItem, Purchase
 
 __all__ = ['PixelUnits']
+
+
+def values_at_pixels(m: Any, pixels: np.ndarray, h: int, w: int) -> np.ndarray:
+    """A ``[K, h', w']`` map's values at full-resolution pixels.
+
+    The values ``F.interpolate(m, size=(h, w), mode='bilinear',
+    align_corners=False)`` has at the flat indices ``pixels`` of an
+    ``h x w`` image, computed at those pixels only (a feature map upsampled
+    to the full image would not fit in memory).
+
+    Returns:
+        ``float32 [N, K]``.
+    """
+    m = torch.as_tensor(m).float()
+    if m.dim() != 3:
+        raise ValueError(f'expected a [K, h, w] map, got {tuple(m.shape)}')
+    idx = torch.from_numpy(np.asarray(pixels, dtype=np.int64))
+    if tuple(m.shape[-2:]) == (h, w):
+        return m.reshape(m.shape[0], -1)[:, idx].t().numpy().astype(np.float32)
+    ys, xs = np.divmod(np.asarray(pixels, dtype=np.float64), w)
+    grid = np.stack([(xs + 0.5) / w * 2 - 1, (ys + 0.5) / h * 2 - 1], -1)
+    out = F.grid_sample(
+        m[None],
+        torch.from_numpy(grid).float()[None, None],
+        mode='bilinear',
+        padding_mode='border',
+        align_corners=False)
+    return out[0, :, 0].t().numpy().astype(np.float32)
 
 
 @UNITS.register_module()
@@ -30,7 +59,10 @@ class PixelUnits(BaseUnits):
     ``candidate_factor`` times that share when images compete
     (``'global'``).  Rows carry ``stats`` (entropy, confidence, margin,
     score) and ``extras['pred_class']``; ``keep_prob=True`` also keeps each
-    candidate's ``[C]`` probabilities.
+    candidate's ``[C]`` probabilities.  Every other output the strategy
+    required is passed through at the candidates, bilinearly upsampled
+    like the softmax: ``'feature'`` into ``pool.feature``, the rest (e.g.
+    ``'aux_prob'``, ``'domain'``) into ``pool.extras`` under their names.
 
     Args:
         keep_prob: keep per-candidate probabilities in ``pool.prob``.
@@ -71,19 +103,32 @@ class PixelUnits(BaseUnits):
         cand = np.sort(cand)
         flat = prob.reshape(prob.shape[0], -1)[:, torch.from_numpy(cand)]
         unc = pixel_uncertainty(flat[:, :, None])
+        feature = outputs.get('feature')
+        if feature is not None:
+            feature = values_at_pixels(feature, cand, h, w)
+        extras = {
+            k: values_at_pixels(v, cand, h, w)
+            for k, v in outputs.items()
+            if k not in POOL_FIELDS and v is not None
+        }
+        if 'pred_class' in extras:
+            raise ValueError("PixelUnits: a model output named 'pred_class' "
+                             'would hide the predicted class')
         return UnitPool(
             image_index=np.full(cand.size, item.index, np.int64),
             unit_id=cand.astype(np.int64),
             cost=np.ones(cand.size, np.int64),
             prob=flat.t().numpy().astype(np.float32)
             if self.keep_prob else None,
+            feature=feature,
             stats=dict(
                 score=score[cand].astype(np.float32),
                 **{
                     k: v[:, 0].numpy().astype(np.float32)
                     for k, v in unc.items()
                 }),
-            extras=dict(pred_class=flat.argmax(0).numpy().astype(np.int64)),
+            extras=dict(
+                pred_class=flat.argmax(0).numpy().astype(np.int64), **extras),
             kind='pixel')
 
     def commit(self, store: Any, pool: UnitPool,

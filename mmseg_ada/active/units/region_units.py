@@ -9,6 +9,7 @@ from mmseg_ada.registry import UNITS
 from ..pool import Selection, UnitPool
 from ..pooling import build_region_pool
 from ..regions import RegionCache
+from ..requirements import POOL_FIELDS
 from .base import BaseUnits, PoolItem, Purchase
 
 __all__ = ['RegionUnits']
@@ -68,7 +69,7 @@ class RegionUnits(BaseUnits):
         extras = {
             k: v
             for k, v in outputs.items()
-            if k not in ('prob', 'feature') and v is not None
+            if k not in POOL_FIELDS and v is not None
         }
         rmap = self.region_map(item)
         sizes = self._sizes.get(item.stem)

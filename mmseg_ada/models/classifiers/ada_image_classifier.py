@@ -11,6 +11,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import add_prefix
 from torch import Tensor
 
+from mmseg_ada.active.requirements import requirement_names, unserved_hint
 from mmseg_ada.structures import ClsDataSample
 from ..regularizers import BaseClsRegularizer, StreamOutputs
 
@@ -112,11 +113,9 @@ class ADAImageClassifier(BaseModel):
     """
 
     SOLVERS = ('ft', 'st')
-    #: ``active_constants`` served.
-    ACTIVE_CONSTANTS = ('classifier_weight', 'classifier_bias',
-                        'classifier_temperature',
-                        'classifier_normalize_feature',
-                        'classifier_normalize_weight')
+    #: ``active_constants`` served: every model constant of
+    #: :data:`mmseg_ada.active.requirements.REQUIREMENTS`.
+    ACTIVE_CONSTANTS = requirement_names('constant', 'image')
 
     def __init__(self,
                  backbone: dict,
@@ -399,7 +398,7 @@ class ADAImageClassifier(BaseModel):
 
     def _unserved_error(self, missing: Sequence[str]) -> ValueError:
         regs = [type(r).__name__ for r in self.regularizers] or 'none'
-        hints = []
+        hints, notes = [], []
         for name in missing:
             owners = _regularizers_serving(name)
             if name == 'domain':
@@ -408,8 +407,12 @@ class ADAImageClassifier(BaseModel):
                     f"discriminator ({', '.join(owners) or 'none known'})")
             elif owners:
                 hints.append(f'{name!r} is served by {", ".join(owners)}')
+            elif unserved_hint(name, 'image') is not None:
+                notes.append(unserved_hint(name, 'image'))
         hint = ('; '.join(hints) + ' in model.regularizers') if hints else (
             'no registered regulariser serves it')
+        if notes:
+            hint += '; ' + '; '.join(notes)
         return ValueError(
             f'{type(self).__name__}.predict_active cannot serve '
             f"{', '.join(map(repr, missing))}: with its regularisers "
@@ -432,7 +435,9 @@ class ADAImageClassifier(BaseModel):
                 ``'feature'`` ([256] head ``pre_logits``), ``'logits'``
                 ([C]), ``'domain'`` ([1] or [C], from the regulariser that
                 owns a domain discriminator) and names served by a
-                regulariser's ``active_outputs``.
+                regulariser's ``active_outputs``: the model outputs for
+                image units declared in
+                :data:`mmseg_ada.active.requirements.REQUIREMENTS`.
 
         Returns:
             dict[str, list[Tensor]]: For each requirement a list of ``N``

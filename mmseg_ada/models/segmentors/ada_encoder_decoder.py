@@ -13,6 +13,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType, OptSampleList, SampleList
 from torch import Tensor, nn
 
+from mmseg_ada.active.requirements import unserved_hint
+
 #: Maps a domain discriminator can judge (AdaptSegNet / ADVENT).
 DISC_INPUTS = ('softmax', 'entropy')
 
@@ -169,7 +171,8 @@ class ADAEncoderDecoder(EncoderDecoder):
     def check_active_requires(self, requires: Sequence[str]) -> None:
         """Raise ``KeyError`` for the names of ``requires`` that
         :meth:`active_outputs` does not list (segmentors serve no
-        constants)."""
+        constants), saying why (the configuration, or the declaration in
+        :mod:`mmseg_ada.active.requirements`)."""
         served = self.active_outputs()
         missing = [n for n in dict.fromkeys(requires) if n not in served]
         if not missing:
@@ -187,7 +190,9 @@ class ADAEncoderDecoder(EncoderDecoder):
                        "model.discriminator=dict(type='FCDiscriminator'), "
                        'loaded from the adversarial warm-up'),
         }
-        why = '; '.join(hints[n] for n in missing if n in hints)
+        why = '; '.join(hints[n] if n in hints else unserved_hint(n, 'region')
+                        for n in missing
+                        if n in hints or unserved_hint(n, 'region'))
         raise KeyError(f'{type(self).__name__}.predict_active cannot serve '
                        f'{missing}: it serves {list(served)}' +
                        (f'; {why}' if why else ''))
@@ -299,7 +304,9 @@ class ADAEncoderDecoder(EncoderDecoder):
         Args:
             inputs: preprocessed images ``[B, 3, H, W]``.
             data_samples: their samples (``img_shape`` in the metainfo).
-            requires: the names wanted.
+            requires: the names wanted (model outputs for region and pixel
+                units, declared in
+                :data:`mmseg_ada.active.requirements.REQUIREMENTS`).
 
         Returns:
             dict: name -> list of per-image tensors (``[C, h, w]``,
