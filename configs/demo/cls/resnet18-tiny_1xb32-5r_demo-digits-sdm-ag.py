@@ -1,6 +1,7 @@
-# SDM-AG on the digits pair (`make demo-cls`): the SDM-A margin loss (Eq. 7,
-# the paper's form) on the source and the bought images as one stream, and
-# the SDM-G query (Eq. 8-9); configs/sdm/README.md.
+# SDM-AG on the digits pair (`make demo-cls`): the SDM-A margin loss (Eq. 7
+# in the released code's form: on raw logits it reached NaN here) on the
+# source and the bought images as one stream, and the SDM-G query
+# (Eq. 8-9); configs/sdm/README.md.
 _base_ = [
     '../../_base_/cls_tasks/demo-digits.py',
     '../../_base_/active/sdm.py',
@@ -10,7 +11,7 @@ model = dict(
         loss=dict(
             _delete_=True,
             type='SDMLoss',
-            form='paper',
+            form='released',
             margin=1.0,
             modulation=True,
             max_logit_weight=1.0,
