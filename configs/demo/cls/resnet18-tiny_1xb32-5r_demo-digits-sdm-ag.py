@@ -6,7 +6,7 @@
 # SDM); the paper's own list, the bought images appended to the source
 # (D_s u D~_t, 32 images a step), is ...-sdm-ag-joint.py.  With that list
 # a bought image is 4-17% of a 32-image batch instead of half of a 64-image
-# one, and on a real shift (benchmarks/real_digits.py) SDM-AG ended 48
+# one, and on a real shift (benchmarks/real_digits.py) SDM-AG ended 54
 # points below RAN trained the other way; configs/sdm/README.md.
 _base_ = [
     '../../_base_/cls_tasks/demo-digits.py',
