@@ -16,8 +16,10 @@ Cityscapes pair in the real on-disk formats (no download):
 ``python tools/run_demo.py cls`` (``make demo-cls``), on scikit-learn's
 digits: clean source -> shifted target, 5 rounds of 2% of the target images
 for RAN, ENT, BADGE, CLUE (plain fine-tuning), LADA (LAS + LAA), SDM-AG and
-SAGE + TSF (their own training), at the same budget and schedule
-(``--methods`` picks a subset).
+SAGE + TSF (their own training; SDM-AG's loss on the same batches of 32
+source + 32 bought images as the others), at the same budget and schedule
+(``--methods`` picks a subset).  ``benchmarks/real_digits.py`` runs the
+same configs on a real shift (MNIST -> UCI digits) over seeds.
 
 ``python tools/run_demo.py annotate`` (``make demo-annotate``): people in
 the loop.  One ADeADA round (from the seg demo's source-only model) and one

@@ -191,7 +191,7 @@ def test_a_resumed_run_keeps_the_fresh_runs_epochs(cls_project, monkeypatch):
 
     import mmseg_ada  # noqa: F401  (registers the plugin)
     cfg_path = cls_cfg(
-        cls_project, 'sdm_epochs', 'sdm-ag', rounds=(0, ), iters=1)
+        cls_project, 'sdm_epochs', 'sdm-ag-joint', rounds=(0, ), iters=1)
     work = osp.join(cls_project, 'work_dirs', 'sdm_epochs')
     ok(train(cls_project, cfg_path, work))
     assert [len(v) for v in bought(work).values()] == [3]
