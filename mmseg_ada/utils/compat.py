@@ -4,7 +4,9 @@ torch >= 2.6 defaults ``torch.load(weights_only=True)``; mmengine 0.10.7
 calls ``torch.load`` without the argument, so resuming, ``load_from`` and
 ``tools/test.py`` fail on the few non-tensor objects an mmengine checkpoint
 holds (``HistoryBuffer`` in the message hub, numpy scalars and dtypes in the
-log history).  We allow-list exactly those classes with
+log history, numpy arrays in the state of LADA's anchor set, ``bytes`` for an
+empty one: torch pickles with protocol 2, which writes ``b''`` as
+``bytes()``).  We allow-list exactly those classes with
 :func:`torch.serialization.add_safe_globals` instead of falling back to
 ``weights_only=False``, which would execute arbitrary code from a downloaded
 checkpoint.
@@ -72,7 +74,7 @@ def history_buffer_getattr(obj: object, name: str) -> object:
 def safe_checkpoint_globals() -> List[object]:
     """All classes allow-listed for ``torch.load(weights_only=True)``."""
     from mmengine.logging.history_buffer import HistoryBuffer
-    return [HistoryBuffer] + _numpy_safe_globals()
+    return [HistoryBuffer, bytes] + _numpy_safe_globals()
 
 
 def _patch_torch_load() -> None:
