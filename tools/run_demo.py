@@ -57,6 +57,8 @@ SEG_ACTIVE = {
     'ADA-MCU': 'configs/demo/active/deeplabv3plus_r18-d8_2xb2-300_demo-'
     'mcu.py',
 }
+# the methods that buy inside the training steps (no selector)
+SEG_ONLINE = ('ADA-MCU', )
 CLS = {
     'RAN': 'rand',
     'ENT': 'ent',
@@ -202,13 +204,25 @@ def seed_runs(names: Sequence[str], seeds: int, root: str) -> Dict[str, list]:
     }
 
 
-def seed_jobs(cfgs: Dict[str, str], seeds: int, root: str,
-              extra: List[str]) -> List[Tuple[str, str, List[str]]]:
-    """``train_all`` jobs of every method and seed (``randomness.seed``)."""
+def seed_jobs(cfgs: Dict[str, str],
+              seeds: int,
+              root: str,
+              extra: List[str],
+              online: Sequence[str] = ()) -> List[Tuple[str, str, List[str]]]:
+    """``train_all`` jobs of every method and seed.
+
+    Seed ``s > 0`` sets ``randomness.seed`` and, for the methods with a
+    selector (all but ``online``), the strategy's ``seed`` too: RAND's
+    draws and every tie-break change with the seed, not only the training.
+    """
     jobs = []
     for n, dirs in seed_runs(list(cfgs), seeds, root).items():
         for s, d in enumerate(dirs):
-            opts = extra + ([f'randomness.seed={s}'] if s else [])
+            opts = list(extra)
+            if s:
+                opts.append(f'randomness.seed={s}')
+                if n not in online:
+                    opts.append(f'train_cfg.selector.strategy.seed={s}')
             jobs.append((osp.relpath(d, root), cfgs[n],
                          ['--cfg-options'] + opts if opts else []))
     # the first seed of every method first: a stopped demo still has one
@@ -242,7 +256,10 @@ def demo_seg(args) -> None:
                ('target-only', SEG_TARGET_ONLY, [])], root)
     ckpt = osp.join(root, 'source-only', 'iter_600.pth')
     cfgs = {k: v for k, v in SEG_ACTIVE.items() if k in args.methods}
-    train_all(seed_jobs(cfgs, args.seeds, root, [f'load_from={ckpt}']), root)
+    train_all(
+        seed_jobs(
+            cfgs, args.seeds, root, [f'load_from={ckpt}'], online=SEG_ONLINE),
+        root)
     lower = _last_score(osp.join(root, 'source-only'), 'mIoU')
     upper = _last_score(osp.join(root, 'target-only'), 'mIoU')
     title = 'synthetic GTA5 -> Cityscapes'

@@ -93,8 +93,14 @@ def test_demo_seed_jobs_reuse_seed_0_and_seed_the_rest(tmp_path):
     assert jobs[:2] == [('RAND', 'a.py', ['--cfg-options', 'load_from=x.pth']),
                         ('ADeADA', 'b.py',
                          ['--cfg-options', 'load_from=x.pth'])]
-    assert ('ADeADA-seed2', 'b.py',
-            ['--cfg-options', 'load_from=x.pth', 'randomness.seed=2']) in jobs
+    assert ('ADeADA-seed2', 'b.py', [
+        '--cfg-options', 'load_from=x.pth', 'randomness.seed=2',
+        'train_cfg.selector.strategy.seed=2'
+    ]) in jobs
+    # an online method has no selector: only the run's seed changes
+    online = seed_jobs({'MCU': 'm.py'}, 2, root, [], online=('MCU', ))
+    assert online[1] == ('MCU-seed1', 'm.py',
+                         ['--cfg-options', 'randomness.seed=1'])
     assert len(jobs) == 6
     assert seed_runs(['RAND'], 2, root) == {
         'RAND': [osp.join(root, 'RAND'),
@@ -119,3 +125,16 @@ def test_demo_seed_report_prints_mean_sd_and_each_seed(tmp_path, capsys):
     assert 'RAND: last round per seed 40.00, 44.00' in text
     assert 'target only (all target labels): 60.00 mIoU' in text
     assert osp.getsize(out) > 0
+
+
+def test_seed_options_vary_the_strategy_seed_only_with_a_selector():
+    from tools.analysis.seeds import has_selector, seed_options
+    rand = osp.join(REPO, 'configs', 'demo', 'active',
+                    'deeplabv3plus_r18-d8_4xb4-5x60_demo-active-rand.py')
+    mcu = osp.join(REPO, 'configs', 'demo', 'active',
+                   'deeplabv3plus_r18-d8_2xb2-300_demo-mcu.py')
+    assert has_selector(rand) and not has_selector(mcu)
+    assert seed_options(2, True) == [
+        'randomness.seed=2', 'train_cfg.selector.strategy.seed=2'
+    ]
+    assert seed_options(2, False) == ['randomness.seed=2']

@@ -12,8 +12,9 @@ Usage::
         [--out seeds.png] [--title T] [--json]
 
 Each run is ``tools/train.py CONFIG --work-dir WORK_ROOT/seed_<s> --resume
---cfg-options randomness.seed=<s>`` (a finished seed is not trained again;
-an interrupted one resumes).  The table has one row per round: the
+--cfg-options randomness.seed=<s> train_cfg.selector.strategy.seed=<s>``
+(the strategy's seed when the run has a selector; a finished seed is not
+trained again; an interrupted one resumes).  The table has one row per round: the
 labelled fraction and, per method, ``mean +- sd (n)`` of the score each
 round's RoundMetricHook recorded; the figure draws the means with a +-1 sd
 band, as the papers report their curves.
@@ -47,7 +48,25 @@ def seed_dirs(spec: str) -> list:
     return found
 
 
+def has_selector(cfg: str) -> bool:
+    """Whether the config's run selects with a strategy (its seed then
+    varies with the run's; online purchases have none)."""
+    from mmengine.config import Config
+    train_cfg = Config.fromfile(cfg).get('train_cfg') or {}
+    return bool(train_cfg.get('selector'))
+
+
+def seed_options(s: int, selector: bool) -> list:
+    """The ``--cfg-options`` of seed ``s``: the run's seed and, with a
+    selector, the strategy's (RAND's draws and tie-breaks change too)."""
+    opts = [f'randomness.seed={s}']
+    if selector:
+        opts.append(f'train_cfg.selector.strategy.seed={s}')
+    return opts
+
+
 def run_seeds(cfg, root, seeds, parallel, extra) -> list:
+    selector = has_selector(cfg)
     env = dict(os.environ)
     env.setdefault('OMP_NUM_THREADS', '1')
     env['PYTHONPATH'] = os.pathsep.join([REPO, env.get('PYTHONPATH', '')])
@@ -66,8 +85,8 @@ def run_seeds(cfg, root, seeds, parallel, extra) -> list:
             cmd = [
                 sys.executable,
                 osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', work,
-                '--resume', '--cfg-options', f'randomness.seed={s}'
-            ] + list(extra)
+                '--resume', '--cfg-options'
+            ] + seed_options(s, selector) + list(extra)
             print(f'[seed {s}] {" ".join(cmd)}', flush=True)
             log = open(osp.join(work, 'stdout.log'), 'w')
             running[s] = (subprocess.Popen(
