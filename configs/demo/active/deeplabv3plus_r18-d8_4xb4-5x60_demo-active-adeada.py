@@ -1,7 +1,7 @@
 # Active rounds on the built-in synthetic pair from the source-only demo
 # model (`make demo` runs it); 5 rounds x 1% of the target pixels.
 _base_ = [
-    '../../_base_/models/deeplabv3plus_r18-d8_tiny.py',
+    '../../_base_/models/deeplabv3plus_r18-d8_tiny_bn-eval.py',
     '../../_base_/datasets/demo_active_gta5_cityscapes.py',
     '../../_base_/default_runtime.py',
     '../../_base_/schedules/demo_active_5x60.py',
