@@ -45,7 +45,13 @@ def main() -> int:
     args = p.parse_args()
     info = summarize_store(args.work_dir)
     problems = check_store(args.work_dir, read_masks=not args.quick)
-    if info['kind'] is not None:
+    no_state = [
+        p for p in problems if p.code in ('missing-state', 'bad-state')
+    ]
+    if info['kind'] is not None and no_state:
+        print(f"{args.work_dir}: a {info['kind']} store without a readable "
+              'state.json (its commit record)')
+    elif info['kind'] is not None:
         unit = 'pixels' if info['kind'] == 'mask' else 'images'
         print(f"{args.work_dir}: a {info['kind']} store at round "
               f"{info['round']}, {info['labeled']} {unit} labelled in "
