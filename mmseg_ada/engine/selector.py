@@ -151,6 +151,8 @@ class ActiveSelector:
             r for r in dict.fromkeys(self.strategy.requires)
             if r not in served_by(self.strategy.requires, 'engine')
         ]
+        # the config keys that decide what the model serves
+        where = getattr(model, 'ACTIVE_CONFIG_KEYS', 'its configuration')
         try:
             check(needed)
         except (KeyError, ValueError) as e:
@@ -158,8 +160,8 @@ class ActiveSelector:
             raise ValueError(
                 f'strategy {type(self.strategy).__name__} '
                 f'(train_cfg.selector.strategy) requires {needed}, but {msg}.'
-                ' Checked before training: change the model (e.g. its '
-                'regularisers) or the strategy') from None
+                ' Checked before training: change the model (e.g. '
+                f'{where}) or the strategy') from None
 
     def fingerprint(self) -> Dict[str, Any]:
         """What a resumed run must share with the run it resumes."""

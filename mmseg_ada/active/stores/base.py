@@ -34,6 +34,7 @@ is a :class:`StoreIntegrityError` raised before anything is touched.
 """
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import os.path as osp
@@ -220,12 +221,18 @@ class BaseLabelStore:
                 os.close(fd)
                 os.unlink(tmp)
             except OSError as e:
+                if e.errno == errno.EPERM:  # chmod would not help
+                    fix = ('remove the immutable attribute (chattr -i '
+                           f'{d}; lsattr -d {d} shows it, +i or +a)')
+                elif e.errno == errno.EROFS:
+                    fix = 'remount its file system read-write'
+                else:
+                    fix = f'make it writable (e.g. chmod -R u+w {self.root})'
                 raise PermissionError(
                     f'label store {self.root}: cannot write in {d} '
                     f'({e.strerror or e}); every round commit writes there '
-                    '(units, round reports, state.json). Make it writable '
-                    f'(e.g. chmod -R u+w {self.root}) or use another '
-                    '--work-dir') from e
+                    f'(units, round reports, state.json). {fix[0].upper()}'
+                    f'{fix[1:]}, or use another --work-dir') from e
 
     @classmethod
     def commit_traces(cls, root: str) -> List[str]:
