@@ -7,10 +7,12 @@ Usage::
 Compares ``WORK_DIR/active`` with ``state.json`` and the round reports
 (:func:`mmseg_ada.active.stores.check_store`): missing or unindexed stamp
 maps, stamps above the committed round, pixels (images) per round against
-``round_<k>.json``, missing round reports, image ids outside the pool, an
-interrupted round's ``pending.log``.  Prints a table of the problems and
-exits 1 if there is any (0 when the store is consistent).  ``--quick``
-checks the stamp maps' existence only, without reading them.
+``round_<k>.json``, missing round reports, a missing ``state.json`` next to
+committed rounds' files, reports above the committed round (stale only
+when ``pending.log`` shows their commit was interrupted), image ids outside
+the pool, an interrupted round's ``pending.log``.  Prints a table of the
+problems and exits 1 if there is any (0 when the store is consistent).
+``--quick`` checks the stamp maps' existence only, without reading them.
 """
 import argparse
 import os.path as osp
@@ -43,7 +45,13 @@ def main() -> int:
     args = p.parse_args()
     info = summarize_store(args.work_dir)
     problems = check_store(args.work_dir, read_masks=not args.quick)
-    if info['kind'] is not None:
+    no_state = [
+        p for p in problems if p.code in ('missing-state', 'bad-state')
+    ]
+    if info['kind'] is not None and no_state:
+        print(f"{args.work_dir}: a {info['kind']} store without a readable "
+              'state.json (its commit record)')
+    elif info['kind'] is not None:
         unit = 'pixels' if info['kind'] == 'mask' else 'images'
         print(f"{args.work_dir}: a {info['kind']} store at round "
               f"{info['round']}, {info['labeled']} {unit} labelled in "

@@ -19,7 +19,9 @@ from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
-__all__ = ['UNIT_KINDS', 'UnitPool', 'Selection', 'take_within_budget']
+__all__ = [
+    'UNIT_KINDS', 'UnitPool', 'Selection', 'take_within_budget', 'check_bought'
+]
 
 #: The kinds of unit the engine knows.
 UNIT_KINDS = ('region', 'pixel', 'image')
@@ -265,3 +267,66 @@ def take_within_budget(order: np.ndarray, cost: np.ndarray,
                     break
         keep.append(np.asarray(extra, dtype=np.int64))
     return np.concatenate(keep).astype(np.int64)
+
+
+def check_bought(pool: UnitPool,
+                 selection: Selection,
+                 budget: int,
+                 round_idx: int,
+                 strategy: str = 'the strategy',
+                 cost_unit: str = 'units',
+                 labeled: int = 0,
+                 total: Optional[int] = None) -> Optional[str]:
+    """Refuse a round that buys nothing although its budget is not 0.
+
+    A round that spends nothing must not pass silently (a run would report
+    success for rounds that bought nothing).  The one legitimate case is a
+    target with nothing left to buy (``labeled >= total``): then a note
+    says so, for the caller to log and record in the round's report.
+
+    Args:
+        pool: the round's pool.
+        selection: the strategy's picks.
+        budget: the round's budget, in the units' cost.
+        round_idx: the round.
+        strategy: the strategy's name, for the message.
+        cost_unit: what costs count (``'pixels'``, ``'images'``).
+        labeled: units' cost labelled before this round.
+        total: the cost of the whole target (``None``: unknown).
+
+    Returns:
+        str | None: ``None`` when the picks spend something (or the budget
+        is 0); the note when the target is exhausted.
+
+    Raises:
+        RuntimeError: naming the round, its budget and why nothing fits.
+    """
+    spent = int(pool.cost[selection.index].sum()) if len(pool) else 0
+    if spent > 0 or int(budget) <= 0:
+        return None
+    unit = pool.kind
+    if total is not None and int(labeled) >= int(total):
+        return (f'active round {round_idx}: bought 0 {unit}s (budget '
+                f'{budget} {cost_unit}): the pool is exhausted, all '
+                f'{total} {cost_unit} of the target are labelled')
+    cost = pool.cost[pool.cost > 0]
+    head = (f'active round {round_idx}: {strategy} bought 0 {unit}s with '
+            f'a budget of {budget} {cost_unit}')
+    if not cost.size:
+        raise RuntimeError(
+            f'{head}: the pool offered no unlabelled {unit} although '
+            f'{int(labeled)} of {total} {cost_unit} of the target are '
+            'labelled (pixel units size their candidates by the budget: '
+            'raise train_cfg.budget)')
+    fit = int((cost <= int(budget)).sum())
+    if not fit:
+        raise RuntimeError(
+            f'{head}: the cheapest unlabelled {unit} costs '
+            f'{int(cost.min())} {cost_unit}, more than the budget. Raise '
+            f'train_cfg.budget so that every round buys at least '
+            f'{int(cost.min())} {cost_unit}')
+    raise RuntimeError(
+        f'{head}, although {fit} of the {cost.size} unlabelled {unit}s fit '
+        f'it (the cheapest costs {int(cost.min())} {cost_unit}): the '
+        'strategy selected none; check its settings (e.g. per-class '
+        'budgets or filters that leave nothing to buy)')

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 __all__ = ['round_budgets', 'ROUNDINGS']
 
@@ -48,7 +48,10 @@ def round_budgets(total_cost: int,
                   num_rounds: int,
                   per_round: Optional[Union[Number, Sequence[Number]]] = None,
                   total: Optional[Number] = None,
-                  rounding: Optional[str] = None) -> List[int]:
+                  rounding: Optional[str] = None,
+                  min_cost: Union[int, Callable[[int], int]] = 1,
+                  unit: str = 'unit',
+                  cost_unit: str = 'units') -> List[int]:
     """The budget of every round, in the units' cost.
 
     Exactly one of ``per_round`` and ``total`` is given:
@@ -72,7 +75,11 @@ def round_budgets(total_cost: int,
     A budget that buys nothing in some round (``per_round=0.0001`` of a
     1000-unit pool, ``total=2`` over 3 rounds) is refused, naming the rounds
     and the smallest budget that buys one unit in every round: a run must
-    never report success for rounds that bought nothing.
+    never report success for rounds that bought nothing.  The same holds
+    for a round budget below the cheapest unit's cost (``min_cost``, e.g.
+    the smallest region's pixels): the refusal names the round, its budget,
+    the cheapest unit's cost and the smallest ``per_round`` / ``total``
+    that buys one unit (cost-weighted).
 
     Args:
         total_cost: the cost of the whole pool (all pixels / images).
@@ -81,6 +88,13 @@ def round_budgets(total_cost: int,
         total: see above.
         rounding (str, optional): ``'floor'``, ``'ceil'`` or ``'round'``
             for fractions of the pool; see above.
+        min_cost (int | callable): the cost of the cheapest unit (1 for
+            pixels and images), or a function of a bound that returns the
+            cost of some unit costing at most the bound if there is one,
+            else the cheapest unit's cost (a region pool need not read
+            every region map to accept a budget).
+        unit (str): the unit's name for messages (``'region'``).
+        cost_unit (str): what costs are counted in (``'pixels'``).
 
     Returns:
         list: ``K`` positive integers; their sum never exceeds
@@ -121,8 +135,11 @@ def round_budgets(total_cost: int,
         base = t // num_rounds
         out = [base] * num_rounds
         out[-1] += t - base * num_rounds
+    cheapest = (
+        int(min_cost(min(out))) if callable(min_cost) else int(min_cost))
     _check_no_empty_round(out, total_cost, per_round, total,
-                          per_round_rounding, rounding or 'round')
+                          per_round_rounding, rounding or 'round',
+                          max(1, cheapest), unit, cost_unit)
     if sum(out) > total_cost:
         raise ValueError(
             f'the rounds would buy {sum(out)} units but the pool has '
@@ -137,16 +154,25 @@ def _ceil_fraction(x: float, total_cost: int, enough) -> str:
         exp = math.floor(math.log10(x)) - digits + 1
         value = math.ceil(round(x / 10**exp, 9)) * 10**exp
         text = f'{value:.{max(0, -exp)}f}'
+        if '.' in text:  # 0.0010 -> 0.001
+            text = text.rstrip('0').rstrip('.')
         if float(text) <= 1.0 and enough(float(text)):
             return text
     return repr(x)
 
 
-def _check_no_empty_round(out: List[int], total_cost: int, per_round, total,
+def _check_no_empty_round(out: List[int],
+                          total_cost: int,
+                          per_round,
+                          total,
                           per_round_rounding: str,
-                          total_rounding: str) -> None:
-    """Refuse a schedule with a round that buys nothing."""
-    empty = [k + 1 for k, b in enumerate(out) if b <= 0]
+                          total_rounding: str,
+                          cost: int = 1,
+                          unit: str = 'unit',
+                          cost_unit: str = 'units') -> None:
+    """Refuse a schedule with a round that buys nothing: a budget below
+    ``cost``, the cheapest unit's."""
+    empty = [k + 1 for k, b in enumerate(out) if b < cost]
     if not empty:
         return
     rounds = (f'round {empty[0]}'
@@ -157,6 +183,10 @@ def _check_no_empty_round(out: List[int], total_cost: int, per_round, total,
             f'the budget buys nothing in {rounds} of {len(out)}: {pool} '
             f'cannot give each of {len(out)} rounds one unit; use fewer '
             'rounds or a larger pool')
+    if cost > 1:
+        _refuse_below_cost(out, empty, rounds, total_cost, per_round, total,
+                           per_round_rounding, total_rounding, cost, unit,
+                           cost_unit)
     if per_round is not None:
         if isinstance(per_round, (list, tuple)):
             name = f'per_round[{empty[0] - 1}]'
@@ -181,3 +211,41 @@ def _check_no_empty_round(out: List[int], total_cost: int, per_round, total,
         'round, the remainder to the last round): the smallest total that '
         f'buys one unit in every round is {K} (a count) or {fraction} (a '
         'fraction)')
+
+
+def _refuse_below_cost(out: List[int], empty: List[int], rounds: str,
+                       total_cost: int, per_round, total,
+                       per_round_rounding: str, total_rounding: str, cost: int,
+                       unit: str, cost_unit: str) -> None:
+    """The refusal of round budgets below the cheapest unit's ``cost``
+    (> 1): the smallest budgets named buy one unit, cost-weighted."""
+    K = len(out)
+    budget_text = ', '.join(f'round {k}: {out[k - 1]}' for k in empty[:5])
+    if len(empty) > 5:
+        budget_text += ', ...'
+    head = (f'the budget of {rounds} ({budget_text} {cost_unit}) is less '
+            f'than the cheapest {unit} ({cost} {cost_unit}): it buys 0 '
+            f'{unit}s. The budget is in {cost_unit}, of a pool of '
+            f'{total_cost} {cost_unit}')
+    if per_round is not None:
+        if isinstance(per_round, (list, tuple)):
+            name = f'per_round[{empty[0] - 1}]'
+            value = per_round[empty[0] - 1]
+        else:
+            name, value = 'per_round', per_round
+        fraction = _ceil_fraction(
+            cost / total_cost, total_cost,
+            lambda f: _round(f * total_cost, per_round_rounding) >= cost)
+        raise ValueError(
+            f'budget {name}={value!r}: {head}. The smallest {name} that '
+            f'buys one unit (a {unit} of {cost} {cost_unit}) is {fraction} '
+            f'(a fraction) or {cost} (a count of {cost_unit})')
+    fraction = _ceil_fraction(
+        K * cost / total_cost, total_cost,
+        lambda f: _round(f * total_cost, total_rounding) // K >= cost)
+    raise ValueError(
+        f'budget total={total!r} over {K} rounds: {head} (floor(total / '
+        f'{K}) per round, the remainder to the last round). The smallest '
+        f'total that buys one unit (a {unit} of {cost} {cost_unit}) in '
+        f'every round is {K * cost} (a count of {cost_unit}) or {fraction} '
+        '(a fraction)')

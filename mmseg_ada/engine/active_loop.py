@@ -353,8 +353,13 @@ class ActiveLoop(IterBasedTrainLoop):
             self.total_cost = int(
                 sum(h * w for h, w in (it.shape for it in items)))
         if self.num_rounds:
+            units = None if self.selector is None else self.selector.units
+            cost_kw = {} if units is None else dict(
+                min_cost=units.min_cost,
+                unit=units.kind,
+                cost_unit='images' if units.kind == 'image' else 'pixels')
             self.budgets = round_budgets(self.total_cost, self.num_rounds,
-                                         **self.budget_cfg)
+                                         **self.budget_cfg, **cost_kw)
         fp = dict(
             dataset=type(target).__name__,
             num_images=len(items),

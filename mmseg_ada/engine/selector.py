@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import os.path as osp
 import threading
 import time
@@ -27,7 +28,7 @@ from mmengine.dist import (all_gather_object, barrier, broadcast_object_list,
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
-from mmseg_ada.active.pool import Selection, UnitPool
+from mmseg_ada.active.pool import Selection, UnitPool, check_bought
 from mmseg_ada.active.requirements import check_requires, served_by
 from mmseg_ada.active.stores import cumulative_counts
 from mmseg_ada.active.strategies.base import BaseStrategy
@@ -150,6 +151,8 @@ class ActiveSelector:
             r for r in dict.fromkeys(self.strategy.requires)
             if r not in served_by(self.strategy.requires, 'engine')
         ]
+        # the config keys that decide what the model serves
+        where = getattr(model, 'ACTIVE_CONFIG_KEYS', 'its configuration')
         try:
             check(needed)
         except (KeyError, ValueError) as e:
@@ -157,8 +160,8 @@ class ActiveSelector:
             raise ValueError(
                 f'strategy {type(self.strategy).__name__} '
                 f'(train_cfg.selector.strategy) requires {needed}, but {msg}.'
-                ' Checked before training: change the model (e.g. its '
-                'regularisers) or the strategy') from None
+                ' Checked before training: change the model (e.g. '
+                f'{where}) or the strategy') from None
 
     def fingerprint(self) -> Dict[str, Any]:
         """What a resumed run must share with the run it resumes."""
@@ -387,11 +390,23 @@ class ActiveSelector:
                 t_start: float) -> Dict[str, Any]:
         """Rank 0: write the picks, the request (a person's oracle), the
         report and the commit; start drawing.  Returns the report."""
+        note = check_bought(
+            pool,
+            selection,
+            budget,
+            round_idx,
+            strategy=type(self.strategy).__name__,
+            cost_unit=store.unit_name,
+            labeled=store.labeled,
+            total=self.units.total_cost())
         t0 = time.perf_counter()
         purchase = self.units.commit(store, pool, selection)
         timer.add('commit', time.perf_counter() - t0)
         report = self._report(round_idx, budget, store, pool, selection,
                               purchase, iteration)
+        if note is not None:  # the target is exhausted: say so, loudly
+            print_log(note, logger='current', level=logging.WARNING)
+            report['note'] = note
         if getattr(self.oracle, 'requests', False):
             # a person answers: what to ask is on disk before the commit
             t0 = time.perf_counter()

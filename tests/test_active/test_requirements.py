@@ -283,3 +283,39 @@ def test_figure_without_any_class_says_what_was_bought(tmp_path, monkeypatch):
     assert texts and all(t.startswith('3 bought') for t in texts)
     Entropy().visualize(Selection.empty(), pool, str(tmp_path / 'b.png'))
     assert texts[-1] == 'nothing bought'
+
+
+@pytest.mark.parametrize('model_path,key', [
+    ('mmseg_ada.models.segmentors.ada_encoder_decoder.ADAEncoderDecoder',
+     'model.discriminator'),
+    ('mmseg_ada.models.classifiers.ada_image_classifier.ADAImageClassifier',
+     'model.regularizers'),
+])
+def test_refusal_names_the_model_key_that_serves_it(model_path, key):
+    """Issue 16: the selector's refusal of AADA said "change the model
+    (e.g. its regularisers)" also for segmentors, which take
+    model.discriminator: it names the key of the model at hand."""
+    import importlib
+    from types import SimpleNamespace
+    module, name = model_path.rsplit('.', 1)
+    model_cls = getattr(importlib.import_module(module), name)
+
+    class Model:
+        ACTIVE_CONFIG_KEYS = model_cls.ACTIVE_CONFIG_KEYS
+
+        def check_active_requires(self, requires):
+            raise KeyError(f'it cannot serve {list(requires)}')
+
+    units = 'RegionUnits' if 'segmentors' in module else 'ImageUnits'
+    sel = _selector(
+        dict(type='RegionAADA' if units == 'RegionUnits' else 'AADA'),
+        dict(type=units, cache='nowhere') if units == 'RegionUnits' else dict(
+            type=units))
+    sel.runner = SimpleNamespace(model=Model())
+    with pytest.raises(ValueError) as err:
+        sel.check_requirements()
+    msg = str(err.value)
+    assert 'AADA (train_cfg' in msg and f'change the model (e.g. {key}' in msg
+    other = ('model.regularizers'
+             if key == 'model.discriminator' else 'model.discriminator')
+    assert other not in msg and 'regularisers' not in msg

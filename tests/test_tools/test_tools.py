@@ -174,3 +174,12 @@ def test_check_store_tool_prints_the_problems_and_exits_1(tmp_path):
     assert '1 problem(s)' in proc.stdout
     proc = run_tool([PYTHON, tool, str(tmp_path), '--quick'])
     assert proc.returncode == 1 and '1 problem(s)' in proc.stdout
+    # issue 16, bug 2: a missing state.json is a problem (it read as an
+    # empty store and the round report was called stale, "removed at the
+    # next writer open"); the report is kept
+    os.remove(store.state_path)
+    proc = run_tool([PYTHON, tool, str(tmp_path), '--quick'])
+    assert proc.returncode == 1, proc.stdout
+    assert 'without a readable state.json' in proc.stdout
+    assert '[missing-state]' in proc.stdout and 'stale' not in proc.stdout
+    assert osp.isfile(store.round_path(1))

@@ -7,7 +7,8 @@ Layout under ``<work_dir>/active/``::
                      round, generation, units labelled, the training cursor
                      and the backend's index (labelled stems / image ids)
     round_<k>.json   report of committed round k
-    pending.log      while round k is written: the items it touched
+    pending.log      while round k is written: the items it touched, then
+                     ``/commit k`` once its commit has begun
     .lock            held (flock) by the one writer for its whole life
 
 Commit protocol (one writer, rank 0):
@@ -15,8 +16,9 @@ Commit protocol (one writer, rank 0):
 1. ``add(...)`` records units of the pending round ``k = last_round() + 1``
    (the backend writes what it must, e.g. mask pixels with the value ``k``,
    after appending the item to ``pending.log``);
-2. :meth:`BaseLabelStore.commit` writes ``round_<k>.json``, then
-   ``state.json`` (the commit point), then removes ``pending.log``.
+2. :meth:`BaseLabelStore.commit` appends ``/commit k`` to ``pending.log``,
+   writes ``round_<k>.json``, then ``state.json`` (the commit point), then
+   removes ``pending.log``.
 
 Readers only ever see committed rounds up to the *cursor*, the round that
 training has reached (:meth:`BaseLabelStore.set_cursor`; a run resumed from
@@ -24,10 +26,15 @@ a checkpoint older than the store sees the rounds of its checkpoint only).
 Opening the store for writing takes the lock (a second writer is refused,
 naming the holder) and rolls an interrupted round back, so a kill at any
 point leaves the last committed round intact and the interrupted round can
-be redone without spending its budget twice.
+be redone without spending its budget twice.  Only what the pending log
+proves uncommitted is removed: a report above the committed round without
+``/commit k`` of exactly that round, or a missing (unreadable)
+``state.json`` next to what committed rounds leave (reports, stamp maps),
+is a :class:`StoreIntegrityError` raised before anything is touched.
 """
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import os.path as osp
@@ -49,6 +56,49 @@ ROUND_KEYS: Tuple[str, ...] = ('round', 'strategy', 'unit', 'budget', 'spent',
 
 _ROUND_RE = re.compile(r'^round_(\d+)\.json$')
 _FORMAT = 2
+#: ``pending.log`` line that starts the commit of round ``k`` (no item, a
+#: file name, holds a ``/``).
+_COMMIT_MARK = '/commit '
+
+
+def read_pending_log(path: str) -> Tuple[List[str], List[int]]:
+    """The items and the commit marks (rounds) of a ``pending.log``.
+
+    A torn last line (a crash while it was written) is dropped.
+
+    Args:
+        path: the log; a missing one has neither.
+
+    Returns:
+        tuple[list[str], list[int]]: items, rounds whose commit began.
+    """
+    if not osp.isfile(path):
+        return [], []
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    lines = text.split('\n')
+    if not text.endswith('\n'):
+        lines = lines[:-1]  # the last line was not written whole
+    items, commits = [], []
+    for ln in lines:
+        if ln.startswith(_COMMIT_MARK):
+            try:
+                commits.append(int(ln[len(_COMMIT_MARK):]))
+            except ValueError:
+                pass
+        elif ln:
+            items.append(ln)
+    return items, commits
+
+
+def round_reports(root: str) -> Dict[int, str]:
+    """``{k: path}`` of every ``round_<k>.json`` in ``root``."""
+    out: Dict[int, str] = {}
+    for path in glob.glob(osp.join(root, 'round_*.json')):
+        m = _ROUND_RE.match(osp.basename(path))
+        if m:
+            out[int(m.group(1))] = path
+    return out
 
 
 def _normalise(obj: Any) -> Any:
@@ -131,6 +181,7 @@ class BaseLabelStore:
             self._check_writable()
             self._lock.acquire()
         try:
+            self._check_state_present()
             self._check_meta(fingerprint)
             self.refresh()
             if not self.readonly:
@@ -170,12 +221,73 @@ class BaseLabelStore:
                 os.close(fd)
                 os.unlink(tmp)
             except OSError as e:
+                if e.errno == errno.EPERM:  # chmod would not help
+                    fix = ('remove the immutable attribute (chattr -i '
+                           f'{d}; lsattr -d {d} shows it, +i or +a)')
+                elif e.errno == errno.EROFS:
+                    fix = 'remount its file system read-write'
+                else:
+                    fix = f'make it writable (e.g. chmod -R u+w {self.root})'
                 raise PermissionError(
                     f'label store {self.root}: cannot write in {d} '
                     f'({e.strerror or e}); every round commit writes there '
-                    '(units, round reports, state.json). Make it writable '
-                    f'(e.g. chmod -R u+w {self.root}) or use another '
-                    '--work-dir') from e
+                    f'(units, round reports, state.json). {fix[0].upper()}'
+                    f'{fix[1:]}, or use another --work-dir') from e
+
+    @classmethod
+    def commit_traces(cls, root: str) -> List[str]:
+        """Files under ``root`` that only a committed round leaves, for a
+        store whose ``state.json`` is missing.
+
+        A store that never committed a round has none: ``meta.json``, and
+        during its first round the items of ``pending.log`` and, once the
+        commit of round 1 began (``/commit 1``), ``round_1.json``.
+
+        Args:
+            root: the store folder (``<work_dir>/active``).
+
+        Returns:
+            list[str]: the paths, sorted (empty: nothing was committed).
+        """
+        items, commits = read_pending_log(osp.join(root, 'pending.log'))
+        out = [
+            path for k, path in round_reports(root).items()
+            if not (k == 1 and 1 in commits)
+        ]
+        if any(k != 1 for k in commits):
+            out.append(osp.join(root, 'pending.log'))
+        out += cls._backend_traces(root, items)
+        return sorted(out)
+
+    @classmethod
+    def _backend_traces(cls, root: str, items: Sequence[str]) -> List[str]:
+        """Backend: files of committed rounds (see :meth:`commit_traces`);
+        ``items``: those of ``pending.log``, written by round 1."""
+        return []
+
+    def _check_state_present(self) -> None:
+        """Raise :class:`StoreIntegrityError` when ``state.json`` is missing
+        but the store holds what committed rounds leave (read as an empty
+        store, its reports and labels would be dropped as uncommitted)."""
+        if osp.exists(self.state_path):
+            return
+        traces = self.commit_traces(self.root)
+        if not traces:
+            return
+        shown = ', '.join(osp.relpath(p, self.root) for p in traces[:6])
+        more = f' and {len(traces) - 6} more' if len(traces) > 6 else ''
+        raise StoreIntegrityError(
+            f'label store {self.root}: state.json, the commit record (the '
+            'committed round, the labelled units and their index), is '
+            f'missing, but the store holds what committed rounds leave: '
+            f'{shown}{more}. Read as a store with no committed round, its '
+            'round reports and bought labels would be dropped as '
+            'uncommitted; nothing was changed. Restore '
+            f'{self.state_path} from a backup or a copy of this work dir '
+            '(it cannot be rebuilt: round reports and stamp maps do not '
+            f'hold the whole record). `python tools/check_store.py '
+            f'{self.work_dir}` lists every problem; to start over, use '
+            'another --work-dir')
 
     def _check_files(self) -> None:
         """Backend: raise :class:`StoreIntegrityError` when a committed
@@ -252,26 +364,77 @@ class BaseLabelStore:
         sig = (st.st_mtime_ns, st.st_size, st.st_ino)
         if sig == self._state_sig and not force:
             return False
-        state = read_json(self.state_path)
+        try:
+            state = read_json(self.state_path)
+            if not isinstance(state, dict):
+                raise ValueError('not a JSON object')
+        except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+            raise StoreIntegrityError(
+                f'{self.state_path}, the commit record of the label store, '
+                f'is unreadable ({e}); nothing was changed. Restore it from '
+                'a backup or a copy of this work dir (it cannot be rebuilt '
+                'from the round reports); `python tools/check_store.py '
+                f'{self.work_dir}` lists every problem') from e
         missing = [k for k in self._empty_state() if k not in state]
         if missing:
-            raise ValueError(f'{self.state_path} lacks the fields {missing}')
+            raise StoreIntegrityError(
+                f'{self.state_path} lacks the fields {missing}: not the '
+                'commit record of this version; restore it from a backup '
+                'or a copy of this work dir')
         self._state = state
         self._state_sig = sig
         return True
 
     def _recover(self) -> None:
-        """Roll back an uncommitted round left by a crash (writer only)."""
+        """Roll back an uncommitted round left by a crash (writer only).
+
+        A report above the committed round is removed only when
+        ``pending.log`` shows that the commit of exactly that round began
+        (``/commit k``, ``k = last_round() + 1``); any other one means
+        ``state.json`` is older than the reports, and nothing is touched.
+        """
+        from mmengine.logging import print_log
         committed = self.last_round()
-        for path in glob.glob(osp.join(self.root, 'round_*.json')):
-            m = _ROUND_RE.match(osp.basename(path))
-            if m and int(m.group(1)) > committed:
-                os.unlink(path)
+        items, commits = read_pending_log(self.pending_path)
+        stale, foreign = [], []
+        for k, path in sorted(round_reports(self.root).items()):
+            if k <= committed:
+                continue
+            if k == committed + 1 and k in commits:
+                stale.append(path)
+            else:
+                foreign.append((k, path))
+        if foreign:
+            names = ', '.join(osp.basename(p) for _, p in foreign)
+            raise StoreIntegrityError(
+                f'label store {self.root}: {names} report(s) round(s) '
+                f'{[k for k, _ in foreign]}, above the committed round '
+                f'{committed} of state.json, and pending.log records no '
+                'interrupted commit of that round: state.json looks older '
+                'than the reports (restored from an old copy?). Nothing was '
+                'changed. Restore the state.json that goes with them from a '
+                'backup or a copy of this work dir; only if you know those '
+                'rounds were never committed, move the reports away. '
+                f'`python tools/check_store.py {self.work_dir}` lists every '
+                'problem')
+        for path in stale:
+            os.unlink(path)
+            print_log(
+                f'label store {self.root}: removed {osp.basename(path)}, '
+                f'the report of round {committed + 1} whose commit was '
+                'interrupted (pending.log); the round is redone',
+                logger='current')
         for d in self._temp_dirs():
             for path in glob.glob(osp.join(d, '.*.tmp')):
                 os.unlink(path)
         if osp.exists(self.pending_path):
-            self._rollback(committed, self._read_pending())
+            if items:
+                print_log(
+                    f'label store {self.root}: rolling back round '
+                    f'{committed + 1}, interrupted after touching '
+                    f'{len(items)} item(s) (pending.log)',
+                    logger='current')
+            self._rollback(committed, items)
             os.unlink(self.pending_path)
         fsync_dir(self.root)
 
@@ -280,12 +443,7 @@ class BaseLabelStore:
 
     def _read_pending(self) -> List[str]:
         """Items of the interrupted round (a torn last line is dropped)."""
-        with open(self.pending_path, encoding='utf-8') as f:
-            text = f.read()
-        lines = text.split('\n')
-        if not text.endswith('\n'):
-            lines = lines[:-1]  # the last line was not written whole
-        return [ln for ln in lines if ln]
+        return read_pending_log(self.pending_path)[0]
 
     def _rollback(self, committed: int, items: Sequence[str]) -> None:
         """Backend: undo what ``add`` wrote for rounds above ``committed``."""
@@ -352,6 +510,15 @@ class BaseLabelStore:
             f.flush()
             os.fsync(f.fileno())
         self._pending_items.add(item)
+
+    def _mark_commit(self, k: int) -> None:
+        """Record in ``pending.log`` that the commit of round ``k`` began:
+        the proof :meth:`_recover` needs to drop its report."""
+        with open(self.pending_path, 'a', encoding='utf-8') as f:
+            f.write(f'{_COMMIT_MARK}{int(k)}\n')
+            f.flush()
+            os.fsync(f.fileno())
+        fsync_dir(self.root)
 
     def _next_round(self) -> int:
         k = self.last_round() + 1
@@ -429,6 +596,7 @@ class BaseLabelStore:
                     f'the store holds {total} {self.unit_name} '
                     f'({self.labeled} committed + {self._pending} added this '
                     'round)')
+        self._mark_commit(k)
         fields = self._backend_commit(k)
         self._hook('units_written')
         path = ''

@@ -24,7 +24,7 @@ from typing import Any, Dict, List, NamedTuple, Optional
 
 import numpy as np
 
-from .base import _FORMAT, ROUND_KEYS, BaseLabelStore
+from .base import _FORMAT, ROUND_KEYS, BaseLabelStore, read_pending_log
 
 __all__ = ['StoreProblem', 'check_store', 'summarize_store']
 
@@ -36,8 +36,10 @@ class StoreProblem(NamedTuple):
     #: the file (or folder) concerned
     path: str
     #: the kind: ``'no-store'``, ``'bad-meta'``, ``'bad-state'``,
-    #: ``'pending'``, ``'missing-report'``, ``'bad-report'``,
-    #: ``'stale-report'``, ``'missing-mask'``, ``'unindexed-mask'``,
+    #: ``'missing-state'``, ``'pending'``, ``'missing-report'``,
+    #: ``'bad-report'``, ``'stale-report'`` (of an interrupted commit),
+    #: ``'unexpected-report'`` (above the committed round, not proven
+    #: stale), ``'missing-mask'``, ``'unindexed-mask'``,
     #: ``'bad-mask'``, ``'stamp-above-round'``, ``'bad-index'``,
     #: ``'count-mismatch'``, ``'online-log'``
     code: str
@@ -57,6 +59,8 @@ class _Checker:
         self.root = osp.join(self.work_dir, 'active')
         self.read_masks = read_masks
         self.problems: List[StoreProblem] = []
+        #: rounds whose commit began (``/commit k`` in pending.log)
+        self.commits: List[int] = []
 
     def add(self, path: str, code: str, message: str) -> None:
         self.problems.append(StoreProblem(path, code, message))
@@ -82,9 +86,26 @@ class _Checker:
             return None
         return meta
 
-    def state(self) -> Optional[Dict[str, Any]]:
+    def state(self, kind: str) -> Optional[Dict[str, Any]]:
         path = osp.join(self.root, 'state.json')
-        if not osp.isfile(path):  # nothing committed yet
+        if not osp.isfile(path):
+            from .image_store import ImageLabelStore
+            from .mask_store import MaskLabelStore
+            cls = MaskLabelStore if kind == 'mask' else ImageLabelStore
+            traces = cls.commit_traces(self.root)
+            if traces:
+                shown = ', '.join(
+                    osp.relpath(p, self.root) for p in traces[:6])
+                more = (f' and {len(traces) - 6} more'
+                        if len(traces) > 6 else '')
+                self.add(
+                    path, 'missing-state',
+                    'the commit record is missing, but the store holds '
+                    f'what committed rounds leave ({shown}{more}): restore '
+                    'it from a backup or a copy of the work dir (it cannot '
+                    'be rebuilt); the store refuses to open without it')
+                return None
+            # nothing committed yet
             return dict(
                 round=0, generation=0, labeled=0, cursor=None, index={})
         try:
@@ -111,13 +132,15 @@ class _Checker:
         path = osp.join(self.root, 'pending.log')
         if not osp.isfile(path):
             return set()
-        with open(path, encoding='utf-8') as f:
-            items = {ln for ln in f.read().split('\n') if ln}
+        items, self.commits = read_pending_log(path)
+        items = set(items)
+        began = (f', and the commit of round(s) {self.commits} began'
+                 if self.commits else '')
         self.add(
             path, 'pending',
-            f'an interrupted round touched {len(items)} item(s); the next '
-            'writer open (--resume) rolls it back (while a run is going, '
-            'a round is being written)')
+            f'an interrupted round touched {len(items)} item(s){began}; '
+            'the next writer open (--resume) rolls it back (while a run '
+            'is going, a round is being written)')
         return items
 
     def reports(self, last: int, online: bool) -> Dict[int, Dict]:
@@ -127,12 +150,22 @@ class _Checker:
             if not m:
                 continue
             k, path = int(m.group(1)), osp.join(self.root, name)
-            if k > last or k < 1:
+            if k == last + 1 and k in self.commits:
                 self.add(
                     path, 'stale-report',
+                    f'a report of round {k}, whose commit was interrupted '
+                    '(pending.log): removed at the next writer open, which '
+                    'redoes the round')
+                continue
+            if k > last or k < 1:
+                self.add(
+                    path, 'unexpected-report',
                     f'a report of round {k}, above the committed round '
-                    f'{last}: left by an interrupted commit (removed at the '
-                    'next writer open)')
+                    f'{last} of state.json, and no interrupted commit of it '
+                    'in pending.log: state.json may be older than the '
+                    'reports (restored from an old copy?); restore the '
+                    'matching state.json from a backup. The store refuses '
+                    'to open for writing meanwhile (nothing is removed)')
                 continue
             try:
                 rep = _load(path)
@@ -344,7 +377,7 @@ def check_store(work_dir: str, read_masks: bool = True) -> List[StoreProblem]:
     meta = c.meta()
     if meta is None:
         return c.problems
-    state = c.state()
+    state = c.state(meta['store'])
     if state is None:
         return c.problems
     online = osp.isfile(osp.join(c.root, 'online.jsonl'))

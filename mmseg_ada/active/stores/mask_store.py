@@ -77,6 +77,28 @@ class MaskLabelStore(BaseLabelStore):
             f'`python tools/check_store.py {self.work_dir}` lists every '
             'problem; to start over, use another --work-dir')
 
+    @classmethod
+    def _backend_traces(cls, root: str, items: Sequence[str]) -> List[str]:
+        # a stamp map that round 1 did not touch, or one with a stamp above
+        # 1, is of a committed round (items: those pending.log lists)
+        mask_dir = osp.join(root, 'masks')
+        if not osp.isdir(mask_dir):
+            return []
+        pending, out = set(items), []
+        for name in sorted(os.listdir(mask_dir)):
+            if not name.endswith('.png') or name.startswith('.'):
+                continue
+            path = osp.join(mask_dir, name)
+            if name[:-4] not in pending:
+                out.append(path)
+                continue
+            try:
+                if int(cls._read_raw(path).max(initial=0)) > 1:
+                    out.append(path)
+            except ValueError:
+                out.append(path)
+        return out
+
     def _check_files(self) -> None:
         missing = self.missing_masks()
         if missing:

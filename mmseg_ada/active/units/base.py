@@ -73,6 +73,19 @@ class BaseUnits:
         """The cost of buying everything (pixels, or images)."""
         return int(sum(it.shape[0] * it.shape[1] for it in self.items))
 
+    def min_cost(self, at_most: int = 0) -> int:
+        """The cost of the cheapest unit of the pool (nothing labelled).
+
+        Args:
+            at_most: a unit costing at most this may be returned as soon as
+                one is found (so accepting a budget need not read every
+                image); otherwise the exact minimum is returned.
+
+        Returns:
+            int: 1 here (a pixel, an image); regions override it.
+        """
+        return 1
+
     def image_pixels(self) -> np.ndarray:
         """``int64 [num_images]`` pixels per image (1 for image units)."""
         return np.asarray([it.shape[0] * it.shape[1] for it in self.items],

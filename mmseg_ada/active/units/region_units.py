@@ -57,6 +57,30 @@ class RegionUnits(BaseUnits):
                 f'{missing[0]!r}); build it with: ' +
                 self.cache.tool_command())
 
+    def region_sizes(self, item: PoolItem) -> np.ndarray:
+        """``int64 [R]`` pixels of every region id of ``item`` (cached)."""
+        sizes = self._sizes.get(item.stem)
+        if sizes is None:
+            sizes = self._sizes[item.stem] = np.bincount(
+                self.region_map(item).reshape(-1))
+        return sizes
+
+    def min_cost(self, at_most: int = 0) -> int:
+        """The pixels of the smallest region of the pool (see
+        :meth:`BaseUnits.min_cost`); reads region maps until one region of
+        at most ``at_most`` pixels is found, every map otherwise."""
+        best = None
+        for item in self.items:
+            sizes = self.region_sizes(item)
+            sizes = sizes[sizes > 0]
+            if not sizes.size:
+                continue
+            low = int(sizes.min())
+            best = low if best is None else min(best, low)
+            if best <= at_most:
+                break
+        return 1 if best is None else best
+
     def region_map(self, item: PoolItem) -> np.ndarray:
         """The full-resolution region map of ``item``."""
         return self.cache.load(item.stem, item.shape)

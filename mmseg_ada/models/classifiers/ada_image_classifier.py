@@ -116,6 +116,9 @@ class ADAImageClassifier(BaseModel):
     #: ``active_constants`` served: every model constant of
     #: :data:`mmseg_ada.active.requirements.REQUIREMENTS`.
     ACTIVE_CONSTANTS = requirement_names('constant', 'image')
+    #: the config keys that decide what :meth:`predict_active` serves
+    #: (named by the selector's refusal)
+    ACTIVE_CONFIG_KEYS = 'model.regularizers'
 
     def __init__(self,
                  backbone: dict,

@@ -68,6 +68,11 @@ class ADAEncoderDecoder(EncoderDecoder):
         **kwargs: the arguments of :class:`EncoderDecoder`.
     """
 
+    #: the config keys that decide what :meth:`predict_active` serves
+    #: (named by the selector's refusal)
+    ACTIVE_CONFIG_KEYS = ('model.discriminator, model.decode_head or '
+                          'model.auxiliary_head')
+
     def __init__(self,
                  *args,
                  target_loss_weight: float = 1.0,
