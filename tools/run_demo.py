@@ -204,11 +204,13 @@ def seed_runs(names: Sequence[str], seeds: int, root: str) -> Dict[str, list]:
     }
 
 
-def seed_jobs(cfgs: Dict[str, str],
-              seeds: int,
-              root: str,
-              extra: List[str],
-              online: Sequence[str] = ()) -> List[Tuple[str, str, List[str]]]:
+def seed_jobs(
+    cfgs: Dict[str, str],
+    seeds: int,
+    root: str,
+    extra: List[str],
+    online: Sequence[str] = ()
+) -> List[Tuple[str, str, List[str]]]:
     """``train_all`` jobs of every method and seed.
 
     Seed ``s > 0`` sets ``randomness.seed`` and, for the methods with a
