@@ -15,9 +15,9 @@ Each run is ``tools/train.py CONFIG --work-dir WORK_ROOT/seed_<s> --resume
 --cfg-options randomness.seed=<s> train_cfg.selector.strategy.seed=<s>``
 (the strategy's seed when the run has a selector; a finished seed is not
 trained again; an interrupted one resumes).  The table has one row per
-round: the labelled fraction and, per method, ``mean +- sd (n)`` of the score each
-round's RoundMetricHook recorded; the figure draws the means with a +-1 sd
-band, as the papers report their curves.
+round: the labelled fraction and, per method, ``mean +- sd (n)`` of the
+score each round's RoundMetricHook recorded; the figure draws the means
+with a +-1 sd band, as the papers report their curves.
 """
 import argparse
 import glob
