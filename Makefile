@@ -6,6 +6,8 @@
 #   make test-fast    the suite without the `slow` tests (those that start
 #                     processes or Label Studio; see pyproject's markers)
 #   make demo-cls     the classification demo (digits -> shifted digits)
+#   make demo SEEDS=3 (or demo-cls) the active methods over seeds 0..2:
+#                     mean +- sd per round and curves with bands
 #   make demo-annotate  people in the loop: one ADeADA and one classification
 #                     round labelled through a local Label Studio server
 #   make lint         flake8, isort, yapf on every tracked file (pre-commit)
