@@ -45,9 +45,7 @@ import json
 import math
 import os
 import os.path as osp
-import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -55,20 +53,13 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from mmseg_ada.utils.io import atomic_write_bytes, atomic_write_json  # noqa
+from tools.run_demo import CLS, CLS_CFG, train_all  # noqa: E402
 
 SIZE = 32
 #: the demo configs' data root, replaced by ``--data``
 DEMO_ROOT = 'data/demo_cls'
-DEMO_CFG = 'configs/demo/cls/resnet18-tiny_1xb32-5r_demo-digits-{}.py'
-METHODS = {
-    'RAN': 'rand',
-    'ENT': 'ent',
-    'BADGE': 'badge',
-    'CLUE': 'clue',
-    'LAS+LAA': 'las-laa',
-    'SDM-AG': 'sdm-ag',
-    'SAGE+TSF': 'sage-tsf',
-}
+#: the classification demo's methods and configs (``make demo-cls``)
+METHODS, DEMO_CFG = CLS, CLS_CFG
 #: not run by default: SDM-AG trained on the SDM paper's list (the bought
 #: images appended to the source, one 32-image batch a step) instead of the
 #: demo's streams (32 source + 32 bought images a step, as every other
@@ -223,45 +214,12 @@ def method_config(method: str, data_root: str, counts: dict, out: str,
 
 
 def train_runs(jobs, parallel: int) -> None:
-    """``(label, config, work_dir, seed)`` jobs, ``parallel`` at a time."""
-    env = dict(os.environ)
-    env.setdefault('OMP_NUM_THREADS', '1')
-    env['PYTHONPATH'] = os.pathsep.join([REPO, env.get('PYTHONPATH', '')])
-    pending, running = list(jobs), {}
-    while pending or running:
-        while pending and len(running) < parallel:
-            label, cfg, work, seed = pending.pop(0)
-            if osp.isfile(osp.join(work, 'done')):
-                continue
-            os.makedirs(work, exist_ok=True)
-            cmd = [
-                sys.executable,
-                osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', work,
-                '--resume', '--cfg-options', f'randomness.seed={seed}',
-                f'train_cfg.selector.strategy.seed={seed}'
-            ]
-            print(f'[{label} seed {seed}] training', flush=True)
-            log = open(osp.join(work, 'stdout.log'), 'w')
-            running[(label, seed)] = (subprocess.Popen(
-                cmd, cwd=REPO, env=env, stdout=log,
-                stderr=subprocess.STDOUT), work, time.time())
-        time.sleep(1)
-        for key in list(running):
-            proc, work, t0 = running[key]
-            if proc.poll() is None:
-                continue
-            del running[key]
-            if proc.returncode:
-                for p, _, _ in running.values():
-                    p.terminate()
-                with open(osp.join(work, 'stdout.log')) as f:
-                    tail = f.read()[-3000:]
-                raise SystemExit(f'[{key[0]} seed {key[1]}] failed '
-                                 f'({proc.returncode}):\n{tail}')
-            open(osp.join(work, 'done'), 'w').close()
-            print(
-                f'[{key[0]} seed {key[1]}] done in {time.time() - t0:.0f} s',
-                flush=True)
+    """``(label, config, work_dir, seed)`` jobs, ``parallel`` at a time
+    (the demos' runner; the run's and the strategy's seed)."""
+    train_all([(work, cfg, [
+        '--cfg-options', f'randomness.seed={seed}',
+        f'train_cfg.selector.strategy.seed={seed}'
+    ]) for _, cfg, work, seed in jobs], REPO, parallel)
 
 
 def _options(items) -> dict:

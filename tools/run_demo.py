@@ -91,28 +91,36 @@ def run(cmd: Sequence[str]) -> None:
 
 def train_all(jobs: List[Tuple[str, str, List[str]]],
               work_root: str,
-              parallel: int = 2) -> None:
-    """Train ``(name, config, extra args)`` jobs, ``parallel`` at a time.
+              parallel: int = 2,
+              cwd: str = REPO) -> None:
+    """Train ``(name, config, extra args)`` jobs, ``parallel`` at a time,
+    each in ``work_root/name`` (the demos, ``tools/analysis/seeds.py`` and
+    ``benchmarks/real_digits.py`` share this runner).
 
-    A finished run (its final checkpoint exists) is not trained again.
+    A finished run (its ``done`` marker exists) is not trained again; a
+    failed one stops the others and exits with its log's tail.  Relative
+    paths (config, ``work_root``, options) are read from ``cwd``.
     """
     pending = list(jobs)
     running: Dict[str, Tuple[subprocess.Popen, str, float]] = {}
     while pending or running:
         while pending and len(running) < parallel:
             name, cfg, extra = pending.pop(0)
-            work = osp.join(work_root, name)
+            work = osp.join(cwd, work_root, name)
             if osp.isfile(osp.join(work, 'done')):
                 print(f'[{name}] already trained ({work})', flush=True)
                 continue
             os.makedirs(work, exist_ok=True)
             log = osp.join(work, 'stdout.log')
-            cmd = [PY, 'tools/train.py', cfg, '--work-dir', work, '--resume'
-                   ] + extra
+            cmd = [
+                PY,
+                osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', work,
+                '--resume'
+            ] + extra
             print(f'[{name}] training: {" ".join(cmd)}', flush=True)
             proc = subprocess.Popen(
                 cmd,
-                cwd=REPO,
+                cwd=cwd,
                 env=_env(),
                 stdout=open(log, 'w'),
                 stderr=subprocess.STDOUT)

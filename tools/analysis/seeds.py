@@ -24,9 +24,7 @@ import glob
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
-import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -66,46 +64,17 @@ def seed_options(s: int, selector: bool) -> list:
 
 
 def run_seeds(cfg, root, seeds, parallel, extra) -> list:
+    """Train ``root/seed_<s>`` for every seed (the demos' runner); the
+    paths given are read from the current directory."""
+    from tools.run_demo import train_all
     selector = has_selector(cfg)
-    env = dict(os.environ)
-    env.setdefault('OMP_NUM_THREADS', '1')
-    env['PYTHONPATH'] = os.pathsep.join([REPO, env.get('PYTHONPATH', '')])
-    pending = list(seeds)
-    running = {}
-    dirs = []
-    while pending or running:
-        while pending and len(running) < parallel:
-            s = pending.pop(0)
-            work = osp.join(root, f'seed_{s}')
-            dirs.append(work)
-            if osp.isfile(osp.join(work, 'done')):
-                print(f'[seed {s}] already trained ({work})', flush=True)
-                continue
-            os.makedirs(work, exist_ok=True)
-            cmd = [
-                sys.executable,
-                osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', work,
-                '--resume', '--cfg-options'
-            ] + seed_options(s, selector) + list(extra)
-            print(f'[seed {s}] {" ".join(cmd)}', flush=True)
-            log = open(osp.join(work, 'stdout.log'), 'w')
-            running[s] = (subprocess.Popen(
-                cmd, env=env, stdout=log,
-                stderr=subprocess.STDOUT), work, time.time())
-        time.sleep(2)
-        for s in list(running):
-            proc, work, t0 = running[s]
-            if proc.poll() is None:
-                continue
-            del running[s]
-            if proc.returncode:
-                for p, _, _ in running.values():
-                    p.terminate()
-                raise SystemExit(f'[seed {s}] failed ({proc.returncode}): '
-                                 f'{osp.join(work, "stdout.log")}')
-            open(osp.join(work, 'done'), 'w').close()
-            print(f'[seed {s}] done in {time.time() - t0:.0f} s', flush=True)
-    return sorted(dirs)
+    train_all([(f'seed_{s}', cfg,
+                ['--cfg-options'] + seed_options(s, selector) + list(extra))
+               for s in seeds],
+              root,
+              parallel,
+              cwd=os.getcwd())
+    return sorted(osp.join(root, f'seed_{s}') for s in seeds)
 
 
 def report(tables: dict, out: str, title: str, as_json: bool) -> None:
