@@ -207,7 +207,7 @@ class Selection:
         index: ``int64 [M]`` rows of the pool that were bought, in the order
             they were chosen.
         info: JSON-serialisable facts for the round report (budgets per
-            class, shares, ...); :meth:`BaseStrategy.visualize` draws them.
+            class, shares, ...); :mod:`mmseg_ada.visualization` draws them.
     """
 
     index: np.ndarray

@@ -45,6 +45,7 @@ from mmseg_ada.datasets.samplers import RoundInfiniteSampler
 from mmseg_ada.datasets.unlabeled import UnlabeledDataset
 from mmseg_ada.registry import LABEL_STORES, ORACLES, build_active
 from mmseg_ada.utils.seeding import derive_seed, seed_all
+from .hooks import MCUAcquisitionHook
 from .human_rounds import AwaitingLabels, HumanRounds
 from .selector import ActiveSelector
 from .utils import find_datasets, image_sizes
@@ -545,6 +546,8 @@ class ActiveLoop(IterBasedTrainLoop):
         model = self.runner.model
         model = getattr(model, 'module', model)
         object.__setattr__(model, 'acquisition', self.acquisition)
+        if getattr(model, 'vis_interval', 0) > 0:  # its figures
+            self.runner.register_hook(MCUAcquisitionHook())
 
     # ------------------------------------------------------------- data
     def _restart_data(self) -> None:

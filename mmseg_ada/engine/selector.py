@@ -34,6 +34,7 @@ from mmseg_ada.active.stores import cumulative_counts
 from mmseg_ada.active.strategies.base import BaseStrategy
 from mmseg_ada.active.units import BaseUnits, PoolItem, Purchase
 from mmseg_ada.registry import STRATEGIES, UNITS, build_active
+from mmseg_ada.visualization import draw_strategy_figure
 from .active_report import draw_image_grid, draw_round_overlays
 from .annotation_request import write_request
 from .utils import gather_by_index
@@ -506,8 +507,8 @@ class ActiveSelector:
                      for i in purchase.images[:8 * self.num_overlays]])
             import os
             os.makedirs(out_dir, exist_ok=True)
-            self.strategy.visualize(
-                selection, pool,
+            draw_strategy_figure(
+                self.strategy, selection, pool,
                 osp.join(out_dir, f'{type(self.strategy).__name__}.png'),
                 self.class_names)
         except Exception as e:  # a picture must never stop training

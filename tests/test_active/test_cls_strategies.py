@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from mmseg_ada.visualization import draw_strategy_figure
 from tests.test_active.cls_utils import image_pool, load, random_prob
 
 F = load('functional')
@@ -478,13 +479,14 @@ def test_sage_rejects_a_binary_discriminator_gradient():
 
 # ----------------------------------------------------------------- reports
 @pytest.mark.parametrize('cls', [CoreSet, SAGE])
-def test_visualize_writes_the_round_figure(cls, tmp_path):
+def test_round_figure_is_written(cls, tmp_path):
     pool, ctx = _world(20)
     strat = cls()
     sel = strat.select(pool, 5, 1, **ctx)
     out = tmp_path / 'round.png'
-    strat.visualize(sel, pool, str(out), class_names=['a', 'b', 'c', 'd'])
+    draw_strategy_figure(
+        strat, sel, pool, str(out), class_names=['a', 'b', 'c', 'd'])
     assert out.stat().st_size > 1000
     no_feature = image_pool(pool.prob, None, LABELLED, extras=pool.extras)
-    strat.visualize(sel, no_feature, str(tmp_path / 'base.png'))
+    draw_strategy_figure(strat, sel, no_feature, str(tmp_path / 'base.png'))
     assert (tmp_path / 'base.png').stat().st_size > 1000

@@ -19,6 +19,7 @@ from mmseg_ada.active.strategies.base import (ENGINE_REQUIREMENTS,
 from mmseg_ada.active.units import PixelUnits, PoolItem
 from mmseg_ada.active.units.pixel_units import values_at_pixels
 from mmseg_ada.registry import STRATEGIES
+from mmseg_ada.visualization import draw_strategy_figure
 
 H, W = 6, 8
 
@@ -254,7 +255,7 @@ def test_pixel_figure_shows_what_was_bought(tmp_path, monkeypatch, keep_prob):
     sel = entropy.select(pool, 10, 1, image_pixels=np.array([H * W]))
     assert sel.index.size == 10
     out = tmp_path / 'fig.png'
-    entropy.visualize(sel, pool, str(out), ['road', 'car', 'sky'])
+    draw_strategy_figure(entropy, sel, pool, str(out), ['road', 'car', 'sky'])
     assert out.is_file()
     assert drawn['title'] == ['Entropy: 10 pixels, 10 spent']
     assert 'nothing bought' not in drawn['text']
@@ -279,9 +280,10 @@ def test_figure_without_any_class_says_what_was_bought(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Axes, 'text', spy_text)
     sel = Selection(np.arange(3), dict(spent=3))
-    Entropy().visualize(sel, pool, str(tmp_path / 'a.png'))
+    draw_strategy_figure(Entropy(), sel, pool, str(tmp_path / 'a.png'))
     assert texts and all(t.startswith('3 bought') for t in texts)
-    Entropy().visualize(Selection.empty(), pool, str(tmp_path / 'b.png'))
+    draw_strategy_figure(Entropy(), Selection.empty(), pool,
+                         str(tmp_path / 'b.png'))
     assert texts[-1] == 'nothing bought'
 
 

@@ -401,25 +401,35 @@ def test_errors_are_named():
 
 
 def test_acquisition_figure_written_and_never_fatal(tmp_path, monkeypatch):
+    """The model records the arrays every ``vis_interval`` iterations; the
+    hook (after each iteration) draws and writes them."""
+    from mmseg_ada.engine.hooks import MCUAcquisitionHook
     model = build(
         v3p_cfg(contrastive=None, vis_interval=2, vis_dir=str(tmp_path)))
     model.acquisition = FakeAcquisition(target_gt(), total=500)
+    hook = MCUAcquisitionHook()
     for it in range(3):
         step(model, it)
+        hook.write(model)
+    assert model.acquisition_record['iteration'] == 2
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == [
         'mcu_acquisition_0000000.png', 'mcu_acquisition_0000002.png'
     ]
-    fig = model.acquisition_figure()
+    fig = hook.last_figure
     assert fig.dtype == np.uint8 and fig.shape[0] > 2 * H
-    import mmseg_ada.models.utils.mcu_visualization as vis
+    assert hook.write(model) is None  # once per record
+    import mmseg_ada.visualization.mcu_acquisition as vis
 
     def boom(*a, **k):
         raise RuntimeError('boom')
 
     monkeypatch.setattr(vis, 'draw_acquisition', boom)
     step(model, 3)
+    hook.write(model)
     step(model, 4)  # a drawing iteration: logged, training goes on
+    assert hook.write(model) is None
+    assert model.acquisition_record['iteration'] == 4
 
 
 def test_train_step_through_the_data_preprocessor():

@@ -8,7 +8,6 @@ from .distances import DenseSqDist, OuterSqDist, SqDist, min_sq_dist
 from .kcenter import farthest_first
 from .kmeanspp import kmeanspp
 from .knn import cosine_knn, knn_weights, l2_normalize
-from .plots import embedding_figure, pca_2d, visualize_embedding
 from .sage import (SageSqDist, class_disc_grad, expected_gradient,
                    positive_orthogonal_projection, sage_embedding)
 from .sdm import (linear_logits, margin_loss_logit_grad, q_logit_grad,
@@ -22,6 +21,5 @@ __all__ = [
     'expected_gradient', 'positive_orthogonal_projection', 'sage_embedding',
     'linear_logits', 'margin_loss_logit_grad', 'q_logit_grad', 'sdm_scores',
     'top2', 'train_loss_logit_grad', 'check_budget', 'describe',
-    'sklearn_seed', 'grow_until_spent', 'embedding_figure', 'pca_2d',
-    'visualize_embedding'
+    'sklearn_seed', 'grow_until_spent'
 ]

@@ -44,7 +44,7 @@ the previous rounds' fits held in this object.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -114,6 +114,9 @@ class ADeADA(BaseStrategy):
     """
 
     requires = ('prob', 'feature', 'source_pool')
+    #: the round figure: per-class KL, budgets, split and picks
+    #: (:func:`mmseg_ada.visualization.draw_adeada_round`)
+    figure = 'adeada'
     unit_kinds = ('region', )
 
     def __init__(self,
@@ -394,12 +397,3 @@ class ADeADA(BaseStrategy):
             ],
             **info)
         return Selection(index, info)
-
-    def visualize(self,
-                  selection: Selection,
-                  pool: UnitPool,
-                  out_file: str,
-                  class_names: Optional[List[str]] = None) -> None:
-        """The ADeADA round figure (per-class KL, budgets, split, picks)."""
-        from .adeada_report import draw_adeada_round
-        draw_adeada_round(selection.info, class_names, out_file)

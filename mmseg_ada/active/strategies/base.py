@@ -20,8 +20,9 @@ A selection round has two phases:
 2. **select** (rank 0 only): :meth:`BaseStrategy.select` picks rows within
    the round's budget (in the unit's cost: pixels for regions and pixels,
    images for images).  The engine broadcasts the picks, checks every rank
-   holds the same, commits them to the label store and calls
-   :meth:`BaseStrategy.visualize` for the round's figure.
+   holds the same, commits them to the label store and draws the round's
+   figure named by :attr:`BaseStrategy.figure` (drawn by
+   :mod:`mmseg_ada.visualization`; strategies draw nothing).
 
 The default :meth:`select` ranks candidates by :meth:`score` (higher first,
 ties broken by a generator seeded with ``(seed, round)``) and buys greedily
@@ -42,7 +43,7 @@ with its own budget logic (ADeADA, k-means based ones) overrides
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -82,8 +83,10 @@ class BaseStrategy:
     requires: Tuple[str, ...] = ('prob', )
     #: The unit kinds this strategy can rank.
     unit_kinds: Tuple[str, ...] = UNIT_KINDS
-    #: the round figure: ``'classes'`` (units and cost per predicted class)
-    #: or ``'embedding'`` (also a PCA scatter of ``pool.feature``)
+    #: the round figure, a name of :data:`mmseg_ada.visualization.
+    #: STRATEGY_FIGURES`: ``'classes'`` (units and cost per predicted
+    #: class), ``'embedding'`` (also a PCA scatter of ``pool.feature``) or
+    #: ``'adeada'`` (ADeADA's budget report)
     figure: str = 'classes'
 
     def __init__(self,
@@ -226,83 +229,6 @@ class BaseStrategy:
         run = np.repeat(starts, np.diff(np.r_[starts, len(sort)]))
         first[sort] = np.arange(len(sort)) - run
         return order[first < quota[img]]
-
-    # ---------------------------------------------------------- reporting
-    def visualize(self,
-                  selection: Selection,
-                  pool: UnitPool,
-                  out_file: str,
-                  class_names: Optional[Sequence[str]] = None) -> None:
-        """Draw this round's figure: bought units and cost per class.
-
-        The predicted class of a unit is the argmax of its probabilities.
-        Strategies with their own report (ADeADA) override this; those
-        with ``figure = 'embedding'`` (ranking on ``pool.feature``) get a PCA
-        scatter of the pool with the picks beside the per-class counts.
-
-        Args:
-            selection: what :meth:`select` returned.
-            pool: the pool it selected from.
-            out_file: PNG to write.
-            class_names: names of the classes.
-        """
-        if (self.figure == 'embedding' and pool.feature is not None
-                and pool.prob is not None):
-            from ..functional.plots import visualize_embedding
-            visualize_embedding(self, selection, pool, out_file, class_names)
-            return
-        import matplotlib
-        matplotlib.use('Agg')
-        import matplotlib.pyplot as plt
-        idx = selection.index
-        cls, C = self._bought_classes(pool, idx, class_names)
-        fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-        if C and idx.size:
-            names = list(class_names or [])[:C] or [str(c) for c in range(C)]
-            names += [str(c) for c in range(len(names), C)]
-            for ax, vals, title in ((axes[0], np.bincount(cls, minlength=C),
-                                     'units bought'),
-                                    (axes[1],
-                                     np.bincount(
-                                         cls,
-                                         weights=pool.cost[idx],
-                                         minlength=C), 'cost spent')):
-                ax.bar(np.arange(C), vals, color='tab:blue')
-                ax.set_xticks(np.arange(C))
-                ax.set_xticklabels(names, rotation=60, ha='right', fontsize=7)
-                ax.set_title(f'{title} per predicted class', fontsize=10)
-        else:
-            for ax in axes:
-                ax.text(
-                    0.5,
-                    0.5,
-                    f'{idx.size} bought, no predicted class in the pool'
-                    if idx.size else 'nothing bought',
-                    ha='center',
-                    va='center',
-                    transform=ax.transAxes)
-                ax.set_axis_off()
-        fig.suptitle(
-            f'{type(self).__name__}: {idx.size} {pool.kind}s, '
-            f'{int(pool.cost[idx].sum())} spent',
-            fontsize=11)
-        fig.tight_layout()
-        fig.savefig(out_file, dpi=100)
-        plt.close(fig)
-
-    @staticmethod
-    def _bought_classes(pool: UnitPool, index: np.ndarray,
-                        class_names: Optional[Sequence[str]]) -> tuple:
-        """The predicted class of the rows ``index`` and ``C``: the argmax
-        of ``pool.prob``, else ``extras['pred_class']`` (pixel pools keep no
-        probabilities unless ``keep_prob``); ``(None, 0)`` without either."""
-        if pool.prob is not None:
-            return pool.pred_class[index], pool.num_classes
-        if 'pred_class' not in pool.extras:
-            return None, 0
-        cls = np.asarray(pool.extras['pred_class'], dtype=np.int64)[index]
-        top = int(cls.max()) + 1 if cls.size else 0
-        return cls, max(len(class_names or []), top)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(seed={self.seed})'

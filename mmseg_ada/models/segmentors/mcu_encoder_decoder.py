@@ -2,11 +2,8 @@
 units (Sec. III of the paper) as an mmseg segmentor."""
 from __future__ import annotations
 
-import os
-import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.dist import is_main_process
@@ -112,11 +109,15 @@ class MCUEncoderDecoder(EncoderDecoder):
     Inference (``predict``/``tensor``) is exactly :class:`EncoderDecoder`'s.
 
     Visualisation: every ``vis_interval`` iterations (0: never) rank 0
-    writes ``mcu_acquisition_<iter>.png`` (image | groups | bought |
-    pseudo-labelled, for ``vis_max_images`` target crops) to ``vis_dir``
-    (default: ``<the current Visualizer's save dir>/mcu_acquisition``);
-    :meth:`acquisition_figure` returns the latest figure for a hook.  A
-    drawing error is logged and never stops training.
+    keeps the arrays of that iteration's acquisition in
+    :attr:`acquisition_record` (``vis_max_images`` target crops: images,
+    groups, bought and pseudo-labels; see :meth:`_record_acquisition`).  The
+    model draws nothing: :class:`~mmseg_ada.engine.hooks.
+    MCUAcquisitionHook` (registered by the active loop) writes
+    ``mcu_acquisition_<iter>.png`` from it (:mod:`mmseg_ada.visualization.
+    mcu_acquisition`) to ``vis_dir`` (default: ``<the current Visualizer's
+    save dir>/mcu_acquisition``).  An error is logged and never stops
+    training.
 
     Args:
         sampler (dict): Config of :class:`~mmseg_ada.models.utils.
@@ -230,7 +231,9 @@ class MCUEncoderDecoder(EncoderDecoder):
         self.vis_interval = int(vis_interval)
         self.vis_dir = vis_dir
         self.vis_max_images = int(vis_max_images)
-        self._last_figure: Optional[np.ndarray] = None
+        #: the arrays of the latest recorded acquisition (rank 0, every
+        #: ``vis_interval`` iterations), for the figure hook
+        self.acquisition_record: Optional[Dict] = None
         #: The engine's online label store (see the module docstring).
         self.acquisition = None
 
@@ -446,8 +449,8 @@ class MCUEncoderDecoder(EncoderDecoder):
             mcu_pseudo=stat(float(pseudo_mask.sum())))
         if self.vis_interval > 0 and \
                 plan['iteration'] % self.vis_interval == 0:
-            self._visualize(target_inputs, bought, pseudo, plan,
-                            target_data_samples)
+            self._record_acquisition(target_inputs, bought, pseudo, plan,
+                                     target_data_samples)
         return losses
 
     def _source_groups(self, out: Dict[str, Tensor], i: int, gt: Tensor,
@@ -515,32 +518,19 @@ class MCUEncoderDecoder(EncoderDecoder):
         return views
 
     # ------------------------------------------------------- visualisation
-    def acquisition_figure(self) -> Optional[np.ndarray]:
-        """The latest acquisition figure (RGB uint8), if one was drawn."""
-        return self._last_figure
+    def _record_acquisition(self, target_inputs, bought, pseudo, plan,
+                            samples) -> None:
+        """Keep the arrays of this iteration's acquisition (rank 0) in
+        :attr:`acquisition_record`; never raises.
 
-    def _resolve_vis_dir(self) -> Optional[str]:
-        """``vis_dir``, or ``mcu_acquisition`` beside the runner's
-        visualisation data; ``None`` when there is neither."""
-        if self.vis_dir:
-            return self.vis_dir
-        from mmengine.visualization import Visualizer
-        try:
-            vis = Visualizer.get_current_instance()
-        except RuntimeError:  # no visualizer built (no runner)
-            return None
-        for backend in getattr(vis, '_vis_backends', {}).values():
-            save_dir = getattr(backend, '_save_dir', None)
-            if save_dir:
-                return osp.join(save_dir, 'mcu_acquisition')
-        return None
-
-    def _visualize(self, target_inputs, bought, pseudo, plan, samples) -> None:
-        """Draw (rank 0) and write the figure; never raises."""
+        The record holds ``iteration``, ``images`` (RGB uint8 ``[h, w, 3]``
+        crops, de-normalised), ``bought``, ``pseudo`` and ``groups``
+        (``[h, w]`` each, per crop), ``num_classes``, ``ignore_index`` and
+        ``vis_dir``.
+        """
         if not is_main_process():
             return
         try:
-            from ..utils.mcu_visualization import draw_acquisition
             n = min(self.vis_max_images, len(target_inputs))
             pre = self.data_preprocessor
             mean = getattr(pre, 'mean', None)
@@ -555,29 +545,24 @@ class MCUEncoderDecoder(EncoderDecoder):
                 h, w = samples[i].gt_pixel_index.shape
                 images.append(img[:h, :w])
             crop = [(im.shape[0], im.shape[1]) for im in images]
-            fig = draw_acquisition(
-                images, [
+            self.acquisition_record = dict(
+                iteration=int(plan['iteration']),
+                images=images,
+                bought=[
                     bought[i, :h, :w].cpu().numpy()
                     for i, (h, w) in enumerate(crop)
-                ], [
+                ],
+                pseudo=[
                     pseudo[i, :h, :w].cpu().numpy()
                     for i, (h, w) in enumerate(crop)
-                ], [
+                ],
+                groups=[
                     plan['groups'][i, :h, :w].cpu().numpy()
                     for i, (h, w) in enumerate(crop)
                 ],
                 num_classes=self.decode_head.num_classes,
-                ignore_index=self.ignore_index)
-            self._last_figure = fig
-            out_dir = self._resolve_vis_dir()
-            if out_dir is None:
-                return
-            os.makedirs(out_dir, exist_ok=True)
-            import mmcv
-            mmcv.imwrite(
-                fig[..., ::-1],
-                osp.join(out_dir,
-                         f"mcu_acquisition_{plan['iteration']:07d}.png"))
+                ignore_index=self.ignore_index,
+                vis_dir=self.vis_dir)
         except Exception as exc:  # a figure must never stop training
             print_log(
                 f'MCUEncoderDecoder: acquisition figure failed: '

@@ -17,7 +17,7 @@ import pytest
 import mmseg_ada  # noqa: F401  (registers the strategies)
 from mmseg_ada.active.pool import UnitPool
 from mmseg_ada.active.strategies.adeada import ADeADA
-from mmseg_ada.active.strategies.adeada_report import draw_adeada_round
+from mmseg_ada.visualization import draw_adeada_round
 
 CITYSCAPES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
               'traffic light', 'traffic sign', 'vegetation', 'terrain', 'sky',
@@ -90,7 +90,7 @@ def test_figure_from_realistic_info(tmp_path):
 def test_title_names_round_policy_and_what_was_bought():
     """The title reads the strategy's own keys (``spent``, as ADeADA's
     info writes it)."""
-    from mmseg_ada.active.strategies.adeada_report import _pixels, _title
+    from mmseg_ada.visualization.adeada_report import _pixels, _title
     info = _realistic_info()
     title = _title(info)
     assert 'round 2' in title and 'policy half' in title

@@ -1,7 +1,7 @@
 """The per-round ADeADA figure: where the round's budget went and why.
 
 :func:`draw_adeada_round` turns the ``info`` of an
-:class:`~mmseg_ada.active.strategies.ActiveADeADA` selection (stored as
+:class:`~mmseg_ada.active.strategies.ADeADA` selection (stored as
 ``selection_info`` in ``active/round_<k>.json``) into one PNG with four
 panels:
 
@@ -13,7 +13,8 @@ panels:
 4. the regions bought per predicted class, stacked: density share below,
    uncertainty share above.
 
-The active train loop draws it into ``active/vis/round_<k>/adeada.png``.
+The active selector draws it (ADeADA's ``figure = 'adeada'``, through
+:func:`draw_adeada_figure`) into ``active/vis/round_<k>/ADeADA.png``.
 Missing entries (``None``, NaN, a short or absent list, no class names) are
 drawn as gaps and never raise, so a report image cannot stop a run.
 """
@@ -26,7 +27,9 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ['draw_adeada_round']
+from .strategy_figures import register_strategy_figure
+
+__all__ = ['draw_adeada_round', 'draw_adeada_figure']
 
 
 def _to_float(value: Any) -> float:
@@ -315,7 +318,7 @@ def draw_adeada_round(info: Dict[str, Any], classes: Optional[Sequence[str]],
     """Draw one ADeADA selection round into a PNG.
 
     Args:
-        info: the ``Selection.info`` of :class:`ActiveADeADA`
+        info: the ``Selection.info`` of :class:`ADeADA`
             (``per_class_kl``, ``per_class_density_budget``,
             ``density_budget``, ``uncertainty_budget``, ``density_spent``,
             ``uncertainty_spent``, ``regions_per_class_density``,
@@ -373,3 +376,24 @@ def draw_adeada_round(info: Dict[str, Any], classes: Optional[Sequence[str]],
     finally:
         plt.close(fig)
     return out_path
+
+
+@register_strategy_figure('adeada')
+def draw_adeada_figure(strategy: Any,
+                       selection: Any,
+                       pool: Any,
+                       out_file: str,
+                       class_names: Optional[Sequence[str]] = None) -> None:
+    """The round figure of ADeADA (``figure = 'adeada'``).
+
+    :func:`draw_adeada_round` of the selection's ``info`` (per-class KL,
+    budgets, split, picks).
+
+    Args:
+        strategy: the strategy (unused).
+        selection: what its ``select`` returned.
+        pool: the pool it selected from (unused).
+        out_file: PNG to write.
+        class_names: names of the classes.
+    """
+    draw_adeada_round(selection.info, class_names, out_file)

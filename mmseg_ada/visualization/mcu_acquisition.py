@@ -1,9 +1,23 @@
-"""A figure of what ADA-MCU bought and pseudo-labelled in a few crops."""
+"""A figure of what ADA-MCU bought and pseudo-labelled in a few crops.
+
+:class:`~mmseg_ada.models.segmentors.MCUEncoderDecoder` keeps the arrays of
+an acquisition every ``vis_interval`` iterations
+(``model.acquisition_record``); :func:`write_acquisition_figure` draws them
+(:func:`draw_acquisition`) into ``mcu_acquisition_<iter>.png``, called by
+:class:`~mmseg_ada.engine.hooks.MCUAcquisitionHook` after the iteration.
+"""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+import os
+import os.path as osp
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
+
+__all__ = [
+    'GROUP_COLOURS', 'default_palette', 'draw_acquisition', 'resolve_vis_dir',
+    'write_acquisition_figure'
+]
 
 #: Colours of the uncertainty groups (RGB): low, medium, high.
 GROUP_COLOURS = np.array([[46, 160, 67], [240, 200, 40], [214, 39, 40]],
@@ -96,3 +110,58 @@ def draw_acquisition(images: Sequence[np.ndarray],
             np.full((4, width, 3), 255, np.uint8)
         ]
     return np.concatenate(out[:-1], axis=0)
+
+
+def resolve_vis_dir(vis_dir: Optional[str] = None) -> Optional[str]:
+    """``vis_dir``, or ``mcu_acquisition`` beside the runner's
+    visualisation data (the current ``Visualizer``'s save dir).
+
+    Args:
+        vis_dir: the model's ``vis_dir`` (``None``: the default).
+
+    Returns:
+        The folder, or ``None`` when there is neither.
+    """
+    if vis_dir:
+        return vis_dir
+    from mmengine.visualization import Visualizer
+    try:
+        vis = Visualizer.get_current_instance()
+    except RuntimeError:  # no visualizer built (no runner)
+        return None
+    for backend in getattr(vis, '_vis_backends', {}).values():
+        save_dir = getattr(backend, '_save_dir', None)
+        if save_dir:
+            return osp.join(save_dir, 'mcu_acquisition')
+    return None
+
+
+def write_acquisition_figure(record: Dict[str, Any]) -> np.ndarray:
+    """Draw an acquisition record and write it (when there is a folder).
+
+    Args:
+        record: ``MCUEncoderDecoder.acquisition_record``: ``iteration``,
+            ``images``, ``bought``, ``pseudo``, ``groups``, ``num_classes``,
+            ``ignore_index`` and ``vis_dir``.
+
+    Returns:
+        np.ndarray: the RGB uint8 figure, written to
+        ``<vis_dir>/mcu_acquisition_<iteration:07d>.png`` (see
+        :func:`resolve_vis_dir`).
+    """
+    fig = draw_acquisition(
+        record['images'],
+        record['bought'],
+        record['pseudo'],
+        record['groups'],
+        num_classes=record['num_classes'],
+        ignore_index=record['ignore_index'])
+    out_dir = resolve_vis_dir(record.get('vis_dir'))
+    if out_dir is None:
+        return fig
+    os.makedirs(out_dir, exist_ok=True)
+    import mmcv
+    mmcv.imwrite(
+        fig[..., ::-1],
+        osp.join(out_dir, f"mcu_acquisition_{record['iteration']:07d}.png"))
+    return fig

@@ -1,11 +1,14 @@
-"""Round figures of the embedding-based image strategies."""
+"""Round figures of the embedding-based strategies (``figure =
+'embedding'``): a PCA scatter of the pool with the picks."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
-__all__ = ['pca_2d', 'embedding_figure', 'visualize_embedding']
+from .strategy_figures import draw_class_figure, register_strategy_figure
+
+__all__ = ['pca_2d', 'embedding_figure', 'draw_embedding_figure']
 
 
 def pca_2d(x: np.ndarray) -> np.ndarray:
@@ -85,14 +88,29 @@ def embedding_figure(feature: np.ndarray,
     plt.close(fig)
 
 
-def visualize_embedding(strategy,
-                        selection,
-                        pool,
-                        out_file: str,
-                        class_names: Optional[Sequence[str]] = None) -> None:
-    """The round figure of a strategy with ``figure = 'embedding'``:
-    :func:`embedding_figure` of ``pool.feature`` (which must be set, with
-    ``pool.prob``)."""
+@register_strategy_figure('embedding')
+def draw_embedding_figure(strategy: Any,
+                          selection: Any,
+                          pool: Any,
+                          out_file: str,
+                          class_names: Optional[Sequence[str]] = None) -> None:
+    """The round figure of a strategy with ``figure = 'embedding'``.
+
+    :func:`embedding_figure` of ``pool.feature`` when the pool has features
+    and probabilities; else the class figure
+    (:func:`~.strategy_figures.draw_class_figure`).
+
+    Args:
+        strategy: the strategy (its class name is the title; its seed seeds
+            the sample of unbought rows drawn).
+        selection: what its ``select`` returned.
+        pool: the pool it selected from.
+        out_file: PNG to write.
+        class_names: names of the classes.
+    """
+    if pool.feature is None or pool.prob is None:
+        draw_class_figure(strategy, selection, pool, out_file, class_names)
+        return
     name = type(strategy).__name__
     embedding_figure(
         pool.feature,
