@@ -3,7 +3,7 @@
 Writes synthetic 2048x1024 PNGs (smooth gradients, discs, boxes and noise;
 ~3.4 MB, larger than a ~2 MB Cityscapes frame, so decoding is if
 anything slower than on the real data) to a temporary directory, runs
-:func:`mmseg_ada.active.regions.precompute_regions` on them and prints the
+:func:`tools.precompute_regions.precompute_regions` on them and prints the
 throughput; the LAST line is ``images/s: <x>``.
 
     python benchmarks/regions.py [--num 16] [--nproc 2] [--work-scale 0.25]
@@ -12,14 +12,18 @@ import argparse
 import os
 import os.path as osp
 import resource
+import sys
 import tempfile
 import time
 
 import cv2
 import numpy as np
 
-from mmseg_ada.active.regions import (DEFAULT_PARAMS, RegionCache,
-                                      precompute_regions)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmseg_ada.active.region_cache import RegionCache  # noqa: E402
+from mmseg_ada.active.regions import DEFAULT_PARAMS  # noqa: E402
+from tools.precompute_regions import precompute_regions  # noqa: E402
 
 CITYSCAPES_TRAIN = 2975
 

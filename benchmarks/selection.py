@@ -76,10 +76,10 @@ def build(root, strategy):
 
     import mmseg_ada  # noqa: F401
     from mmseg_ada.active.oracles import GroundTruthOracle
-    from mmseg_ada.active.regions import (RegionCache, find_images,
-                                          precompute_regions)
+    from mmseg_ada.active.region_cache import RegionCache
     from mmseg_ada.active.units import PoolItem
     from mmseg_ada.engine import ActiveSelector
+    from tools.precompute_regions import find_images, precompute_regions
     register_all_modules(init_default_scope=True)
     tgt_cache = osp.join(root, 'regions', 'target')
     src_cache = osp.join(root, 'regions', 'source')

@@ -63,8 +63,8 @@ def project(synthetic_da, tmp_path_factory):
     from mmseg.registry import MODELS
 
     import mmseg_ada  # noqa: F401
-    from mmseg_ada.active.regions import (RegionCache, find_images,
-                                          precompute_regions)
+    from mmseg_ada.active.region_cache import RegionCache
+    from tools.precompute_regions import find_images, precompute_regions
     proj = tmp_path_factory.mktemp('project')
     os.makedirs(proj / 'data')
     os.symlink(synthetic_da, proj / 'data' / 'demo')

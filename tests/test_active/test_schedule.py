@@ -191,7 +191,8 @@ def test_min_cost_may_stop_at_a_unit_that_fits():
 def test_region_units_know_their_cheapest_region(tmp_path):
     """RegionUnits.min_cost: the smallest region's pixels over the pool,
     stopping at the first image with a region that fits the bound."""
-    from mmseg_ada.active.regions import RegionCache, grid_regions
+    from mmseg_ada.active.region_cache import RegionCache
+    from mmseg_ada.active.regions import grid_regions
     from mmseg_ada.active.units import PixelUnits, PoolItem, RegionUnits
     cache = RegionCache(str(tmp_path / 'c'), 'grid', cell_size=8)
     cache.write_meta()

@@ -8,7 +8,7 @@ import numpy as np
 from mmseg_ada.registry import UNITS
 from ..pool import Selection, UnitPool
 from ..pooling import build_region_pool
-from ..regions import RegionCache
+from ..region_cache import RegionCache
 from ..requirements import POOL_FIELDS
 from .base import BaseUnits, PoolItem, Purchase
 
