@@ -2,10 +2,13 @@
 
 Units and pools (:mod:`.pool`), budgets (:mod:`.schedule`,
 :mod:`.budget`), label stores (:mod:`.stores`), oracles (:mod:`.oracles`),
-unit kinds (:mod:`.units`), online purchases (:mod:`.online`), regions,
-pooling, densities and the strategies.  Nothing here imports another
-package of ``mmseg_ada`` except :mod:`mmseg_ada.registry` and
-:mod:`mmseg_ada.utils`.
+unit kinds (:mod:`.units`), the decisions of online purchases
+(:mod:`.online`; the engine runs them across ranks and writes their log),
+regions (:mod:`.regions`) and their cache (:mod:`.region_cache`), pooling,
+densities and the strategies.  Nothing here imports another package of
+``mmseg_ada`` except :mod:`mmseg_ada.registry` and :mod:`mmseg_ada.utils`,
+and nothing here draws: the figures are :mod:`mmseg_ada.visualization`'s
+(``tests/test_active/test_no_drawing.py`` checks it).
 """
 from . import oracles, stores, strategies, units  # noqa: F401
 from .pool import UNIT_KINDS, Selection, UnitPool, take_within_budget

@@ -1,286 +1,180 @@
-"""Online acquisition: pixels bought inside training steps (ADA-MCU).
+"""Online acquisition: the decisions of pixel purchases inside training
+steps (ADA-MCU), on arrays.
 
-A segmentor that buys labels while it trains asks this object, once per
-iteration, for the pixels it wants of the target images in its batch
-(:meth:`OnlineAcquisition.buy`) and for the labels of pixels bought earlier
-(:meth:`OnlineAcquisition.labels`).  Crop pixels are mapped to pixels of
-the original image through each sample's ``gt_pixel_index`` (made by
-:class:`~mmseg_ada.datasets.transforms.AddPixelIndex` and moved by the
-geometric transforms like a label map), so a purchase is a set of original
-pixels, whatever the augmentation.
+The engine's :class:`~mmseg_ada.engine.online_acquisition.
+OnlineAcquisition` asks these functions what to buy and what a crop sees;
+it gathers the ranks' requests, broadcasts rank 0's decision, and reads and
+writes the purchase log and the label store.  Here:
 
-Guarantees:
-
-* **budget**: the total never exceeds :attr:`total` pixels; a request
-  beyond what is left is cut in request order (rank, sample, pixel);
-* **agreement**: requests of all ranks are gathered, rank 0 decides and
-  commits, and every rank receives the same purchase;
-* **persistence**: each iteration's purchase is one commit of the
-  :class:`~mmseg_ada.active.stores.MaskLabelStore` (stamp = commit number)
-  plus a line of ``active/online.jsonl`` (commit -> iteration), written
-  before the commit; a kill at any point loses at most the purchase being
-  committed;
-* **replay**: after ``--resume`` from a checkpoint at iteration ``c``, the
-  purchases the killed run made at iterations ``>= c`` are already in the
-  store: at such an iteration :meth:`buy` returns the logged purchase
-  instead of buying again (never re-bought), and :meth:`labels` shows only
-  the commits made before the current iteration, exactly as the original
-  run saw them;
-* **oracle discipline**: labels come from the oracle only at bought pixels.
+* crop pixels are mapped to pixels of the original image through each
+  sample's ``gt_pixel_index`` (:func:`crop_pixel_index`,
+  :func:`requested_pixels`; made by :class:`~mmseg_ada.datasets.
+  transforms.AddPixelIndex` and moved by the geometric transforms like a
+  label map), so a purchase is a set of original pixels, whatever the
+  augmentation;
+* the requests of all ranks are merged in request order (rank, sample,
+  pixel) (:func:`merge_requests`) and cut to what is unlabelled and to the
+  budget left (:func:`unlabelled_within`);
+* :class:`PurchaseLedger` keeps which commit of the store was made at which
+  iteration (the records of ``active/online.jsonl``,
+  :func:`log_record`): what a crop may see before an iteration
+  (:meth:`~PurchaseLedger.visible_commit`), which purchase to replay after
+  a resume (:meth:`~PurchaseLedger.commit_at`) and what was spent.
 """
 from __future__ import annotations
 
 import bisect
-import json
-import os
-import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmengine.dist import (all_gather_object, broadcast_object_list, get_rank,
-                           get_world_size)
-from mmengine.logging import print_log
 
-from mmseg_ada.utils.io import atomic_write_bytes
-from .stores import MaskLabelStore
-from .units import PoolItem
+__all__ = [
+    'IGNORE', 'PurchaseLedger', 'crop_pixel_index', 'requested_pixels',
+    'merge_requests', 'unlabelled_within', 'log_record'
+]
 
-__all__ = ['OnlineAcquisition']
-
+#: the label of a pixel not bought
 IGNORE = 255
 
 
-class OnlineAcquisition:
-    """Pixel purchases during training, through a mask label store.
+def crop_pixel_index(sample: Any) -> torch.Tensor:
+    """``long [H, W]``: the original-image pixel of each crop pixel.
 
     Args:
-        store: the run's mask store (rank 0: the writer; others: readers).
-        oracle: answers labels (:class:`~mmseg_ada.active.oracles.
-            GroundTruthOracle` bound to the target dataset).
-        items: the target images (index, stem, full-resolution shape).
-        total: the pixel budget ``M_e`` (pixels of the original images).
-        stem_of: callable ``img_path -> stem``.
+        sample: a target data sample with ``gt_pixel_index`` (``-1`` where
+            the crop pixel is padding).
+
+    Returns:
+        torch.Tensor: flat indices into the original image.
     """
+    pix = getattr(sample, 'gt_pixel_index', None)
+    if pix is None:
+        raise KeyError('online acquisition needs each target sample to carry '
+                       'gt_pixel_index (add AddPixelIndex to the target '
+                       'pipeline and pack it)')
+    data = pix.data if hasattr(pix, 'data') else pix
+    return data.reshape(data.shape[-2:]).long()
 
-    def __init__(self, store: MaskLabelStore, oracle: Any,
-                 items: Sequence[PoolItem], total: int, stem_of: Any) -> None:
-        self.store = store
-        self.oracle = oracle
-        self.items = list(items)
-        self.total = int(total)
-        self.stem_of = stem_of
-        self._index_of = {it.stem: it.index for it in self.items}
-        self.log_path = osp.join(store.root, 'online.jsonl')
-        self.iteration = 0
-        self.spent = 0
-        self._commit_iter: List[int] = []  # commit k-1 -> its iteration
-        self._commit_spent: List[int] = []
-        self._commit_images: List[List[int]] = []
 
-    # ------------------------------------------------------------- log
-    def _read_log(self) -> List[dict]:
-        if not osp.isfile(self.log_path):
-            return []
-        with open(self.log_path, encoding='utf-8') as f:
-            text = f.read()
-        lines = text.split('\n')
-        if not text.endswith('\n'):
-            lines = lines[:-1]  # a torn last line was never committed
-        out = []
-        for ln in lines:
-            if ln:
-                out.append(json.loads(ln))
-        return out
+def requested_pixels(pix: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
+    """The original pixels a crop mask asks for, sorted and unique.
 
-    def open(self, start_iter: int) -> None:
-        """Load the purchase log; training (re)starts at ``start_iter``.
+    Args:
+        pix: ``long [H, W]`` from :func:`crop_pixel_index`.
+        mask: ``bool [H, W]``: the crop pixels wanted.
 
-        The writer drops log lines of commits the store does not hold (a
-        kill between the log line and the commit).
+    Returns:
+        np.ndarray: ``int64`` flat pixel indices (padding left out).
+    """
+    sel = pix[mask.to(pix.device).bool() & (pix >= 0)]
+    return np.unique(sel.cpu().numpy().astype(np.int64))
+
+
+def merge_requests(
+    gathered: Sequence[Sequence[Tuple[int, np.ndarray]]]
+) -> Dict[int, List[np.ndarray]]:
+    """The requests of all ranks per image, in request order.
+
+    Args:
+        gathered: per rank, ``(image index, flat pixels)`` per sample.
+
+    Returns:
+        dict: image index -> its requested pixel arrays (first request
+        first; the dict keeps the order images were first asked for).
+    """
+    merged: Dict[int, List[np.ndarray]] = {}
+    for rank_requests in gathered:
+        for index, flat in rank_requests:
+            merged.setdefault(int(index), []).append(flat)
+    return merged
+
+
+def unlabelled_within(parts: Sequence[np.ndarray], labelled: np.ndarray,
+                      left: int) -> np.ndarray:
+    """The requested pixels of one image that can be bought.
+
+    Args:
+        parts: the image's requested pixel arrays (:func:`merge_requests`).
+        labelled: the image's flat round map (``> 0``: bought before).
+        left: pixels the budget still buys.
+
+    Returns:
+        np.ndarray: the unlabelled requested pixels, sorted, at most
+        ``left`` of them (the lowest indices).
+    """
+    flat = np.unique(np.concatenate(parts))
+    flat = flat[labelled[flat] == 0]
+    return flat[:left]
+
+
+def log_record(commit: int, iteration: int, spent: int,
+               images: Sequence[int]) -> Dict[str, Any]:
+    """One line of ``online.jsonl``: a commit and the iteration it bought
+    at."""
+    return dict(
+        commit=commit, iteration=iteration, spent=spent, images=sorted(images))
+
+
+class PurchaseLedger:
+    """Which commit was bought at which iteration (commit ``k`` is entry
+    ``k - 1``), from the records of the purchase log."""
+
+    def __init__(self) -> None:
+        self.iterations: List[int] = []
+        self.spent: List[int] = []
+        self.images: List[List[int]] = []
+
+    @classmethod
+    def from_records(cls, records: Sequence[Dict[str, Any]], committed: int,
+                     log_path: str, store_root: str) -> 'PurchaseLedger':
+        """The ledger of ``records`` (commits ``1..committed`` in order).
+
+        Args:
+            records: the log's records of the commits the store holds.
+            committed: the store's last commit.
+            log_path: the log (named in the error).
+            store_root: the store (named in the error).
+
+        Raises:
+            RuntimeError: if the records are not commits ``1..committed``.
         """
-        self.store.refresh(force=True)
-        committed = self.store.last_round()
-        records = [r for r in self._read_log() if r['commit'] <= committed]
-        if not self.store.readonly:
-            text = ''.join(json.dumps(r) + '\n' for r in records)
-            atomic_write_bytes(self.log_path, text.encode('utf-8'))
         if [r['commit'] for r in records] != list(range(1, committed + 1)):
             raise RuntimeError(
-                f'{self.log_path} does not list commits 1..{committed} of the '
-                f'label store {self.store.root}: the online purchase log and '
+                f'{log_path} does not list commits 1..{committed} of the '
+                f'label store {store_root}: the online purchase log and '
                 'the store disagree')
-        self._commit_iter = [int(r['iteration']) for r in records]
-        self._commit_spent = [int(r['spent']) for r in records]
-        self._commit_images = [list(r['images']) for r in records]
-        self.iteration = int(start_iter)
-        self.spent = sum(s
-                         for s, t in zip(self._commit_spent, self._commit_iter)
-                         if t < self.iteration)
-        later = sum(1 for t in self._commit_iter if t >= self.iteration)
-        if later:
-            print_log(
-                f'online acquisition: {later} purchase(s) made at iterations '
-                f'>= {self.iteration} are in the store; they are replayed, '
-                'not bought again',
-                logger='current')
+        ledger = cls()
+        ledger.iterations = [int(r['iteration']) for r in records]
+        ledger.spent = [int(r['spent']) for r in records]
+        ledger.images = [list(r['images']) for r in records]
+        return ledger
 
-    def _visible_commit(self, before_iter: int) -> int:
+    def __len__(self) -> int:
+        return len(self.iterations)
+
+    def spent_before(self, iteration: int) -> int:
+        """Pixels bought at iterations ``< iteration``."""
+        return sum(s for s, t in zip(self.spent, self.iterations)
+                   if t < iteration)
+
+    def count_from(self, iteration: int) -> int:
+        """Purchases made at iterations ``>= iteration`` (replayed)."""
+        return sum(1 for t in self.iterations if t >= iteration)
+
+    def visible_commit(self, before_iter: int) -> int:
         """The last commit made at an iteration ``< before_iter``."""
-        return bisect.bisect_left(self._commit_iter, before_iter)
+        return bisect.bisect_left(self.iterations, before_iter)
 
-    def _commit_at(self, iteration: int) -> Optional[int]:
+    def commit_at(self, iteration: int) -> Optional[int]:
         """The commit made at ``iteration`` (``None``: none)."""
-        i = bisect.bisect_left(self._commit_iter, iteration)
-        if i < len(self._commit_iter) and self._commit_iter[i] == iteration:
+        i = bisect.bisect_left(self.iterations, iteration)
+        if i < len(self.iterations) and self.iterations[i] == iteration:
             return i + 1
         return None
 
-    # ----------------------------------------------------------- helpers
-    def _item(self, sample: Any) -> PoolItem:
-        path = sample.metainfo.get('img_path', '')
-        stem = self.stem_of(path)
-        if stem not in self._index_of:
-            raise KeyError(
-                f'online acquisition: training image {path!r} (stem '
-                f'{stem!r}) is not in the target pool of {len(self.items)} '
-                f'images (e.g. {self.items[0].stem!r})')
-        return self.items[self._index_of[stem]]
-
-    @staticmethod
-    def _pixel_index(sample: Any) -> torch.Tensor:
-        pix = getattr(sample, 'gt_pixel_index', None)
-        if pix is None:
-            raise KeyError(
-                'online acquisition needs each target sample to carry '
-                'gt_pixel_index (add AddPixelIndex to the target pipeline '
-                'and pack it)')
-        data = pix.data if hasattr(pix, 'data') else pix
-        return data.reshape(data.shape[-2:]).long()
-
-    def _crop_labels(self, sample: Any, upto_commit: int) -> torch.Tensor:
-        item = self._item(sample)
-        pix = self._pixel_index(sample)
-        stamps = self.store.round_map(item.stem, item.shape, upto=upto_commit)
-        valid = pix >= 0
-        out = torch.full(pix.shape, IGNORE, dtype=torch.long)
-        flat = pix[valid].cpu().numpy()
-        bought = stamps.reshape(-1)[flat] > 0
-        if bought.any():
-            labels = np.full(flat.shape, IGNORE, dtype=np.int64)
-            labels[bought] = self.oracle.pixel_labels(item.index, flat[bought],
-                                                      stamps)
-            out[valid] = torch.from_numpy(labels)
-        return out.to(pix.device)
-
-    # --------------------------------------------------------------- API
-    @property
-    def remaining(self) -> int:
-        """Pixels that may still be bought."""
-        return max(self.total - self.spent, 0)
-
-    def labels(self, data_samples: Sequence[Any]) -> List[torch.Tensor]:
-        """Crop labels of the pixels bought before this iteration.
-
-        Args:
-            data_samples: target samples with ``gt_pixel_index``.
-
-        Returns:
-            list: ``long [H, W]`` per sample; 255 where not bought.
-        """
-        k = self._visible_commit(self.iteration)
-        return [self._crop_labels(s, k) for s in data_samples]
-
-    def buy(self, data_samples: Sequence[Any],
-            masks: Sequence[torch.Tensor]) -> List[torch.Tensor]:
-        """Buy the requested crop pixels; every rank must call it.
-
-        Args:
-            data_samples: this rank's target samples.
-            masks: ``bool [H, W]`` per sample: the crop pixels wanted.
-
-        Returns:
-            list: the samples' crop labels after the purchase (like
-            :meth:`labels`, with this iteration's purchase).
-        """
-        if len(masks) != len(data_samples):
-            raise ValueError(f'{len(masks)} masks for {len(data_samples)} '
-                             'samples')
-        requests: List[Tuple[int, np.ndarray]] = []
-        for sample, m in zip(data_samples, masks):
-            pix = self._pixel_index(sample)
-            sel = pix[m.to(pix.device).bool() & (pix >= 0)]
-            flat = np.unique(sel.cpu().numpy().astype(np.int64))
-            requests.append((self._item(sample).index, flat))
-        if get_world_size() > 1:
-            gathered = all_gather_object(requests)
-        else:
-            gathered = [requests]
-        result: List[Optional[Dict[int, np.ndarray]]] = [None]
-        if get_rank() == 0:
-            result[0] = self._decide(gathered)
-        if get_world_size() > 1:
-            broadcast_object_list(result, src=0)
-        bought = result[0]
-        n = int(sum(v.size for v in bought.values()))
-        if n:
-            self.store.refresh(force=True)
-            k = self.store.last_round()
-            if len(self._commit_iter) < k:
-                self._commit_iter.append(self.iteration)
-                self._commit_spent.append(n)
-                self._commit_images.append(sorted(bought))
-        self.spent += n
-        k = self._visible_commit(self.iteration + 1)
-        return [self._crop_labels(s, k) for s in data_samples]
-
-    def _decide(
-            self,
-            gathered: List[List[Tuple[int,
-                                      np.ndarray]]]) -> Dict[int, np.ndarray]:
-        """Rank 0: replay a logged purchase, or buy and commit a new one."""
-        commit = self._commit_at(self.iteration)
-        store = self.store
-        if commit is not None:  # bought by the run this one resumes
-            out = {}
-            for index in self._commit_images[commit - 1]:
-                it = self.items[index]
-                stamps = store.round_map(it.stem, it.shape, upto=commit)
-                flat = np.flatnonzero(stamps.reshape(-1) == commit)
-                if flat.size:
-                    out[it.index] = flat
-            return out
-        left = self.remaining
-        merged: Dict[int, List[np.ndarray]] = {}
-        for rank_requests in gathered:
-            for index, flat in rank_requests:
-                merged.setdefault(int(index), []).append(flat)
-        out: Dict[int, np.ndarray] = {}
-        for index, parts in merged.items():  # request order
-            if left <= 0:
-                break
-            item = self.items[index]
-            flat = np.unique(np.concatenate(parts))
-            lab = store.round_map(item.stem, item.shape).reshape(-1)
-            flat = flat[lab[flat] == 0]
-            flat = flat[:left]
-            if flat.size == 0:
-                continue
-            fresh = store.add_pixels(item.stem, item.shape, flat)
-            out[index] = fresh
-            left -= int(fresh.size)
-        n = int(sum(v.size for v in out.values()))
-        if n:
-            k = store.last_round() + 1
-            line = json.dumps(
-                dict(
-                    commit=k,
-                    iteration=self.iteration,
-                    spent=n,
-                    images=sorted(out)))
-            with open(self.log_path, 'a', encoding='utf-8') as f:
-                f.write(line + '\n')
-                f.flush()
-                os.fsync(f.fileno())
-            store.commit(k, None)
-        return out
+    def add(self, iteration: int, spent: int, images: Sequence[int]) -> None:
+        """Record the next commit."""
+        self.iterations.append(int(iteration))
+        self.spent.append(int(spent))
+        self.images.append(sorted(images))

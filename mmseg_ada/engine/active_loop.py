@@ -9,7 +9,8 @@
         validate (RoundMetricHook writes the score into round_<k>.json)
 
 or, with ``online=dict(budget=...)``, lets the model buy pixels inside its
-training steps (:class:`~mmseg_ada.active.online.OnlineAcquisition`).
+training steps (:class:`~mmseg_ada.engine.online_acquisition.
+OnlineAcquisition`).
 
 The loop keeps only what must happen at round boundaries and on resume:
 the data iterator restarts at every round (nothing prefetched predates the
@@ -35,7 +36,6 @@ from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 from mmseg.registry import LOOPS
 
-from mmseg_ada.active.online import OnlineAcquisition
 from mmseg_ada.active.oracles.layout import request_dir
 from mmseg_ada.active.schedule import round_budgets
 from mmseg_ada.active.stores import BaseLabelStore, StoreIntegrityError
@@ -47,6 +47,7 @@ from mmseg_ada.registry import LABEL_STORES, ORACLES, build_active
 from mmseg_ada.utils.seeding import derive_seed, seed_all
 from .hooks import MCUAcquisitionHook
 from .human_rounds import AwaitingLabels, HumanRounds
+from .online_acquisition import OnlineAcquisition
 from .selector import ActiveSelector
 from .utils import find_datasets, image_sizes
 

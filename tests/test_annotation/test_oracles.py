@@ -16,7 +16,6 @@ import pytest
 import torch
 
 import mmseg_ada  # noqa: F401
-from mmseg_ada.active.online import OnlineAcquisition
 from mmseg_ada.active.oracles import (GroundTruthOracle, HumanOracle,
                                       LabelsNotImported)
 from mmseg_ada.active.stores import ImageLabelStore, MaskLabelStore
@@ -25,6 +24,7 @@ from mmseg_ada.annotation.answers import (RoundAnswers, pin_answers,
                                           write_answers)
 from mmseg_ada.annotation.rounds import import_round
 from mmseg_ada.datasets import LabeledSubsetDataset, PAADataset
+from mmseg_ada.engine.online_acquisition import OnlineAcquisition
 from tests.utils import REPO
 from .conftest import _report
 
