@@ -164,15 +164,24 @@ class LabeledSubsetDataset(Dataset):
         self._key = None
         self.oracle.bind(self.dataset, work_dir, self.annotations)
 
-    def _refresh(self) -> None:
+    def store(self) -> Optional[Union[MaskLabelStore, ImageLabelStore]]:
+        """The run's label store, opened read-only once and refreshed;
+        ``None`` before the run has one (no ``state.json`` yet).  Wrappers
+        such as :class:`~mmseg_ada.datasets.PAADataset` read it here rather
+        than opening a second copy."""
         if self.work_dir is None or not osp.isfile(
                 osp.join(self.work_dir, 'active', 'state.json')):
-            self._indices = []
-            return
+            return None
         if self._store is None:
             cls = MaskLabelStore if self.mode == 'mask' else ImageLabelStore
             self._store = cls(self.work_dir, readonly=True)
         self._store.refresh()
+        return self._store
+
+    def _refresh(self) -> None:
+        if self.store() is None:
+            self._indices = []
+            return
         key = (self._store.generation, self._store.visible_round())
         if key != self._key:
             if self.mode == 'mask':

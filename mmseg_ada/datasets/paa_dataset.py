@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import os.path as osp
 import time
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
@@ -108,7 +107,6 @@ class PAADataset(MultiStreamDataset):
         ])
         self.wait_timeout = float(wait_timeout)
         self.anchor_set = AnchorSet(self.num_images, self.num_classes, self.k)
-        self._store = None
         self._base: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
         self._gen: Optional[tuple] = None
         self._perm: Optional[tuple] = None
@@ -119,11 +117,6 @@ class PAADataset(MultiStreamDataset):
         """The bought-target stream (the engine finds the store by it)."""
         return self.streams['target']
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state['_store'] = None  # re-opened per process
-        return state
-
     def bought(self, round_idx: int) -> Tuple[np.ndarray, np.ndarray]:
         """``(ids, labels)`` bought in rounds ``<= round_idx`` (``D_tl``),
         labels as the oracle answers them (asked for these images only;
@@ -132,19 +125,15 @@ class PAADataset(MultiStreamDataset):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         if round_idx in self._base:
             return self._base[round_idx]
-        work_dir = self.labeled.work_dir
-        if work_dir is None or not osp.isfile(
-                osp.join(work_dir, 'active', 'state.json')):
-            raise RuntimeError('PAADataset: round {} but no label store '
-                               f'under {work_dir}'.format(round_idx))
-        if self._store is None:
-            from mmseg_ada.active.stores import ImageLabelStore
-            self._store = ImageLabelStore(work_dir, readonly=True)
-        self._store.refresh()
-        visible = self._store.visible_round()
+        store = self.labeled.store()  # the bought stream's copy, shared
+        if store is None:
+            raise RuntimeError(
+                f'PAADataset: round {round_idx} but no label store under '
+                f'{self.labeled.work_dir}')
+        visible = store.visible_round()
         oracle = self.labeled.oracle
         answers = [(int(i), oracle.image_label(int(i)))
-                   for i in self._store.labeled_ids(upto=round_idx)]
+                   for i in store.labeled_ids(upto=round_idx)]
         answers = [(i, a) for i, a in answers if a is not None]
         ids = np.asarray([i for i, _ in answers], np.int64)
         labels = np.asarray([int(a) for _, a in answers], np.int64)

@@ -198,6 +198,22 @@ class MaskLabelStore(BaseLabelStore):
         Returns:
             int: pixels that were not labelled before (the budget spent).
         """
+        return int(np.count_nonzero(self.add_mask(stem, new_mask)))
+
+    def add_mask(self, stem: str, new_mask: np.ndarray) -> np.ndarray:
+        """:meth:`add`, returning the pixels it labelled.
+
+        The stamp map is read once: the pixels already labelled are those
+        it stamps, so a caller needs no :meth:`mask` read beforehand.
+
+        Args:
+            stem: image stem.
+            new_mask: ``bool [H, W]`` pixels to label.
+
+        Returns:
+            np.ndarray: ``bool [H, W]``, the pixels of ``new_mask`` that were
+            not labelled before (their count is the budget spent).
+        """
         self._require_writer()
         new_mask = np.asarray(new_mask)
         if new_mask.ndim != 2:
@@ -206,18 +222,22 @@ class MaskLabelStore(BaseLabelStore):
         raw = self._raw_or_zeros(stem, new_mask.shape)
         return self._merge(stem, raw, new_mask.astype(bool, copy=False))
 
-    def _merge(self, stem: str, raw: np.ndarray, new_mask: np.ndarray) -> int:
-        """Stamp the unlabelled pixels of ``new_mask`` into ``raw``; write."""
+    def _merge(self, stem: str, raw: np.ndarray,
+               new_mask: np.ndarray) -> np.ndarray:
+        """Stamp the unlabelled pixels of ``new_mask`` into ``raw``; write.
+
+        Returns the pixels stamped (``bool [H, W]``).
+        """
         k = self._next_round()
         new = new_mask & (raw == 0)
         n_new = int(np.count_nonzero(new))
         if n_new == 0:
-            return 0
+            return new
         self._mark_pending(stem)
         raw[new] = k
         self._write_raw(self.mask_path(stem), raw)
         self._pending += n_new
-        return n_new
+        return new
 
     def add_pixels(self, stem: str, shape: Sequence[int],
                    flat_index: np.ndarray) -> np.ndarray:

@@ -64,10 +64,16 @@ class BaseUnits:
 
     def __init__(self) -> None:
         self.items: List[PoolItem] = []
+        self._image_pixels = np.zeros(0, np.int64)
+        self._total_pixels = 0
 
     def setup(self, items: Sequence[PoolItem]) -> None:
         """The pool's images, in dataset order."""
         self.items = list(items)
+        self._image_pixels = np.asarray(
+            [it.shape[0] * it.shape[1] for it in self.items], dtype=np.int64)
+        self._image_pixels.setflags(write=False)
+        self._total_pixels = int(self._image_pixels.sum())
 
     def total_cost(self) -> int:
         """The cost of buying everything (pixels, or images)."""
@@ -87,9 +93,9 @@ class BaseUnits:
         return 1
 
     def image_pixels(self) -> np.ndarray:
-        """``int64 [num_images]`` pixels per image (1 for image units)."""
-        return np.asarray([it.shape[0] * it.shape[1] for it in self.items],
-                          dtype=np.int64)
+        """``int64 [num_images]`` pixels per image (1 for image units);
+        computed once by :meth:`setup` (read-only)."""
+        return self._image_pixels
 
     def fingerprint(self) -> Dict[str, Any]:
         """What must not change between a run and its resume."""

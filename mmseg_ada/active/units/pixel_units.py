@@ -84,7 +84,7 @@ class PixelUnits(BaseUnits):
         rng = strategy.rng(round_idx, item.index)
         score = np.asarray(
             strategy.pixel_score(prob, rng), dtype=np.float64).reshape(-1)
-        total = max(int(self.image_pixels().sum()), 1)
+        total = max(self._total_pixels, 1)  # summed once, in setup()
         share = (int(budget) * h * w) // total
         if getattr(strategy, 'pixel_quota', 'image') == 'global':
             share = int(math.ceil(share * strategy.candidate_factor))

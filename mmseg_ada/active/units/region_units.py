@@ -119,10 +119,9 @@ class RegionUnits(BaseUnits):
             top = int(rmap.max())
             lut = np.zeros(top + 1, dtype=bool)
             lut[ids[ids <= top]] = True
-            bought = lut[rmap]
-            if store.is_labeled(item.stem):  # else nothing to read
-                bought &= ~store.mask(item.stem, item.shape)
-            added = store.add(item.stem, bought)
+            # one read of the stamp map: add_mask keeps what was unlabelled
+            bought = store.add_mask(item.stem, lut[rmap])
+            added = int(np.count_nonzero(bought))
             out.spent += added
             out.units += int(ids.size)
             if added:
