@@ -81,8 +81,8 @@ def test_region_commit_buys_unlabelled_pixels_reading_each_map_once(
     np.testing.assert_array_equal(out.region_maps[0], rmap)
     store.commit(2, _report(2, 14, 24))
     np.testing.assert_array_equal(
-        store.round_map('a', SHAPE),
-        np.where(first, 1, np.where(want_a, 2, 0)))
+        store.round_map('a', SHAPE), np.where(first, 1, np.where(want_a, 2,
+                                                                 0)))
     store.close()
 
 
