@@ -1,7 +1,7 @@
 """BADGE: k-means++ on last-layer gradient embeddings (Ash et al., 2020)."""
 from __future__ import annotations
 
-from typing import Any, Tuple
+from typing import Any, Callable, Tuple
 
 import numpy as np
 
@@ -94,21 +94,32 @@ class BADGE(BaseStrategy):
         cand, k = self.candidates(pool, budget)
         if k == 0:
             return Selection.empty()
+        dist, seeds = self._seeder(pool, cand, round_idx)
+        picks = seeds(k)
+        index = take_within_budget(cand[picks], pool.cost, budget)
+        norm = np.sqrt(dist.sq)
+        return Selection.bought(
+            pool,
+            index,
+            num_candidates=int(cand.size),
+            grad_norm_picked=describe(norm[picks]),
+            grad_norm_pool=describe(norm))
+
+    def _seeder(self, pool: UnitPool, cand: np.ndarray,
+                round_idx: int) -> Tuple[OuterSqDist, Callable]:
+        """The distances of the candidates' ``g`` and ``k -> `` the first
+        ``k`` k-means++ seeds (rows of ``cand``), drawn afresh from the
+        round's generator at every call."""
         a, z = self.gradient_factors(pool.prob[cand], pool.feature[cand])
         dist = OuterSqDist(a, z)
         first = int(np.argmax(dist.sq)) if self.first == 'max_norm' else None
-        picks = kmeanspp(
-            dist,
-            k,
-            self.rng(round_idx),
-            first=first,
-            n_local_trials=self.n_local_trials)
-        index = take_within_budget(cand[picks], pool.cost, budget)
-        norm = np.sqrt(dist.sq)
-        return Selection(
-            index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(cand.size),
-                grad_norm_picked=describe(norm[picks]),
-                grad_norm_pool=describe(norm)))
+
+        def seeds(k: int) -> np.ndarray:
+            return kmeanspp(
+                dist,
+                k,
+                self.rng(round_idx),
+                first=first,
+                n_local_trials=self.n_local_trials)
+
+        return dist, seeds

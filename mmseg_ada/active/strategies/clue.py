@@ -1,7 +1,7 @@
 """CLUE: clustering uncertainty-weighted embeddings (Prabhu et al., 2021)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -107,31 +107,43 @@ class CLUE(BaseStrategy):
         cand, k = self.candidates(pool, budget)
         if k == 0:
             return Selection.empty()
+        w, x, weighted = self._embedding(pool, cand)
+        centres, km = self._kmeans(x, w if weighted else None, k, round_idx)
+        picks = nearest_to_centres(x, centres)
+        index = take_within_budget(cand[picks], pool.cost, budget)
+        labels = km['labels']
+        return Selection.bought(
+            pool,
+            index,
+            num_candidates=int(cand.size),
+            weighted=weighted,
+            inertia=km['inertia'],
+            kmeans_iterations=km['n_iter'],
+            cluster_sizes=describe(np.bincount(labels, minlength=k)),
+            cluster_weights=describe(
+                np.bincount(labels, weights=w, minlength=k)),
+            weight_picked=describe(w[picks]))
+
+    def _embedding(self, pool: UnitPool,
+                   cand: np.ndarray) -> Tuple[np.ndarray, np.ndarray, bool]:
+        """The weights and ``float32`` features of the rows ``cand``, and
+        whether any weight is positive (else k-means is unweighted)."""
         if pool.feature is None:
-            raise ValueError("CLUE needs pool.feature (declare 'feature')")
+            raise ValueError(f'{type(self).__name__} needs pool.feature '
+                             "(declare 'feature')")
         w = self.weights(pool)[cand]
         x = np.asarray(pool.feature[cand], dtype=np.float32)
-        weighted = bool(w.sum() > 0)
-        centres, km = seeded_kmeans(
+        return w, x, bool(w.sum() > 0)
+
+    def _kmeans(self, x: np.ndarray, sample_weight: Optional[np.ndarray],
+                k: int, round_idx: int) -> Tuple[np.ndarray, Dict[str, Any]]:
+        """:func:`~mmseg_ada.active.functional.seeded_kmeans` of ``x`` into
+        ``k`` clusters, seeded by the round."""
+        return seeded_kmeans(
             x,
             k,
             sklearn_seed(self.rng(round_idx)),
             n_init=self.n_init,
-            sample_weight=w if weighted else None,
+            sample_weight=sample_weight,
             max_iter=self.max_iter,
             n_local_trials=self.n_local_trials)
-        picks = nearest_to_centres(x, centres)
-        index = take_within_budget(cand[picks], pool.cost, budget)
-        labels = km['labels']
-        return Selection(
-            index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(cand.size),
-                weighted=weighted,
-                inertia=km['inertia'],
-                kmeans_iterations=km['n_iter'],
-                cluster_sizes=describe(np.bincount(labels, minlength=k)),
-                cluster_weights=describe(
-                    np.bincount(labels, weights=w, minlength=k)),
-                weight_picked=describe(w[picks])))

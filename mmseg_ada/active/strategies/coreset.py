@@ -80,10 +80,9 @@ class CoreSet(BaseStrategy):
         picks, radius = farthest_first(
             DenseSqDist(x), k, first=first, init_min=init, return_dists=True)
         index = take_within_budget(cand[picks], pool.cost, budget)
-        return Selection(
+        return Selection.bought(
+            pool,
             index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(cand.size),
-                num_labelled_centres=int(labelled.size),
-                radius_at_picks=describe(radius[np.isfinite(radius)])))
+            num_candidates=int(cand.size),
+            num_labelled_centres=int(labelled.size),
+            radius_at_picks=describe(radius[np.isfinite(radius)]))

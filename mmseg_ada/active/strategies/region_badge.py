@@ -6,8 +6,7 @@ from typing import Any
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (OuterSqDist, check_budget, describe,
-                          grow_until_spent, kmeanspp)
+from ..functional import check_budget, describe, grow_until_spent
 from ..pool import Selection, UnitPool
 from .badge import BADGE
 
@@ -54,30 +53,17 @@ class RegionBADGE(BADGE):
             seeds drawn and ``||g||`` of the picks and of the candidates.
         """
         budget = check_budget(budget)
-        self.check_unit_kind(pool.kind)
-        cand = np.flatnonzero(pool.candidates)
-        if cand.size == 0 or budget == 0:
+        cand, k = self.candidates(pool, budget)
+        if k == 0:
             return Selection.empty()
-        a, z = self.gradient_factors(pool.prob[cand], pool.feature[cand])
-        dist = OuterSqDist(a, z)
-        first = int(np.argmax(dist.sq)) if self.first == 'max_norm' else None
-
-        def seeds(k: int) -> np.ndarray:
-            return kmeanspp(
-                dist,
-                k,
-                self.rng(round_idx),
-                first=first,
-                n_local_trials=self.n_local_trials)
-
+        dist, seeds = self._seeder(pool, cand, round_idx)
         picks, k = grow_until_spent(seeds, pool.cost[cand], budget)
         index = cand[picks]
         norm = np.sqrt(dist.sq)
-        return Selection(
+        return Selection.bought(
+            pool,
             index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(cand.size),
-                num_seeds=int(k),
-                grad_norm_picked=describe(norm[picks]),
-                grad_norm_pool=describe(norm)))
+            num_candidates=int(cand.size),
+            num_seeds=int(k),
+            grad_norm_picked=describe(norm[picks]),
+            grad_norm_pool=describe(norm))
