@@ -194,6 +194,15 @@ def image_file_problem(path: str) -> Optional[str]:
     return None
 
 
+def _listed(items: List[str]) -> str:
+    """The first :data:`MAX_LISTED` of ``items``, one a line, and how many
+    more there are."""
+    shown = '\n  '.join(items[:MAX_LISTED])
+    more = (f'\n  ... and {len(items) - MAX_LISTED} more'
+            if len(items) > MAX_LISTED else '')
+    return shown + more
+
+
 def _norm_name(name: str) -> str:
     return name.strip().lower().replace(' ', '_').replace('-', '_')
 
@@ -338,22 +347,16 @@ class ImageListDataset(BaseDataset):
                 info['gt_label'] = entry.label
             data_list.append(info)
         if bad and not missing:
-            shown = '\n  '.join(bad[:MAX_LISTED])
-            more = (f'\n  ... and {len(bad) - MAX_LISTED} more'
-                    if len(bad) > MAX_LISTED else '')
             raise ValueError(
                 f'{len(bad)} image(s) of {self.ann_file} cannot be used:\n  '
-                f'{shown}{more}\nReplace or remove them (check_images='
+                f'{_listed(bad)}\nReplace or remove them (check_images='
                 "'exists' checks existence only, False nothing)")
         if missing:
-            shown = '\n  '.join(missing[:MAX_LISTED])
-            more = (f'\n  ... and {len(missing) - MAX_LISTED} more'
-                    if len(missing) > MAX_LISTED else '')
             raise FileNotFoundError(
                 f'{len(missing)} image(s) of {self.ann_file} not found '
                 f'(data_root={self.data_root!r}, data_prefix='
                 f'{prefix!r}; set path_rewrite for lists with other path '
-                f'prefixes):\n  {shown}{more}')
+                f'prefixes):\n  {_listed(missing)}')
         return data_list
 
     def _image_problem(self, img_path: str) -> Optional[str]:
