@@ -7,14 +7,14 @@ import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
 from ..functional import OuterSqDist, describe, kmeanspp
-from ..pool import Selection, UnitPool, take_within_budget
-from .base import BaseStrategy
+from ..pool import UnitPool, take_within_budget
+from ._embedding import EmbeddingStrategy, Picked
 
 __all__ = ['BADGE']
 
 
 @STRATEGIES.register_module()
-class BADGE(BaseStrategy):
+class BADGE(EmbeddingStrategy):
     """Batch Active learning by Diverse Gradient Embeddings.
 
     The gradient of the cross-entropy, under the model's own prediction
@@ -41,8 +41,6 @@ class BADGE(BaseStrategy):
     """
 
     requires = ('prob', 'feature')
-    unit_kinds = ('image', )
-    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -80,28 +78,15 @@ class BADGE(BaseStrategy):
         a[np.arange(len(a)), a.argmax(1)] -= 1.0
         return a, np.asarray(feature, dtype=np.float32)
 
-    def select(self,
-               pool: UnitPool,
-               budget: int,
-               round_idx: int = 1,
-               **context: Any) -> Selection:
-        """Buy up to ``budget`` images: k-means++ seeds of ``g``.
-
-        Returns:
-            Selection: the seeds in order; ``info`` has the number of
-            candidates and ``||g||`` of the picks and of all candidates.
-        """
-        cand, k = self.candidates(pool, budget)
-        if k == 0:
-            return Selection.empty()
+    def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
+             round_idx: int) -> Picked:
+        """The first ``k`` k-means++ seeds of ``g``; the facts are ``||g||``
+        of the picks and of all candidates."""
         dist, seeds = self._seeder(pool, cand, round_idx)
         picks = seeds(k)
         index = take_within_budget(cand[picks], pool.cost, budget)
         norm = np.sqrt(dist.sq)
-        return Selection.bought(
-            pool,
-            index,
-            num_candidates=int(cand.size),
+        return index, dict(
             grad_norm_picked=describe(norm[picks]),
             grad_norm_pool=describe(norm))
 

@@ -8,8 +8,8 @@ import numpy as np
 from mmseg_ada.registry import STRATEGIES
 from ..functional import (describe, nearest_to_centres, seeded_kmeans,
                           sklearn_seed)
-from ..pool import Selection, UnitPool, take_within_budget
-from .base import BaseStrategy
+from ..pool import UnitPool, take_within_budget
+from ._embedding import EmbeddingStrategy, Picked
 
 __all__ = ['CLUE']
 
@@ -29,7 +29,7 @@ def tempered_entropy(logits: np.ndarray, temperature: float) -> np.ndarray:
 
 
 @STRATEGIES.register_module()
-class CLUE(BaseStrategy):
+class CLUE(EmbeddingStrategy):
     """Clustering Uncertainty-weighted Embeddings.
 
     Each unlabelled image is weighted by the entropy of its softmax at
@@ -58,8 +58,6 @@ class CLUE(BaseStrategy):
     """
 
     requires = ('prob', 'feature', 'logits')
-    unit_kinds = ('image', )
-    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -92,30 +90,17 @@ class CLUE(BaseStrategy):
         """The weights (for reports; :meth:`select` clusters)."""
         return self.weights(pool)
 
-    def select(self,
-               pool: UnitPool,
-               budget: int,
-               round_idx: int = 1,
-               **context: Any) -> Selection:
-        """Buy the images nearest the ``b`` weighted k-means centres.
-
-        Returns:
-            Selection: picks in centre order; ``info`` has the number of
-            candidates, the k-means inertia and iterations, and the sizes
-            and summed weights of the clusters.
-        """
-        cand, k = self.candidates(pool, budget)
-        if k == 0:
-            return Selection.empty()
+    def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
+             round_idx: int) -> Picked:
+        """The candidates nearest the ``k`` weighted k-means centres; the
+        facts are the k-means inertia and iterations and the sizes and
+        summed weights of the clusters."""
         w, x, weighted = self._embedding(pool, cand)
         centres, km = self._kmeans(x, w if weighted else None, k, round_idx)
         picks = nearest_to_centres(x, centres)
         index = take_within_budget(cand[picks], pool.cost, budget)
         labels = km['labels']
-        return Selection.bought(
-            pool,
-            index,
-            num_candidates=int(cand.size),
+        return index, dict(
             weighted=weighted,
             inertia=km['inertia'],
             kmeans_iterations=km['n_iter'],

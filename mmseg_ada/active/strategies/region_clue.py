@@ -6,9 +6,9 @@ from typing import Any
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (check_budget, describe, grow_until_spent,
-                          nearest_to_centres)
-from ..pool import Selection, UnitPool
+from ..functional import describe, grow_until_spent, nearest_to_centres
+from ..pool import UnitPool
+from ._embedding import Picked
 from .clue import CLUE
 
 __all__ = ['RegionCLUE']
@@ -74,22 +74,12 @@ class RegionCLUE(CLUE):
             raise ValueError("RegionCLUE needs pool.prob (declare 'prob')")
         return tempered_prob_entropy(pool.prob, self.temperature)
 
-    def select(self,
-               pool: UnitPool,
-               budget: int,
-               round_idx: int = 1,
-               **context: Any) -> Selection:
-        """Buy the regions nearest the weighted k-means centres.
-
-        Returns:
-            Selection: picks by cluster weight; ``info`` has the number of
-            candidates and clusters, the k-means inertia and iterations,
-            and the sizes and summed weights of the clusters.
-        """
-        budget = check_budget(budget)
-        cand, k = self.candidates(pool, budget)
-        if k == 0:
-            return Selection.empty()
+    def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
+             round_idx: int) -> Picked:
+        """The regions nearest the weighted k-means centres, by cluster
+        weight, within ``budget`` pixels; the facts are the number of
+        clusters, the k-means inertia and iterations, and the sizes and
+        summed weights of the clusters."""
         w, x, weighted = self._embedding(pool, cand)
         facts = {}
 
@@ -102,11 +92,7 @@ class RegionCLUE(CLUE):
             return nearest_to_centres(x, centres[served])
 
         rows, k = grow_until_spent(picks, pool.cost[cand], budget)
-        index = cand[rows]
-        return Selection.bought(
-            pool,
-            index,
-            num_candidates=int(cand.size),
+        return cand[rows], dict(
             num_clusters=int(k),
             weighted=weighted,
             inertia=facts['inertia'],
