@@ -9,22 +9,33 @@ from ..functional import check_budget
 from ..pool import Selection, UnitPool
 from .base import BaseStrategy
 
-__all__ = ['EmbeddingStrategy', 'Picked']
+__all__ = ['EmbeddingStrategy', 'Picked', 'check_first']
 
 #: What :meth:`EmbeddingStrategy.pick` returns: the bought rows of the
 #: pool, in pick order, and the facts of the round report.
 Picked = Tuple[np.ndarray, Dict[str, Any]]
 
 
-class EmbeddingStrategy(BaseStrategy):
-    """A strategy that picks among the candidates on an embedding (BADGE,
-    CLUE, Core-Set, their region variants, LAS, SAGE).
+def check_first(first: str, who: str) -> str:
+    """``first`` if it names how seeding starts (``'max_norm'``: the
+    largest embedding, ``'random'``: a seeded draw), else a ValueError
+    naming the strategy ``who``."""
+    if first not in ('max_norm', 'random'):
+        raise ValueError(f"{who}: first must be 'max_norm' or 'random', "
+                         f'got {first!r}')
+    return first
 
-    :meth:`select` validates the budget and the unit kind, takes the
-    candidates (``cost > 0``) and the number ``k`` of them the budget buys
-    at one unit each, and buys what :meth:`pick` returns; the report's
-    ``info`` starts with ``spent`` and ``num_candidates``.  The round figure
-    is a PCA of ``pool.feature`` with the picks.
+
+class EmbeddingStrategy(BaseStrategy):
+    """A strategy that picks images on an embedding (BADGE, CLUE, Core-Set,
+    LAS, SAGE; the region variants of BADGE and CLUE pick regions).
+
+    The default :meth:`select` (LAS and SAGE have their own) validates the
+    budget and the unit kind, takes the candidates (``cost > 0``) and the
+    number ``k`` of them the budget buys at one unit each, and buys what
+    :meth:`pick` returns; the report's ``info`` starts with ``spent`` and
+    ``num_candidates``.  The round figure is a PCA of ``pool.feature`` with
+    the picks.
     """
 
     unit_kinds = ('image', )

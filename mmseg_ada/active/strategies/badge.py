@@ -8,7 +8,7 @@ import numpy as np
 from mmseg_ada.registry import STRATEGIES
 from ..functional import OuterSqDist, describe, kmeanspp
 from ..pool import UnitPool, take_within_budget
-from ._embedding import EmbeddingStrategy, Picked
+from ._embedding import EmbeddingStrategy, Picked, check_first
 
 __all__ = ['BADGE']
 
@@ -51,11 +51,8 @@ class BADGE(EmbeddingStrategy):
         if int(n_local_trials) < 1:
             raise ValueError('BADGE: n_local_trials must be >= 1, got '
                              f'{n_local_trials}')
-        if first not in ('max_norm', 'random'):
-            raise ValueError("BADGE: first must be 'max_norm' or 'random', "
-                             f'got {first!r}')
         self.n_local_trials = int(n_local_trials)
-        self.first = first
+        self.first = check_first(first, 'BADGE')
 
     @staticmethod
     def gradient_factors(prob: np.ndarray,
