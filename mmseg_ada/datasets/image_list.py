@@ -12,7 +12,7 @@ from mmseg.registry import DATASETS
 
 __all__ = [
     'ImageListDataset', 'ImageListEntry', 'image_file_problem',
-    'parse_image_list'
+    'parse_image_list', 'read_class_names'
 ]
 
 #: How many missing images an error message lists.
@@ -192,6 +192,14 @@ def image_file_problem(path: str) -> Optional[str]:
         return (f'is truncated ({what}; {e})'
                 if what else f'is not an image PIL can read ({e})')
     return None
+
+
+def read_class_names(name: str) -> Tuple[str, ...]:
+    """The class names in ``mmseg_ada/datasets/class_names/<name>``, one a
+    line (the label is the line's index)."""
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'class_names', name)
+    with open(path, encoding='utf-8') as f:
+        return tuple(line.strip() for line in f if line.strip())
 
 
 def _listed(items: List[str]) -> str:
