@@ -221,6 +221,21 @@ class Selection:
         """Nothing bought."""
         return cls(np.zeros(0, np.int64), dict(spent=0))
 
+    @classmethod
+    def bought(cls, pool: 'UnitPool', index: np.ndarray,
+               **info: Any) -> 'Selection':
+        """The rows ``index`` of ``pool``, ``info`` led by what they cost.
+
+        Args:
+            pool: the pool that ``index`` indexes.
+            index: the bought rows, in the order they were chosen.
+            **info: further facts for the round report.
+
+        Returns:
+            Selection: ``info`` is ``dict(spent=..., **info)``.
+        """
+        return cls(index, dict(spent=int(pool.cost[index].sum()), **info))
+
 
 def take_within_budget(order: np.ndarray, cost: np.ndarray,
                        budget: int) -> np.ndarray:

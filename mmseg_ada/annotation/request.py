@@ -36,6 +36,9 @@ __all__ = ['RequestedImage', 'AnnotationRequest', 'RequestError']
 
 IGNORE = 255
 _FORMAT = 1
+#: The arguments of :class:`AnnotationRequest` that ``request.json`` holds
+#: as they are (before ``cost`` and ``images``).
+_FIELDS = ('round', 'kind', 'unit', 'classes', 'image_root', 'predictions')
 
 
 class RequestError(ValueError):
@@ -238,16 +241,11 @@ class AnnotationRequest:
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON form of ``request.json``."""
-        return dict(
-            format=_FORMAT,
-            round=self.round,
-            kind=self.kind,
-            unit=self.unit,
-            classes=self.classes,
-            image_root=self.image_root,
-            predictions=self.predictions,
-            cost=self.total_cost,
-            images=[asdict(im) for im in self.images])
+        out = dict(format=_FORMAT)
+        out.update((key, getattr(self, key)) for key in _FIELDS)
+        out.update(
+            cost=self.total_cost, images=[asdict(im) for im in self.images])
+        return out
 
     @classmethod
     def load(cls, root: str) -> 'AnnotationRequest':
@@ -264,13 +262,9 @@ class AnnotationRequest:
             raise RequestError(f'{path}: request format {d.get("format")!r}, '
                                f'this version reads {_FORMAT}')
         return cls(
-            round=d['round'],
-            kind=d['kind'],
-            unit=d['unit'],
-            classes=d['classes'],
-            image_root=d['image_root'],
+            **{key: d[key]
+               for key in _FIELDS},
             images=[RequestedImage(**im) for im in d['images']],
-            predictions=d['predictions'],
             root=osp.abspath(root))
 
     @classmethod

@@ -177,20 +177,26 @@ def ls_rle_encode(mask: np.ndarray) -> List[int]:
     return _ls_encode_runs(4 * lengths, np.where(painted, 255, 0), num)
 
 
+def _flat_array(rle: Sequence[int], what: str) -> np.ndarray:
+    """``rle`` as a 1-D array, or a ValueError saying it must be a list of
+    ``what``."""
+    try:
+        arr = np.asarray(rle)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f'rle must be a list of {what} ({err})') from None
+    if arr.ndim != 1:
+        raise ValueError(f'rle must be a flat list of {what}, got an array '
+                         f'of shape {arr.shape}')
+    return arr
+
+
 def _ls_bytes(rle: Sequence[int]) -> np.ndarray:
     """``rle`` as a 1-D uint8 array, checked to be ints 0..255."""
     if isinstance(rle, (bytes, bytearray)):
         return np.frombuffer(bytes(rle), dtype=np.uint8)
     if isinstance(rle, str):
         raise ValueError('rle must be a list of ints 0..255, got a str')
-    try:
-        arr = np.asarray(rle)
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f'rle must be a list of ints 0..255 ({err})') from None
-    if arr.ndim != 1:
-        raise ValueError('rle must be a flat list of ints 0..255, got '
-                         f'an array of shape {arr.shape}')
+    arr = _flat_array(rle, 'ints 0..255')
     if arr.size == 0:
         raise ValueError('rle is empty: a Label Studio brush RLE has at '
                          'least a 7-byte header')
@@ -317,14 +323,7 @@ def _cvat_runs(rle: Sequence[int]) -> np.ndarray:
         raise ValueError('rle must be a list of non-negative ints, got '
                          f'{type(rle).__name__}; use parse_cvat_rle() for '
                          'the XML attribute')
-    try:
-        arr = np.asarray(rle)
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f'rle must be a list of non-negative ints ({err})') from None
-    if arr.ndim != 1:
-        raise ValueError('rle must be a flat list of non-negative ints, got '
-                         f'an array of shape {arr.shape}')
+    arr = _flat_array(rle, 'non-negative ints')
     if arr.size == 0:
         return np.zeros(0, dtype=np.int64)
     if arr.dtype.kind == 'f':

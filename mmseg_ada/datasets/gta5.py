@@ -29,17 +29,8 @@ class GTA5Dataset(ConvertedSourceDataset):
     command (see :class:`ConvertedSourceDataset`).
 
     Args:
-        img_suffix (str): Image suffix. Defaults to ``'.png'``.
-        seg_map_suffix (str): Converted label suffix. Defaults to
-            ``'_labelTrainIds.png'``.
-        data_prefix (dict, optional): ``img_path`` / ``seg_map_path`` below
-            ``data_root``. Defaults to ``images`` / ``labels``.
-        broken_list (str, optional): Broken-pair list (relative to
-            ``data_root`` unless absolute); a missing file means none; None
-            disables it. Defaults to ``'broken_pairs.txt'``.
-        **kwargs: Passed to :class:`mmseg.datasets.BaseSegDataset`
-            (``data_root``, ``ann_file`` with one stem per line,
-            ``pipeline``, ...).
+        **kwargs: See :class:`ConvertedSourceDataset` (``data_prefix``
+            defaults to ``images`` / ``labels`` below ``data_root``).
     """
     IMG_DIR = GTA5_IMG_DIR
     LABEL_DIR = GTA5_LABEL_DIR

@@ -12,7 +12,7 @@ from mmseg.registry import DATASETS
 
 __all__ = [
     'ImageListDataset', 'ImageListEntry', 'image_file_problem',
-    'parse_image_list'
+    'parse_image_list', 'read_class_names'
 ]
 
 #: How many missing images an error message lists.
@@ -194,6 +194,23 @@ def image_file_problem(path: str) -> Optional[str]:
     return None
 
 
+def read_class_names(name: str) -> Tuple[str, ...]:
+    """The class names in ``mmseg_ada/datasets/class_names/<name>``, one a
+    line (the label is the line's index)."""
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'class_names', name)
+    with open(path, encoding='utf-8') as f:
+        return tuple(line.strip() for line in f if line.strip())
+
+
+def _listed(items: List[str]) -> str:
+    """The first :data:`MAX_LISTED` of ``items``, one a line, and how many
+    more there are."""
+    shown = '\n  '.join(items[:MAX_LISTED])
+    more = (f'\n  ... and {len(items) - MAX_LISTED} more'
+            if len(items) > MAX_LISTED else '')
+    return shown + more
+
+
 def _norm_name(name: str) -> str:
     return name.strip().lower().replace(' ', '_').replace('-', '_')
 
@@ -338,22 +355,16 @@ class ImageListDataset(BaseDataset):
                 info['gt_label'] = entry.label
             data_list.append(info)
         if bad and not missing:
-            shown = '\n  '.join(bad[:MAX_LISTED])
-            more = (f'\n  ... and {len(bad) - MAX_LISTED} more'
-                    if len(bad) > MAX_LISTED else '')
             raise ValueError(
                 f'{len(bad)} image(s) of {self.ann_file} cannot be used:\n  '
-                f'{shown}{more}\nReplace or remove them (check_images='
+                f'{_listed(bad)}\nReplace or remove them (check_images='
                 "'exists' checks existence only, False nothing)")
         if missing:
-            shown = '\n  '.join(missing[:MAX_LISTED])
-            more = (f'\n  ... and {len(missing) - MAX_LISTED} more'
-                    if len(missing) > MAX_LISTED else '')
             raise FileNotFoundError(
                 f'{len(missing)} image(s) of {self.ann_file} not found '
                 f'(data_root={self.data_root!r}, data_prefix='
                 f'{prefix!r}; set path_rewrite for lists with other path '
-                f'prefixes):\n  {shown}{more}')
+                f'prefixes):\n  {_listed(missing)}')
         return data_list
 
     def _image_problem(self, img_path: str) -> Optional[str]:

@@ -37,17 +37,8 @@ class SynthiaDataset(ConvertedSourceDataset):
     :class:`ConvertedSourceDataset`).
 
     Args:
-        img_suffix (str): Image suffix. Defaults to ``'.png'``.
-        seg_map_suffix (str): Converted label suffix. Defaults to
-            ``'_labelTrainIds.png'``.
-        data_prefix (dict, optional): ``img_path`` / ``seg_map_path`` below
-            ``data_root``. Defaults to ``RGB`` / ``GT/LABELS``.
-        broken_list (str, optional): Broken-pair list (relative to
-            ``data_root`` unless absolute); a missing file means none; None
-            disables it. Defaults to ``'broken_pairs.txt'``.
-        **kwargs: Passed to :class:`mmseg.datasets.BaseSegDataset`
-            (``data_root``, ``ann_file`` with one stem per line,
-            ``pipeline``, ...).
+        **kwargs: See :class:`ConvertedSourceDataset` (``data_prefix``
+            defaults to ``RGB`` / ``GT/LABELS`` below ``data_root``).
     """
     IMG_DIR = SYNTHIA_IMG_DIR
     LABEL_DIR = SYNTHIA_LABEL_DIR

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -141,10 +141,7 @@ def plot_curves(runs: Dict[str, str],
     Returns:
         str: ``out_path``.
     """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
+    plt, fig, ax = curve_figure()
     unit, name = 'units', 'score'
     for label, work_dir in runs.items():
         rows = [
@@ -165,12 +162,50 @@ def plot_curves(runs: Dict[str, str],
         if start is not None and start.get('score') is not None:
             x, y = [0.0] + x, [float(start['score'])] + y
         ax.plot(x, y, marker='o', label=label)
+    return save_curve_figure(plt, fig, ax, out_path, unit, name, title,
+                             baseline, lower)
+
+
+def curve_figure() -> tuple:
+    """A new figure for score-vs-labelled curves (Agg backend).
+
+    Returns:
+        tuple: ``matplotlib.pyplot``, the figure and its axes.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
+    return plt, fig, ax
+
+
+def save_curve_figure(plt: Any, fig: Any, ax: Any, out_path: str, unit: str,
+                      ylabel: str, title: Optional[str],
+                      baseline: Optional[float],
+                      lower: Optional[float]) -> str:
+    """Finish a :func:`curve_figure` (reference lines, labels, legend),
+    write it to ``out_path`` and close it.
+
+    Args:
+        plt: ``matplotlib.pyplot``.
+        fig: the figure.
+        ax: its axes, with the curves drawn.
+        out_path: image file to write.
+        unit: what the x axis counts (``'pixels'``, ``'images'``...).
+        ylabel: the y axis label.
+        title: figure title.
+        baseline: optional upper horizontal line (target only).
+        lower: optional lower horizontal line (source only).
+
+    Returns:
+        str: ``out_path``.
+    """
     if baseline is not None:
         ax.axhline(baseline, color='grey', linestyle='--', label='target only')
     if lower is not None:
         ax.axhline(lower, color='grey', linestyle=':', label='source only')
     ax.set_xlabel(f'% of target {unit} labelled')
-    ax.set_ylabel(name)
+    ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     if title:
         ax.set_title(title)

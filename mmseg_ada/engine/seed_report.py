@@ -8,13 +8,12 @@ config (one per seed), :func:`format_seed_table` prints them and
 """
 from __future__ import annotations
 
-import os
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .active_report import read_rounds, read_start
+from .active_report import (curve_figure, read_rounds, read_start,
+                            save_curve_figure)
 
 __all__ = ['seed_table', 'format_seed_table', 'plot_seed_curves']
 
@@ -117,10 +116,7 @@ def plot_seed_curves(tables: Dict[str, List[Dict]],
     Returns:
         str: ``out_path``.
     """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
+    plt, fig, ax = curve_figure()
     name, unit = 'score', 'pixels'
     for label, rows in tables.items():
         if not rows:
@@ -132,18 +128,6 @@ def plot_seed_curves(tables: Dict[str, List[Dict]],
         sd = np.asarray([r['sd'] for r in rows])
         line, = ax.plot(x, m, marker='o', label=f'{label} (n={rows[0]["n"]})')
         ax.fill_between(x, m - sd, m + sd, color=line.get_color(), alpha=0.2)
-    if baseline is not None:
-        ax.axhline(baseline, color='grey', linestyle='--', label='target only')
-    if lower is not None:
-        ax.axhline(lower, color='grey', linestyle=':', label='source only')
-    ax.set_xlabel(f'% of target {unit} labelled')
-    ax.set_ylabel(f'{name} (mean +- sd over seeds)')
-    ax.grid(True, alpha=0.3)
-    if title:
-        ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
-    fig.savefig(out_path)
-    plt.close(fig)
-    return out_path
+    return save_curve_figure(plt, fig, ax, out_path, unit,
+                             f'{name} (mean +- sd over seeds)', title,
+                             baseline, lower)

@@ -23,9 +23,8 @@ class ImageLabelStore(BaseLabelStore):
     :class:`BaseLabelStore`.
 
     Args:
-        work_dir: run directory (the store is ``<work_dir>/active``).
-        fingerprint: see :class:`BaseLabelStore`.
-        readonly: see :class:`BaseLabelStore`.
+        **kwargs: ``work_dir``, ``fingerprint``, ``readonly``: see
+            :class:`BaseLabelStore`.
     """
 
     kind = 'image'

@@ -44,9 +44,8 @@ class MaskLabelStore(BaseLabelStore):
     never unlabelled pixels.
 
     Args:
-        work_dir: run directory (the store is ``<work_dir>/active``).
-        fingerprint: see :class:`BaseLabelStore`.
-        readonly: see :class:`BaseLabelStore`.
+        **kwargs: ``work_dir``, ``fingerprint``, ``readonly``: see
+            :class:`BaseLabelStore`.
     """
 
     kind = 'mask'

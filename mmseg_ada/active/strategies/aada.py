@@ -116,19 +116,25 @@ class AADA(BaseStrategy):
         if len(pool) == 0:
             return Selection.empty()
         scores = self.score(pool)
-        order = self.ranked(pool, scores, round_idx)
-        if self.top_fraction is not None:
-            k = min(budget, order.size)
-            top = max(k, int(np.ceil(self.top_fraction * order.size)))
-            rng = self.rng(round_idx, 1)
-            keep = np.sort(rng.choice(top, size=k, replace=False))
-            order = order[keep]
+        order = self._top_order(
+            self.ranked(pool, scores, round_idx), budget, round_idx)
         index = take_within_budget(order, pool.cost, budget)
         d = self.source_prob(pool)
-        return Selection(
+        return Selection.bought(
+            pool,
             index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(pool.candidates.sum()),
-                score_picked=describe(scores[index]),
-                weight_picked=describe(((1 - d) / d)[index])))
+            num_candidates=int(pool.candidates.sum()),
+            score_picked=describe(scores[index]),
+            weight_picked=describe(((1 - d) / d)[index]))
+
+    def _top_order(self, order: np.ndarray, budget: int,
+                   round_idx: int) -> np.ndarray:
+        """``order`` (best first), or ``b`` of it drawn from the top
+        fraction (in rank order) when ``top_fraction`` is set."""
+        if self.top_fraction is None:
+            return order
+        k = min(budget, order.size)
+        top = max(k, int(np.ceil(self.top_fraction * order.size)))
+        rng = self.rng(round_idx, 1)
+        keep = np.sort(rng.choice(top, size=k, replace=False))
+        return order[keep]

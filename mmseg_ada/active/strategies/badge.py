@@ -1,20 +1,20 @@
 """BADGE: k-means++ on last-layer gradient embeddings (Ash et al., 2020)."""
 from __future__ import annotations
 
-from typing import Any, Tuple
+from typing import Any, Callable, Tuple
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
 from ..functional import OuterSqDist, describe, kmeanspp
-from ..pool import Selection, UnitPool, take_within_budget
-from .base import BaseStrategy
+from ..pool import UnitPool, take_within_budget
+from ._embedding import EmbeddingStrategy, Picked, check_first
 
 __all__ = ['BADGE']
 
 
 @STRATEGIES.register_module()
-class BADGE(BaseStrategy):
+class BADGE(EmbeddingStrategy):
     """Batch Active learning by Diverse Gradient Embeddings.
 
     The gradient of the cross-entropy, under the model's own prediction
@@ -41,8 +41,6 @@ class BADGE(BaseStrategy):
     """
 
     requires = ('prob', 'feature')
-    unit_kinds = ('image', )
-    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -53,11 +51,8 @@ class BADGE(BaseStrategy):
         if int(n_local_trials) < 1:
             raise ValueError('BADGE: n_local_trials must be >= 1, got '
                              f'{n_local_trials}')
-        if first not in ('max_norm', 'random'):
-            raise ValueError("BADGE: first must be 'max_norm' or 'random', "
-                             f'got {first!r}')
         self.n_local_trials = int(n_local_trials)
-        self.first = first
+        self.first = check_first(first, 'BADGE')
 
     @staticmethod
     def gradient_factors(prob: np.ndarray,
@@ -80,35 +75,33 @@ class BADGE(BaseStrategy):
         a[np.arange(len(a)), a.argmax(1)] -= 1.0
         return a, np.asarray(feature, dtype=np.float32)
 
-    def select(self,
-               pool: UnitPool,
-               budget: int,
-               round_idx: int = 1,
-               **context: Any) -> Selection:
-        """Buy up to ``budget`` images: k-means++ seeds of ``g``.
+    def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
+             round_idx: int) -> Picked:
+        """The first ``k`` k-means++ seeds of ``g``; the facts are ``||g||``
+        of the picks and of all candidates."""
+        dist, seeds = self._seeder(pool, cand, round_idx)
+        picks = seeds(k)
+        index = take_within_budget(cand[picks], pool.cost, budget)
+        norm = np.sqrt(dist.sq)
+        return index, dict(
+            grad_norm_picked=describe(norm[picks]),
+            grad_norm_pool=describe(norm))
 
-        Returns:
-            Selection: the seeds in order; ``info`` has the number of
-            candidates and ``||g||`` of the picks and of all candidates.
-        """
-        cand, k = self.candidates(pool, budget)
-        if k == 0:
-            return Selection.empty()
+    def _seeder(self, pool: UnitPool, cand: np.ndarray,
+                round_idx: int) -> Tuple[OuterSqDist, Callable]:
+        """The distances of the candidates' ``g`` and ``k -> `` the first
+        ``k`` k-means++ seeds (rows of ``cand``), drawn afresh from the
+        round's generator at every call."""
         a, z = self.gradient_factors(pool.prob[cand], pool.feature[cand])
         dist = OuterSqDist(a, z)
         first = int(np.argmax(dist.sq)) if self.first == 'max_norm' else None
-        picks = kmeanspp(
-            dist,
-            k,
-            self.rng(round_idx),
-            first=first,
-            n_local_trials=self.n_local_trials)
-        index = take_within_budget(cand[picks], pool.cost, budget)
-        norm = np.sqrt(dist.sq)
-        return Selection(
-            index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(cand.size),
-                grad_norm_picked=describe(norm[picks]),
-                grad_norm_pool=describe(norm)))
+
+        def seeds(k: int) -> np.ndarray:
+            return kmeanspp(
+                dist,
+                k,
+                self.rng(round_idx),
+                first=first,
+                n_local_trials=self.n_local_trials)
+
+        return dist, seeds

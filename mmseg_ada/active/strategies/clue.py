@@ -1,15 +1,15 @@
 """CLUE: clustering uncertainty-weighted embeddings (Prabhu et al., 2021)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
 from ..functional import (describe, nearest_to_centres, seeded_kmeans,
                           sklearn_seed)
-from ..pool import Selection, UnitPool, take_within_budget
-from .base import BaseStrategy
+from ..pool import UnitPool, take_within_budget
+from ._embedding import EmbeddingStrategy, Picked
 
 __all__ = ['CLUE']
 
@@ -29,7 +29,7 @@ def tempered_entropy(logits: np.ndarray, temperature: float) -> np.ndarray:
 
 
 @STRATEGIES.register_module()
-class CLUE(BaseStrategy):
+class CLUE(EmbeddingStrategy):
     """Clustering Uncertainty-weighted Embeddings.
 
     Each unlabelled image is weighted by the entropy of its softmax at
@@ -58,8 +58,6 @@ class CLUE(BaseStrategy):
     """
 
     requires = ('prob', 'feature', 'logits')
-    unit_kinds = ('image', )
-    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -92,46 +90,45 @@ class CLUE(BaseStrategy):
         """The weights (for reports; :meth:`select` clusters)."""
         return self.weights(pool)
 
-    def select(self,
-               pool: UnitPool,
-               budget: int,
-               round_idx: int = 1,
-               **context: Any) -> Selection:
-        """Buy the images nearest the ``b`` weighted k-means centres.
+    def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
+             round_idx: int) -> Picked:
+        """The candidates nearest the ``k`` weighted k-means centres; the
+        facts are the k-means inertia and iterations and the sizes and
+        summed weights of the clusters."""
+        w, x, weighted = self._embedding(pool, cand)
+        centres, km = self._kmeans(x, w if weighted else None, k, round_idx)
+        picks = nearest_to_centres(x, centres)
+        index = take_within_budget(cand[picks], pool.cost, budget)
+        labels = km['labels']
+        return index, dict(
+            weighted=weighted,
+            inertia=km['inertia'],
+            kmeans_iterations=km['n_iter'],
+            cluster_sizes=describe(np.bincount(labels, minlength=k)),
+            cluster_weights=describe(
+                np.bincount(labels, weights=w, minlength=k)),
+            weight_picked=describe(w[picks]))
 
-        Returns:
-            Selection: picks in centre order; ``info`` has the number of
-            candidates, the k-means inertia and iterations, and the sizes
-            and summed weights of the clusters.
-        """
-        cand, k = self.candidates(pool, budget)
-        if k == 0:
-            return Selection.empty()
+    def _embedding(self, pool: UnitPool,
+                   cand: np.ndarray) -> Tuple[np.ndarray, np.ndarray, bool]:
+        """The weights and ``float32`` features of the rows ``cand``, and
+        whether any weight is positive (else k-means is unweighted)."""
         if pool.feature is None:
-            raise ValueError("CLUE needs pool.feature (declare 'feature')")
+            raise ValueError(f'{type(self).__name__} needs pool.feature '
+                             "(declare 'feature')")
         w = self.weights(pool)[cand]
         x = np.asarray(pool.feature[cand], dtype=np.float32)
-        weighted = bool(w.sum() > 0)
-        centres, km = seeded_kmeans(
+        return w, x, bool(w.sum() > 0)
+
+    def _kmeans(self, x: np.ndarray, sample_weight: Optional[np.ndarray],
+                k: int, round_idx: int) -> Tuple[np.ndarray, Dict[str, Any]]:
+        """:func:`~mmseg_ada.active.functional.seeded_kmeans` of ``x`` into
+        ``k`` clusters, seeded by the round."""
+        return seeded_kmeans(
             x,
             k,
             sklearn_seed(self.rng(round_idx)),
             n_init=self.n_init,
-            sample_weight=w if weighted else None,
+            sample_weight=sample_weight,
             max_iter=self.max_iter,
             n_local_trials=self.n_local_trials)
-        picks = nearest_to_centres(x, centres)
-        index = take_within_budget(cand[picks], pool.cost, budget)
-        labels = km['labels']
-        return Selection(
-            index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(cand.size),
-                weighted=weighted,
-                inertia=km['inertia'],
-                kmeans_iterations=km['n_iter'],
-                cluster_sizes=describe(np.bincount(labels, minlength=k)),
-                cluster_weights=describe(
-                    np.bincount(labels, weights=w, minlength=k)),
-                weight_picked=describe(w[picks])))

@@ -9,14 +9,14 @@ import numpy as np
 from mmseg_ada.registry import STRATEGIES
 from ..functional import (DenseSqDist, describe, farthest_first, l2_normalize,
                           min_sq_dist)
-from ..pool import Selection, UnitPool, take_within_budget
-from .base import BaseStrategy
+from ..pool import UnitPool, take_within_budget
+from ._embedding import EmbeddingStrategy, Picked
 
 __all__ = ['CoreSet']
 
 
 @STRATEGIES.register_module()
-class CoreSet(BaseStrategy):
+class CoreSet(EmbeddingStrategy):
     """Core-Set's greedy k-centre selection on image embeddings.
 
     The labelled rows of the pool (``cost == 0``) are the initial centres;
@@ -37,8 +37,6 @@ class CoreSet(BaseStrategy):
     """
 
     requires = ('prob', 'feature')
-    unit_kinds = ('image', )
-    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -54,21 +52,10 @@ class CoreSet(BaseStrategy):
         f = np.asarray(pool.feature, dtype=np.float32)
         return l2_normalize(f) if self.normalize else f
 
-    def select(self,
-               pool: UnitPool,
-               budget: int,
-               round_idx: int = 1,
-               **context: Any) -> Selection:
-        """Buy up to ``budget`` images by farthest-first traversal.
-
-        Returns:
-            Selection: picks in traversal order; ``info`` has the number of
-            candidates and labelled centres and the covering radius at the
-            first and the last pick.
-        """
-        cand, k = self.candidates(pool, budget)
-        if k == 0:
-            return Selection.empty()
+    def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
+             round_idx: int) -> Picked:
+        """Farthest-first traversal; the facts are the number of labelled
+        centres and the covering radius at the first and the last pick."""
         feat = self._feature(pool)
         x = feat[cand]
         labelled = np.flatnonzero(~pool.candidates)
@@ -79,11 +66,6 @@ class CoreSet(BaseStrategy):
             first = int(self.rng(round_idx).integers(cand.size))
         picks, radius = farthest_first(
             DenseSqDist(x), k, first=first, init_min=init, return_dists=True)
-        index = take_within_budget(cand[picks], pool.cost, budget)
-        return Selection(
-            index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(cand.size),
-                num_labelled_centres=int(labelled.size),
-                radius_at_picks=describe(radius[np.isfinite(radius)])))
+        return take_within_budget(cand[picks], pool.cost, budget), dict(
+            num_labelled_centres=int(labelled.size),
+            radius_at_picks=describe(radius[np.isfinite(radius)]))

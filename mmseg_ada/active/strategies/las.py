@@ -10,13 +10,13 @@ from mmseg_ada.registry import STRATEGIES
 from ..functional import (cosine_knn, describe, knn_weights, l2_normalize,
                           nearest_to_centres, seeded_kmeans, sklearn_seed)
 from ..pool import Selection, UnitPool, take_within_budget
-from .base import BaseStrategy
+from ._embedding import EmbeddingStrategy
 
 __all__ = ['LAS']
 
 
 @STRATEGIES.register_module()
-class LAS(BaseStrategy):
+class LAS(EmbeddingStrategy):
     """Local context-aware active selection.
 
     1. Neighbours: the ``K`` nearest target images of each image by cosine
@@ -63,8 +63,6 @@ class LAS(BaseStrategy):
     """
 
     requires = ('prob', 'feature')
-    unit_kinds = ('image', )
-    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,

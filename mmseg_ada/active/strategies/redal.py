@@ -207,16 +207,15 @@ class ReDAL(BaseStrategy):
         cluster_of = dict(zip(order.tolist(), labels.tolist()))
         picked = np.asarray([cluster_of[int(i)] for i in index],
                             dtype=np.int64)
-        return Selection(
+        return Selection.bought(
+            pool,
             index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(pool.candidates.sum()),
-                num_clusters=int(k),
-                clusters_picked=int(np.unique(picked).size),
-                picks_per_cluster=describe(
-                    np.bincount(picked, minlength=k)[np.unique(picked)]),
-                entropy_picked=describe(terms['entropy'][index]),
-                color_picked=describe(terms['color'][index]),
-                structure_picked=describe(terms['structure'][index]),
-                score_picked=describe(phi[index])))
+            num_candidates=int(pool.candidates.sum()),
+            num_clusters=int(k),
+            clusters_picked=int(np.unique(picked).size),
+            picks_per_cluster=describe(
+                np.bincount(picked, minlength=k)[np.unique(picked)]),
+            entropy_picked=describe(terms['entropy'][index]),
+            color_picked=describe(terms['color'][index]),
+            structure_picked=describe(terms['structure'][index]),
+            score_picked=describe(phi[index]))

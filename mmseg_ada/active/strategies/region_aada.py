@@ -1,13 +1,12 @@
 """Region-level AADA (ADeADA supplement B; Su et al., WACV 2020)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import check_budget, describe
-from ..pool import Selection, UnitPool, take_within_budget
+from ..pool import UnitPool
 from .aada import AADA
 
 __all__ = ['RegionAADA']
@@ -34,30 +33,24 @@ class RegionAADA(AADA):
     within the pixel budget.
 
     Args:
-        seed, domain_output, eps: as :class:`AADA`.
-        score: ``'entropy_weight'`` (``H (1 - d) / d``, the paper) or
-            ``'weight'`` (``(1 - d) / d`` alone: the released code ranks
-            regions by the discriminator's output only).
-        top_fraction: ``None`` (best first) or a fraction of the
-            candidates: the top ones are walked in a seeded random order
-            (then the rest by score) within the budget.
+        *args, **kwargs: as :class:`AADA` (``seed``, ``domain_output``,
+            ``eps``, ``top_fraction``).
+        score: (keyword only) ``'entropy_weight'`` (``H (1 - d) / d``,
+            the paper) or ``'weight'`` (``(1 - d) / d`` alone: the released
+            code ranks regions by the discriminator's output only).
+
+    ``top_fraction`` (``None``: best first) is a fraction of the
+    candidates: the top ones are walked in a seeded random order (then the
+    rest by score) within the budget.
     """
 
     unit_kinds = ('region', )
 
     def __init__(self,
-                 seed: int = 0,
-                 domain_output: str = 'source_prob',
-                 eps: float = 1e-6,
+                 *args: Any,
                  score: str = 'entropy_weight',
-                 top_fraction: Optional[float] = None,
                  **kwargs: Any) -> None:
-        super().__init__(
-            seed=seed,
-            domain_output=domain_output,
-            eps=eps,
-            top_fraction=top_fraction,
-            **kwargs)
+        super().__init__(*args, **kwargs)
         if score not in _SCORES:
             raise ValueError(f'RegionAADA: score must be one of {_SCORES}, '
                              f'got {score!r}')
@@ -70,34 +63,13 @@ class RegionAADA(AADA):
         d = self.source_prob(pool)
         return (1.0 - d) / d
 
-    def select(self,
-               pool: UnitPool,
-               budget: int,
-               round_idx: int = 1,
-               **context: Any) -> Selection:
-        """Regions by descending score (or the top fraction in a seeded
-        random order) within ``budget`` pixels.
-
-        Returns:
-            Selection: the bought rows; ``info`` has the score and the
-            importance weight of the picks.
-        """
-        budget = check_budget(budget)
-        self.check_unit_kind(pool.kind)
-        if len(pool) == 0:
-            return Selection.empty()
-        scores = self.score(pool)
-        order = self.ranked(pool, scores, round_idx)
-        if self.top_fraction is not None and order.size:
-            top = int(np.ceil(self.top_fraction * order.size))
-            head = order[:top][self.rng(round_idx, 1).permutation(top)]
-            order = np.concatenate([head, order[top:]])
-        index = take_within_budget(order, pool.cost, budget)
-        d = self.source_prob(pool)
-        return Selection(
-            index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(pool.candidates.sum()),
-                score_picked=describe(scores[index]),
-                weight_picked=describe(((1 - d) / d)[index])))
+    def _top_order(self, order: np.ndarray, budget: int,
+                   round_idx: int) -> np.ndarray:
+        """Regions by descending score, or the top fraction first in a
+        seeded random order (then the rest by score); ``budget`` pixels
+        are then bought from it (:meth:`AADA.select`)."""
+        if self.top_fraction is None or not order.size:
+            return order
+        top = int(np.ceil(self.top_fraction * order.size))
+        head = order[:top][self.rng(round_idx, 1).permutation(top)]
+        return np.concatenate([head, order[top:]])

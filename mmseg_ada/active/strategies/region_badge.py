@@ -1,14 +1,12 @@
 """Region-level BADGE (ADeADA supplement B; Ash et al., ICLR 2020)."""
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (OuterSqDist, check_budget, describe,
-                          grow_until_spent, kmeanspp)
-from ..pool import Selection, UnitPool
+from ..functional import describe, grow_until_spent
+from ..pool import UnitPool
+from ._embedding import Picked
 from .badge import BADGE
 
 __all__ = ['RegionBADGE']
@@ -42,42 +40,15 @@ class RegionBADGE(BADGE):
 
     unit_kinds = ('region', )
 
-    def select(self,
-               pool: UnitPool,
-               budget: int,
-               round_idx: int = 1,
-               **context: Any) -> Selection:
-        """Buy regions in k-means++ seeding order within ``budget`` pixels.
-
-        Returns:
-            Selection: the bought rows in seeding order; ``info`` has the
-            seeds drawn and ``||g||`` of the picks and of the candidates.
-        """
-        budget = check_budget(budget)
-        self.check_unit_kind(pool.kind)
-        cand = np.flatnonzero(pool.candidates)
-        if cand.size == 0 or budget == 0:
-            return Selection.empty()
-        a, z = self.gradient_factors(pool.prob[cand], pool.feature[cand])
-        dist = OuterSqDist(a, z)
-        first = int(np.argmax(dist.sq)) if self.first == 'max_norm' else None
-
-        def seeds(k: int) -> np.ndarray:
-            return kmeanspp(
-                dist,
-                k,
-                self.rng(round_idx),
-                first=first,
-                n_local_trials=self.n_local_trials)
-
+    def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
+             round_idx: int) -> Picked:
+        """The regions in k-means++ seeding order within ``budget`` pixels;
+        the facts are the seeds drawn and ``||g||`` of the picks and of the
+        candidates."""
+        dist, seeds = self._seeder(pool, cand, round_idx)
         picks, k = grow_until_spent(seeds, pool.cost[cand], budget)
-        index = cand[picks]
         norm = np.sqrt(dist.sq)
-        return Selection(
-            index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(cand.size),
-                num_seeds=int(k),
-                grad_norm_picked=describe(norm[picks]),
-                grad_norm_pool=describe(norm)))
+        return cand[picks], dict(
+            num_seeds=int(k),
+            grad_norm_picked=describe(norm[picks]),
+            grad_norm_pool=describe(norm))

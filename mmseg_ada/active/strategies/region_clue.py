@@ -1,14 +1,14 @@
 """Region-level CLUE (ADeADA supplement B; Prabhu et al., ICCV 2021)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..functional import (check_budget, describe, grow_until_spent,
-                          nearest_to_centres, seeded_kmeans, sklearn_seed)
-from ..pool import Selection, UnitPool
+from ..functional import describe, grow_until_spent, nearest_to_centres
+from ..pool import UnitPool
+from ._embedding import Picked
 from .clue import CLUE
 
 __all__ = ['RegionCLUE']
@@ -52,8 +52,10 @@ class RegionCLUE(CLUE):
     every pick fits.
 
     Args:
-        seed, n_init, max_iter, n_local_trials: as :class:`CLUE`.
+        seed: as :class:`CLUE`.
         temperature: ``T`` applied to the log of the mean softmax.
+        **kwargs: ``n_init``, ``max_iter``, ``n_local_trials``, as
+            :class:`CLUE`.
     """
 
     requires = ('prob', 'feature')
@@ -62,17 +64,8 @@ class RegionCLUE(CLUE):
     def __init__(self,
                  seed: int = 0,
                  temperature: float = 1.0,
-                 n_init: int = 1,
-                 max_iter: int = 300,
-                 n_local_trials: Optional[int] = None,
                  **kwargs: Any) -> None:
-        super().__init__(
-            seed=seed,
-            temperature=temperature,
-            n_init=n_init,
-            max_iter=max_iter,
-            n_local_trials=n_local_trials,
-            **kwargs)
+        super().__init__(seed=seed, temperature=temperature, **kwargs)
 
     def weights(self, pool: UnitPool) -> np.ndarray:
         """``float64 [N]`` the tempered entropy of every row's mean
@@ -81,57 +74,29 @@ class RegionCLUE(CLUE):
             raise ValueError("RegionCLUE needs pool.prob (declare 'prob')")
         return tempered_prob_entropy(pool.prob, self.temperature)
 
-    def select(self,
-               pool: UnitPool,
-               budget: int,
-               round_idx: int = 1,
-               **context: Any) -> Selection:
-        """Buy the regions nearest the weighted k-means centres.
-
-        Returns:
-            Selection: picks by cluster weight; ``info`` has the number of
-            candidates and clusters, the k-means inertia and iterations,
-            and the sizes and summed weights of the clusters.
-        """
-        budget = check_budget(budget)
-        self.check_unit_kind(pool.kind)
-        cand = np.flatnonzero(pool.candidates)
-        if cand.size == 0 or budget == 0:
-            return Selection.empty()
-        if pool.feature is None:
-            raise ValueError(
-                "RegionCLUE needs pool.feature (declare 'feature')")
-        w = self.weights(pool)[cand]
-        x = np.asarray(pool.feature[cand], dtype=np.float32)
-        weighted = bool(w.sum() > 0)
+    def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
+             round_idx: int) -> Picked:
+        """The regions nearest the weighted k-means centres, by cluster
+        weight, within ``budget`` pixels; the facts are the number of
+        clusters, the k-means inertia and iterations, and the sizes and
+        summed weights of the clusters."""
+        w, x, weighted = self._embedding(pool, cand)
         facts = {}
 
         def picks(k: int) -> np.ndarray:
-            centres, km = seeded_kmeans(
-                x,
-                k,
-                sklearn_seed(self.rng(round_idx)),
-                n_init=self.n_init,
-                sample_weight=w if weighted else None,
-                max_iter=self.max_iter,
-                n_local_trials=self.n_local_trials)
+            centres, km = self._kmeans(x, w if weighted else None, k,
+                                       round_idx)
             mass = np.bincount(km['labels'], weights=w, minlength=k)
             served = np.lexsort((np.arange(k), -mass))
             facts.update(km, mass=mass)
             return nearest_to_centres(x, centres[served])
 
         rows, k = grow_until_spent(picks, pool.cost[cand], budget)
-        index = cand[rows]
-        return Selection(
-            index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                num_candidates=int(cand.size),
-                num_clusters=int(k),
-                weighted=weighted,
-                inertia=facts['inertia'],
-                kmeans_iterations=facts['n_iter'],
-                cluster_sizes=describe(
-                    np.bincount(facts['labels'], minlength=k)),
-                cluster_weights=describe(facts['mass']),
-                weight_picked=describe(w[rows])))
+        return cand[rows], dict(
+            num_clusters=int(k),
+            weighted=weighted,
+            inertia=facts['inertia'],
+            kmeans_iterations=facts['n_iter'],
+            cluster_sizes=describe(np.bincount(facts['labels'], minlength=k)),
+            cluster_weights=describe(facts['mass']),
+            weight_picked=describe(w[rows]))

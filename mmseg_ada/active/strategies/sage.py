@@ -10,7 +10,7 @@ from mmseg_ada.registry import STRATEGIES
 from ..functional import (SageSqDist, describe, farthest_first, kmeanspp,
                           sage_embedding)
 from ..pool import Selection, UnitPool, take_within_budget
-from .base import BaseStrategy
+from ._embedding import EmbeddingStrategy, check_first
 
 __all__ = ['SAGE']
 
@@ -18,7 +18,7 @@ _DIVERSITY = ('farthest', 'kmeans++', 'none')
 
 
 @STRATEGIES.register_module()
-class SAGE(BaseStrategy):
+class SAGE(EmbeddingStrategy):
     """Stochastic Adversarial Gradient Embedding.
 
     **Model contract** - ``'disc_grad'``: per image a ``[C, D]`` tensor
@@ -72,8 +72,6 @@ class SAGE(BaseStrategy):
     """
 
     requires = ('prob', 'disc_grad')
-    unit_kinds = ('image', )
-    figure = 'embedding'  # PCA of pool.feature with the picks
 
     def __init__(self,
                  seed: int = 0,
@@ -87,10 +85,7 @@ class SAGE(BaseStrategy):
         if diversity not in _DIVERSITY:
             raise ValueError(f'SAGE: diversity must be one of {_DIVERSITY}, '
                              f'got {diversity!r}')
-        if first not in ('max_norm', 'random'):
-            raise ValueError("SAGE: first must be 'max_norm' or 'random', "
-                             f'got {first!r}')
-        self.first = first
+        self.first = check_first(first, 'SAGE')
         self.pop = bool(pop)
         self.diversity = diversity
         self.eps = float(eps)

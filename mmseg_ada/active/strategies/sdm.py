@@ -147,12 +147,11 @@ class SDM(BaseStrategy):
             self.ranked(pool, out['score'], round_idx), pool.cost, budget)
         plain = take_within_budget(
             self.ranked(pool, out['q'], round_idx), pool.cost, budget)
-        return Selection(
+        return Selection.bought(
+            pool,
             index,
-            dict(
-                spent=int(pool.cost[index].sum()),
-                lam=self.lam,
-                q_picked=describe(out['q'][index]),
-                cos_picked=describe(out['cos'][index]),
-                changed_vs_margin=int(np.setdiff1d(index, plain).size),
-                prob_gap=float(out['prob_gap'])))
+            lam=self.lam,
+            q_picked=describe(out['q'][index]),
+            cos_picked=describe(out['cos'][index]),
+            changed_vs_margin=int(np.setdiff1d(index, plain).size),
+            prob_gap=float(out['prob_gap']))

@@ -8,10 +8,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from ..answers import AnnotationImportError
 from ..request import IGNORE, AnnotationRequest, RequestedImage
 
 __all__ = [
-    'unit_groups', 'write_text', 'write_json', 'class_index', 'blank', 'ASKED'
+    'unit_groups', 'write_text', 'write_json', 'load_json', 'refuse_folder',
+    'class_index', 'blank', 'ASKED'
 ]
 
 #: the name of the "asked pixels" layer (never a class)
@@ -56,6 +58,24 @@ def write_text(path: str, text: str) -> str:
 def write_json(path: str, obj: Any, indent: Optional[int] = None) -> str:
     """Write ``obj`` as JSON to ``path``; return ``path``."""
     return write_text(path, json.dumps(obj, indent=indent) + '\n')
+
+
+def load_json(path: str) -> Any:
+    """The JSON document in the UTF-8 file ``path``."""
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)
+
+
+def refuse_folder(path: str, k: int, reads: str) -> None:
+    """Raise :class:`AnnotationImportError` if ``path`` is a folder.
+
+    Args:
+        path: what the user gave to import.
+        k: the round.
+        reads: what the format reads instead (the end of the message).
+    """
+    if osp.isdir(path):
+        raise AnnotationImportError(f'is a folder; {reads}', path, k)
 
 
 def class_index(request: AnnotationRequest) -> Dict[str, int]:

@@ -32,8 +32,8 @@ from ..answers import AnnotationImportError, RawAnswers
 from ..request import AnnotationRequest, RequestedImage
 from ..rle import (cvat_rle_decode, cvat_rle_encode, format_cvat_rle,
                    parse_cvat_rle)
-from ._common import (ASKED, blank, class_index, unit_groups, write_json,
-                      write_text)
+from ._common import (ASKED, blank, class_index, refuse_folder, unit_groups,
+                      write_json, write_text)
 
 __all__ = ['NAME', 'KINDS', 'export', 'parse', 'mask_element']
 
@@ -164,10 +164,8 @@ def parse(path: str, request: AnnotationRequest) -> RawAnswers:
             malformed RLE, a shape that is not a mask, polygon or tag.
     """
     k = request.round
-    if osp.isdir(path):
-        raise AnnotationImportError(
-            'is a folder; a CVAT import reads annotations.xml (CVAT for '
-            'images 1.1)', path, k)
+    refuse_folder(path, k,
+                  'a CVAT import reads annotations.xml (CVAT for images 1.1)')
     try:
         root = ET.parse(path).getroot()
     except (ET.ParseError, UnicodeDecodeError) as e:

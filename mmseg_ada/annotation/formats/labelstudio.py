@@ -35,7 +35,8 @@ import numpy as np
 from ..answers import AnnotationImportError, RawAnswers
 from ..request import AnnotationRequest
 from ..rle import ls_rle_decode, ls_rle_encode
-from ._common import blank, class_index, unit_groups, write_json, write_text
+from ._common import (blank, class_index, load_json, refuse_folder,
+                      unit_groups, write_json, write_text)
 
 __all__ = ['NAME', 'KINDS', 'export', 'parse', 'labeling_config']
 
@@ -242,13 +243,11 @@ def parse(path: str, request: AnnotationRequest) -> RawAnswers:
             from the image, a malformed RLE.
     """
     k = request.round
-    if osp.isdir(path):
-        raise AnnotationImportError(
-            'is a folder; a Label Studio import reads the project\'s JSON '
-            'export (a file)', path, k)
+    refuse_folder(
+        path, k, "a Label Studio import reads the project's JSON export "
+        '(a file)')
     try:
-        with open(path, encoding='utf-8') as f:
-            tasks = json.load(f)
+        tasks = load_json(path)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise AnnotationImportError(
             f'not a Label Studio JSON export (not JSON: {e})', path,

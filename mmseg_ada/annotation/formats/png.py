@@ -25,7 +25,7 @@ import numpy as np
 
 from ..answers import AnnotationImportError, RawAnswers
 from ..request import IGNORE, AnnotationRequest
-from ._common import write_json
+from ._common import load_json, write_json
 
 __all__ = ['NAME', 'KINDS', 'export', 'parse']
 
@@ -95,10 +95,8 @@ def parse(path: str, request: AnnotationRequest) -> RawAnswers:
         raise AnnotationImportError(
             'not a png export folder (a folder with index.json, made by '
             '`tools/annotate.py export --format png`)', path, k)
-    import json
     try:
-        with open(index_path, encoding='utf-8') as f:
-            index = json.load(f)
+        index = load_json(index_path)
         rnd, entries = int(index['round']), list(index['images'])
     except (ValueError, KeyError, TypeError) as e:
         raise AnnotationImportError(f'malformed index.json ({e!r})',

@@ -9,6 +9,7 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 from mmseg_ada.structures import ClsDataSample
+from mmseg_ada.utils.reprs import attrs_repr
 
 __all__ = ['PackClsInputs']
 
@@ -74,6 +75,4 @@ class PackClsInputs(BaseTransform):
         return packed
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(input_key={self.input_key!r}, '
-                f'algorithm_keys={self.algorithm_keys}, '
-                f'meta_keys={self.meta_keys})')
+        return attrs_repr(self, 'input_key', 'algorithm_keys', 'meta_keys')

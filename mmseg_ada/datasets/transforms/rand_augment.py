@@ -8,6 +8,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
+from mmseg_ada.utils.reprs import attrs_repr
+
 __all__ = ['RandAugment', 'RAND_AUGMENT_OPS']
 
 #: Cutout fill, (125, 123, 114) RGB as BGR.
@@ -130,6 +132,4 @@ class RandAugment(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(num_ops={self.num_ops}, '
-                f'magnitude={self.magnitude}, '
-                f'magnitude_max={self.magnitude_max})')
+        return attrs_repr(self, 'num_ops', 'magnitude', 'magnitude_max')

@@ -19,6 +19,37 @@ from mmseg_ada.active.requirements import unserved_hint
 DISC_INPUTS = ('softmax', 'entropy')
 
 
+def discriminator_input(seg_logits: Tensor, size: Optional[Tuple[int, int]],
+                        kind: str, normalize: bool,
+                        align_corners: bool) -> Tensor:
+    """The map a domain discriminator judges for ``seg_logits``.
+
+    Args:
+        seg_logits: logits ``(B, C, h, w)``.
+        size: ``(H, W)`` to upsample to first (bilinear), or ``None``.
+        kind: ``'softmax'`` (``P``) or ``'entropy'`` (``-P log P``).
+        normalize: divide the entropy map by ``log C``.
+        align_corners: of the upsampling (the head's).
+
+    Returns:
+        Tensor: ``(B, C, H, W)``.
+    """
+    if size is not None and tuple(seg_logits.shape[2:]) != tuple(size):
+        seg_logits = resize(
+            seg_logits,
+            size=tuple(size),
+            mode='bilinear',
+            align_corners=align_corners)
+    log_p = F.log_softmax(seg_logits, dim=1)
+    prob = log_p.exp()
+    if kind == 'softmax':
+        return prob
+    ent = -prob * log_p  # exact and finite where p underflows to 0
+    if normalize:
+        ent = ent / math.log(seg_logits.shape[1])
+    return ent
+
+
 def has_labels(data_samples: OptSampleList, ignore_index: int = 255) -> bool:
     """Whether any sample carries at least one non-ignored label pixel."""
     if not data_samples:
@@ -205,17 +236,8 @@ class ADAEncoderDecoder(EncoderDecoder):
     # -------------------------------------------------- selection pass
     def _domain_map(self, seg_logits: Tensor, size: Tuple[int, int]) -> Tensor:
         """The map the domain discriminator judges (upsampled to ``size``)."""
-        if tuple(seg_logits.shape[2:]) != tuple(size):
-            seg_logits = resize(
-                seg_logits,
-                size=tuple(size),
-                mode='bilinear',
-                align_corners=self.align_corners)
-        log_p = F.log_softmax(seg_logits, dim=1)
-        prob = log_p.exp()
-        if self.disc_input_kind == 'softmax':
-            return prob
-        return -prob * log_p / math.log(seg_logits.shape[1])
+        return discriminator_input(seg_logits, size, self.disc_input_kind,
+                                   True, self.align_corners)
 
     def _domain_source_label(self) -> float:
         return self.disc_source_label

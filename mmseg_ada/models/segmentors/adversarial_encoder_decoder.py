@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -11,12 +10,12 @@ import torch
 import torch.nn.functional as F
 from mmengine.dist import all_reduce
 from mmengine.optim import OptimWrapperDict
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor, nn
 
-from .ada_encoder_decoder import ADAEncoderDecoder, has_labels
+from .ada_encoder_decoder import (ADAEncoderDecoder, discriminator_input,
+                                  has_labels)
 
 #: Level name -> (segmentor head attribute, discriminator attribute, suffix).
 _LEVELS = (('main', 'decode_head', 'discriminator', ''),
@@ -252,21 +251,10 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
             (``'entropy'``, over ``log C`` when ``entropy_normalize``),
             shape ``(B, C, H, W)``.
         """
-        if self.upsample_disc_input and size is not None and tuple(
-                seg_logits.shape[2:]) != tuple(size):
-            seg_logits = resize(
-                seg_logits,
-                size=tuple(size),
-                mode='bilinear',
-                align_corners=self.align_corners)
-        log_p = F.log_softmax(seg_logits, dim=1)
-        prob = log_p.exp()
-        if self.adv_input == 'softmax':
-            return prob
-        ent = -prob * log_p  # exact and finite where p underflows to 0
-        if self.entropy_normalize:
-            ent = ent / math.log(seg_logits.shape[1])
-        return ent
+        return discriminator_input(seg_logits,
+                                   size if self.upsample_disc_input else None,
+                                   self.adv_input, self.entropy_normalize,
+                                   self.align_corners)
 
     # the selection pass's 'domain' (ADAEncoderDecoder.predict_active) sees
     # what this model's discriminator is trained on

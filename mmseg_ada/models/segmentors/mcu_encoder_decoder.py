@@ -212,16 +212,11 @@ class MCUEncoderDecoder(EncoderDecoder):
                     f'{type(head).__name__}: use DeepLabV2Head('
                     'bottleneck=True) or DepthwiseSeparableASPPFeatHead, or '
                     'contrastive=None')
-            cfg = dict(contrastive)
-            cfg.setdefault('num_classes', num_classes)
-            cfg.setdefault('ignore_index', self.ignore_index)
-            self.contrastive = MODELS.build(cfg)
+            self.contrastive = self._build_class_module(
+                contrastive, num_classes)
         self.dccm = None
         if dccm is not None and self.contrastive is not None:
-            cfg = dict(dccm)
-            cfg.setdefault('num_classes', num_classes)
-            cfg.setdefault('ignore_index', self.ignore_index)
-            self.dccm = MODELS.build(cfg)
+            self.dccm = self._build_class_module(dccm, num_classes)
         self.projector = None
         if projector is not None and self.contrastive is not None:
             c = head.feat_channels
@@ -325,6 +320,14 @@ class MCUEncoderDecoder(EncoderDecoder):
             s.metainfo.get('img_path', f'{prefix}{i}')
             for i, s in enumerate(samples)
         ]
+
+    def _build_class_module(self, cfg: dict, num_classes: int) -> nn.Module:
+        """Build ``cfg`` with ``num_classes`` and the head's
+        ``ignore_index`` unless it sets them."""
+        cfg = dict(cfg)
+        cfg.setdefault('num_classes', num_classes)
+        cfg.setdefault('ignore_index', self.ignore_index)
+        return MODELS.build(cfg)
 
     def _ce(self,
             logits: Tensor,

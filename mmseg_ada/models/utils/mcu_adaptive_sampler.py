@@ -240,12 +240,12 @@ class MCUAdaptiveSampler(nn.Module):
             if not lo < float(value) <= hi:
                 raise ValueError(f'{name}: {key} must lie in ({lo}, {hi}], '
                                  f'got {value}')
-        if pseudo not in PSEUDO_MODES:
-            raise ValueError(f'{name}: pseudo must be one of {PSEUDO_MODES}'
-                             f', got {pseudo!r}')
-        if pseudo_start not in PSEUDO_STARTS:
-            raise ValueError(f'{name}: pseudo_start must be one of '
-                             f'{PSEUDO_STARTS}, got {pseudo_start!r}')
+        for key, value, choices in (('pseudo', pseudo, PSEUDO_MODES),
+                                    ('pseudo_start', pseudo_start,
+                                     PSEUDO_STARTS)):
+            if value not in choices:
+                raise ValueError(f'{name}: {key} must be one of {choices}, '
+                                 f'got {value!r}')
         if float(pseudo_ratio) < 0:
             raise ValueError(f'{name}: pseudo_ratio must be >= 0, got '
                              f'{pseudo_ratio}')
