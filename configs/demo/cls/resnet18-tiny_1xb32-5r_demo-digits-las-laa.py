@@ -7,7 +7,6 @@ _base_ = [
     '../../_base_/datasets/demo_cls_digits.py',
     '../../_base_/default_runtime_cls.py',
     '../../_base_/schedules/demo_cls_active_5r.py',
-    '../../_base_/active/las.py',
     '../../_base_/active/lada_paa.py',
 ]
 randomness = dict(seed=0)
@@ -43,9 +42,7 @@ custom_hooks = _base_.custom_hooks + [
             _base_.cls_pool_loader, dataset=_base_.demo_cls_target))
 ]
 train_cfg = dict(
-    _base_.cls_active_protocol,
     selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
+        strategy=dict(type='LAS', k=10, m=10, neighbours='unlabelled', seed=0),
         pool_dataloader=dict(
             _base_.cls_pool_loader, dataset=_base_.demo_cls_target)))
