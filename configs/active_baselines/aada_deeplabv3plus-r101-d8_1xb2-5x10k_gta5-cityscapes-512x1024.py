@@ -1,20 +1,13 @@
-_base_ = [
-    '../_base_/models/deeplabv3plus_r101-d8_frozen-bn.py',
-    '../_base_/datasets/active_gta5_cityscapes.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/active_5x10k.py',
-    '../_base_/active/region_aada.py',
-]
-load_from = ('work_dirs/adaptseg_deeplabv3plus-r101-d8_1xb2-100k_'
-             'gta5-cityscapes-512x1024/iter_100000.pth')
-randomness = dict(seed=0)
+_base_ = '../_base_/seg_tasks/deeplabv3plus-r101-d8_gta5-cityscapes.py'
 # the AdaptSegNet warm-up's discriminator (ndf 64, softmax maps, source
 # label 0), frozen: it serves 'domain' (P(source) per location) to the
 # selection pass; its weights are the warm-up checkpoint's discriminator.*
-model = dict(
-    data_preprocessor=dict(size=(512, 1024)),
-    discriminator=dict(type='FCDiscriminator'))
+model = dict(discriminator=dict(type='FCDiscriminator'))
+# Region-level AADA (ADeADA supplement B, Figure 3): mean pixel entropy x
+# (1 - d) / d, d = the region's mean P(source) of a domain discriminator.
+# The model must serve 'domain': the top-level config keeps the AdaptSegNet
+# warm-up's discriminator, frozen (`model.discriminator`, its weights come
+# with `load_from`).  See configs/active_baselines/README.md.
 train_cfg = dict(
-    _base_.active_protocol,
-    _delete_=True,
-    selector=dict(_base_.active_pool, strategy=_base_.strategy))
+    selector=dict(
+        strategy=dict(type='RegionAADA', seed=0, score='entropy_weight')))

@@ -1,15 +1,18 @@
-_base_ = [
-    '../_base_/models/deeplabv3plus_r101-d8_frozen-bn.py',
-    '../_base_/datasets/active_gta5_cityscapes.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/active_5x10k.py',
-    '../_base_/active/redal.py',
-]
-load_from = ('work_dirs/adaptseg_deeplabv3plus-r101-d8_1xb2-100k_'
-             'gta5-cityscapes-512x1024/iter_100000.pth')
-randomness = dict(seed=0)
-model = dict(data_preprocessor=dict(size=(512, 1024)))
+_base_ = '../_base_/seg_tasks/deeplabv3plus-r101-d8_gta5-cityscapes.py'
+# ReDAL on image regions (ADeADA supplement B, Figure 3): alpha x entropy +
+# beta x colour discontinuity (RGB differences to the 8 neighbours) +
+# gamma x structure (the region's feature dispersion), then ReDAL's
+# diversity-aware re-weighting over k-means clusters of the region
+# features.  Weights, clusters and decay: ReDAL's S3DIS setting.  See
+# configs/active_baselines/README.md.
 train_cfg = dict(
-    _base_.active_protocol,
-    _delete_=True,
-    selector=dict(_base_.active_pool, strategy=_base_.strategy))
+    selector=dict(
+        strategy=dict(
+            type='ReDAL',
+            seed=0,
+            alpha=1.0,
+            beta=0.1,
+            gamma=0.05,
+            num_clusters=400,
+            decay_rate=0.95,
+            trim_rate=None)))

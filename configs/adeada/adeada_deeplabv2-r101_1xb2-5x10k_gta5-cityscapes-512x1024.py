@@ -1,15 +1,12 @@
-_base_ = [
-    '../_base_/models/deeplabv2_r101_frozen-bn.py',
-    '../_base_/datasets/active_gta5_cityscapes.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/active_5x10k.py',
-    '../_base_/active/adeada.py',
-]
-load_from = ('work_dirs/adaptseg_deeplabv2-r101_1xb2-100k_'
-             'gta5-cityscapes-512x1024/iter_100000.pth')
-randomness = dict(seed=0)
-model = dict(data_preprocessor=dict(size=(512, 1024)))
+_base_ = '../_base_/seg_tasks/deeplabv2-r101_gta5-cityscapes.py'
 train_cfg = dict(
-    _base_.active_protocol,
-    _delete_=True,
-    selector=dict(_base_.active_pool, strategy=_base_.strategy))
+    selector=dict(
+        strategy=dict(
+            type='ADeADA',
+            alpha=1.0,
+            beta=1.0,
+            policy='half',
+            category_balance=True,
+            sigma='log10',
+            uncertainty='entropy',
+            seed=0)))

@@ -2,11 +2,10 @@
 _base_ = [
     '../_base_/cls_tasks/visda-synthetic-real.py',
     '../_base_/models/dann_regularizer.py',
-    '../_base_/active/aada.py',
 ]
 model = dict(regularizers=[_base_.dann_regularizer])
 train_dataloader = dict(
     dataset=dict(
         streams=dict(
             unlabeled=dict(type='UnlabeledDataset', dataset=_base_.target))))
-train_cfg = dict(selector=dict(strategy=_base_.strategy))
+train_cfg = dict(selector=dict(strategy=dict(type='AADA', seed=0)))

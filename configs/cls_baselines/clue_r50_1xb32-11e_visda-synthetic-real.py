@@ -1,5 +1,2 @@
-_base_ = [
-    '../_base_/cls_tasks/visda-synthetic-real.py',
-    '../_base_/active/clue.py',
-]
-train_cfg = dict(selector=dict(strategy=_base_.strategy))
+_base_ = '../_base_/cls_tasks/visda-synthetic-real.py'
+train_cfg = dict(selector=dict(strategy=dict(type='CLUE', seed=0)))

@@ -1,5 +1,2 @@
-_base_ = [
-    '../_base_/cls_tasks/office-home-art-clipart.py',
-    '../_base_/active/mar.py',
-]
-train_cfg = dict(selector=dict(strategy=_base_.strategy))
+_base_ = '../_base_/cls_tasks/office-home-art-clipart.py'
+train_cfg = dict(selector=dict(strategy=dict(type='Margin', seed=0)))

@@ -5,7 +5,7 @@
 # between the two is what active domain adaptation can close (default pair,
 # seed 0: 25.5 source-only vs. 65.0 target-only mIoU on the target val split):
 #   python tools/train.py configs/demo/<this file>.py
-_base_ = ['./deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py']
+_base_ = './deeplabv3plus_r18-d8_4xb4-600_demo-gta5-cityscapes-128x256.py'
 # the labelled stream of SourceTargetDataset is the target train split
 train_dataloader = dict(
     dataset=dict(

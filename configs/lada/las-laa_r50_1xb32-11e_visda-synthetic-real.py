@@ -5,7 +5,6 @@
 # --cfg-options train_cfg.selector.strategy.m=5.
 _base_ = [
     '../_base_/cls_tasks/visda-synthetic-real.py',
-    '../_base_/active/las.py',
     '../_base_/active/lada_paa.py',
 ]
 train_dataloader = dict(
@@ -27,4 +26,6 @@ custom_hooks = [dict(type='RoundMetricHook', metric='top1_acc')] + [
 ]
 train_cfg = dict(
     budget=dict(total=0.1),
-    selector=dict(strategy=dict(_base_.strategy, m=2.5)))
+    selector=dict(
+        strategy=dict(
+            type='LAS', k=10, m=2.5, neighbours='unlabelled', seed=0)))

@@ -1,7 +1,6 @@
 # LADA Table 2: LAS + LAA, Office-Home Ar -> Cl, 10 % budget (M = 5).
 _base_ = [
     '../_base_/cls_tasks/office-home-art-clipart.py',
-    '../_base_/active/las.py',
     '../_base_/active/lada_paa.py',
 ]
 train_dataloader = dict(
@@ -22,4 +21,6 @@ custom_hooks = _base_.custom_hooks + [
         bank_dataloader=dict(_base_.cls_pool_loader, dataset=_base_.pool))
 ]
 train_cfg = dict(
-    budget=dict(total=0.1), selector=dict(strategy=dict(_base_.strategy, m=5)))
+    budget=dict(total=0.1),
+    selector=dict(
+        strategy=dict(type='LAS', k=10, m=5, neighbours='unlabelled', seed=0)))

@@ -4,7 +4,6 @@ _base_ = [
     '../_base_/datasets/office_home.py',
     '../_base_/default_runtime_cls.py',
     '../_base_/schedules/cls_active_40e.py',
-    '../_base_/active/las.py',
 ]
 source, target = _base_.office_home_Art_train, _base_.office_home_Clipart_train
 test = pool = _base_.office_home_Clipart_test  # transductive
@@ -17,8 +16,6 @@ train_dataloader = dict(
             unlabeled=dict(type='UnlabeledDataset', dataset=target))))
 val_dataloader = test_dataloader = dict(dataset=test)
 train_cfg = dict(
-    _base_.cls_active_protocol,
     selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
+        strategy=dict(type='LAS', k=10, m=10, neighbours='unlabelled', seed=0),
         pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))

@@ -2,7 +2,6 @@
 # budget (M = 5); pool = the clipart train list, test = its test list.
 _base_ = [
     '../_base_/cls_tasks/domainnet-real-clipart.py',
-    '../_base_/active/las.py',
     '../_base_/active/lada_paa.py',
 ]
 train_dataloader = dict(
@@ -23,4 +22,6 @@ custom_hooks = _base_.custom_hooks + [
         bank_dataloader=dict(_base_.cls_pool_loader, dataset=_base_.pool))
 ]
 train_cfg = dict(
-    budget=dict(total=0.1), selector=dict(strategy=dict(_base_.strategy, m=5)))
+    budget=dict(total=0.1),
+    selector=dict(
+        strategy=dict(type='LAS', k=10, m=5, neighbours='unlabelled', seed=0)))

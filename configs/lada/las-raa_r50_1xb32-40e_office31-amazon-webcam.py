@@ -1,7 +1,6 @@
 # LADA Table 3: LAS + RAA, Office-31 A -> W, 5 % budget (K = 5, M = 10).
 _base_ = [
     '../_base_/cls_tasks/office31-amazon-webcam.py',
-    '../_base_/active/las.py',
     '../_base_/active/lada_paa.py',
 ]
 train_dataloader = dict(
@@ -21,4 +20,6 @@ custom_hooks = _base_.custom_hooks + [
         _base_.paa_hook,
         bank_dataloader=dict(_base_.cls_pool_loader, dataset=_base_.pool))
 ]
-train_cfg = dict(selector=dict(strategy=dict(_base_.strategy, k=5)))
+train_cfg = dict(
+    selector=dict(
+        strategy=dict(type='LAS', k=5, m=10, neighbours='unlabelled', seed=0)))

@@ -9,7 +9,6 @@ _base_ = [
     '../_base_/datasets/domainnet.py',
     '../_base_/default_runtime_cls.py',
     '../_base_/schedules/cls_active_sage_10k.py',
-    '../_base_/active/sage.py',
 ]
 source = _base_.domainnet126_real
 target = dict(
@@ -32,12 +31,10 @@ train_dataloader = dict(
             unlabeled=dict(type='UnlabeledDataset', dataset=target))))
 val_dataloader = test_dataloader = dict(dataset=test)
 train_cfg = dict(
-    _base_.cls_active_protocol,
     max_iters=16000,
     num_rounds=6,
     round_iters=[10000, 11000, 12000, 13000, 14000, 15000],
     budget=dict(per_round=21),
     selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
+        strategy=dict(type='SAGE', diversity='farthest', pop=True, seed=0),
         pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))

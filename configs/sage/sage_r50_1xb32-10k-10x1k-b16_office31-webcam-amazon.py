@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/datasets/office31.py',
     '../_base_/default_runtime_cls.py',
     '../_base_/schedules/cls_active_sage_10k.py',
-    '../_base_/active/sage.py',
 ]
 source = _base_.office31_webcam_train
 target = dict(
@@ -25,9 +24,7 @@ train_dataloader = dict(
             unlabeled=dict(type='UnlabeledDataset', dataset=target))))
 val_dataloader = test_dataloader = dict(dataset=test)
 train_cfg = dict(
-    _base_.cls_active_protocol,
     budget=dict(per_round=16),
     selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
+        strategy=dict(type='SAGE', diversity='farthest', pop=True, seed=0),
         pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))

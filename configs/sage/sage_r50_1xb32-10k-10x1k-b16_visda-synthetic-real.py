@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/datasets/visda.py',
     '../_base_/default_runtime_cls.py',
     '../_base_/schedules/cls_active_sage_10k.py',
-    '../_base_/active/sage.py',
 ]
 source = _base_.visda_train_train
 target = dict(
@@ -28,9 +27,7 @@ val_dataloader = test_dataloader = dict(dataset=test)
 val_evaluator = test_evaluator = _base_.visda_evaluator
 custom_hooks = [dict(type='RoundMetricHook', metric='mean_class_acc')]
 train_cfg = dict(
-    _base_.cls_active_protocol,
     budget=dict(per_round=16),
     selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
+        strategy=dict(type='SAGE', diversity='farthest', pop=True, seed=0),
         pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))

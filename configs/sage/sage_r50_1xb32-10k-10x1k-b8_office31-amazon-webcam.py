@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/datasets/office31.py',
     '../_base_/default_runtime_cls.py',
     '../_base_/schedules/cls_active_sage_10k.py',
-    '../_base_/active/sage.py',
 ]
 source = _base_.office31_amazon_train
 target = dict(
@@ -24,10 +23,12 @@ train_dataloader = dict(
             target=dict(type='LabeledSubsetDataset', dataset=target),
             unlabeled=dict(type='UnlabeledDataset', dataset=target))))
 val_dataloader = test_dataloader = dict(dataset=test)
+# SAGE (Bouvier et al.; see configs/sage/README.md): the stochastic
+# adversarial gradient embedding of the TSF discriminator (Eq. 3-6) with
+# Algorithm 1's farthest-first diversity.  The model must serve 'disc_grad'
+# (TSFRegularizer).
 train_cfg = dict(
-    _base_.cls_active_protocol,
     budget=dict(per_round=8),
     selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
+        strategy=dict(type='SAGE', diversity='farthest', pop=True, seed=0),
         pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))

@@ -5,7 +5,6 @@ _base_ = [
     '../_base_/datasets/office_home.py',
     '../_base_/default_runtime_cls.py',
     '../_base_/schedules/cls_active_sdm_40e.py',
-    '../_base_/active/sdm.py',
 ]
 source, target = _base_.office_home_Art_train, _base_.office_home_Clipart_train
 test = pool = _base_.office_home_Clipart_test  # transductive
@@ -18,9 +17,11 @@ train_dataloader = dict(
                 source=source,
                 target=dict(type='LabeledSubsetDataset', dataset=target)))))
 val_dataloader = test_dataloader = dict(dataset=test)
+# SDM-G's query (Xie et al., CVPR 2022, Eq. 3, 8-9; see
+# configs/sdm/README.md): margin sampling plus lambda = 0.01 times the
+# cosine between the loss and query gradients w.r.t. the 256-d feature
+# (lam=0: plain SDM margin sampling).
 train_cfg = dict(
-    _base_.cls_active_protocol,
     selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
+        strategy=dict(type='SDM', lam=0.01, margin=1.0, seed=0),
         pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))

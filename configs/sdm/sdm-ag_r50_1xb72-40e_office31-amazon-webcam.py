@@ -5,7 +5,6 @@ _base_ = [
     '../_base_/datasets/office31.py',
     '../_base_/default_runtime_cls.py',
     '../_base_/schedules/cls_active_sdm_40e.py',
-    '../_base_/active/sdm.py',
 ]
 source, target = _base_.office31_amazon_train, _base_.office31_webcam_train
 test = pool = _base_.office31_webcam_test  # transductive
@@ -19,8 +18,6 @@ train_dataloader = dict(
                 target=dict(type='LabeledSubsetDataset', dataset=target)))))
 val_dataloader = test_dataloader = dict(dataset=test)
 train_cfg = dict(
-    _base_.cls_active_protocol,
     selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
+        strategy=dict(type='SDM', lam=0.01, margin=1.0, seed=0),
         pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))

@@ -16,6 +16,6 @@
 #   python tools/train.py $CONFIG      # trains as the 19-class config
 #   offline (no ImageNet download): add
 #       --cfg-options model.backbone.init_cfg=None
-_base_ = ['./deeplabv2_r101_1xb2-40k_cityscapes-512x1024.py']
+_base_ = './deeplabv2_r101_1xb2-40k_cityscapes-512x1024.py'
 val_evaluator = dict(_delete_=True, type='SynthiaIoUMetric')
 test_evaluator = val_evaluator

@@ -2,9 +2,8 @@
 # tiny ResNet-18 classifier, clean digits -> shifted digits, 5 rounds of 2%
 # of the target images, the streams (source + bought target) and the pool;
 # a top-level config adds the strategy (configs/demo/cls):
-#   _base_ = ['../../_base_/cls_tasks/demo-digits.py',
-#             '../../_base_/active/<method>.py']
-#   train_cfg = dict(selector=dict(strategy=_base_.strategy))
+#   _base_ = '../../_base_/cls_tasks/demo-digits.py'
+#   train_cfg = dict(selector=dict(strategy=dict(type='Entropy', seed=0)))
 _base_ = [
     '../models/resnet18-tiny_cls.py',
     '../datasets/demo_cls_digits.py',
@@ -20,8 +19,6 @@ train_dataloader = dict(
                 type='LabeledSubsetDataset', dataset=_base_.demo_cls_target))))
 val_dataloader = test_dataloader = dict(dataset=_base_.demo_cls_target)
 train_cfg = dict(
-    _base_.cls_active_protocol,
     selector=dict(
-        _base_.cls_selector,
         pool_dataloader=dict(
             _base_.cls_pool_loader, dataset=_base_.demo_cls_target)))

@@ -3,9 +3,8 @@
 # The ResNet-50 bottleneck classifier, the task's datasets, the schedule and
 # the streams (source + bought target) and pool; what is left to a
 # top-level config is the strategy (configs/cls_baselines):
-#   _base_ = ['../_base_/cls_tasks/office-home-art-clipart.py',
-#             '../_base_/active/<method>.py']
-#   train_cfg = dict(selector=dict(strategy=_base_.strategy))
+#   _base_ = '../_base_/cls_tasks/office-home-art-clipart.py'
+#   train_cfg = dict(selector=dict(strategy=dict(type='Entropy', seed=0)))
 # ``source``, ``target``, ``pool`` and ``test`` are the datasets, for
 # configs that change the streams (AADA's unlabelled stream, LADA's PAA).
 _base_ = [
@@ -24,7 +23,4 @@ train_dataloader = dict(
             target=dict(type='LabeledSubsetDataset', dataset=target))))
 val_dataloader = test_dataloader = dict(dataset=test)
 train_cfg = dict(
-    _base_.cls_active_protocol,
-    selector=dict(
-        _base_.cls_selector,
-        pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))
+    selector=dict(pool_dataloader=dict(_base_.cls_pool_loader, dataset=pool)))

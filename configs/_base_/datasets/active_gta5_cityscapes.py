@@ -4,7 +4,7 @@
 #   train image holding bought labels (SourceTargetDataset over
 #   active_target_dataset, see active_cityscapes_target.py); the sampler
 #   restarts and reseeds at every round (RoundInfiniteSampler).
-# active_pool: what the selector scores (the top-level config passes it to
+# active_pool: what the selector scores (configs/_base_/seg_tasks/ pass it to
 #   train_cfg.selector): region units from the Cityscapes SLIC cache, the
 #   target pool loader, and for ADeADA's p_S(z|c) the source pool: all
 #   24,966 GTA5 images (~1M SLIC regions) at the source training scale,

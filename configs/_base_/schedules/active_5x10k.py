@@ -9,15 +9,16 @@
 # The paper does not give the iterations per round (the reference code runs
 # 120k of batch 1 per round and picks the best checkpoint on the validation
 # split it reports; we report the model after each round's last iteration).
-# `active_protocol` is the loop; the top-level config completes it:
-#   train_cfg = dict(_base_.active_protocol, _delete_=True,
-#                    selector=dict(_base_.active_pool,
-#                                  strategy=_base_.strategy))
+# `train_cfg` is the loop (it replaces da_sgd_poly.py's IterBasedTrainLoop);
+# a task base adds the pool (configs/_base_/seg_tasks/) and the top-level
+# config the strategy:
+#   train_cfg = dict(selector=dict(strategy=dict(type='Entropy', seed=0)))
 _base_ = ['./da_sgd_poly.py']
 num_rounds = 5
 iters_per_round = 10000
 max_iters = num_rounds * iters_per_round
-active_protocol = dict(
+train_cfg = dict(
+    _delete_=True,
     type='ActiveLoop',
     max_iters=max_iters,
     num_rounds=num_rounds,

@@ -13,19 +13,20 @@
 #       source=<source train>,
 #       target=dict(type='LabeledSubsetDataset', dataset=<target train>))))
 #   val_dataloader = dict(dataset=<target test>)
-#   train_cfg = dict(_base_.cls_active_protocol, selector=dict(
-#       _base_.cls_selector, strategy=_base_.strategy,
+#   train_cfg = dict(selector=dict(
+#       strategy=dict(type='Entropy', seed=0),
 #       pool_dataloader=dict(_base_.cls_pool_loader,
 #                            dataset=<target test>)))
 _base_ = ['./cls_adadelta.py']
-cls_active_protocol = dict(
+cls_selector = dict(units=dict(type='ImageUnits'), num_overlays=4)
+train_cfg = dict(
     type='ActiveLoop',
     max_epochs=40,
     num_rounds=5,
     round_epochs=[10, 12, 14, 16, 18],
     budget=dict(total=0.05),
-    checkpoint_every_epoch=True)
-cls_selector = dict(units=dict(type='ImageUnits'), num_overlays=4)
+    checkpoint_every_epoch=True,
+    selector=cls_selector)
 cls_pool_loader = dict(
     batch_size=64,
     num_workers=4,

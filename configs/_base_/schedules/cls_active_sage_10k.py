@@ -18,7 +18,7 @@ optim_wrapper = dict(
         type='SGD', lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4),
     clip_grad=None,
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
-cls_active_protocol = dict(
+train_cfg = dict(
     _delete_=True,
     type='ActiveLoop',
     max_iters=20000,
@@ -27,5 +27,6 @@ cls_active_protocol = dict(
         10000, 11000, 12000, 13000, 14000, 15000, 16000, 17000, 18000, 19000
     ],
     budget=dict(per_round=16),
-    val_interval=10000)
+    val_interval=10000,
+    selector=_base_.cls_selector)
 default_hooks = dict(checkpoint=dict(interval=1000))

@@ -13,6 +13,5 @@
 # per-epoch accuracies on the whole target domain (transductive).
 _base_ = ['./cls_active_40e.py']
 optim_wrapper = dict(optimizer=dict(lr=0.01, weight_decay=0.0))
-cls_active_protocol = dict(
-    budget=dict(_delete_=True, per_round=0.01, rounding='ceil'))
+train_cfg = dict(budget=dict(_delete_=True, per_round=0.01, rounding='ceil'))
 train_dataloader = dict(batch_size=72)

@@ -2,5 +2,5 @@
 # at the start of each of the epochs 1, 3, 5, 7, 9 (0, 2, ..., 8 after the
 # source epoch); otherwise as cls_active_40e.py.
 _base_ = ['./cls_active_40e.py']
-cls_active_protocol = dict(max_epochs=11, round_epochs=[1, 3, 5, 7, 9])
+train_cfg = dict(max_epochs=11, round_epochs=[1, 3, 5, 7, 9])
 custom_hooks = [dict(type='RoundMetricHook', metric='mean_class_acc')]

@@ -5,10 +5,12 @@
 # each restart moved RAND's mIoU by up to 4.6 points between rounds over 3
 # seeds; at 0.005 every seed rose in every round but one (-0.23) and the
 # three seeds ended within 0.2 points (docs/demo.md).
+# `train_cfg` is the loop; configs/_base_/seg_tasks/demo-active-gta5-
+# cityscapes.py adds the pool and a top-level config the strategy.
 num_rounds = 5
 iters_per_round = 60
 max_iters = num_rounds * iters_per_round
-active_protocol = dict(
+train_cfg = dict(
     type='ActiveLoop',
     max_iters=max_iters,
     num_rounds=num_rounds,

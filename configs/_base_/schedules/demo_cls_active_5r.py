@@ -5,14 +5,14 @@
 # every demo method uses epoch-aligned rounds), 3 epochs of 32 source + 32
 # labelled target images after each query (2 after the last), 21 epochs in
 # all; SGD 0.05 with a poly decay restarting at every round.
-cls_active_protocol = dict(
+train_cfg = dict(
     type='ActiveLoop',
     max_epochs=21,
     num_rounds=5,
     round_epochs=[7, 10, 13, 16, 19],
     budget=dict(per_round=18),
-    checkpoint_every_epoch=True)
-cls_selector = dict(units=dict(type='ImageUnits'), num_overlays=4)
+    checkpoint_every_epoch=True,
+    selector=dict(units=dict(type='ImageUnits'), num_overlays=4))
 cls_pool_loader = dict(
     batch_size=128,
     num_workers=0,

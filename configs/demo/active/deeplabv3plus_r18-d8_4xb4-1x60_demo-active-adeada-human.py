@@ -2,7 +2,7 @@
 # (`make demo-annotate`): the run stops after the round's selection (exit
 # status 75) with the picks exported to active/annotate/round_1/ for Label
 # Studio, CVAT or plain PNGs; `tools/annotate.py import` then `--resume`.
-_base_ = ['./deeplabv3plus_r18-d8_4xb4-5x60_demo-active-adeada.py']
+_base_ = './deeplabv3plus_r18-d8_4xb4-5x60_demo-active-adeada.py'
 num_rounds = 1
 iters_per_round = 60
 train_cfg = dict(

@@ -3,7 +3,7 @@
 # status 75) with the 18 picked images exported to active/annotate/round_1/
 # for Label Studio, CVAT or an image list; `tools/annotate.py import` then
 # `--resume` trains 3 more epochs.
-_base_ = ['./resnet18-tiny_1xb32-5r_demo-digits-ent.py']
+_base_ = './resnet18-tiny_1xb32-5r_demo-digits-ent.py'
 train_cfg = dict(
     max_epochs=10,
     num_rounds=1,

@@ -3,14 +3,9 @@
 # demo's 32x32 images (no resize or crop; the strong view is
 # RandAugment(1, 2.0) mixed with the image by Eq. 5).
 _base_ = [
-    '../../_base_/models/resnet18-tiny_cls.py',
-    '../../_base_/datasets/demo_cls_digits.py',
-    '../../_base_/default_runtime_cls.py',
-    '../../_base_/schedules/demo_cls_active_5r.py',
-    '../../_base_/active/las.py',
+    '../../_base_/cls_tasks/demo-digits.py',
     '../../_base_/active/lada_paa.py',
 ]
-randomness = dict(seed=0)
 anchor_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
@@ -35,7 +30,6 @@ train_dataloader = dict(
         proposal_pipeline=_base_.demo_cls_pipeline,
         mode='laa',
         k=10))
-val_dataloader = test_dataloader = dict(dataset=_base_.demo_cls_target)
 custom_hooks = _base_.custom_hooks + [
     dict(
         _base_.paa_hook,
@@ -43,9 +37,6 @@ custom_hooks = _base_.custom_hooks + [
             _base_.cls_pool_loader, dataset=_base_.demo_cls_target))
 ]
 train_cfg = dict(
-    _base_.cls_active_protocol,
     selector=dict(
-        _base_.cls_selector,
-        strategy=_base_.strategy,
-        pool_dataloader=dict(
-            _base_.cls_pool_loader, dataset=_base_.demo_cls_target)))
+        strategy=dict(type='LAS', k=10, m=10, neighbours='unlabelled',
+                      seed=0)))

@@ -1,6 +1,6 @@
 # Image-level active rounds on the built-in digits pair (`make demo-cls`).
-_base_ = [
-    '../../_base_/cls_tasks/demo-digits.py',
-    '../../_base_/active/las.py',
-]
-train_cfg = dict(selector=dict(strategy=_base_.strategy))
+_base_ = '../../_base_/cls_tasks/demo-digits.py'
+train_cfg = dict(
+    selector=dict(
+        strategy=dict(type='LAS', k=10, m=10, neighbours='unlabelled',
+                      seed=0)))

@@ -2,10 +2,7 @@
 # domain discriminator of TSF (Eq. 2/10) trained on source and unlabelled
 # target through a gradient reversal layer, and SAGE's selection from its
 # gradients (Eq. 3-6); configs/sage/README.md.
-_base_ = [
-    '../../_base_/cls_tasks/demo-digits.py',
-    '../../_base_/active/sage.py',
-]
+_base_ = '../../_base_/cls_tasks/demo-digits.py'
 model = dict(regularizers=[
     dict(
         type='TSFRegularizer',
@@ -25,4 +22,6 @@ train_dataloader = dict(
         streams=dict(
             unlabeled=dict(
                 type='UnlabeledDataset', dataset=_base_.demo_cls_target))))
-train_cfg = dict(selector=dict(strategy=_base_.strategy))
+train_cfg = dict(
+    selector=dict(
+        strategy=dict(type='SAGE', diversity='farthest', pop=True, seed=0)))

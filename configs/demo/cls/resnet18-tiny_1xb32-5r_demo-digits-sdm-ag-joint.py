@@ -3,7 +3,7 @@
 # batches of 32 are drawn from it, as the paper and its code train.  The
 # demo's SDM-AG (...-sdm-ag.py) trains on the demo's streams, like every
 # other demo method; this one shows what the list alone changes.
-_base_ = ['./resnet18-tiny_1xb32-5r_demo-digits-sdm-ag.py']
+_base_ = './resnet18-tiny_1xb32-5r_demo-digits-sdm-ag.py'
 train_dataloader = dict(
     dataset=dict(
         streams=dict(

@@ -9,10 +9,7 @@
 # is 4-17% of a 32-image batch instead of half of a 64-image one, and on a
 # real shift (benchmarks/real_digits.py) SDM-AG ended 54 points below RAN
 # trained the other way; configs/sdm/README.md.
-_base_ = [
-    '../../_base_/cls_tasks/demo-digits.py',
-    '../../_base_/active/sdm.py',
-]
+_base_ = '../../_base_/cls_tasks/demo-digits.py'
 model = dict(
     head=dict(
         loss=dict(
@@ -24,4 +21,5 @@ model = dict(
             max_logit_weight=1.0,
             margin_weight=1.0,
             ce_weight=1.0)))
-train_cfg = dict(selector=dict(strategy=_base_.strategy))
+train_cfg = dict(
+    selector=dict(strategy=dict(type='SDM', lam=0.01, margin=1.0, seed=0)))

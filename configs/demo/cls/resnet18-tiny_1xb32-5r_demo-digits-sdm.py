@@ -1,6 +1,4 @@
 # Image-level active rounds on the built-in digits pair (`make demo-cls`).
-_base_ = [
-    '../../_base_/cls_tasks/demo-digits.py',
-    '../../_base_/active/sdm.py',
-]
-train_cfg = dict(selector=dict(strategy=_base_.strategy))
+_base_ = '../../_base_/cls_tasks/demo-digits.py'
+train_cfg = dict(
+    selector=dict(strategy=dict(type='SDM', lam=0.01, margin=1.0, seed=0)))

@@ -1,2 +1,0 @@
-# CLUE (see configs/cls_baselines/README.md).
-strategy = dict(type='CLUE', seed=0)

@@ -1,2 +1,0 @@
-# CONF baseline (ADeADA supplement B): see configs/active_baselines/README.md.
-strategy = dict(type='Confidence', seed=0)

@@ -1,2 +1,0 @@
-# CoreSet (see configs/cls_baselines/README.md).
-strategy = dict(type='CoreSet', seed=0)

@@ -1,2 +1,0 @@
-# ENT baseline (ADeADA supplement B): see configs/active_baselines/README.md.
-strategy = dict(type='Entropy', seed=0)

@@ -1,5 +1,0 @@
-# Region-level BADGE (ADeADA supplement B, Figure 3): k-means++ seeds of the
-# regions' gradient embeddings (mean softmax x mean feature), bought in
-# seeding order within the pixel budget.  See
-# configs/active_baselines/README.md.
-strategy = dict(type='RegionBADGE', seed=0, first='max_norm')
