@@ -6,8 +6,9 @@ from typing import Any, Dict, Optional
 import numpy as np
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.logging import print_log
 from mmseg.registry import HOOKS
+
+from mmseg_ada.utils.failures import log_failure
 
 __all__ = ['MCUAcquisitionHook']
 
@@ -60,10 +61,6 @@ class MCUAcquisitionHook(Hook):
             from mmseg_ada.visualization import mcu_acquisition
             self.last_figure = mcu_acquisition.write_acquisition_figure(record)
         except Exception as exc:  # a figure must never stop training
-            print_log(
-                f'{type(model).__name__}: acquisition figure failed: '
-                f'{type(exc).__name__}: {exc}',
-                logger='current',
-                level=30)
+            log_failure(type(model).__name__, 'acquisition figure', exc)
             return None
         return self.last_figure

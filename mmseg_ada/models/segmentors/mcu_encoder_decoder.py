@@ -7,13 +7,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.dist import is_main_process
-from mmengine.logging import print_log
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType, OptSampleList, SampleList
 from torch import Tensor, nn
 
+from mmseg_ada.utils.failures import log_failure
 from ..losses.mcu_seg_loss import masked_cross_entropy, masked_entropy
 from ..utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM, PHASE_DONE
 from ..utils.mcu_uncertainty import mcu_uncertainty
@@ -548,27 +548,19 @@ class MCUEncoderDecoder(EncoderDecoder):
                 h, w = samples[i].gt_pixel_index.shape
                 images.append(img[:h, :w])
             crop = [(im.shape[0], im.shape[1]) for im in images]
+            maps = dict(bought=bought, pseudo=pseudo, groups=plan['groups'])
             self.acquisition_record = dict(
                 iteration=int(plan['iteration']),
                 images=images,
-                bought=[
-                    bought[i, :h, :w].cpu().numpy()
-                    for i, (h, w) in enumerate(crop)
-                ],
-                pseudo=[
-                    pseudo[i, :h, :w].cpu().numpy()
-                    for i, (h, w) in enumerate(crop)
-                ],
-                groups=[
-                    plan['groups'][i, :h, :w].cpu().numpy()
-                    for i, (h, w) in enumerate(crop)
-                ],
+                **{
+                    name: [
+                        m[i, :h, :w].cpu().numpy()
+                        for i, (h, w) in enumerate(crop)
+                    ]
+                    for name, m in maps.items()
+                },
                 num_classes=self.decode_head.num_classes,
                 ignore_index=self.ignore_index,
                 vis_dir=self.vis_dir)
         except Exception as exc:  # a figure must never stop training
-            print_log(
-                f'MCUEncoderDecoder: acquisition figure failed: '
-                f'{type(exc).__name__}: {exc}',
-                logger='current',
-                level=30)
+            log_failure('MCUEncoderDecoder', 'acquisition figure', exc)
