@@ -95,6 +95,14 @@ def _no_data(ax, text: str = 'no data') -> None:
     ax.set_yticks([])
 
 
+def _class_panel(ax, title: str, names: List[str]) -> bool:
+    """Title a per-class panel; ``False`` (and 'no data') without classes."""
+    ax.set_title(title, fontsize=10)
+    if not names:
+        _no_data(ax)
+    return bool(names)
+
+
 def _class_axis(ax, names: List[str], labels: bool = True) -> None:
     ax.set_xticks(np.arange(len(names)))
     if labels:
@@ -106,10 +114,8 @@ def _class_axis(ax, names: List[str], labels: bool = True) -> None:
 
 
 def _draw_kl(ax, kl: np.ndarray, names: List[str]) -> None:
-    ax.set_title(
-        'per-class KL estimate (Eq. 5: mean log p_T/p_S)', fontsize=10)
-    if not names:
-        _no_data(ax)
+    if not _class_panel(ax, 'per-class KL estimate (Eq. 5: mean log p_T/p_S)',
+                        names):
         return
     x = np.arange(len(names))
     ok = np.isfinite(kl)
@@ -148,9 +154,7 @@ def _all_zero(ax, message: str) -> None:
 
 
 def _draw_class_budget(ax, budget: np.ndarray, names: List[str]) -> None:
-    ax.set_title('per-class density budget B_d,c (Eq. 6)', fontsize=10)
-    if not names:
-        _no_data(ax)
+    if not _class_panel(ax, 'per-class density budget B_d,c (Eq. 6)', names):
         return
     from matplotlib.ticker import FuncFormatter
     x = np.arange(len(names))
@@ -231,9 +235,7 @@ def _draw_split(ax, info: Dict[str, Any]) -> None:
 
 def _draw_regions(ax, dens: np.ndarray, unc: np.ndarray,
                   names: List[str]) -> None:
-    ax.set_title('regions bought per predicted class', fontsize=10)
-    if not names:
-        _no_data(ax)
+    if not _class_panel(ax, 'regions bought per predicted class', names):
         return
     x = np.arange(len(names))
     d = np.nan_to_num(dens, nan=0.0)
