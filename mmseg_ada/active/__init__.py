@@ -1,11 +1,12 @@
 """The active-learning core: pure algorithms on arrays and tensors.
 
-Units and pools (:mod:`.pool`), budgets (:mod:`.schedule`,
-:mod:`.budget`), label stores (:mod:`.stores`), oracles (:mod:`.oracles`),
-unit kinds (:mod:`.units`), online purchases (:mod:`.online`), regions,
-pooling, densities and the strategies.  Nothing here imports another
-package of ``mmseg_ada`` except :mod:`mmseg_ada.registry` and
-:mod:`mmseg_ada.utils`.
+Units and pools (:mod:`.pool`), budgets (:mod:`.schedule`), label stores
+(:mod:`.stores`), oracles (:mod:`.oracles`), unit kinds (:mod:`.units`),
+online purchases (:mod:`.online`), regions, pooling, the strategies
+(:mod:`.strategies`), the math they share (:mod:`.functional`) and
+ADeADA's budgets, densities and GMM (:mod:`.adeada`).  Nothing here
+imports another package of ``mmseg_ada`` except :mod:`mmseg_ada.registry`
+and :mod:`mmseg_ada.utils`.
 """
 from . import oracles, stores, strategies, units  # noqa: F401
 from .pool import UNIT_KINDS, Selection, UnitPool, take_within_budget
