@@ -10,13 +10,13 @@ and :mod:`mmseg_ada.utils`.
 """
 from . import oracles, stores, strategies, units  # noqa: F401
 from .pool import UNIT_KINDS, Selection, UnitPool, take_within_budget
-from .schedule import round_budgets
+from .schedule import RoundSchedule, round_budgets
 from .stores import (BaseLabelStore, ImageLabelStore, MaskLabelStore,
                      StoreLockedError)
 from .strategies import BaseStrategy
 
 __all__ = [
     'UNIT_KINDS', 'UnitPool', 'Selection', 'take_within_budget',
-    'round_budgets', 'BaseLabelStore', 'MaskLabelStore', 'ImageLabelStore',
-    'StoreLockedError', 'BaseStrategy'
+    'RoundSchedule', 'round_budgets', 'BaseLabelStore', 'MaskLabelStore',
+    'ImageLabelStore', 'StoreLockedError', 'BaseStrategy'
 ]

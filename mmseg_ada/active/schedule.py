@@ -1,14 +1,59 @@
-"""How much each round may buy: the budget schedule of a run."""
+"""The schedule of a run's rounds: when each starts and what it may buy."""
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Callable, List, Optional, Sequence, Union
 
-__all__ = ['round_budgets', 'ROUNDINGS']
+__all__ = ['RoundSchedule', 'round_budgets', 'ROUNDINGS']
 
 Number = Union[int, float]
 
 ROUNDINGS = ('floor', 'ceil', 'round')
+
+
+class RoundSchedule:
+    """The training iterations at which a run's selection rounds start.
+
+    Round ``k`` (1-based) starts at iteration ``starts[k - 1]`` and trains
+    until the next round starts or the run ends (``max_iters``).
+
+    Args:
+        starts: the rounds' start iterations, increasing (empty: a run
+            without rounds).
+        max_iters: the run's training iterations.
+    """
+
+    def __init__(self, starts: Sequence[int], max_iters: int) -> None:
+        self.starts = tuple(int(s) for s in starts)
+        self.max_iters = int(max_iters)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def rounds_started(self, it: int) -> int:
+        """Rounds started at or before iteration ``it`` (0 = none yet)."""
+        return bisect.bisect_right(self.starts, it)
+
+    def round_start(self, round_idx: int) -> int:
+        """The iteration at which round ``round_idx`` starts (0 for round
+        0, the training before any round)."""
+        if round_idx <= 0:
+            return 0
+        if round_idx > len(self.starts):
+            raise ValueError(
+                f'round {round_idx} of a run with {len(self.starts)} rounds')
+        return self.starts[round_idx - 1]
+
+    def round_ends(self) -> List[int]:
+        """Iterations after which a round's training is complete."""
+        return list(self.starts[1:]) + [self.max_iters] if self.starts \
+            else []
+
+    def pretraining_end(self) -> Optional[int]:
+        """The iteration that ends training before the first round (the
+        model the first round selects with), if there is such training."""
+        return self.starts[0] if self.starts and self.starts[0] > 0 else None
 
 
 def _round(value: float, rounding: str) -> int:

@@ -37,7 +37,7 @@ from mmseg.registry import LOOPS
 
 from mmseg_ada.active.online import OnlineAcquisition
 from mmseg_ada.active.oracles.layout import request_dir
-from mmseg_ada.active.schedule import round_budgets
+from mmseg_ada.active.schedule import RoundSchedule, round_budgets
 from mmseg_ada.active.stores import BaseLabelStore, StoreIntegrityError
 from mmseg_ada.active.units import PoolItem
 from mmseg_ada.datasets.labeled_subset import LabeledSubsetDataset, image_stem
@@ -182,8 +182,10 @@ class ActiveLoop(IterBasedTrainLoop):
             int(max_iters) if max_iters is not None else int(max_epochs) *
             self.epoch_length)
         self.num_rounds = int(num_rounds)
-        self.milestones = self._milestones(iters_per_round, round_iters,
-                                           round_epochs)
+        #: When the rounds start (:class:`RoundSchedule`).
+        self.schedule = RoundSchedule(
+            self._milestones(iters_per_round, round_iters, round_epochs),
+            self._max_iters)
         if online is not None and self.num_rounds:
             raise ValueError('online acquisition and selection rounds '
                              'cannot be combined in one run')
@@ -277,20 +279,10 @@ class ActiveLoop(IterBasedTrainLoop):
                 f'{self._max_iters}: the last round would never train')
         return ms
 
-    def segment(self, it: int) -> int:
-        """Rounds started at or before iteration ``it`` (0 = none yet)."""
-        return sum(1 for m in self.milestones if m <= it)
-
-    def round_ends(self) -> List[int]:
-        """Iterations after which a round's training is complete."""
-        return self.milestones[1:] + [self._max_iters] if self.milestones \
-            else []
-
-    def start_end(self) -> Optional[int]:
-        """The iteration that ends training before the first round (the
-        model the first round selects with), if there is such training."""
-        return self.milestones[0] if self.milestones and \
-            self.milestones[0] > 0 else None
+    @property
+    def milestones(self) -> List[int]:
+        """The rounds' start iterations (:attr:`schedule`'s)."""
+        return list(self.schedule.starts)
 
     def _items(self, dataset: Any) -> List[PoolItem]:
         suffix = getattr(dataset, 'img_suffix', '')
@@ -491,7 +483,7 @@ class ActiveLoop(IterBasedTrainLoop):
         if self.num_rounds == 0:
             return
         self._check_round_reports()
-        reached = sum(1 for m in self.milestones if m < it)
+        reached = self.schedule.rounds_started(it - 1)
         last = store.last_round()
         if last < reached:
             raise RuntimeError(
@@ -549,15 +541,15 @@ class ActiveLoop(IterBasedTrainLoop):
     # ------------------------------------------------------------- data
     def _restart_data(self) -> None:
         """Restart the data stream at the current position."""
-        seg = self.segment(self._iter)
-        start = self.milestones[seg - 1] if seg else 0
+        seg = self.schedule.rounds_started(self._iter)
+        start = self.schedule.round_start(seg)
         sampler = self.dataloader.sampler
         sampler.set_round(seg,
                           (self._iter - start) * self.dataloader.batch_size)
         self.dataloader_iterator = _InfiniteDataloaderIterator(self.dataloader)
 
     def _round_boundary(self) -> None:
-        k = self.segment(self._iter)
+        k = self.schedule.rounds_started(self._iter)
         store = self.store
         store.refresh(force=True)
         if store.last_round() < k:
@@ -588,9 +580,9 @@ class ActiveLoop(IterBasedTrainLoop):
         self._setup()
         if self._iter not in self.milestones:
             self._restart_data()
-        val_iters = set(self.round_ends())
-        if self.start_end() is not None:
-            val_iters.add(self.start_end())
+        val_iters = set(self.schedule.round_ends())
+        if self.schedule.pretraining_end() is not None:
+            val_iters.add(self.schedule.pretraining_end())
         if self.extra_val_interval:
             val_iters |= set(
                 range(
