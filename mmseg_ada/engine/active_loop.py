@@ -328,18 +328,52 @@ class ActiveLoop(IterBasedTrainLoop):
                     '(a checkpoint must exist at every round boundary)')
 
     def _setup(self) -> None:
-        runner = self.runner
-        work_dir = runner.work_dir
+        """Bind the target and the oracle, plan the budgets, open (or
+        resume) the label store and check what a resumed run continues."""
+        target, items, stem_of, oracle = self._bind_target()
+        self._plan_budgets(target, items, oracle, stem_of)
+        fingerprint = self._fingerprint(target, items)
+        self._check_fresh_or_resumed()
+        self._open_store(fingerprint)
+        self._check_oracle_of_store(oracle)
+        if oracle.requests:
+            self.human = HumanRounds(self.runner, oracle, self.store)
+        self._resume_state()
+        if self.online_cfg is not None:
+            self._setup_online(items, oracle, stem_of)
+        self.runner.message_hub.update_info(
+            'active_loop',
+            dict(
+                store=self.store.root,
+                fingerprint=hashlib.sha1(
+                    repr(sorted(fingerprint.items())).encode()).hexdigest()))
+        self._check_checkpoint_interval()
+        self.runner.logger.info(
+            f'active protocol: {self.num_rounds} rounds at iterations '
+            f'{self.milestones} with budgets {getattr(self, "budgets", [])} '
+            f'(of {self.total_cost}); online={self.online_cfg}; store '
+            f'{self.store.root} at round {self.store.last_round()}')
+
+    def _bind_target(self) -> tuple:
+        """The target dataset, its images, their stems and the oracle bound
+        to them: ``(target, items, stem_of, oracle)``."""
         wrapper = self._target()
         target = wrapper.dataset
         items = self._items(target)
         suffix = getattr(target, 'img_suffix', '')
         stem_of = (lambda p: image_stem(p, suffix))
-        classes = list(target.metainfo.get('classes', ()))
         oracle = build_active(self.oracle_cfg, ORACLES).bind(
-            target, work_dir, getattr(wrapper, 'annotations', None))
+            target, self.runner.work_dir, getattr(wrapper, 'annotations',
+                                                  None))
+        return target, items, stem_of, oracle
+
+    def _plan_budgets(self, target: Any, items: List[PoolItem], oracle: Any,
+                      stem_of) -> None:
+        """Set up the selector's units; the pool's cost
+        (:attr:`total_cost`) and every round's budget (:attr:`budgets`)."""
         if self.selector is not None:
-            self.selector.setup(runner, items, oracle, classes, stem_of)
+            classes = list(target.metainfo.get('classes', ()))
+            self.selector.setup(self.runner, items, oracle, classes, stem_of)
             self.total_cost = self.selector.units.total_cost()
         else:
             self.total_cost = int(
@@ -352,7 +386,11 @@ class ActiveLoop(IterBasedTrainLoop):
                 cost_unit='images' if units.kind == 'image' else 'pixels')
             self.budgets = round_budgets(self.total_cost, self.num_rounds,
                                          **self.budget_cfg, **cost_kw)
-        fp = dict(
+
+    def _fingerprint(self, target: Any, items: List[PoolItem]) -> dict:
+        """What the label store must have been bought for (a resumed run
+        over another dataset, protocol or strategy is refused)."""
+        return dict(
             dataset=type(target).__name__,
             num_images=len(items),
             total=self.total_cost,
@@ -363,17 +401,19 @@ class ActiveLoop(IterBasedTrainLoop):
             budgets=getattr(self, 'budgets', None),
             online=self.online_cfg,
             **(self.selector.fingerprint() if self.selector else {}))
-        store_cfg = self.store_cfg or dict(
-            type=(self.selector.units.store_type if self.
-                  selector else 'MaskLabelStore'))
+
+    def _check_fresh_or_resumed(self) -> None:
+        """A fresh run never starts over an earlier run's store; a resumed
+        one resumes from a checkpoint of this active run."""
+        runner = self.runner
         resume = bool(runner.cfg.get('resume_requested', runner._resume))
         # decided on rank 0 before anything is written, for every rank
-        exists = [BaseLabelStore.exists(work_dir)]
+        exists = [BaseLabelStore.exists(runner.work_dir)]
         if get_world_size() > 1:
             broadcast_object_list(exists, src=0)
         exists = exists[0]
         if exists and not resume:
-            raise RuntimeError(self._earlier_run_message(work_dir))
+            raise RuntimeError(self._earlier_run_message(runner.work_dir))
         if self._iter > 0:
             info = runner.message_hub.get_info('active_loop')
             if info is None:
@@ -384,33 +424,23 @@ class ActiveLoop(IterBasedTrainLoop):
                     '--resume resumes from `load_from` (the warm-up) when it '
                     'is set. Use mmseg_ada\'s tools/train.py --resume, or '
                     'add --cfg-options load_from=None')
+
+    def _open_store(self, fingerprint: dict) -> None:
+        """Open the label store: rank 0 creates (or checks) it, the other
+        ranks then open it read-only."""
+        work_dir = self.runner.work_dir
+        store_cfg = self.store_cfg or dict(
+            type=(self.selector.units.store_type if self.
+                  selector else 'MaskLabelStore'))
         if is_main_process():
             self.store = build_active(
-                dict(store_cfg, work_dir=work_dir, fingerprint=fp),
+                dict(store_cfg, work_dir=work_dir, fingerprint=fingerprint),
                 LABEL_STORES)
         barrier()
         if not is_main_process():
             self.store = build_active(
                 dict(store_cfg, work_dir=work_dir, readonly=True),
                 LABEL_STORES)
-        self._check_oracle_of_store(oracle)
-        if oracle.requests:
-            self.human = HumanRounds(runner, oracle, self.store)
-        self._resume_state()
-        if self.online_cfg is not None:
-            self._setup_online(items, oracle, stem_of)
-        runner.message_hub.update_info(
-            'active_loop',
-            dict(
-                store=self.store.root,
-                fingerprint=hashlib.sha1(repr(sorted(
-                    fp.items())).encode()).hexdigest()))
-        self._check_checkpoint_interval()
-        runner.logger.info(
-            f'active protocol: {self.num_rounds} rounds at iterations '
-            f'{self.milestones} with budgets {getattr(self, "budgets", [])} '
-            f'(of {self.total_cost}); online={self.online_cfg}; store '
-            f'{self.store.root} at round {self.store.last_round()}')
 
     @staticmethod
     def _earlier_run_message(work_dir: str) -> str:
