@@ -18,7 +18,7 @@ Design decisions (documented because the paper leaves them open):
   density of a class is therefore defined on its *active* dimensions only
   (``max - min > constant_atol``; by default: not exactly constant).
   A density ratio needs both domains on the same dimensions, so
-  :class:`~mmseg_ada.active.strategies.adeada.ActiveADeADA` passes the
+  :class:`~mmseg_ada.active.strategies.adeada.ADeADA` passes the
   union of the two domains' active dimensions (:func:`class_active_dims`)
   to both fits; a coordinate constant in one domain but not the other is
   kept and regularised by ``reg_covar``.  A class with no active dimension
