@@ -206,6 +206,21 @@ def _ceil_fraction(x: float, total_cost: int, enough) -> str:
     return repr(x)
 
 
+def _first_empty_per_round(per_round, empty: List[int]) -> tuple:
+    """``(name, value)`` of the ``per_round`` entry of the first round in
+    ``empty`` (``per_round`` itself when it is one amount for all)."""
+    if isinstance(per_round, (list, tuple)):
+        return f'per_round[{empty[0] - 1}]', per_round[empty[0] - 1]
+    return 'per_round', per_round
+
+
+def _smallest_per_round(cost: int, total_cost: int, rounding: str) -> str:
+    """The smallest ``per_round`` fraction of ``total_cost`` that buys
+    ``cost`` under ``rounding``, as text."""
+    return _ceil_fraction(cost / total_cost, total_cost,
+                          lambda f: _round(f * total_cost, rounding) >= cost)
+
+
 def _check_no_empty_round(out: List[int],
                           total_cost: int,
                           per_round,
@@ -233,14 +248,8 @@ def _check_no_empty_round(out: List[int],
                            per_round_rounding, total_rounding, cost, unit,
                            cost_unit)
     if per_round is not None:
-        if isinstance(per_round, (list, tuple)):
-            name = f'per_round[{empty[0] - 1}]'
-            value = per_round[empty[0] - 1]
-        else:
-            name, value = 'per_round', per_round
-        fraction = _ceil_fraction(
-            1.0 / total_cost, total_cost,
-            lambda f: _round(f * total_cost, per_round_rounding) >= 1)
+        name, value = _first_empty_per_round(per_round, empty)
+        fraction = _smallest_per_round(1, total_cost, per_round_rounding)
         raise ValueError(
             f'budget {name}={value!r} buys 0 units in {rounds} '
             f'({per_round_rounding}({value!r} x {pool}) = 0): the smallest '
@@ -273,14 +282,8 @@ def _refuse_below_cost(out: List[int], empty: List[int], rounds: str,
             f'{unit}s. The budget is in {cost_unit}, of a pool of '
             f'{total_cost} {cost_unit}')
     if per_round is not None:
-        if isinstance(per_round, (list, tuple)):
-            name = f'per_round[{empty[0] - 1}]'
-            value = per_round[empty[0] - 1]
-        else:
-            name, value = 'per_round', per_round
-        fraction = _ceil_fraction(
-            cost / total_cost, total_cost,
-            lambda f: _round(f * total_cost, per_round_rounding) >= cost)
+        name, value = _first_empty_per_round(per_round, empty)
+        fraction = _smallest_per_round(cost, total_cost, per_round_rounding)
         raise ValueError(
             f'budget {name}={value!r}: {head}. The smallest {name} that '
             f'buys one unit (a {unit} of {cost} {cost_unit}) is {fraction} '
