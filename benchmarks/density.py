@@ -13,7 +13,7 @@ regions and ``p_T(z|c)`` on all target regions (one full-covariance GMM per
 class, ``clip(n_c // 100, 1, 10)`` components, constant channels dropped),
 then score every target region under both.
 
-* ``torch``: :class:`~mmseg_ada.active.density.ClassConditionalDensity`
+* ``torch``: :class:`~mmseg_ada.active.adeada.density.ClassConditionalDensity`
   with its defaults (float32 products through OpenBLAS, truncated EM with
   ``resp_tol=1e-6``, scikit-learn's stopping rule), on the whole data.
 * ``sklearn`` (the reference, as the paper's code): the same class with
@@ -56,7 +56,8 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from mmseg_ada.active.density import ClassConditionalDensity, class_active_dims
+from mmseg_ada.active.adeada.density import (ClassConditionalDensity,
+                                             class_active_dims)
 
 
 class Timer:

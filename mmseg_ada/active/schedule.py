@@ -1,14 +1,59 @@
-"""How much each round may buy: the budget schedule of a run."""
+"""The schedule of a run's rounds: when each starts and what it may buy."""
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Callable, List, Optional, Sequence, Union
 
-__all__ = ['round_budgets', 'ROUNDINGS']
+__all__ = ['RoundSchedule', 'round_budgets', 'ROUNDINGS']
 
 Number = Union[int, float]
 
 ROUNDINGS = ('floor', 'ceil', 'round')
+
+
+class RoundSchedule:
+    """The training iterations at which a run's selection rounds start.
+
+    Round ``k`` (1-based) starts at iteration ``starts[k - 1]`` and trains
+    until the next round starts or the run ends (``max_iters``).
+
+    Args:
+        starts: the rounds' start iterations, increasing (empty: a run
+            without rounds).
+        max_iters: the run's training iterations.
+    """
+
+    def __init__(self, starts: Sequence[int], max_iters: int) -> None:
+        self.starts = tuple(int(s) for s in starts)
+        self.max_iters = int(max_iters)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def rounds_started(self, it: int) -> int:
+        """Rounds started at or before iteration ``it`` (0 = none yet)."""
+        return bisect.bisect_right(self.starts, it)
+
+    def round_start(self, round_idx: int) -> int:
+        """The iteration at which round ``round_idx`` starts (0 for round
+        0, the training before any round)."""
+        if round_idx <= 0:
+            return 0
+        if round_idx > len(self.starts):
+            raise ValueError(
+                f'round {round_idx} of a run with {len(self.starts)} rounds')
+        return self.starts[round_idx - 1]
+
+    def round_ends(self) -> List[int]:
+        """Iterations after which a round's training is complete."""
+        return list(self.starts[1:]) + [self.max_iters] if self.starts \
+            else []
+
+    def pretraining_end(self) -> Optional[int]:
+        """The iteration that ends training before the first round (the
+        model the first round selects with), if there is such training."""
+        return self.starts[0] if self.starts and self.starts[0] > 0 else None
 
 
 def _round(value: float, rounding: str) -> int:
@@ -161,6 +206,21 @@ def _ceil_fraction(x: float, total_cost: int, enough) -> str:
     return repr(x)
 
 
+def _first_empty_per_round(per_round, empty: List[int]) -> tuple:
+    """``(name, value)`` of the ``per_round`` entry of the first round in
+    ``empty`` (``per_round`` itself when it is one amount for all)."""
+    if isinstance(per_round, (list, tuple)):
+        return f'per_round[{empty[0] - 1}]', per_round[empty[0] - 1]
+    return 'per_round', per_round
+
+
+def _smallest_per_round(cost: int, total_cost: int, rounding: str) -> str:
+    """The smallest ``per_round`` fraction of ``total_cost`` that buys
+    ``cost`` under ``rounding``, as text."""
+    return _ceil_fraction(cost / total_cost, total_cost,
+                          lambda f: _round(f * total_cost, rounding) >= cost)
+
+
 def _check_no_empty_round(out: List[int],
                           total_cost: int,
                           per_round,
@@ -188,14 +248,8 @@ def _check_no_empty_round(out: List[int],
                            per_round_rounding, total_rounding, cost, unit,
                            cost_unit)
     if per_round is not None:
-        if isinstance(per_round, (list, tuple)):
-            name = f'per_round[{empty[0] - 1}]'
-            value = per_round[empty[0] - 1]
-        else:
-            name, value = 'per_round', per_round
-        fraction = _ceil_fraction(
-            1.0 / total_cost, total_cost,
-            lambda f: _round(f * total_cost, per_round_rounding) >= 1)
+        name, value = _first_empty_per_round(per_round, empty)
+        fraction = _smallest_per_round(1, total_cost, per_round_rounding)
         raise ValueError(
             f'budget {name}={value!r} buys 0 units in {rounds} '
             f'({per_round_rounding}({value!r} x {pool}) = 0): the smallest '
@@ -228,14 +282,8 @@ def _refuse_below_cost(out: List[int], empty: List[int], rounds: str,
             f'{unit}s. The budget is in {cost_unit}, of a pool of '
             f'{total_cost} {cost_unit}')
     if per_round is not None:
-        if isinstance(per_round, (list, tuple)):
-            name = f'per_round[{empty[0] - 1}]'
-            value = per_round[empty[0] - 1]
-        else:
-            name, value = 'per_round', per_round
-        fraction = _ceil_fraction(
-            cost / total_cost, total_cost,
-            lambda f: _round(f * total_cost, per_round_rounding) >= cost)
+        name, value = _first_empty_per_round(per_round, empty)
+        fraction = _smallest_per_round(cost, total_cost, per_round_rounding)
         raise ValueError(
             f'budget {name}={value!r}: {head}. The smallest {name} that '
             f'buys one unit (a {unit} of {cost} {cost_unit}) is {fraction} '

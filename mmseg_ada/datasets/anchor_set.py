@@ -15,37 +15,40 @@ reads the current set:
   order (never a bought image: proposals already in ``A`` are rejected);
 * ``nbr``: the epoch's ``K`` nearest target neighbours of every target
   image (LAA);
-* ``meta``: epoch, counters, the last processed iteration (``published``)
-  and what the workers need to place a sample in training (global batch,
-  epoch length, seed, round starts).
+* ``counters`` (:class:`_AnchorCounters`): epoch, counters, the last
+  processed iteration (``published``) and what the workers need to place a
+  sample in training (global batch, epoch length, seed, run length);
+* ``round_starts``: the iterations at which the rounds start (the loop's
+  :class:`~mmseg_ada.active.schedule.RoundSchedule`).
 
 A sample knows its iteration (:class:`~mmseg_ada.datasets.samplers.
 PositionedIndex`), so it is drawn from the generation of *that* iteration:
 a worker that runs ahead of training waits for the iteration that decides
 it (the end of the previous pass) instead of reading whatever the set is
 at that moment, and training is the same with any number of workers and
-after a resume.  Writers bracket their changes with a version counter
-(odd while writing); readers retry until they read one even version.
+after a resume.  Writers bracket their changes with the counters' version
+(:meth:`~mmseg_ada.datasets.shared_counters.SharedCounters.writing`);
+readers retry until they read one even version.
+
+Which proposals join ``S`` (LADA Eq. 4, Alg. 2) is
+:func:`~mmseg_ada.active.functional.lada.accept_proposals`.
 """
 from __future__ import annotations
 
 import hashlib
 import math
-from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
+from mmseg_ada.active.functional.lada import accept_proposals
+from mmseg_ada.active.schedule import RoundSchedule
 from mmseg_ada.utils.seeding import derive_seed
+from .shared_counters import Counter, SharedCounters
 
-__all__ = [
-    'AnchorSet', 'NotReady', 'rejection_probabilities', 'accept_proposals'
-]
+__all__ = ['AnchorSet', 'NotReady']
 
-#: Positions in ``meta``.
-ARMED, EPOCH, N_GENS, N_ADDS, PUBLISHED, BATCH, EPOCH_LEN, SEED, VERSION, \
-    BANK_EPOCH, N_MILESTONES, MAX_ITERS = range(12)
 MAX_ROUNDS = 255
 
 
@@ -53,73 +56,31 @@ class NotReady(Exception):
     """The generation of a sample's iteration is not decided yet."""
 
 
-def rejection_probabilities(counts: Sequence[float],
-                            add_one: bool = False) -> np.ndarray:
-    """Class-balancing rejection probabilities (LADA Eq. 4).
+class _AnchorCounters(SharedCounters):
+    """The anchor set's scalar state, shared with the workers."""
 
-    ``q_A[c] = (p_A[c] - p_A^min) / p_A^max`` with ``p_A[c]`` the share of
-    class ``c`` in the anchor set, over all ``C`` classes (a class absent
-    from ``A`` makes ``p_A^min = 0``); ``|A|`` cancels, so counts suffice.
-    A confident proposal with pseudo-label ``c`` is rejected with
-    probability ``q_A[c]``: the rarest class is always accepted, the most
-    frequent one accepted with probability ``p_A^min / p_A^max``.
-
-    Args:
-        counts: ``[C]`` anchors per class.
-        add_one: LADA's code: counts ``+ 1`` (``q = (n_c - n_min) / (n_max
-            + 1)``), so no class is rejected surely.
-
-    Returns:
-        ``float64 [C]`` in ``[0, 1]``; zeros for an empty set.
-    """
-    n = np.asarray(counts, dtype=np.float64)
-    if n.ndim != 1 or (n < 0).any():
-        raise ValueError(f'counts must be a [C] non-negative vector, got '
-                         f'{n}')
-    if add_one:
-        n = n + 1.0
-    top = n.max() if n.size else 0.0
-    if top <= 0:
-        return np.zeros_like(n)
-    return (n - n.min()) / top
-
-
-def accept_proposals(ids: Sequence[int],
-                     labels: Sequence[int],
-                     conf: Sequence[float],
-                     xi: Sequence[float],
-                     member: np.ndarray,
-                     counts: np.ndarray,
-                     pending_counts: np.ndarray,
-                     threshold: float = 0.9,
-                     add_one: bool = False,
-                     count_pending: bool = False) -> List[int]:
-    """LADA Alg. 2, lines 3-7, for proposals in order.
-
-    Proposal ``i`` (target image ``ids[i]`` with pseudo-label ``labels[i]``
-    and confidence ``conf[i]``) joins ``S`` iff ``conf[i] >= threshold``,
-    ``xi[i] >= q_A[labels[i]]`` (Eq. 4) and the image is not in ``A`` or
-    ``S`` yet (``member``).  ``q_A`` is computed from ``counts`` (the
-    anchor set ``A``; the paper's "current A"), plus ``pending_counts``
-    (``S``) when ``count_pending`` (the code updates its counts at once).
-    ``member`` and ``pending_counts`` are updated in place.
-
-    Returns:
-        list[int]: Positions of the accepted proposals.
-    """
-    accepted = []
-    q = None
-    for i, (img, y, p, u) in enumerate(zip(ids, labels, conf, xi)):
-        if p < threshold or member[img]:
-            continue
-        if q is None or count_pending:
-            total = counts + pending_counts if count_pending else counts
-            q = rejection_probabilities(total, add_one)
-        if u >= q[y]:
-            accepted.append(i)
-            member[img] = True
-            pending_counts[y] += 1
-    return accepted
+    #: 1 once the training process has configured the run (:meth:`arm`).
+    armed = Counter()
+    #: The epoch of the current set (-1 before the first).
+    epoch = Counter(-1)
+    #: Generations of the epoch's set.
+    num_generations = Counter()
+    #: Pseudo-labelled additions of the epoch's set.
+    num_additions = Counter()
+    #: The last training iteration processed (-1: none).
+    published = Counter(-1)
+    #: Samples per training iteration over all ranks.
+    global_batch = Counter()
+    #: Iterations per epoch.
+    epoch_length = Counter()
+    #: The run's seed (31 bits).
+    seed = Counter()
+    #: The epoch whose neighbours ``nbr`` holds (-1: none).
+    bank_epoch = Counter(-1)
+    #: Rounds of the run (entries of ``round_starts``).
+    num_rounds = Counter()
+    #: The run's training iterations.
+    max_iters = Counter()
 
 
 class AnchorSet:
@@ -147,16 +108,13 @@ class AnchorSet:
         def shared(*shape):
             return torch.zeros(shape, dtype=torch.int64).share_memory_()
 
-        self.meta = shared(16)
-        self.milestones = shared(MAX_ROUNDS)
+        self.counters = _AnchorCounters()
+        self.round_starts = shared(MAX_ROUNDS)
         self.gen_start = shared(n + 1)
         self.gen_size = shared(n + 1)
         self.add_ids = shared(n)
         self.add_labels = shared(n)
         self.nbr = shared(n, max(self.k, 1))
-        self.meta[BANK_EPOCH] = -1
-        self.meta[EPOCH] = -1
-        self.meta[PUBLISHED] = -1
         # training process only (checkpointed): the pass's S
         self.pending_ids: List[int] = []
         self.pending_labels: List[int] = []
@@ -169,103 +127,66 @@ class AnchorSet:
         state.pop('_views', None)
         return state
 
-    def _v(self, name: str) -> np.ndarray:
+    def _array(self, name: str) -> np.ndarray:
         """A numpy view of shared tensor ``name`` (made per process)."""
         views = self.__dict__.setdefault('_views', {})
         if name not in views:
             views[name] = getattr(self, name).numpy()
         return views[name]
 
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        meta = self._v('meta')
-        meta[VERSION] += 1
-        try:
-            yield
-        finally:
-            meta[VERSION] += 1
-
     def read(self, fn):
         """``fn()`` on one consistent version of the shared state."""
-        meta = self._v('meta')
-        while True:
-            v = int(meta[VERSION])
-            if v % 2:
-                continue
-            out = fn()
-            if int(meta[VERSION]) == v:
-                return out
+        return self.counters.read(fn)
 
     @property
     def armed(self) -> bool:
         """Whether the training process has configured the set."""
-        return bool(self._v('meta')[ARMED])
+        return bool(self.counters.armed)
 
     @property
     def global_batch(self) -> int:
         """Samples per training iteration over all ranks."""
-        return int(self._v('meta')[BATCH])
+        return self.counters.global_batch
 
     @property
-    def max_iters(self) -> int:
-        """The run's training iterations."""
-        return int(self._v('meta')[MAX_ITERS])
-
-    @property
-    def epoch_length(self) -> int:
-        """Iterations per epoch."""
-        return int(self._v('meta')[EPOCH_LEN])
-
-    def round_start(self, round_idx: int) -> int:
-        """Training iteration at which round ``round_idx`` starts."""
-        if round_idx <= 0:
-            return 0
-        n = int(self._v('meta')[N_MILESTONES])
-        if round_idx > n:
-            raise ValueError(f'round {round_idx} of a run with {n} rounds')
-        return int(self._v('milestones')[round_idx - 1])
-
-    def segment(self, t: int) -> int:
-        """Rounds started at or before iteration ``t``."""
-        n = int(self._v('meta')[N_MILESTONES])
-        return int(np.searchsorted(self._v('milestones')[:n], t, side='right'))
+    def schedule(self) -> RoundSchedule:
+        """The run's rounds (as :meth:`arm` was given them)."""
+        n = self.counters.num_rounds
+        return RoundSchedule(
+            self._array('round_starts')[:n].tolist(), self.counters.max_iters)
 
     def locate(self, round_idx: int, position: int) -> Tuple[int, int]:
         """``(iteration, slot)`` of a sample at ``position`` of a round."""
-        batch = int(self._v('meta')[BATCH])
-        return (self.round_start(round_idx) + position // batch,
+        batch = self.counters.global_batch
+        return (self.schedule.round_start(round_idx) + position // batch,
                 position % batch)
 
     # ------------------------------------------------------------ writer
-    def arm(self,
-            batch_size: int,
-            epoch_length: int,
-            seed: int,
-            milestones: Sequence[int],
-            max_iters: int = 2**62) -> None:
+    def arm(self, batch_size: int, epoch_length: int, seed: int,
+            schedule: RoundSchedule) -> None:
         """Configure the run (training process, before workers start).
 
         Args:
             batch_size: the *global* batch (per-rank batch x ranks).
             epoch_length: iterations per epoch.
             seed: the run's seed.
-            milestones: the iterations at which rounds start.
-            max_iters: the run's length.
+            schedule: the loop's rounds and the run's length.
         """
-        if len(milestones) > MAX_ROUNDS:
+        starts = schedule.starts
+        if len(starts) > MAX_ROUNDS:
             raise ValueError(f'at most {MAX_ROUNDS} rounds, got '
-                             f'{len(milestones)}')
+                             f'{len(starts)}')
         if int(batch_size) < 1 or int(epoch_length) < 1:
             raise ValueError('batch_size and epoch_length must be >= 1')
-        with self._writing():
-            meta = self._v('meta')
-            self._v('milestones')[:len(milestones)] = list(milestones)
-            meta[N_MILESTONES] = len(milestones)
-            meta[BATCH] = int(batch_size)
-            meta[EPOCH_LEN] = int(epoch_length)
-            meta[SEED] = int(seed) & 0x7FFFFFFF
-            meta[MAX_ITERS] = int(max_iters)
-            meta[ARMED] = 1
+        counters = self.counters
+        with counters.writing():
+            self._array('round_starts')[:len(starts)] = list(starts)
+            counters.num_rounds = len(starts)
+            counters.global_batch = int(batch_size)
+            counters.epoch_length = int(epoch_length)
+            counters.seed = int(seed) & 0x7FFFFFFF
+            counters.max_iters = schedule.max_iters
+            counters.armed = 1
 
     def set_base(self, ids: np.ndarray, labels: np.ndarray) -> None:
         """``D_tl`` of the current epoch (training process bookkeeping)."""
@@ -277,41 +198,41 @@ class AnchorSet:
                     nbr: Optional[np.ndarray] = None) -> None:
         """``A <- D_tl``, ``S <- {}`` (Alg. 1 line 6), published as
         processed up to ``start - 1``; ``nbr``: the epoch's neighbours."""
-        with self._writing():
-            meta = self._v('meta')
+        counters = self.counters
+        with counters.writing():
             if nbr is not None:
                 nbr = np.asarray(nbr, dtype=np.int64)
                 if nbr.shape != (self.num_images, max(self.k, 1)):
                     raise ValueError(f'nbr must be [{self.num_images}, '
                                      f'{self.k}], got {nbr.shape}')
-                self._v('nbr')[:] = nbr
-                meta[BANK_EPOCH] = int(epoch)
-            self._v('gen_start')[0] = int(start)
-            self._v('gen_size')[0] = 0
-            meta[N_ADDS] = 0
-            meta[N_GENS] = 1
-            meta[EPOCH] = int(epoch)
-            meta[PUBLISHED] = int(start) - 1
+                self._array('nbr')[:] = nbr
+                counters.bank_epoch = int(epoch)
+            self._array('gen_start')[0] = int(start)
+            self._array('gen_size')[0] = 0
+            counters.num_additions = 0
+            counters.num_generations = 1
+            counters.epoch = int(epoch)
+            counters.published = int(start) - 1
         self.pending_ids, self.pending_labels = [], []
 
     def generation_at(self, t: int) -> Tuple[int, int, int]:
         """``(g, start_g, pass length)`` of iteration ``t`` (writer side)."""
-        meta = self._v('meta')
-        n = int(meta[N_GENS])
-        starts = self._v('gen_start')[:n]
+        counters = self.counters
+        n = counters.num_generations
+        starts = self._array('gen_start')[:n]
         g = int(np.searchsorted(starts, t, side='right')) - 1
         if g < 0:
             raise ValueError(f'iteration {t} precedes the epoch start '
                              f'{int(starts[0])}')
-        size = len(self._base[0]) + int(self._v('gen_size')[g])
-        return g, int(starts[g]), pass_length(size, int(meta[BATCH]))
+        size = len(self._base[0]) + int(self._array('gen_size')[g])
+        return g, int(starts[g]), pass_length(size, counters.global_batch)
 
     def members(self) -> Tuple[np.ndarray, np.ndarray]:
         """``(member[N], counts[C])`` of the latest ``A`` (not ``S``)."""
-        meta = self._v('meta')
-        n_add = int(meta[N_ADDS])
-        ids = np.concatenate([self._base[0], self._v('add_ids')[:n_add]])
-        labels = np.concatenate([self._base[1], self._v('add_labels')[:n_add]])
+        n_add = self.counters.num_additions
+        ids = np.concatenate([self._base[0], self._array('add_ids')[:n_add]])
+        labels = np.concatenate(
+            [self._base[1], self._array('add_labels')[:n_add]])
         member = np.zeros(self.num_images, dtype=bool)
         member[ids] = True
         counts = np.bincount(labels, minlength=self.num_classes)
@@ -337,10 +258,10 @@ class AnchorSet:
             dict: ``accepted`` (this step), ``pending`` (``|S|``),
             ``anchors`` (``|A|``), ``merged`` (1 if ``S`` joined ``A``).
         """
-        meta = self._v('meta')
-        if int(meta[PUBLISHED]) != int(t) - 1:
+        counters = self.counters
+        if counters.published != int(t) - 1:
             raise RuntimeError(f'anchor set: iteration {t} processed after '
-                               f'{int(meta[PUBLISHED])} (steps must be '
+                               f'{counters.published} (steps must be '
                                'processed in order, once)')
         member, counts = self.members()
         member[self.pending_ids] = True
@@ -359,24 +280,25 @@ class AnchorSet:
         self.pending_labels += [prop_labels[i] for i in acc]
         g, start, plen = self.generation_at(t)
         merged = 0
-        with self._writing():
+        with counters.writing():
             if (t + 1 - start) % plen == 0 and self.pending_ids:
-                n_add = int(meta[N_ADDS])
+                n_add = counters.num_additions
                 m = len(self.pending_ids)
-                self._v('add_ids')[n_add:n_add + m] = self.pending_ids
-                self._v('add_labels')[n_add:n_add + m] = self.pending_labels
-                n_gen = int(meta[N_GENS])
-                self._v('gen_start')[n_gen] = t + 1
-                self._v('gen_size')[n_gen] = n_add + m
-                meta[N_ADDS] = n_add + m
-                meta[N_GENS] = n_gen + 1
+                end = n_add + m
+                self._array('add_ids')[n_add:end] = self.pending_ids
+                self._array('add_labels')[n_add:end] = self.pending_labels
+                n_gen = counters.num_generations
+                self._array('gen_start')[n_gen] = t + 1
+                self._array('gen_size')[n_gen] = end
+                counters.num_additions = end
+                counters.num_generations = n_gen + 1
                 self.pending_ids, self.pending_labels = [], []
                 merged = 1
-            meta[PUBLISHED] = int(t)
+            counters.published = int(t)
         return dict(
             accepted=len(acc),
             pending=len(self.pending_ids),
-            anchors=len(self._base[0]) + int(meta[N_ADDS]),
+            anchors=len(self._base[0]) + counters.num_additions,
             merged=merged)
 
     # ------------------------------------------------------------ reader
@@ -390,18 +312,18 @@ class AnchorSet:
                 iteration that decides ``t``'s generation (or, with
                 ``need_bank``, the epoch's neighbours) yet.
         """
-        meta = self._v('meta')
-        batch = int(meta[BATCH])
-        epoch = t // int(meta[EPOCH_LEN])
-        epoch_start = epoch * int(meta[EPOCH_LEN])
+        counters = self.counters
+        batch = counters.global_batch
+        epoch = t // counters.epoch_length
+        epoch_start = epoch * counters.epoch_length
         n_base = len(base_ids)
 
         def snap():
-            e = int(meta[EPOCH])
-            n = int(meta[N_GENS])
-            return (e, int(meta[PUBLISHED]), int(meta[BANK_EPOCH]),
-                    self._v('gen_start')[:n].copy(),
-                    self._v('gen_size')[:n].copy())
+            e = counters.epoch
+            n = counters.num_generations
+            return (e, counters.published, counters.bank_epoch,
+                    self._array('gen_start')[:n].copy(),
+                    self._array('gen_size')[:n].copy())
 
         e, published, bank, starts, sizes = self.read(snap)
         if e != epoch:
@@ -425,17 +347,17 @@ class AnchorSet:
 
     def additions(self, n: int) -> Tuple[np.ndarray, np.ndarray]:
         """The first ``n`` additions (ids, pseudo-labels), copied."""
-        return self.read(lambda: (self._v('add_ids')[:n].copy(),
-                                  self._v('add_labels')[:n].copy()))
+        return self.read(lambda: (self._array('add_ids')[:n].copy(),
+                                  self._array('add_labels')[:n].copy()))
 
     def neighbours(self, image: int) -> np.ndarray:
         """The epoch's neighbours of target image ``image`` (LAA)."""
-        row = self._v('nbr')[int(image)].copy()
+        row = self._array('nbr')[int(image)].copy()
         return row[row >= 0]
 
     def permutation(self, epoch: int, g: int, j: int, size: int) -> np.ndarray:
         """The order of pass ``j`` over generation ``g`` (seeded)."""
-        seed = derive_seed(int(self._v('meta')[SEED]), epoch, g, j)
+        seed = derive_seed(self.counters.seed, epoch, g, j)
         return np.random.default_rng(seed).permutation(size)
 
     def digest(self) -> str:
@@ -452,19 +374,19 @@ class AnchorSet:
     # ------------------------------------------------------- checkpoints
     def state_dict(self) -> dict:
         """Everything a resumed run needs (plain numpy / python values)."""
-        meta = self._v('meta')
+        counters = self.counters
 
         def snap():
-            n_g, n_a = int(meta[N_GENS]), int(meta[N_ADDS])
+            n_g, n_a = counters.num_generations, counters.num_additions
             return dict(
-                epoch=int(meta[EPOCH]),
-                published=int(meta[PUBLISHED]),
-                bank_epoch=int(meta[BANK_EPOCH]),
-                gen_start=self._v('gen_start')[:n_g].copy(),
-                gen_size=self._v('gen_size')[:n_g].copy(),
-                add_ids=self._v('add_ids')[:n_a].copy(),
-                add_labels=self._v('add_labels')[:n_a].copy(),
-                nbr=(self._v('nbr').copy() if self.k else None))
+                epoch=counters.epoch,
+                published=counters.published,
+                bank_epoch=counters.bank_epoch,
+                gen_start=self._array('gen_start')[:n_g].copy(),
+                gen_size=self._array('gen_size')[:n_g].copy(),
+                add_ids=self._array('add_ids')[:n_a].copy(),
+                add_labels=self._array('add_labels')[:n_a].copy(),
+                nbr=(self._array('nbr').copy() if self.k else None))
 
         state = self.read(snap)
         state.update(
@@ -483,19 +405,19 @@ class AnchorSet:
                 f'{state.get("num_images")} target images with k='
                 f'{state.get("k")}, this run has {self.num_images} and '
                 f'k={self.k}')
-        with self._writing():
-            meta = self._v('meta')
+        counters = self.counters
+        with counters.writing():
             n_g, n_a = len(state['gen_start']), len(state['add_ids'])
-            self._v('gen_start')[:n_g] = state['gen_start']
-            self._v('gen_size')[:n_g] = state['gen_size']
-            self._v('add_ids')[:n_a] = state['add_ids']
-            self._v('add_labels')[:n_a] = state['add_labels']
+            self._array('gen_start')[:n_g] = state['gen_start']
+            self._array('gen_size')[:n_g] = state['gen_size']
+            self._array('add_ids')[:n_a] = state['add_ids']
+            self._array('add_labels')[:n_a] = state['add_labels']
             if self.k and state['nbr'] is not None:
-                self._v('nbr')[:] = state['nbr']
-            meta[N_GENS], meta[N_ADDS] = n_g, n_a
-            meta[EPOCH] = state['epoch']
-            meta[PUBLISHED] = state['published']
-            meta[BANK_EPOCH] = state['bank_epoch']
+                self._array('nbr')[:] = state['nbr']
+            counters.num_generations, counters.num_additions = n_g, n_a
+            counters.epoch = state['epoch']
+            counters.published = state['published']
+            counters.bank_epoch = state['bank_epoch']
         self.pending_ids = [int(i) for i in state['pending_ids']]
         self.pending_labels = [int(y) for y in state['pending_labels']]
 

@@ -212,8 +212,9 @@ class PAADataset(MultiStreamDataset):
                 'PAADataset: the anchor set is not set up; add '
                 "custom_hooks=[dict(type='PAAHook')] to the config")
         t, slot = self.anchor_set.locate(idx.round, idx.position)
-        if (self.anchor_set.segment(t) != idx.round
-                or t >= self.anchor_set.max_iters):
+        schedule = self.anchor_set.schedule
+        if (schedule.rounds_started(t) != idx.round
+                or t >= schedule.max_iters):
             # prefetched past its round's (or the run's) end: the active
             # loop restarts the data at every round, so this item is never
             # trained on (and must not wait for iterations that wait for

@@ -37,7 +37,7 @@ from mmengine.runner.loops import _InfiniteDataloaderIterator
 from mmseg.registry import LOOPS
 
 from mmseg_ada.active.oracles.layout import request_dir
-from mmseg_ada.active.schedule import round_budgets
+from mmseg_ada.active.schedule import RoundSchedule, round_budgets
 from mmseg_ada.active.stores import BaseLabelStore, StoreIntegrityError
 from mmseg_ada.active.units import PoolItem
 from mmseg_ada.datasets.labeled_subset import LabeledSubsetDataset, image_stem
@@ -184,8 +184,10 @@ class ActiveLoop(IterBasedTrainLoop):
             int(max_iters) if max_iters is not None else int(max_epochs) *
             self.epoch_length)
         self.num_rounds = int(num_rounds)
-        self.milestones = self._milestones(iters_per_round, round_iters,
-                                           round_epochs)
+        #: When the rounds start (:class:`RoundSchedule`).
+        self.schedule = RoundSchedule(
+            self._milestones(iters_per_round, round_iters, round_epochs),
+            self._max_iters)
         if online is not None and self.num_rounds:
             raise ValueError('online acquisition and selection rounds '
                              'cannot be combined in one run')
@@ -279,20 +281,10 @@ class ActiveLoop(IterBasedTrainLoop):
                 f'{self._max_iters}: the last round would never train')
         return ms
 
-    def segment(self, it: int) -> int:
-        """Rounds started at or before iteration ``it`` (0 = none yet)."""
-        return sum(1 for m in self.milestones if m <= it)
-
-    def round_ends(self) -> List[int]:
-        """Iterations after which a round's training is complete."""
-        return self.milestones[1:] + [self._max_iters] if self.milestones \
-            else []
-
-    def start_end(self) -> Optional[int]:
-        """The iteration that ends training before the first round (the
-        model the first round selects with), if there is such training."""
-        return self.milestones[0] if self.milestones and \
-            self.milestones[0] > 0 else None
+    @property
+    def milestones(self) -> List[int]:
+        """The rounds' start iterations (:attr:`schedule`'s)."""
+        return list(self.schedule.starts)
 
     def _items(self, dataset: Any) -> List[PoolItem]:
         suffix = getattr(dataset, 'img_suffix', '')
@@ -338,18 +330,52 @@ class ActiveLoop(IterBasedTrainLoop):
                     '(a checkpoint must exist at every round boundary)')
 
     def _setup(self) -> None:
-        runner = self.runner
-        work_dir = runner.work_dir
+        """Bind the target and the oracle, plan the budgets, open (or
+        resume) the label store and check what a resumed run continues."""
+        target, items, stem_of, oracle = self._bind_target()
+        self._plan_budgets(target, items, oracle, stem_of)
+        fingerprint = self._fingerprint(target, items)
+        self._check_fresh_or_resumed()
+        self._open_store(fingerprint)
+        self._check_oracle_of_store(oracle)
+        if oracle.requests:
+            self.human = HumanRounds(self.runner, oracle, self.store)
+        self._resume_state()
+        if self.online_cfg is not None:
+            self._setup_online(items, oracle, stem_of)
+        self.runner.message_hub.update_info(
+            'active_loop',
+            dict(
+                store=self.store.root,
+                fingerprint=hashlib.sha1(
+                    repr(sorted(fingerprint.items())).encode()).hexdigest()))
+        self._check_checkpoint_interval()
+        self.runner.logger.info(
+            f'active protocol: {self.num_rounds} rounds at iterations '
+            f'{self.milestones} with budgets {getattr(self, "budgets", [])} '
+            f'(of {self.total_cost}); online={self.online_cfg}; store '
+            f'{self.store.root} at round {self.store.last_round()}')
+
+    def _bind_target(self) -> tuple:
+        """The target dataset, its images, their stems and the oracle bound
+        to them: ``(target, items, stem_of, oracle)``."""
         wrapper = self._target()
         target = wrapper.dataset
         items = self._items(target)
         suffix = getattr(target, 'img_suffix', '')
         stem_of = (lambda p: image_stem(p, suffix))
-        classes = list(target.metainfo.get('classes', ()))
         oracle = build_active(self.oracle_cfg, ORACLES).bind(
-            target, work_dir, getattr(wrapper, 'annotations', None))
+            target, self.runner.work_dir, getattr(wrapper, 'annotations',
+                                                  None))
+        return target, items, stem_of, oracle
+
+    def _plan_budgets(self, target: Any, items: List[PoolItem], oracle: Any,
+                      stem_of) -> None:
+        """Set up the selector's units; the pool's cost
+        (:attr:`total_cost`) and every round's budget (:attr:`budgets`)."""
         if self.selector is not None:
-            self.selector.setup(runner, items, oracle, classes, stem_of)
+            classes = list(target.metainfo.get('classes', ()))
+            self.selector.setup(self.runner, items, oracle, classes, stem_of)
             self.total_cost = self.selector.units.total_cost()
         else:
             self.total_cost = int(
@@ -362,7 +388,11 @@ class ActiveLoop(IterBasedTrainLoop):
                 cost_unit='images' if units.kind == 'image' else 'pixels')
             self.budgets = round_budgets(self.total_cost, self.num_rounds,
                                          **self.budget_cfg, **cost_kw)
-        fp = dict(
+
+    def _fingerprint(self, target: Any, items: List[PoolItem]) -> dict:
+        """What the label store must have been bought for (a resumed run
+        over another dataset, protocol or strategy is refused)."""
+        return dict(
             dataset=type(target).__name__,
             num_images=len(items),
             total=self.total_cost,
@@ -373,17 +403,19 @@ class ActiveLoop(IterBasedTrainLoop):
             budgets=getattr(self, 'budgets', None),
             online=self.online_cfg,
             **(self.selector.fingerprint() if self.selector else {}))
-        store_cfg = self.store_cfg or dict(
-            type=(self.selector.units.store_type if self.
-                  selector else 'MaskLabelStore'))
+
+    def _check_fresh_or_resumed(self) -> None:
+        """A fresh run never starts over an earlier run's store; a resumed
+        one resumes from a checkpoint of this active run."""
+        runner = self.runner
         resume = bool(runner.cfg.get('resume_requested', runner._resume))
         # decided on rank 0 before anything is written, for every rank
-        exists = [BaseLabelStore.exists(work_dir)]
+        exists = [BaseLabelStore.exists(runner.work_dir)]
         if get_world_size() > 1:
             broadcast_object_list(exists, src=0)
         exists = exists[0]
         if exists and not resume:
-            raise RuntimeError(self._earlier_run_message(work_dir))
+            raise RuntimeError(self._earlier_run_message(runner.work_dir))
         if self._iter > 0:
             info = runner.message_hub.get_info('active_loop')
             if info is None:
@@ -394,33 +426,23 @@ class ActiveLoop(IterBasedTrainLoop):
                     '--resume resumes from `load_from` (the warm-up) when it '
                     'is set. Use mmseg_ada\'s tools/train.py --resume, or '
                     'add --cfg-options load_from=None')
+
+    def _open_store(self, fingerprint: dict) -> None:
+        """Open the label store: rank 0 creates (or checks) it, the other
+        ranks then open it read-only."""
+        work_dir = self.runner.work_dir
+        store_cfg = self.store_cfg or dict(
+            type=(self.selector.units.store_type if self.
+                  selector else 'MaskLabelStore'))
         if is_main_process():
             self.store = build_active(
-                dict(store_cfg, work_dir=work_dir, fingerprint=fp),
+                dict(store_cfg, work_dir=work_dir, fingerprint=fingerprint),
                 LABEL_STORES)
         barrier()
         if not is_main_process():
             self.store = build_active(
                 dict(store_cfg, work_dir=work_dir, readonly=True),
                 LABEL_STORES)
-        self._check_oracle_of_store(oracle)
-        if oracle.requests:
-            self.human = HumanRounds(runner, oracle, self.store)
-        self._resume_state()
-        if self.online_cfg is not None:
-            self._setup_online(items, oracle, stem_of)
-        runner.message_hub.update_info(
-            'active_loop',
-            dict(
-                store=self.store.root,
-                fingerprint=hashlib.sha1(repr(sorted(
-                    fp.items())).encode()).hexdigest()))
-        self._check_checkpoint_interval()
-        runner.logger.info(
-            f'active protocol: {self.num_rounds} rounds at iterations '
-            f'{self.milestones} with budgets {getattr(self, "budgets", [])} '
-            f'(of {self.total_cost}); online={self.online_cfg}; store '
-            f'{self.store.root} at round {self.store.last_round()}')
 
     @staticmethod
     def _earlier_run_message(work_dir: str) -> str:
@@ -493,7 +515,7 @@ class ActiveLoop(IterBasedTrainLoop):
         if self.num_rounds == 0:
             return
         self._check_round_reports()
-        reached = sum(1 for m in self.milestones if m < it)
+        reached = self.schedule.rounds_started(it - 1)
         last = store.last_round()
         if last < reached:
             raise RuntimeError(
@@ -553,15 +575,15 @@ class ActiveLoop(IterBasedTrainLoop):
     # ------------------------------------------------------------- data
     def _restart_data(self) -> None:
         """Restart the data stream at the current position."""
-        seg = self.segment(self._iter)
-        start = self.milestones[seg - 1] if seg else 0
+        seg = self.schedule.rounds_started(self._iter)
+        start = self.schedule.round_start(seg)
         sampler = self.dataloader.sampler
         sampler.set_round(seg,
                           (self._iter - start) * self.dataloader.batch_size)
         self.dataloader_iterator = _InfiniteDataloaderIterator(self.dataloader)
 
     def _round_boundary(self) -> None:
-        k = self.segment(self._iter)
+        k = self.schedule.rounds_started(self._iter)
         store = self.store
         store.refresh(force=True)
         if store.last_round() < k:
@@ -592,9 +614,9 @@ class ActiveLoop(IterBasedTrainLoop):
         self._setup()
         if self._iter not in self.milestones:
             self._restart_data()
-        val_iters = set(self.round_ends())
-        if self.start_end() is not None:
-            val_iters.add(self.start_end())
+        val_iters = set(self.schedule.round_ends())
+        if self.schedule.pretraining_end() is not None:
+            val_iters.add(self.schedule.pretraining_end())
         if self.extra_val_interval:
             val_iters |= set(
                 range(

@@ -428,7 +428,7 @@ class ActiveSelector:
             self._drawing.start()
         timer.add('report', time.perf_counter() - t0)
         print_log(
-            f'active round {round_idx}: bought {purchase.units} '
+            f'active round {round_idx}: bought {purchase.num_units} '
             f'{self.units.kind}s in {len(purchase.images)} images, '
             f'{purchase.spent} {store.unit_name} (budget {budget}); '
             f'labelled {report["labeled_fraction"]:.3%} of the target',
@@ -460,7 +460,7 @@ class ActiveSelector:
             labeled=int(labeled),
             total=int(total),
             labeled_fraction=labeled / max(total, 1),
-            units_bought=int(purchase.units),
+            units_bought=int(purchase.num_units),
             images_touched=len(purchase.images),
             classes=self.class_names,
             per_class_labeled=None if cum is None else cum.tolist(),

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from mmseg_ada.active.budget import (allocate_pixels, buy_per_class,
-                                     category_budgets, class_kl, class_weights,
-                                     density_fraction, density_score,
-                                     split_round_budget)
+from mmseg_ada.active.adeada.budget import (allocate_pixels, buy_per_class,
+                                            category_budgets, class_kl,
+                                            class_weights, density_fraction,
+                                            density_score, split_round_budget)
 
 
 def test_eq7_half_decay_and_table5_policies():

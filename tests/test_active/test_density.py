@@ -5,9 +5,10 @@ import torch
 from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture
 
-from mmseg_ada.active.budget import class_kl, density_score
-from mmseg_ada.active.density import ClassConditionalDensity, class_active_dims
-from mmseg_ada.active.gmm import TorchGMM
+from mmseg_ada.active.adeada.budget import class_kl, density_score
+from mmseg_ada.active.adeada.density import (ClassConditionalDensity,
+                                             class_active_dims)
+from mmseg_ada.active.adeada.gmm import TorchGMM
 
 
 def _mixture(rng, n, means, scale=0.6, seed=0):

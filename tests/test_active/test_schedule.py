@@ -1,7 +1,7 @@
 """round_budgets: each round's budget in the units' cost (hand-computed)."""
 import pytest
 
-from mmseg_ada.active.schedule import round_budgets
+from mmseg_ada.active.schedule import RoundSchedule, round_budgets
 
 
 def test_total_splits_evenly_with_the_remainder_to_the_last_round():
@@ -254,3 +254,17 @@ def test_a_round_that_buys_nothing_is_refused():
     assert check_bought(_pool([100, 300]), Selection([0]), 131, 1,
                         **kw) is None
     assert check_bought(_pool([100]), sel, 0, 1, **kw) is None
+
+
+def test_round_schedule_counts_rounds_and_ends():
+    s = RoundSchedule([0, 10, 25], max_iters=40)
+    assert [s.rounds_started(t) for t in (0, 9, 10, 24, 25, 39)] == \
+        [1, 1, 2, 2, 3, 3]
+    assert [s.round_start(k) for k in (0, 1, 2, 3)] == [0, 0, 10, 25]
+    with pytest.raises(ValueError, match='round 4 of a run with 3'):
+        s.round_start(4)
+    assert s.round_ends() == [10, 25, 40]
+    assert s.pretraining_end() is None
+    later = RoundSchedule([5, 10], max_iters=20)
+    assert later.rounds_started(4) == 0 and later.pretraining_end() == 5
+    assert RoundSchedule([], 7).round_ends() == []

@@ -73,7 +73,7 @@ def test_region_commit_buys_unlabelled_pixels_reading_each_map_once(
     reads = _count_reads(monkeypatch)
     out = units.commit(store, pool, Selection(np.arange(3)))
     assert len(reads) == 1  # 'b' has no map yet: nothing to read
-    assert out.spent == 6 + 8 and out.units == 3
+    assert out.spent == 6 + 8 and out.num_units == 3
     assert out.images == [0, 1]
     want_a = (rmap == 1) & ~first  # what was not labelled of regions 0+1
     np.testing.assert_array_equal(out.masks[0], want_a)

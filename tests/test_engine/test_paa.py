@@ -20,9 +20,10 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmseg_ada.datasets.anchor_set import (AnchorSet, NotReady,
-                                           accept_proposals,
-                                           rejection_probabilities)
+from mmseg_ada.active.functional.lada import (accept_proposals,
+                                              rejection_probabilities)
+from mmseg_ada.active.schedule import RoundSchedule
+from mmseg_ada.datasets.anchor_set import AnchorSet, NotReady
 from mmseg_ada.datasets.office31 import OFFICE31_CLASSES
 from tests.cls_fixtures import make_domain
 
@@ -85,7 +86,7 @@ def test_accept_proposals_alg2():
 # ---------------------------------------------------------- anchor set
 def _armed(n=10, k=0, batch=2, epoch=10):
     aset = AnchorSet(n, num_classes=3, k=k)
-    aset.arm(batch, epoch, seed=3, milestones=[0])
+    aset.arm(batch, epoch, seed=3, schedule=RoundSchedule([0], 2**62))
     aset.set_base(np.array([7, 8, 9]), np.array([0, 1, 2]))
     aset.begin_epoch(0, 0)
     return aset
@@ -134,7 +135,7 @@ def test_anchor_set_state_round_trip_is_exact():
     aset.process_step(2, [4], [1], [0.99], [0.99])  # pending in S
     state = aset.state_dict()
     other = AnchorSet(10, num_classes=3, k=2)
-    other.arm(2, 10, seed=3, milestones=[0])
+    other.arm(2, 10, seed=3, schedule=RoundSchedule([0], 2**62))
     other.set_base(np.array([7, 8, 9]), np.array([0, 1, 2]))
     other.load_state_dict(state)
     again = other.state_dict()

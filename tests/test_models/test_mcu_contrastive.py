@@ -7,8 +7,9 @@ import torch.nn.functional as F
 
 from mmseg_ada.models.losses import DCCM, MCUContrastiveLoss, weighted_info_nce
 from mmseg_ada.models.utils import (anchor_mask, cap_per_class, class_centres,
-                                    gather_pixel_features, seeded_generator)
+                                    gather_pixel_features)
 from mmseg_ada.models.utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM
+from mmseg_ada.utils.seeding import seeded_generator
 
 IGN = 255
 

@@ -214,7 +214,7 @@ def test_table_v_vi_ablations_build_and_train(name):
 
 def test_source_groups_on_demand_equal_full_resolution_groups():
     """Eq. 1 at the pixels the units read == Eq. 1 on the whole map."""
-    from mmseg_ada.models.utils import mcu_uncertainty
+    from mmseg_ada.active.uncertainty import mcu_uncertainty
     model = build(v3p_cfg())
     inputs, srcs, _, _ = batch(0)
     with torch.no_grad():

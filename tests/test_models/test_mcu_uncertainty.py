@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmseg_ada.active.uncertainty import (kl_main_aux, mcu_uncertainty,
+                                          normalized_entropy)
 from mmseg_ada.models.losses import masked_cross_entropy, masked_entropy
-from mmseg_ada.models.utils import (kl_main_aux, mcu_uncertainty,
-                                    normalized_entropy)
 
 
 def _logits(probs):

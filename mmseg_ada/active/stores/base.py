@@ -314,27 +314,27 @@ class BaseLabelStore:
         if not isinstance(fingerprint, dict):
             raise TypeError('fingerprint must be a dict, got '
                             f'{type(fingerprint).__name__}')
-        fp = _normalise(fingerprint)
+        new = _normalise(fingerprint)
         if stored is None:
             if self.readonly:
                 raise FileNotFoundError(f'no label store at {self.root}')
             atomic_write_json(
                 self.meta_path,
-                dict(format=_FORMAT, store=self.kind, fingerprint=fp))
-            self.fingerprint = fp
+                dict(format=_FORMAT, store=self.kind, fingerprint=new))
+            self.fingerprint = new
             return
         old = stored.get('fingerprint') or {}
         diffs = []
-        for key in sorted(set(fp) | set(old)):
+        for key in sorted(set(new) | set(old)):
             if key not in old:
                 diffs.append(f'field {key!r} is missing in the store '
-                             f'(now {fp[key]!r})')
-            elif key not in fp:
+                             f'(now {new[key]!r})')
+            elif key not in new:
                 diffs.append(f'field {key!r} is {old[key]!r} in the '
                              'store but missing now')
-            elif fp[key] != old[key]:
+            elif new[key] != old[key]:
                 diffs.append(f'field {key!r} is {old[key]!r} in the '
-                             f'store but {fp[key]!r} now')
+                             f'store but {new[key]!r} now')
         if diffs:
             raise ValueError(
                 f'label store {self.root} belongs to a different setup: ' +

@@ -10,7 +10,7 @@ One selection round (paper Sec. 3, supplement Algorithm 1):
    on **all** target regions, labelled ones included ("Z_T, C_T <-
    h(D_T)"; the pool keeps fully labelled regions with cost 0).  Both use
    the union of the two domains' non-constant dimensions per class
-   (:func:`~mmseg_ada.active.density.class_active_dims`) so the ratio
+   (:func:`~mmseg_ada.active.adeada.density.class_active_dims`) so the ratio
    compares densities on the same space.  Components per class: by default
    from the class's *target* region count for both domains (the authors'
    code: ``clip(N_target_c // 100, 1, 10)``); ``components='per_domain'``
@@ -31,7 +31,7 @@ One selection round (paper Sec. 3, supplement Algorithm 1):
 5. Split the round budget (Eq. 7 / Table 5 policies) into ``B_d`` and
    ``B_u``; split ``B_d`` over the participating classes by
    ``sigma(KL_c)`` (Eq. 6) and buy the top-``pi`` regions of each class
-   (:func:`~mmseg_ada.active.budget.buy_per_class`).
+   (:func:`~mmseg_ada.active.adeada.budget.buy_per_class`).
 6. Spend ``B^k`` minus what the density share spent on the remaining
    candidates by uncertainty (mean pixel entropy by default).  What the
    density share cannot spend goes to the uncertainty share; the two never
@@ -49,9 +49,9 @@ from typing import Any, Dict, Optional, Sequence
 import numpy as np
 
 from mmseg_ada.registry import STRATEGIES
-from ..budget import (buy_per_class, category_budgets, class_kl, density_score,
-                      split_round_budget)
-from ..density import ClassConditionalDensity, class_active_dims
+from ..adeada.budget import (buy_per_class, category_budgets, class_kl,
+                             density_score, split_round_budget)
+from ..adeada.density import ClassConditionalDensity, class_active_dims
 from ..pool import Selection, UnitPool, take_within_budget
 from .base import BaseStrategy
 
@@ -85,8 +85,9 @@ class ADeADA(BaseStrategy):
         category_balance: split the density budget by ``sigma(KL_c)``
             (Eq. 6); ``False`` splits it evenly over the participating
             classes (Table 2 (b)).
-        sigma: normalisation of Eq. 6 (see :mod:`mmseg_ada.active.budget`;
-            default ``'log10'``, the released code's ``int(log10(|KL_c|))``;
+        sigma: normalisation of Eq. 6 (see
+            :mod:`mmseg_ada.active.adeada.budget`; default ``'log10'``,
+            the released code's ``int(log10(|KL_c|))``;
             ``'zsoftmax'``, a softmax of the standardised KL, and others are
             options).
         temperature: temperature of ``sigma`` (``'zsoftmax'``,
@@ -106,7 +107,7 @@ class ADeADA(BaseStrategy):
         linear_step: decrement of the ``'linear'`` policy (1.0, 0.8, ...;
             ``alpha`` does not scale it).
         density_cfg: keyword arguments of
-            :class:`~mmseg_ada.active.density.ClassConditionalDensity`
+            :class:`~mmseg_ada.active.adeada.density.ClassConditionalDensity`
             (``backend``, ``regions_per_component``, ``max_components``,
             ``min_samples``, ``max_fit_samples``, ``warm_start``, ``device``
             ...).

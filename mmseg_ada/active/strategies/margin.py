@@ -1,20 +1,14 @@
 """MAR: buy the units with the smallest top-2 margin."""
 from __future__ import annotations
 
-from typing import Any, Optional
-
-import numpy as np
-
 from mmseg_ada.registry import STRATEGIES
-from ..pool import UnitPool
-from ..uncertainty import pixel_uncertainty
-from .base import BaseStrategy
+from .statistic import StatisticStrategy
 
 __all__ = ['Margin']
 
 
 @STRATEGIES.register_module()
-class Margin(BaseStrategy):
+class Margin(StatisticStrategy):
     """MAR (ADeADA supplement B, Eq. 8; margin sampling).
 
     ``S_R = 1/N sum_n [p(y_n^1) - p(y_n^2)]``, the mean difference of the
@@ -29,12 +23,5 @@ class Margin(BaseStrategy):
         **kwargs: see :class:`BaseStrategy`.
     """
 
-    def score(self, pool: UnitPool) -> np.ndarray:
-        """``-pool.stat('margin')``: larger = closer to the boundary."""
-        return -pool.stat('margin')
-
-    def pixel_score(self,
-                    prob: Any,
-                    rng: Optional[np.random.Generator] = None) -> np.ndarray:
-        """Minus the per-pixel top-1 minus top-2 probability ``[H, W]``."""
-        return -pixel_uncertainty(prob)['margin'].cpu().numpy()
+    statistic = 'margin'
+    larger_first = False

@@ -34,7 +34,8 @@ class Purchase:
 
     Args:
         spent: units' cost spent (pixels or images).
-        units: units bought.
+        num_units: how many units were bought (their kind is the
+            :class:`BaseUnits`'s).
         images: dataset indices of the images touched.
         masks: per touched image, the ``bool [H, W]`` pixels bought
             (segmentation; empty for image units).
@@ -42,7 +43,7 @@ class Purchase:
     """
 
     spent: int = 0
-    units: int = 0
+    num_units: int = 0
     images: List[int] = field(default_factory=list)
     masks: Dict[int, np.ndarray] = field(default_factory=dict)
     region_maps: Dict[int, np.ndarray] = field(default_factory=dict)

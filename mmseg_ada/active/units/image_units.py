@@ -63,5 +63,5 @@ class ImageUnits(BaseUnits):
         added = store.add(ids.tolist())
         return Purchase(
             spent=int(added),
-            units=int(ids.size),
+            num_units=int(ids.size),
             images=sorted(int(i) for i in ids))

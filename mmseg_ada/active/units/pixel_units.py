@@ -140,7 +140,7 @@ class PixelUnits(BaseUnits):
             flat = pool.unit_id[idx[pool.image_index[idx] == i]]
             fresh = store.add_pixels(item.stem, item.shape, flat)
             out.spent += int(fresh.size)
-            out.units += int(flat.size)
+            out.num_units += int(flat.size)
             if fresh.size:
                 m = np.zeros(item.shape[0] * item.shape[1], dtype=bool)
                 m[fresh] = True

@@ -123,7 +123,7 @@ class RegionUnits(BaseUnits):
             bought = store.add_mask(item.stem, lut[rmap])
             added = int(np.count_nonzero(bought))
             out.spent += added
-            out.units += int(ids.size)
+            out.num_units += int(ids.size)
             if added:
                 out.images.append(int(i))
                 out.masks[int(i)] = bought

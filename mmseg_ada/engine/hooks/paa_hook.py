@@ -116,7 +116,7 @@ class PAAHook(Hook):
     def before_train(self, runner) -> None:
         """Configure the shared anchor set (before any worker starts)."""
         loop = runner.train_loop
-        for name in ('milestones', 'epoch_length', 'segment'):
+        for name in ('milestones', 'epoch_length', 'schedule'):
             if not hasattr(loop, name):
                 raise TypeError('PAAHook needs the ActiveLoop (train_cfg='
                                 f"dict(type='ActiveLoop', ...)), got "
@@ -138,8 +138,7 @@ class PAAHook(Hook):
                              'training images, test pipeline)')
         self.seed = int(getattr(runner, 'seed', None) or 0)
         ds.anchor_set.arm(loop.dataloader.batch_size * get_world_size(),
-                          length, self.seed, loop.milestones,
-                          int(loop.max_iters))
+                          length, self.seed, loop.schedule)
         it = int(runner.iter)
         if self._loaded is not None:
             ds.anchor_set.load_state_dict(self._loaded)
@@ -156,7 +155,7 @@ class PAAHook(Hook):
         ds, loop = self.dataset, runner.train_loop
         start = epoch * int(loop.epoch_length)
         nbr = None
-        if ds.mode == 'laa' and loop.segment(start) >= 1:
+        if ds.mode == 'laa' and loop.schedule.rounds_started(start) >= 1:
             nbr = self._neighbours(runner)
         ds.anchor_set.begin_epoch(epoch, start, nbr)
 
@@ -248,7 +247,7 @@ class PAAHook(Hook):
             ids = [i for g in gathered for i in g[0]]
             labels = [y for g in gathered for y in g[1]]
             conf = [c for g in gathered for c in g[2]]
-        aset.set_base(*ds.bought(loop.segment(t)))
+        aset.set_base(*ds.bought(loop.schedule.rounds_started(t)))
         xi = np.random.default_rng(derive_seed(self.seed, t,
                                                0xC0B)).random(len(ids))
         stats = aset.process_step(t, ids, labels, conf, xi, self.threshold,

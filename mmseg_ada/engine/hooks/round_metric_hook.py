@@ -47,7 +47,7 @@ class RoundMetricHook(Hook):
         loop = runner.train_loop
         store = getattr(loop, 'store', None)
         if (store is None or not metrics or not is_main_process()
-                or not hasattr(loop, 'round_ends')):
+                or not hasattr(loop, 'schedule')):
             return
         it = runner.iter
         nums = {
@@ -75,7 +75,7 @@ class RoundMetricHook(Hook):
                     labeled_fraction=acq.spent / max(loop.total_cost, 1)))
             atomic_write_json(path, rows)
             return
-        if it == loop.start_end():
+        if it == loop.schedule.pretraining_end():
             atomic_write_json(
                 osp.join(store.root, 'start.json'),
                 dict(
@@ -84,9 +84,9 @@ class RoundMetricHook(Hook):
                     score_name=self.metric,
                     evaluated_at_iter=int(it)))
             return
-        if it not in loop.round_ends():
+        if it not in loop.schedule.round_ends():
             return
-        k = loop.segment(it - 1)
+        k = loop.schedule.rounds_started(it - 1)
         if k < 1 or store.read_round(k) is None:
             return
         if self.metric not in nums:

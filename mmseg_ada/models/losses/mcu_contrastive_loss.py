@@ -8,10 +8,10 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from mmseg_ada.utils.seeding import seeded_generator
 from ..utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM
 from ..utils.mcu_anchors import (anchor_mask, cap_per_class, class_centres,
                                  gather_pixel_features)
-from ..utils.seeding import seeded_generator
 from .dccm import DCCM
 from .weighted_info_nce import weighted_info_nce
 

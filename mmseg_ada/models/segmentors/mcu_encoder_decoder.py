@@ -13,10 +13,10 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType, OptSampleList, SampleList
 from torch import Tensor, nn
 
+from mmseg_ada.active.uncertainty import mcu_uncertainty
 from mmseg_ada.utils.failures import log_failure
 from ..losses.mcu_seg_loss import masked_cross_entropy, masked_entropy
 from ..utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM, PHASE_DONE
-from ..utils.mcu_uncertainty import mcu_uncertainty
 
 PSEUDO_LABELS = ('hard', 'soft')
 GROUP_NAMES = {'high': HIGH, 'medium': MEDIUM, 'low': LOW}

@@ -1,12 +1,9 @@
-"""Model-side utilities (ADA-MCU uncertainty, sampling, pixel picking)."""
+"""Model-side utilities (ADA-MCU pixel sampling and anchors)."""
 from .mcu_adaptive_sampler import MCUAdaptiveSampler, split_quota
 from .mcu_anchors import (anchor_mask, cap_per_class, class_centres,
                           gather_pixel_features)
-from .mcu_uncertainty import kl_main_aux, mcu_uncertainty, normalized_entropy
-from .seeding import sample_mask, seeded_generator
 
 __all__ = [
     'MCUAdaptiveSampler', 'anchor_mask', 'cap_per_class', 'class_centres',
-    'gather_pixel_features', 'kl_main_aux', 'mcu_uncertainty',
-    'normalized_entropy', 'sample_mask', 'seeded_generator', 'split_quota'
+    'gather_pixel_features', 'split_quota'
 ]

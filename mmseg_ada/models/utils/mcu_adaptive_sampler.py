@@ -9,7 +9,7 @@ from mmengine.dist import all_gather, all_gather_object, get_world_size
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
-from .seeding import Key, sample_mask, seeded_generator
+from mmseg_ada.utils.seeding import Key, sample_mask, seeded_generator
 
 #: Group codes of :meth:`MCUAdaptiveSampler.group`.
 HIGH, MEDIUM, LOW, INVALID = 2, 1, 0, -1

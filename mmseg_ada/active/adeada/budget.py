@@ -40,7 +40,7 @@ from typing import Callable, Optional, Tuple, Union
 
 import numpy as np
 
-from .pool import take_within_budget
+from ..pool import take_within_budget
 
 __all__ = [
     'RoundBudget', 'SCHEDULE_POLICIES', 'SIGMA_FUNCTIONS', 'density_fraction',

@@ -3,8 +3,8 @@
 One Gaussian mixture per class, fitted on the region features ``z`` whose
 region class (argmax of the mean softmax) is ``c``.  ADeADA fits one such
 family on the source domain (``p_S``) and one on the target domain
-(``p_T``); :func:`mmseg_ada.active.budget.density_score` turns the pair into
-the region score ``pi = log p_T(z|c) - log p_S(z|c)`` (Eq. 2).
+(``p_T``); :func:`mmseg_ada.active.adeada.budget.density_score` turns the
+pair into the region score ``pi = log p_T(z|c) - log p_S(z|c)`` (Eq. 2).
 
 Design decisions (documented because the paper leaves them open):
 
@@ -18,14 +18,14 @@ Design decisions (documented because the paper leaves them open):
   density of a class is therefore defined on its *active* dimensions only
   (``max - min > constant_atol``; by default: not exactly constant).
   A density ratio needs both domains on the same dimensions, so
-  :class:`~mmseg_ada.active.strategies.adeada.ActiveADeADA` passes the
+  :class:`~mmseg_ada.active.strategies.adeada.ADeADA` passes the
   union of the two domains' active dimensions (:func:`class_active_dims`)
   to both fits; a coordinate constant in one domain but not the other is
   kept and regularised by ``reg_covar``.  A class with no active dimension
   gets the constant model ``log p = 0``.
 * Classes with fewer than ``min_samples`` regions get no model; their
   ``log_prob`` is ``-inf`` (never NaN).  ``n_components_[c] == 0`` marks
-  them.  How ``-inf`` enters Eq. 2 is decided in :mod:`..budget`.
+  them.  How ``-inf`` enters Eq. 2 is decided in :mod:`.budget`.
 * ``max_fit_samples`` fits a class on a seeded uniform subsample (stratified
   by class, since each class is fitted separately) and still scores every
   point.  It is off by default: a 10-component full-covariance mixture on
@@ -33,8 +33,8 @@ Design decisions (documented because the paper leaves them open):
   likelihood well past 20k points (measured on the benchmark's synthetic
   features: mean held-out log-likelihood -82.3 fitted on 20k of a class's
   regions vs -78.6 on 100k, 4.6% worse; 50k was within 0.5%).
-* Backends: ``'torch'`` (:class:`~mmseg_ada.active.gmm.TorchGMM`, float32
-  products, truncated EM, any device) and ``'sklearn'`` (the reference:
+* Backends: ``'torch'`` (:class:`~mmseg_ada.active.adeada.gmm.TorchGMM`,
+  float32 products, truncated EM, any device) and ``'sklearn'`` (the reference:
   :class:`sklearn.mixture.GaussianMixture` on float64, as the paper's code).
   With the defaults both run the same EM (k-means init, ``tol`` on the mean
   log-likelihood) and need the same number of iterations; the sklearn
@@ -157,7 +157,8 @@ class ClassConditionalDensity:
         device: torch device (torch backend); ``None`` = cuda if available.
         dtype: ``'float32'`` or ``'float64'`` products (torch backend).
         num_threads: CPU threads of the torch backend's fits (see
-            :class:`~mmseg_ada.active.gmm.TorchGMM`; ``None``: unchanged).
+            :class:`~mmseg_ada.active.adeada.gmm.TorchGMM`; ``None``:
+            unchanged).
         seed: seed of the subsampling and of the mixtures' initialisation.
 
     Attributes:

@@ -42,6 +42,8 @@ import numpy as np
 import torch
 from threadpoolctl import ThreadpoolController
 
+__all__ = ['TorchGMM']
+
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
 _DTYPES = {'float32': torch.float32, 'float64': torch.float64}

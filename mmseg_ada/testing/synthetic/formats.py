@@ -1,0 +1,116 @@
+"""Format writers: the real datasets' on-disk layouts (GTA5, SYNTHIA,
+Cityscapes) and the preview grid."""
+from __future__ import annotations
+
+import os
+import os.path as osp
+from typing import List, Tuple
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from mmseg_ada.datasets.label_maps import CITYSCAPES_ID_TO_TRAINID
+from .classes import CITYSCAPES_ID_PALETTE, SYNTHIA_ID_OF_CITYSCAPES_ID
+
+__all__ = [
+    'SOURCE_FORMATS', 'TARGET_TRAIN_CITIES', 'TARGET_VAL_CITIES',
+    'source_dirs', 'write_source', 'write_target', 'colourise', 'write_preview'
+]
+
+SOURCE_FORMATS = ('gta5', 'synthia')
+TARGET_TRAIN_CITIES = ('aachen', 'bochum', 'bremen')
+TARGET_VAL_CITIES = ('frankfurt', 'lindau', 'munster')
+
+
+def _imwrite(path: str, array: np.ndarray) -> None:
+    if not cv2.imwrite(path, array):
+        raise OSError(f'cv2.imwrite could not write {path!r}')
+
+
+def _write_rgb(path: str, image: np.ndarray) -> None:
+    _imwrite(path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+
+
+def _palette_bytes() -> List[int]:
+    flat = [v for rgb in CITYSCAPES_ID_PALETTE for v in rgb]
+    return flat + [0] * (768 - len(flat))
+
+
+def _source_paths(root: str, fmt: str, index: int) -> Tuple[str, str]:
+    if fmt == 'gta5':
+        stem = f'{index + 1:05d}.png'
+        return (osp.join(root, 'gta5', 'images',
+                         stem), osp.join(root, 'gta5', 'labels', stem))
+    stem = f'{index:07d}.png'
+    return (osp.join(root, 'synthia', 'RGB',
+                     stem), osp.join(root, 'synthia', 'GT', 'LABELS', stem))
+
+
+def source_dirs(root: str, fmt: str) -> Tuple[str, str]:
+    img, ann = _source_paths(root, fmt, 0)
+    return osp.dirname(img), osp.dirname(ann)
+
+
+def _target_stem(split: str, index: int) -> Tuple[str, str]:
+    cities = TARGET_TRAIN_CITIES if split == 'train' else TARGET_VAL_CITIES
+    city = cities[index % len(cities)]
+    return city, f'{city}_{index // len(cities):06d}_000019'
+
+
+def write_source(root: str, fmt: str, index: int, image: np.ndarray,
+                 label: np.ndarray, inst: np.ndarray) -> None:
+    img_path, ann_path = _source_paths(root, fmt, index)
+    _write_rgb(img_path, image)
+    if fmt == 'gta5':
+        pil = Image.fromarray(label)  # mode 'L' ...
+        pil.putpalette(_palette_bytes())  # ... becomes 'P' with the palette
+        pil.save(ann_path)
+    else:
+        to_synthia = np.zeros(256, np.uint16)
+        for cid, sid in SYNTHIA_ID_OF_CITYSCAPES_ID.items():
+            to_synthia[cid] = sid
+        gt = np.zeros(label.shape + (3, ), np.uint16)
+        gt[..., 2] = to_synthia[label]  # R (cv2 writes BGR)
+        gt[..., 1] = inst  # G: instance id
+        _imwrite(ann_path, gt)
+
+
+def write_target(root: str, split: str, index: int, image: np.ndarray,
+                 label: np.ndarray) -> None:
+    city, stem = _target_stem(split, index)
+    img_dir = osp.join(root, 'cityscapes', 'leftImg8bit', split, city)
+    ann_dir = osp.join(root, 'cityscapes', 'gtFine', split, city)
+    os.makedirs(img_dir, exist_ok=True)
+    os.makedirs(ann_dir, exist_ok=True)
+    _write_rgb(osp.join(img_dir, f'{stem}_leftImg8bit.png'), image)
+    _imwrite(osp.join(ann_dir, f'{stem}_gtFine_labelIds.png'), label)
+    _imwrite(
+        osp.join(ann_dir, f'{stem}_gtFine_labelTrainIds.png'),
+        CITYSCAPES_ID_TO_TRAINID[label])
+
+
+def colourise(label_ids: np.ndarray) -> np.ndarray:
+    palette = np.zeros((256, 3), np.uint8)
+    palette[:len(CITYSCAPES_ID_PALETTE)] = CITYSCAPES_ID_PALETTE
+    return palette[label_ids]
+
+
+def write_preview(path: str, rows: List[Tuple[str, List[np.ndarray]]],
+                  shape: Tuple[int, int]) -> None:
+    """A grid: one titled row per entry of ``rows`` (RGB images)."""
+    h, w = shape
+    margin, gap = 96, 2
+    n_cols = max(len(cells) for _, cells in rows)
+    grid = np.full((len(rows) * (h + gap), margin + n_cols * (w + gap), 3),
+                   255, np.uint8)
+    for i, (title, cells) in enumerate(rows):
+        y = i * (h + gap)
+        for k, line in enumerate(title.split('\n')):
+            cv2.putText(grid, line, (4, y + h // 2 - 6 + 14 * k),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1,
+                        cv2.LINE_AA)
+        for j, cell in enumerate(cells):
+            x = margin + j * (w + gap)
+            grid[y:y + h, x:x + w] = cell
+    _write_rgb(path, grid)
