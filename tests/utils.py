@@ -30,3 +30,32 @@ def run_tool(args, cwd=REPO, env=None, timeout=600):
         timeout=timeout,
         capture_output=True,
         text=True)
+
+
+def train_in_process(cfg, work_dir, *args, cwd=REPO):
+    """``tools/train.py CFG --work-dir WORK_DIR ARGS`` in this process.
+
+    The tool's own code runs (argument parsing, ``--resume`` handling, the
+    runner); what it raises is raised here.  For the checks that a bad
+    setting is refused before training: no interpreter start, no import of
+    torch and mmseg again.  ``custom_imports`` of ``tests/helpers`` modules
+    resolve as in :func:`run_tool`.
+    """
+    import runpy
+    helpers = osp.join(REPO, 'tests', 'helpers')
+    if helpers not in sys.path:
+        sys.path.append(helpers)
+    tool = osp.join(REPO, 'tools', 'train.py')
+    saved = sys.argv, os.getcwd(), os.environ.get('LOCAL_RANK'), sys.path[:]
+    sys.argv = [tool, cfg, '--work-dir', work_dir, *args]
+    os.chdir(cwd)
+    try:
+        runpy.run_path(tool, run_name='__main__')
+    finally:
+        sys.argv = saved[0]
+        os.chdir(saved[1])
+        sys.path[:] = saved[3]  # the tool puts the repo first
+        if saved[2] is None:
+            os.environ.pop('LOCAL_RANK', None)
+        else:
+            os.environ['LOCAL_RANK'] = saved[2]

@@ -1,0 +1,236 @@
+"""Bad settings are refused before training, with a clear message.
+
+Each case runs ``tools/train.py``'s code in this process
+(:func:`tests.utils.train_in_process`) and checks the message names the
+setting, that no training step ran and, where the refusal comes before the
+label store, that nothing was written.  The protocol files
+(``test_active_protocol.py`` and the others) keep the runs that need a
+process of their own: kills, resumes, several ranks, exit statuses.
+"""
+import glob
+import os
+import os.path as osp
+
+import pytest
+
+from mmseg_ada.active.stores import BaseLabelStore, MaskLabelStore
+from tests.test_engine.test_active_protocol import active_cfg
+from tests.test_engine.test_cls_protocol import cls_cfg
+from tests.test_engine.test_online_protocol import mcu_cfg
+from tests.utils import REPO, train_in_process
+
+pytestmark = pytest.mark.usefixtures('one_thread', 'frozen_gc')
+
+MCU_BASE = osp.join(REPO, 'configs', 'demo', 'active',
+                    'deeplabv3plus_r18-d8_2xb2-300_demo-mcu.py')
+
+
+def _close_stores(tb):
+    """Give back the lock of a store the refused run had opened (a process
+    of its own would have ended)."""
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get('self')
+        store = getattr(owner, 'store', None)
+        if isinstance(store, BaseLabelStore) and not store.readonly:
+            store.close()
+        tb = tb.tb_next
+
+
+def refused(project, cfg, work, *args, error=Exception):
+    """Run ``cfg`` in ``work``; return the message of what it raised."""
+    with pytest.raises(error) as info:
+        train_in_process(cfg, work, *args, cwd=project)
+    _close_stores(info.tb)
+    # not one step trained: no checkpoint, no round report
+    assert not glob.glob(osp.join(work, '*.pth'))
+    assert not glob.glob(osp.join(work, 'active', 'round_*.json'))
+    return str(info.value)
+
+
+def snapshot(work):
+    """The label store's files (the runner's own logs aside)."""
+    return {
+        p: open(p, 'rb').read()
+        for p in glob.glob(
+            osp.join(work, 'active', '**', '*'), recursive=True)
+        if osp.isfile(p)
+    }
+
+
+def nothing_bought(work):
+    """The refusal came before the label store was opened."""
+    assert not osp.exists(osp.join(work, 'active'))
+
+
+# ------------------------------------------------------ selection rounds
+@pytest.mark.parametrize(
+    'opts,message',
+    [
+        (['train_cfg.budget.per_round=0'], 'per_round'),
+        (['train_cfg.budget.per_round=1.5'], 'per_round'),
+        # issue 16, case 2: a budget that rounds to 0 units in every round
+        (['train_cfg.budget.per_round=0.0000001'
+          ], 'smallest per_round that buys one unit'),
+        ([
+            'train_cfg.num_rounds=3', 'train_cfg.budget.per_round=0.5',
+            'train_cfg.max_iters=6'
+        ], 'the pool has'),
+        (['train_cfg.iters_per_round=5'], 'do not fit max_iters'),
+        (['train_cfg.selector.units.cache=nowhere/regions'
+          ], 'precompute_regions.py'),
+        (['default_hooks.checkpoint.interval=3'], 'does not divide'),
+        (['train_dataloader.sampler.type=InfiniteSampler'
+          ], 'RoundInfiniteSampler'),
+    ])
+def test_bad_protocol_settings_fail_clearly(project, tmp_path, opts, message):
+    cfg = active_cfg(project, 'bad_inproc')
+    work = str(tmp_path / 'bad')
+    msg = refused(project, cfg, work, '--cfg-options', *opts)
+    assert message in msg, msg
+
+
+def test_pool_of_other_images_names_the_stem(project, tmp_path):
+    cfg = active_cfg(
+        project,
+        'bad_pool_inproc',
+        rounds=1,
+        ipr=1,
+        extra=(
+            "train_cfg.update(selector=dict(pool_dataloader=dict(dataset=dict("
+            "data_prefix=dict(img_path='leftImg8bit/val')))))"))
+    msg = refused(project, cfg, str(tmp_path / 'w'), error=KeyError)
+    assert 'pool_dataloader: the pool dataloader yielded' in msg
+    assert '_000019' in msg and 'not an image' in msg
+
+
+def test_pool_loader_that_loads_labels_is_refused(project, tmp_path):
+    """The selection pass never sees target labels: a pool pipeline with
+    LoadAnnotations is refused before anything is written."""
+    cfg = active_cfg(
+        project,
+        'pool_labels_inproc',
+        rounds=1,
+        ipr=1,
+        extra=("train_cfg.update(selector=dict(pool_dataloader=dict(dataset="
+               "dict(pipeline=[dict(type='LoadImageFromFile'), "
+               "dict(type='LoadAnnotations'), "
+               "dict(type='PackSegInputs')]))))"))
+    work = str(tmp_path / 'w')
+    msg = refused(project, cfg, work, error=ValueError)
+    assert 'must not load annotations' in msg
+    nothing_bought(work)
+
+
+# ------------------------------------------------- a store already there
+def _earlier_store(work):
+    """``work`` with the (empty) label store of an earlier run."""
+    MaskLabelStore(work, fingerprint={}).close()
+    return snapshot(work)
+
+
+def test_rerun_without_resume_is_refused(project, tmp_path):
+    work = str(tmp_path / 'w')
+    before = _earlier_store(work)
+    msg = refused(project, active_cfg(project, 'rerun_inproc'), work,
+                  error=RuntimeError)
+    assert 'holds the label store of an earlier run' in msg
+    assert '--resume' in msg and 'still going' not in msg
+    assert snapshot(work) == before  # nothing written over it
+
+
+def test_second_writer_is_refused_at_start(project, tmp_path):
+    work = str(tmp_path / 'w')
+    _earlier_store(work)
+    holder = MaskLabelStore(work)
+    try:
+        msg = refused(project, active_cfg(project, 'second_inproc'), work,
+                      '--resume')
+    finally:
+        holder.close()
+    assert f'in use by pid {os.getpid()}' in msg
+
+
+def test_rerun_while_the_run_is_going_names_the_lock_holder(
+        project, tmp_path):
+    """A plain rerun in a work dir whose run still holds the store names
+    the holder (pid, host), since --resume would be refused too."""
+    work = str(tmp_path / 'w')
+    _earlier_store(work)
+    holder = MaskLabelStore(work)
+    try:
+        before = snapshot(work)
+        msg = refused(project, active_cfg(project, 'rerun_live_inproc'),
+                      work, error=RuntimeError)
+    finally:
+        holder.close()
+    assert 'holds the label store of an earlier run' in msg
+    assert f'pid {os.getpid()} on host' in msg
+    assert '--resume is refused too while it runs' in msg
+    assert snapshot(work) == before
+
+
+# ------------------------------------------------- online (ADA-MCU) runs
+@pytest.mark.parametrize('selector', [
+    "dict(strategy=dict(type='Entropy'))",
+    "dict(strategy=dict(type='Entropy'), units=dict(type='PixelUnits'), "
+    "pool_dataloader=dict())",
+])
+def test_online_run_with_a_selector_is_refused_at_start(
+        project, tmp_path, selector):
+    """Issue 16, case 6: ADA-MCU (online=...) with a train_cfg.selector is
+    refused at start (a full selector used to be ignored silently, a bare
+    strategy to fail with a raw TypeError about units/pool_dataloader)."""
+    cfg = mcu_cfg(
+        project,
+        'mcu_selector_inproc',
+        extra=f'train_cfg.update(selector={selector})')
+    work = str(tmp_path / 'w')
+    msg = refused(project, cfg, work, error=ValueError)
+    assert 'train_cfg.selector would never be used' in msg
+    nothing_bought(work)
+
+
+def test_online_resolution_must_be_two_ints(project, tmp_path):
+    cfg = mcu_cfg(
+        project,
+        'mcu_grid_bad_inproc',
+        iters=1,
+        online='dict(budget=0.02, resolution=16)')
+    msg = refused(project, cfg, str(tmp_path / 'w'), error=ValueError)
+    assert 'resolution=16 must be two positive ints' in msg
+
+
+def test_online_purchases_refuse_a_person(project, tmp_path):
+    cfg = active_cfg(
+        project,
+        'human_online_inproc',
+        base=MCU_BASE,
+        extra="train_cfg = dict(_delete_=True, type='ActiveLoop', "
+        "max_iters=2, online=dict(budget=0.01), "
+        "oracle=dict(type='HumanOracle'))")
+    work = str(tmp_path / 'w')
+    msg = refused(project, cfg, work, error=ValueError)
+    assert 'HumanOracle cannot answer inside a training step' in msg
+    nothing_bought(work)
+
+
+# -------------------------------------------------- image classification
+@pytest.mark.parametrize('strategy,owner', [('AADA', 'DANNRegularizer'),
+                                            ('SAGE', 'TSFRegularizer')])
+def test_strategy_requirements_are_checked_before_training(
+        cls_project, tmp_path, strategy, owner):
+    """Issue 16, case 3: AADA / SAGE on a classifier without their
+    discriminator are refused before the first training step (they used
+    to fail at round 1, after the warm-up), naming what is missing and
+    the regulariser that serves it; nothing is written to the store."""
+    cfg = cls_cfg(
+        cls_project,
+        f'needs_{strategy}_inproc',
+        extra=('train_cfg.update(selector=dict(strategy=dict(_delete_=True,'
+               f" type={strategy!r})))"))
+    work = str(tmp_path / strategy)
+    msg = refused(cls_project, cfg, work, error=ValueError)
+    assert f'strategy {strategy} (train_cfg.selector.strategy) requires' \
+        in msg
+    assert owner in msg and 'Checked before training' in msg
+    assert not osp.exists(osp.join(work, 'active', 'state.json'))
