@@ -131,8 +131,8 @@ def _earlier_store(work):
 def test_rerun_without_resume_is_refused(project, tmp_path):
     work = str(tmp_path / 'w')
     before = _earlier_store(work)
-    msg = refused(project, active_cfg(project, 'rerun_inproc'), work,
-                  error=RuntimeError)
+    msg = refused(
+        project, active_cfg(project, 'rerun_inproc'), work, error=RuntimeError)
     assert 'holds the label store of an earlier run' in msg
     assert '--resume' in msg and 'still going' not in msg
     assert snapshot(work) == before  # nothing written over it
@@ -150,8 +150,7 @@ def test_second_writer_is_refused_at_start(project, tmp_path):
     assert f'in use by pid {os.getpid()}' in msg
 
 
-def test_rerun_while_the_run_is_going_names_the_lock_holder(
-        project, tmp_path):
+def test_rerun_while_the_run_is_going_names_the_lock_holder(project, tmp_path):
     """A plain rerun in a work dir whose run still holds the store names
     the holder (pid, host), since --resume would be refused too."""
     work = str(tmp_path / 'w')
@@ -159,8 +158,11 @@ def test_rerun_while_the_run_is_going_names_the_lock_holder(
     holder = MaskLabelStore(work)
     try:
         before = snapshot(work)
-        msg = refused(project, active_cfg(project, 'rerun_live_inproc'),
-                      work, error=RuntimeError)
+        msg = refused(
+            project,
+            active_cfg(project, 'rerun_live_inproc'),
+            work,
+            error=RuntimeError)
     finally:
         holder.close()
     assert 'holds the label store of an earlier run' in msg
