@@ -32,20 +32,21 @@ def run_tool(args, cwd=REPO, env=None, timeout=600):
         text=True)
 
 
-def train_in_process(cfg, work_dir, *args, cwd=REPO):
+def train_in_process(cfg, work_dir, *args, cwd=REPO, tool=None):
     """``tools/train.py CFG --work-dir WORK_DIR ARGS`` in this process.
 
     The tool's own code runs (argument parsing, ``--resume`` handling, the
     runner); what it raises is raised here.  For the checks that a bad
     setting is refused before training: no interpreter start, no import of
     torch and mmseg again.  ``custom_imports`` of ``tests/helpers`` modules
-    resolve as in :func:`run_tool`.
+    resolve as in :func:`run_tool`.  ``tool``: another training script with
+    that command line (default: ``tools/train.py``).
     """
     import runpy
     helpers = osp.join(REPO, 'tests', 'helpers')
     if helpers not in sys.path:
         sys.path.append(helpers)
-    tool = osp.join(REPO, 'tools', 'train.py')
+    tool = tool or osp.join(REPO, 'tools', 'train.py')
     saved = sys.argv, os.getcwd(), os.environ.get('LOCAL_RANK'), sys.path[:]
     sys.argv = [tool, cfg, '--work-dir', work_dir, *args]
     os.chdir(cwd)

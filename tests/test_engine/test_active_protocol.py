@@ -1,11 +1,11 @@
 """The active protocol end to end on the miniature synthetic pair.
 
 Budget accounting (masks on disk == JSON), resume that is exact at any
-iteration (workers included), a crash inside a round commit,
-a resume from an older checkpoint, MMSegmentation's own tools/train.py,
-1 vs 2 processes, pixel units, a strategy from outside the package, and the
-refusals that need a finished run's work dir.  The settings refused before
-training are checked in process, in ``test_bad_settings.py``.
+iteration (workers included), a crash inside a round commit, a resume from
+an older checkpoint, 1 vs 2 processes, pixel units, a strategy from outside
+the package, and the refusals that need a finished run's work dir.  The
+settings refused before training are checked in process, in
+``test_bad_settings.py``.
 """
 import glob
 import json
@@ -242,40 +242,6 @@ def test_resume_from_an_older_checkpoint_sees_only_its_rounds(
     assert state(work) == state(reference_run)
 
 
-def test_mmseg_own_train_tool_resume_fails_loudly(project, tmp_path):
-    """mmseg's tools/train.py --resume resumes from `load_from`: the loop
-    refuses a checkpoint that is not its own instead of exiting 0."""
-    import mmseg
-    tool = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'train.py')
-    # a 'warm-up' checkpoint with iteration 40 and no active-loop state
-    warm = osp.join(project, 'work_dirs', 'fake_warmup')
-    ok(
-        run_tool([
-            PYTHON,
-            osp.join(REPO, 'tools', 'train.py'),
-            osp.join(
-                REPO, 'configs', 'demo',
-                'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-'
-                'cityscapes-128x256.py'), '--work-dir', warm, '--cfg-options',
-            'train_cfg.max_iters=2', 'train_cfg.val_interval=100',
-            'default_hooks.checkpoint.interval=2', 'param_scheduler.0.end=2',
-            'train_dataloader.num_workers=0',
-            'train_dataloader.persistent_workers=False',
-            'train_dataloader.batch_size=2'
-        ],
-                 cwd=project))
-    work = str(tmp_path / 'mmseg_tool')
-    cfg = active_cfg(
-        project,
-        'mmseg_tool',
-        extra=f"load_from = {osp.join(warm, 'iter_2.pth')!r}")
-    proc = train(project, cfg, work, '--resume', tool=tool)
-    assert proc.returncode != 0
-    assert 'not written by this active run' in proc.stderr, \
-        proc.stderr[-3000:]
-    assert 'load_from=None' in proc.stderr
-
-
 def test_two_processes_buy_the_same_regions(project):
     one = osp.join(project, 'work_dirs', 'one_proc')
     two = osp.join(project, 'work_dirs', 'two_proc')
@@ -361,25 +327,6 @@ def test_a_strategy_from_outside_the_package(project, tmp_path):
     assert 0 < rep['spent'] <= rep['budget']
     assert osp.isfile(
         osp.join(work, 'active', 'vis', 'round_1', 'SmallestFirst.png'))
-
-
-def test_resume_past_the_end_without_its_store_fails_loudly(
-        project, reference_run):
-    """The final checkpoint of a run, resumed in a work dir without that
-    run's label store: an error naming the store, never a silent exit (the
-    loop would start past its end with no round bought)."""
-    import shutil
-    work = osp.join(project, 'work_dirs', 'no_store')
-    os.makedirs(work)
-    shutil.copy(osp.join(reference_run, 'iter_6.pth'), work)
-    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
-        f.write(osp.join(work, 'iter_6.pth'))
-    proc = train(project, active_cfg(project, 'no_store', rounds=3, workers=2),
-                 work, '--resume')
-    assert proc.returncode != 0
-    assert 'the store is older than the checkpoint' in proc.stderr, \
-        proc.stderr[-3000:]
-    assert not glob.glob(osp.join(work, 'active', 'round_*.json'))
 
 
 def test_resume_with_other_settings_is_refused(project, reference_run):

@@ -236,3 +236,66 @@ def test_strategy_requirements_are_checked_before_training(
         in msg
     assert owner in msg and 'Checked before training' in msg
     assert not osp.exists(osp.join(work, 'active', 'state.json'))
+
+
+# ------------------------------------------- a checkpoint not of this run
+def _checkpoint(project, path, it, active_loop=None):
+    """A checkpoint at iteration ``it`` with the warm-up's weights and,
+    if given, the active loop's record in its message hub."""
+    import torch
+    from mmengine.logging import MessageHub
+    warm = osp.join(project, 'work_dirs', 'demo', 'source-only',
+                    'iter_600.pth')
+    hub = MessageHub(f'fake_checkpoint_{it}_{osp.basename(path)}')
+    if active_loop is not None:
+        hub.update_info('active_loop', active_loop)
+    torch.save(
+        dict(
+            state_dict=torch.load(warm, weights_only=False)['state_dict'],
+            meta=dict(iter=it, epoch=0),
+            message_hub=hub.state_dict()), path)
+    return path
+
+
+def test_mmseg_own_train_tool_resume_fails_loudly(project, tmp_path):
+    """mmseg's tools/train.py --resume resumes from `load_from`: the loop
+    refuses a checkpoint that is not its own instead of exiting 0."""
+    import mmseg
+    tool = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'train.py')
+    # a 'warm-up' checkpoint at iteration 2 without active-loop state
+    warm = _checkpoint(project, str(tmp_path / 'warm_iter_2.pth'), 2)
+    cfg = active_cfg(
+        project, 'mmseg_tool_inproc', extra=f'load_from = {warm!r}')
+    work = str(tmp_path / 'w')
+    with pytest.raises(RuntimeError) as info:
+        train_in_process(cfg, work, '--resume', cwd=project, tool=tool)
+    _close_stores(info.tb)
+    msg = str(info.value)
+    assert 'not written by this active run' in msg and 'load_from=None' in msg
+    nothing_bought(work)
+
+
+def test_resume_past_the_end_without_its_store_fails_loudly(project, tmp_path):
+    """The final checkpoint of a run (iteration 6 of 3 rounds x 2),
+    resumed in a work dir without that run's label store: an error naming
+    the store, never a silent exit (the loop would start past its end with
+    no round bought)."""
+    work = str(tmp_path / 'w')
+    os.makedirs(work)
+    last = _checkpoint(
+        project,
+        osp.join(work, 'iter_6.pth'),
+        6,
+        active_loop=dict(store=osp.join(work, 'active'), fingerprint='x'))
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(last)
+    with pytest.raises(RuntimeError) as info:
+        train_in_process(
+            active_cfg(project, 'no_store_inproc', rounds=3),
+            work,
+            '--resume',
+            cwd=project)
+    _close_stores(info.tb)
+    assert 'the store is older than the checkpoint' in str(info.value)
+    assert glob.glob(osp.join(work, '*.pth')) == [last]
+    assert not glob.glob(osp.join(work, 'active', 'round_*.json'))
