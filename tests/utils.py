@@ -60,3 +60,22 @@ def train_in_process(cfg, work_dir, *args, cwd=REPO, tool=None):
             os.environ.pop('LOCAL_RANK', None)
         else:
             os.environ['LOCAL_RANK'] = saved[2]
+
+
+def refusal_in_process(cfg, work_dir, *args, error=Exception, **kwargs):
+    """:func:`train_in_process` that must raise ``error``; returns its
+    message.  A label store the refused run had opened is closed (its
+    lock given back), as the end of a process of its own would."""
+    import pytest
+
+    from mmseg_ada.active.stores import BaseLabelStore
+    with pytest.raises(error) as info:
+        train_in_process(cfg, work_dir, *args, **kwargs)
+    tb = info.tb
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get('self')
+        store = getattr(owner, 'store', None)
+        if isinstance(store, BaseLabelStore) and not store.readonly:
+            store.close()
+        tb = tb.tb_next
+    return str(info.value)

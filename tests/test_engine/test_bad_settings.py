@@ -1,7 +1,7 @@
 """Bad settings are refused before training, with a clear message.
 
 Each case runs ``tools/train.py``'s code in this process
-(:func:`tests.utils.train_in_process`) and checks the message names the
+(:func:`tests.utils.refusal_in_process`) and checks the message names the
 setting, that no training step ran and, where the refusal comes before the
 label store, that nothing was written.  The protocol files
 (``test_active_protocol.py`` and the others) keep the runs that need a
@@ -13,11 +13,11 @@ import os.path as osp
 
 import pytest
 
-from mmseg_ada.active.stores import BaseLabelStore, MaskLabelStore
+from mmseg_ada.active.stores import MaskLabelStore
 from tests.test_engine.test_active_protocol import active_cfg
 from tests.test_engine.test_cls_protocol import cls_cfg
 from tests.test_engine.test_online_protocol import mcu_cfg
-from tests.utils import REPO, train_in_process
+from tests.utils import REPO, refusal_in_process
 
 pytestmark = pytest.mark.usefixtures('one_thread', 'frozen_gc')
 
@@ -25,26 +25,13 @@ MCU_BASE = osp.join(REPO, 'configs', 'demo', 'active',
                     'deeplabv3plus_r18-d8_2xb2-300_demo-mcu.py')
 
 
-def _close_stores(tb):
-    """Give back the lock of a store the refused run had opened (a process
-    of its own would have ended)."""
-    while tb is not None:
-        owner = tb.tb_frame.f_locals.get('self')
-        store = getattr(owner, 'store', None)
-        if isinstance(store, BaseLabelStore) and not store.readonly:
-            store.close()
-        tb = tb.tb_next
-
-
 def refused(project, cfg, work, *args, error=Exception):
     """Run ``cfg`` in ``work``; return the message of what it raised."""
-    with pytest.raises(error) as info:
-        train_in_process(cfg, work, *args, cwd=project)
-    _close_stores(info.tb)
+    msg = refusal_in_process(cfg, work, *args, cwd=project, error=error)
     # not one step trained: no checkpoint, no round report
     assert not glob.glob(osp.join(work, '*.pth'))
     assert not glob.glob(osp.join(work, 'active', 'round_*.json'))
-    return str(info.value)
+    return msg
 
 
 def snapshot(work):
@@ -267,10 +254,8 @@ def test_mmseg_own_train_tool_resume_fails_loudly(project, tmp_path):
     cfg = active_cfg(
         project, 'mmseg_tool_inproc', extra=f'load_from = {warm!r}')
     work = str(tmp_path / 'w')
-    with pytest.raises(RuntimeError) as info:
-        train_in_process(cfg, work, '--resume', cwd=project, tool=tool)
-    _close_stores(info.tb)
-    msg = str(info.value)
+    msg = refusal_in_process(
+        cfg, work, '--resume', cwd=project, tool=tool, error=RuntimeError)
     assert 'not written by this active run' in msg and 'load_from=None' in msg
     nothing_bought(work)
 
@@ -289,13 +274,12 @@ def test_resume_past_the_end_without_its_store_fails_loudly(project, tmp_path):
         active_loop=dict(store=osp.join(work, 'active'), fingerprint='x'))
     with open(osp.join(work, 'last_checkpoint'), 'w') as f:
         f.write(last)
-    with pytest.raises(RuntimeError) as info:
-        train_in_process(
-            active_cfg(project, 'no_store_inproc', rounds=3),
-            work,
-            '--resume',
-            cwd=project)
-    _close_stores(info.tb)
-    assert 'the store is older than the checkpoint' in str(info.value)
+    msg = refusal_in_process(
+        active_cfg(project, 'no_store_inproc', rounds=3),
+        work,
+        '--resume',
+        cwd=project,
+        error=RuntimeError)
+    assert 'the store is older than the checkpoint' in msg
     assert glob.glob(osp.join(work, '*.pth')) == [last]
     assert not glob.glob(osp.join(work, 'active', 'round_*.json'))
