@@ -283,3 +283,25 @@ def test_resume_past_the_end_without_its_store_fails_loudly(project, tmp_path):
     assert 'the store is older than the checkpoint' in msg
     assert glob.glob(osp.join(work, '*.pth')) == [last]
     assert not glob.glob(osp.join(work, 'active', 'round_*.json'))
+
+
+def test_test_tool_show_dir_on_a_classifier_is_refused(cls_project, tmp_path):
+    """Issue 16, case 8: tools/test.py --show-dir on a classification
+    config is refused clearly (it suggested SegVisualizationHook), before
+    the checkpoint is read or anything drawn."""
+    ckpt = tmp_path / 'iter_6.pth'
+    ckpt.write_bytes(b'')  # only its existence is checked first
+    show = tmp_path / 'show'
+    err = refusal_in_process(
+        cls_cfg(cls_project, 'show_dir_inproc'),
+        str(tmp_path / 'w'),
+        str(ckpt),
+        '--show-dir',
+        str(show),
+        cwd=cls_project,
+        tool=osp.join(REPO, 'tools', 'test.py'),
+        error=SystemExit)
+    assert 'is an image classifier: use --out DIR' in err
+    assert 'SegVisualizationHook' in err  # what it draws, not advice
+    assert "visualization=dict(type='SegVisualizationHook')" not in err
+    assert not show.exists()

@@ -259,12 +259,11 @@ def test_kill_mid_round_resumes_without_buying_twice(cls_project, reference,
     assert state(work) == state(reference)
 
 
-def test_test_tool_on_a_classifier_out_and_show_dir(cls_project, reference,
-                                                    tmp_path):
+def test_test_tool_on_a_classifier_writes_its_predictions(
+        cls_project, reference, tmp_path):
     """Issue 16, case 8: tools/test.py --out DIR on a classification config
     writes the predictions (it raised TypeError: ClsAccuracyMetric took no
-    output_dir); --show-dir is refused clearly (it suggested
-    SegVisualizationHook)."""
+    output_dir). Its refusal of --show-dir is in test_bad_settings.py."""
     from mmseg_ada.active.stores import check_store
     assert check_store(reference) == []  # the store check agrees
     cfg = cls_cfg(cls_project, 'ref', workers=2)
@@ -288,13 +287,3 @@ def test_test_tool_on_a_classifier_out_and_show_dir(cls_project, reference,
     assert len(row['pred_score']) == 10
     assert row['pred_label'] == max(
         range(10), key=lambda c: row['pred_score'][c])
-    res = run_tool([
-        PYTHON, tool, cfg, ckpt, '--work-dir',
-        str(tmp_path / 'w2'), '--show-dir',
-        str(tmp_path / 'show')
-    ],
-                   cwd=cls_project)
-    assert res.returncode != 0
-    assert 'is an image classifier: use --out DIR' in res.stderr
-    assert 'SegVisualizationHook' in res.stderr  # what it draws, not advice
-    assert "visualization=dict(type='SegVisualizationHook')" not in res.stderr
