@@ -1,10 +1,11 @@
 """The active protocol end to end on the miniature synthetic pair.
 
 Budget accounting (masks on disk == JSON), resume that is exact at any
-iteration (workers included), a crash inside a round commit, a second writer,
-a rerun without --resume, a resume from an older checkpoint, MMSegmentation's
-own tools/train.py, 1 vs 2 processes, pixel units, a strategy from outside
-the package, and the configuration errors.
+iteration (workers included), a crash inside a round commit, a resume from
+an older checkpoint, 1 vs 2 processes, pixel units, a strategy from outside
+the package, and the refusals that need a finished run's work dir.  The
+settings refused before training are checked in process, in
+``test_bad_settings.py``.
 """
 import glob
 import json
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.utils import PYTHON, REPO, run_tool
+from tests.utils import PYTHON, REPO, refusal_in_process, run_tool
 
 # every test here runs tools/train.py (or dist_train.sh) in a subprocess
 pytestmark = pytest.mark.slow
@@ -216,20 +217,6 @@ def test_crash_while_round_is_written_keeps_previous_round(
     assert state(work) == state(reference_run)
 
 
-def test_rerun_without_resume_is_refused(project, reference_run):
-    before = {
-        p: open(p).read()
-        for p in glob.glob(osp.join(reference_run, 'active', '*.json'))
-    }
-    proc = train(project, active_cfg(project, 'rerun', rounds=3, workers=2),
-                 reference_run)
-    assert proc.returncode != 0
-    assert 'holds the label store of an earlier run' in proc.stderr
-    assert '--resume' in proc.stderr
-    after = {p: open(p).read() for p in before}
-    assert after == before  # no round report overwritten
-
-
 def test_resume_from_an_older_checkpoint_sees_only_its_rounds(
         project, reference_run, tmp_path):
     """A checkpoint of round 1 with a store of 3 rounds: training at round
@@ -253,53 +240,6 @@ def test_resume_from_an_older_checkpoint_sees_only_its_rounds(
         assert got[str(i)] == ref[str(i)], i
     same_masks(reference_run, work)
     assert state(work) == state(reference_run)
-
-
-def test_second_writer_is_refused_at_start(project, reference_run):
-    from mmseg_ada.active.stores import MaskLabelStore
-    holder = MaskLabelStore(reference_run)
-    try:
-        proc = train(project,
-                     active_cfg(project, 'second', rounds=3,
-                                workers=2), reference_run, '--resume')
-    finally:
-        holder.close()
-    assert proc.returncode != 0
-    assert f'in use by pid {os.getpid()}' in proc.stderr, proc.stderr[-2000:]
-
-
-def test_mmseg_own_train_tool_resume_fails_loudly(project, tmp_path):
-    """mmseg's tools/train.py --resume resumes from `load_from`: the loop
-    refuses a checkpoint that is not its own instead of exiting 0."""
-    import mmseg
-    tool = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'train.py')
-    # a 'warm-up' checkpoint with iteration 40 and no active-loop state
-    warm = osp.join(project, 'work_dirs', 'fake_warmup')
-    ok(
-        run_tool([
-            PYTHON,
-            osp.join(REPO, 'tools', 'train.py'),
-            osp.join(
-                REPO, 'configs', 'demo',
-                'deeplabv3plus_r18-d8_4xb4-600_demo-gta5-'
-                'cityscapes-128x256.py'), '--work-dir', warm, '--cfg-options',
-            'train_cfg.max_iters=2', 'train_cfg.val_interval=100',
-            'default_hooks.checkpoint.interval=2', 'param_scheduler.0.end=2',
-            'train_dataloader.num_workers=0',
-            'train_dataloader.persistent_workers=False',
-            'train_dataloader.batch_size=2'
-        ],
-                 cwd=project))
-    work = str(tmp_path / 'mmseg_tool')
-    cfg = active_cfg(
-        project,
-        'mmseg_tool',
-        extra=f"load_from = {osp.join(warm, 'iter_2.pth')!r}")
-    proc = train(project, cfg, work, '--resume', tool=tool)
-    assert proc.returncode != 0
-    assert 'not written by this active run' in proc.stderr, \
-        proc.stderr[-3000:]
-    assert 'load_from=None' in proc.stderr
 
 
 def test_two_processes_buy_the_same_regions(project):
@@ -389,93 +329,17 @@ def test_a_strategy_from_outside_the_package(project, tmp_path):
         osp.join(work, 'active', 'vis', 'round_1', 'SmallestFirst.png'))
 
 
-@pytest.mark.parametrize(
-    'opts,message',
-    [
-        (['train_cfg.budget.per_round=0'], 'per_round'),
-        (['train_cfg.budget.per_round=1.5'], 'per_round'),
-        # issue 16, case 2: a budget that rounds to 0 units in every round
-        (['train_cfg.budget.per_round=0.0000001'
-          ], 'smallest per_round that buys one unit'),
-        ([
-            'train_cfg.num_rounds=3', 'train_cfg.budget.per_round=0.5',
-            'train_cfg.max_iters=6'
-        ], 'the pool has'),
-        (['train_cfg.iters_per_round=5'], 'do not fit max_iters'),
-        (['train_cfg.selector.units.cache=nowhere/regions'
-          ], 'precompute_regions.py'),
-        (['default_hooks.checkpoint.interval=3'], 'does not divide'),
-        (['train_dataloader.sampler.type=InfiniteSampler'
-          ], 'RoundInfiniteSampler'),
-    ])
-def test_bad_protocol_settings_fail_clearly(project, tmp_path, opts, message):
-    work = str(tmp_path / 'bad')  # one per case: none may see another's
-    proc = train(project, active_cfg(project, 'bad'), work, '--cfg-options',
-                 *opts)
-    assert proc.returncode != 0
-    assert message in proc.stderr, proc.stderr[-3000:]
-
-
-def test_pool_of_other_images_names_the_stem(project):
-    work = osp.join(project, 'work_dirs', 'bad_pool')
-    cfg = active_cfg(
-        project,
-        'bad_pool',
-        rounds=1,
-        ipr=1,
-        extra=(
-            "train_cfg.update(selector=dict(pool_dataloader=dict(dataset=dict("
-            "data_prefix=dict(img_path='leftImg8bit/val')))))"))
-    proc = train(project, cfg, work)
-    assert proc.returncode != 0
-    assert 'pool_dataloader: the pool dataloader yielded' in proc.stderr
-    assert '_000019' in proc.stderr and 'not an image' in proc.stderr
-
-
-def test_pool_loader_that_loads_labels_is_refused(project):
-    """The selection pass never sees target labels: a pool pipeline with
-    LoadAnnotations is refused before anything is written."""
-    work = osp.join(project, 'work_dirs', 'pool_labels')
-    cfg = active_cfg(
-        project,
-        'pool_labels',
-        rounds=1,
-        ipr=1,
-        extra=("train_cfg.update(selector=dict(pool_dataloader=dict(dataset="
-               "dict(pipeline=[dict(type='LoadImageFromFile'), "
-               "dict(type='LoadAnnotations'), "
-               "dict(type='PackSegInputs')]))))"))
-    proc = train(project, cfg, work)
-    assert proc.returncode != 0
-    assert 'must not load annotations' in proc.stderr, proc.stderr[-3000:]
-    assert not osp.exists(osp.join(work, 'active', 'state.json'))
-
-
-def test_resume_past_the_end_without_its_store_fails_loudly(
-        project, reference_run):
-    """The final checkpoint of a run, resumed in a work dir without that
-    run's label store: an error naming the store, never a silent exit (the
-    loop would start past its end with no round bought)."""
-    import shutil
-    work = osp.join(project, 'work_dirs', 'no_store')
-    os.makedirs(work)
-    shutil.copy(osp.join(reference_run, 'iter_6.pth'), work)
-    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
-        f.write(osp.join(work, 'iter_6.pth'))
-    proc = train(project, active_cfg(project, 'no_store', rounds=3, workers=2),
-                 work, '--resume')
-    assert proc.returncode != 0
-    assert 'the store is older than the checkpoint' in proc.stderr, \
-        proc.stderr[-3000:]
-    assert not glob.glob(osp.join(work, 'active', 'round_*.json'))
-
-
 def test_resume_with_other_settings_is_refused(project, reference_run):
-    proc = train(project, active_cfg(project, 'other', rounds=3,
-                                     workers=2), reference_run, '--resume',
-                 '--cfg-options', 'train_cfg.budget.per_round=0.02')
-    assert proc.returncode != 0
-    assert "'budgets'" in proc.stderr, proc.stderr[-3000:]
+    # refused at start: in this process (the run is the reference's)
+    err = refusal_in_process(
+        active_cfg(project, 'other', rounds=3, workers=2),
+        reference_run,
+        '--resume',
+        '--cfg-options',
+        'train_cfg.budget.per_round=0.02',
+        cwd=project,
+        error=ValueError)
+    assert "field 'budgets'" in err and 'belongs to a different setup' in err
 
 
 def test_adeada_two_processes_buy_the_same_regions(project):
@@ -528,12 +392,13 @@ def test_deleted_mask_is_refused_at_resume_naming_image_and_round(
     lost = osp.join(work, 'active', 'masks', f'{stem}.png')
     os.remove(lost)
     before = _snapshot(work)
-    proc = train(project, active_cfg(project, 'lost_mask', rounds=3), work,
-                 '--resume')
-    assert proc.returncode != 0
-    assert f"{lost} (image {stem!r}, labelled in round {first})" in \
-        proc.stderr, proc.stderr[-3000:]
-    assert 'Restore the file' in proc.stderr
+    err = refusal_in_process(
+        active_cfg(project, 'lost_mask', rounds=3),
+        work,
+        '--resume',
+        cwd=project)
+    assert f"{lost} (image {stem!r}, labelled in round {first})" in err
+    assert 'Restore the file' in err
     assert _snapshot(work) == before  # nothing written was touched
 
 
@@ -547,12 +412,14 @@ def test_deleted_round_report_is_refused_at_resume_and_by_the_curves(
     work = _copy_run(reference_run, 'lost_report')
     os.remove(osp.join(work, 'active', 'round_2.json'))
     before = _snapshot(work)
-    proc = train(project, active_cfg(project, 'lost_report', rounds=3), work,
-                 '--resume')
-    assert proc.returncode != 0
+    err = refusal_in_process(
+        active_cfg(project, 'lost_report', rounds=3),
+        work,
+        '--resume',
+        cwd=project)
     assert 'the report of committed round(s) [2] is missing (round_2.json' \
-        in proc.stderr, proc.stderr[-3000:]
-    assert 'cannot be rebuilt exactly' in proc.stderr
+        in err
+    assert 'cannot be rebuilt exactly' in err
     assert _snapshot(work) == before
     tool = osp.join(REPO, 'tools', 'analysis', 'plot_active_curves.py')
     out = str(tmp_path / 'c.png')
@@ -569,24 +436,6 @@ def test_deleted_round_report_is_refused_at_resume_and_by_the_curves(
     assert rows[2] == 'missing'
     assert rows[3].startswith(f"{ref[3]['score']:5.2f}".strip())
     assert osp.getsize(out) > 1000
-
-
-def test_rerun_while_the_run_is_going_names_the_lock_holder(
-        project, reference_run):
-    """A plain rerun in a work dir whose run still holds the store names
-    the holder (pid, host), since --resume would be refused too."""
-    from mmseg_ada.active.stores import MaskLabelStore
-    holder = MaskLabelStore(reference_run)
-    try:
-        proc = train(project, active_cfg(project, 'rerun_live', rounds=3),
-                     reference_run)
-    finally:
-        holder.close()
-    assert proc.returncode != 0
-    err = proc.stderr
-    assert 'holds the label store of an earlier run' in err, err[-3000:]
-    assert f'pid {os.getpid()} on host' in err
-    assert '--resume is refused too while it runs' in err
 
 
 @pytest.mark.parametrize('strategy', [

@@ -259,36 +259,11 @@ def test_kill_mid_round_resumes_without_buying_twice(cls_project, reference,
     assert state(work) == state(reference)
 
 
-@pytest.mark.parametrize('strategy,owner', [('AADA', 'DANNRegularizer'),
-                                            ('SAGE', 'TSFRegularizer')])
-def test_strategy_requirements_are_checked_before_training(
-        cls_project, tmp_path, strategy, owner):
-    """Issue 16, case 3: AADA / SAGE on a classifier without their
-    discriminator are refused before the first training step (they used
-    to fail at round 1, after the warm-up), naming what is missing and
-    the regulariser that serves it; nothing is written to the store."""
-    cfg = cls_cfg(
-        cls_project,
-        f'needs_{strategy}',
-        extra=('train_cfg.update(selector=dict(strategy=dict(_delete_=True,'
-               f" type={strategy!r})))"))
-    work = str(tmp_path / strategy)
-    proc = train(cls_project, cfg, work)
-    assert proc.returncode != 0
-    err = proc.stderr
-    assert f'strategy {strategy} (train_cfg.selector.strategy) requires' \
-        in err, err[-3000:]
-    assert owner in err and 'Checked before training' in err
-    assert 'Iter(train)' not in proc.stdout + err  # not one step trained
-    assert not osp.exists(osp.join(work, 'active', 'state.json'))
-
-
-def test_test_tool_on_a_classifier_out_and_show_dir(cls_project, reference,
-                                                    tmp_path):
+def test_test_tool_on_a_classifier_writes_its_predictions(
+        cls_project, reference, tmp_path):
     """Issue 16, case 8: tools/test.py --out DIR on a classification config
     writes the predictions (it raised TypeError: ClsAccuracyMetric took no
-    output_dir); --show-dir is refused clearly (it suggested
-    SegVisualizationHook)."""
+    output_dir). Its refusal of --show-dir is in test_bad_settings.py."""
     from mmseg_ada.active.stores import check_store
     assert check_store(reference) == []  # the store check agrees
     cfg = cls_cfg(cls_project, 'ref', workers=2)
@@ -312,13 +287,3 @@ def test_test_tool_on_a_classifier_out_and_show_dir(cls_project, reference,
     assert len(row['pred_score']) == 10
     assert row['pred_label'] == max(
         range(10), key=lambda c: row['pred_score'][c])
-    res = run_tool([
-        PYTHON, tool, cfg, ckpt, '--work-dir',
-        str(tmp_path / 'w2'), '--show-dir',
-        str(tmp_path / 'show')
-    ],
-                   cwd=cls_project)
-    assert res.returncode != 0
-    assert 'is an image classifier: use --out DIR' in res.stderr
-    assert 'SegVisualizationHook' in res.stderr  # what it draws, not advice
-    assert "visualization=dict(type='SegVisualizationHook')" not in res.stderr

@@ -130,16 +130,6 @@ def test_budget_counted_on_the_training_grid(project):
             '(6 images on a 16x32 grid)') in out
     st = json.load(open(osp.join(work, 'active', 'state.json')))
     assert 0 < st['labeled'] <= total
-    bad = train(
-        project,
-        mcu_cfg(
-            project,
-            'mcu_grid_bad',
-            iters=1,
-            online='dict(budget=0.02, resolution=16)'),
-        osp.join(project, 'work_dirs', 'mcu_grid_bad'))
-    assert bad.returncode != 0
-    assert 'resolution=16 must be two positive ints' in bad.stderr
 
 
 def test_kill_and_resume_buys_the_same_pixels(project, reference):
@@ -264,26 +254,3 @@ def test_one_and_two_processes_buy_the_same_pixels(project):
     assert log(one) and log(one) == log(two)
     same_masks(one, two)
     assert state(two, 0) == state(two, 1)
-
-
-@pytest.mark.parametrize('selector', [
-    "dict(strategy=dict(type='Entropy'))",
-    "dict(strategy=dict(type='Entropy'), units=dict(type='PixelUnits'), "
-    "pool_dataloader=dict())",
-])
-def test_online_run_with_a_selector_is_refused_at_start(
-        project, tmp_path, selector):
-    """Issue 16, case 6: ADA-MCU (online=...) with a train_cfg.selector is
-    refused at start (a full selector used to be ignored silently, a bare
-    strategy to fail with a raw TypeError about units/pool_dataloader)."""
-    cfg = mcu_cfg(
-        project,
-        'mcu_selector',
-        extra=f'train_cfg.update(selector={selector})')
-    work = str(tmp_path / 'w')
-    proc = train(project, cfg, work)
-    assert proc.returncode != 0
-    err = proc.stderr
-    assert 'train_cfg.selector would never be used' in err, err[-3000:]
-    assert 'TypeError' not in err
-    assert not osp.exists(osp.join(work, 'active'))
