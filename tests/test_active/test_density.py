@@ -221,3 +221,101 @@ def test_cuda_matches_cpu():
     cpu = TorchGMM(3, device='cpu').fit(x)
     gpu = TorchGMM(3, device='cuda').fit(x)
     assert abs(cpu.score(x) - gpu.score(x)) < 1e-3 * abs(cpu.score(x))
+
+
+def _reference_em(x, k, seed, reg_covar=1e-6, tol=1e-3, max_iter=100):
+    """Dense float64 EM from TorchGMM's k-means labels (the exact path's
+    mathematical reference, kept independent of TorchGMM's EM code)."""
+    labels = TorchGMM(
+        k, seed=seed, dtype='float64')._kmeans_labels(
+            torch.as_tensor(x - x.mean(0), dtype=torch.float64), k).numpy()
+    resp = np.eye(k)[labels]
+    lower = -np.inf
+    for _ in range(max_iter):
+        nk = resp.sum(0) + 10 * np.finfo(np.float64).eps
+        means = resp.T @ x / nk[:, None]
+        wlp = np.empty((len(x), k))
+        for j in range(k):
+            diff = x - means[j]
+            cov = (resp[:, j, None] * diff).T @ diff / nk[j]
+            cov += reg_covar * np.eye(x.shape[1])
+            wlp[:, j] = np.log(nk[j] / len(x)) + multivariate_normal(
+                means[j], cov).logpdf(x)
+        norm = np.logaddexp.reduce(wlp, axis=1)
+        prev, lower = lower, norm.mean()
+        resp = np.exp(wlp - norm[:, None])
+        if abs(lower - prev) < tol:
+            break
+    return lower
+
+
+def test_exact_path_matches_reference_em():
+    """Dense float64 EM of TorchGMM (resp_tol=0) is textbook EM."""
+    rng = np.random.default_rng(11)
+    x = _mixture(rng, 600, rng.normal(0, 3, size=(3, 4))).astype(np.float64)
+    ours = TorchGMM(3, seed=2, dtype='float64', resp_tol=0).fit(x)
+    ref = _reference_em(x, 3, seed=2)
+    assert abs(ours.lower_bound_ - ref) < 1e-6 * abs(ref)
+
+
+def test_options_off_are_the_exact_path_bit_for_bit():
+    """max_fit_samples above every class size and warm_start without a
+    previous fit change nothing (same draws, same numbers)."""
+    rng = np.random.default_rng(12)
+    x = _mixture(rng, 2000, rng.normal(0, 3, size=(4, 5)))
+    cls = (x[:, 0] > 0).astype(np.int64)
+    base = ClassConditionalDensity(2, regions_per_component=300).fit(x, cls)
+    for opts in (dict(max_fit_samples=5000), dict(warm_start=True)):
+        other = ClassConditionalDensity(
+            2, regions_per_component=300, **opts).fit(x, cls)
+        np.testing.assert_array_equal(
+            other.log_prob(x, cls), base.log_prob(x, cls))
+        np.testing.assert_array_equal(other.n_iter_, base.n_iter_)
+
+
+def test_warm_start_from_previous_round_reaches_cold_likelihood():
+    """Warm start from a fit on another draw (the previous round) converges
+    to the cold fit's held-out log-likelihood within 1%."""
+    means = np.random.default_rng(13).normal(0, 4, size=(4, 6))
+    prev_x = _mixture(np.random.default_rng(14), 3000, means)
+    x = _mixture(np.random.default_rng(15), 3000, means)
+    held = _mixture(np.random.default_rng(16), 3000, means)
+    cold = TorchGMM(4, seed=0).fit(x)
+    warm = TorchGMM(
+        4, seed=0).fit(
+            x, warm_start=TorchGMM(4, seed=0).fit(prev_x))
+    assert abs(warm.score(held) -
+               cold.score(held)) <= 0.01 * abs(cold.score(held))
+    assert warm.converged_
+    # through ClassConditionalDensity: the second round reuses the first
+    cls = np.zeros(len(x), dtype=np.int64)
+    dens = ClassConditionalDensity(1, warm_start=True, max_components=4)
+    dens.fit(prev_x, cls)
+    dens.fit(x, cls)
+    ref = ClassConditionalDensity(1, max_components=4).fit(x, cls)
+    hc = np.zeros(len(held), dtype=np.int64)
+    assert abs(dens.log_prob(held, hc).mean() -
+               ref.log_prob(held, hc).mean()) <= 0.01 * abs(
+                   ref.log_prob(held, hc).mean())
+
+
+def test_subsample_fit_scores_every_point():
+    """max_fit_samples fits on a seeded subset and scores all rows with the
+    subset's mixture (the same numbers as fitting the subset directly)."""
+    rng = np.random.default_rng(17)
+    x = _mixture(rng, 4000, rng.normal(0, 3, size=(3, 5)))
+    cls = np.repeat([0, 1], 2000)
+    dens = ClassConditionalDensity(
+        2, max_fit_samples=700, regions_per_component=500).fit(x, cls)
+    assert list(dens.fit_counts_) == [700, 700]
+    assert list(dens.n_components_) == [4, 4]  # from the full counts
+    lp = dens.log_prob(x, cls)
+    assert lp.shape == (4000, ) and np.isfinite(lp).all()
+    rows = np.sort(
+        np.random.default_rng([0, 1]).choice(
+            np.arange(2000, 4000), 700, replace=False))
+    direct = ClassConditionalDensity(
+        2, regions_per_component=500).fit(
+            x[rows], cls[rows], n_components=[4, 4])
+    np.testing.assert_array_equal(lp[2000:],
+                                  direct.log_prob(x[2000:], cls[2000:]))
