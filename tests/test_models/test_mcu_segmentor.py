@@ -230,6 +230,78 @@ def test_source_groups_on_demand_equal_full_resolution_groups():
         assert torch.equal(fn(idx[:500]), full[i].reshape(-1)[idx[:500]])
 
 
+def _reference_source_groups(model, out, i, gt, plan):
+    """``MCUEncoderDecoder._source_groups`` before issue 19 (columns read by
+    advanced indexing): the reference of the faster path."""
+    from mmseg_ada.active.uncertainty import mcu_uncertainty
+    logits = out['logits'][i].detach()
+    aux = out['aux'][i].detach() if 'aux' in out else None
+
+    def groups(flat_index):
+        c = logits.shape[0]
+        main = logits.reshape(c, -1)[:, flat_index].unsqueeze(0)
+        side = None if aux is None else \
+            aux.reshape(c, -1)[:, flat_index].unsqueeze(0)
+        score = mcu_uncertainty(
+            main,
+            side,
+            model.gamma if side is not None else 0.,
+            score_only=True)['score'][0]
+        valid = gt.reshape(-1)[flat_index] != model.ignore_index
+        return model.sampler.group(score, valid, plan['pi_high'],
+                                   plan['pi_low'])
+
+    return groups
+
+
+def _reference_grid_index(view):
+    """``MCUContrastiveLoss._grid_index`` before issue 19 (rebuilt on every
+    call, now cached per shape)."""
+    height, width = view['label'].shape
+    fh, fw = view['feat'].shape[1:]
+    dev = view['label'].device
+    ys = ((torch.arange(fh, device=dev) + 0.5) * height / fh).long()
+    xs = ((torch.arange(fw, device=dev) + 0.5) * width / fw).long()
+    ys, xs = ys.clamp(max=height - 1), xs.clamp(max=width - 1)
+    return (ys.unsqueeze(1) * width + xs.unsqueeze(0)).reshape(-1)
+
+
+def test_same_weights_after_the_same_steps_as_the_reference(monkeypatch):
+    """Issue 19: the optimised training step gives bit-identical losses,
+    buys and weights after 3 SGD steps as the pre-optimisation reference
+    (exact equality: the faster ops read the same values in the same
+    order)."""
+    runs = []
+    for ref in (False, True):
+        model = build(v3p_cfg(sampler=dict(pseudo_start='always')))
+        model.train()
+        if ref:
+            monkeypatch.setattr(model, '_source_groups',
+                                lambda *a: _reference_source_groups(model, *a))
+            monkeypatch.setattr(model.contrastive, '_grid_index',
+                                _reference_grid_index)
+        acq = FakeAcquisition(target_gt(), total=600)
+        model.acquisition = acq
+        opt = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+        losses = []
+        for it in range(3):
+            opt.zero_grad()
+            loss, parts = step(model, it)
+            loss.backward()
+            opt.step()
+            losses.append({k: v.detach().clone() for k, v in parts.items()})
+        runs.append((losses, model.state_dict(), acq.spent))
+    (new_l, new_s, new_spent), (ref_l, ref_s, ref_spent) = runs
+    assert new_spent == ref_spent
+    for a, b in zip(new_l, ref_l):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert torch.equal(a[k], b[k]), k
+    assert new_s.keys() == ref_s.keys()
+    for k in new_s:
+        assert torch.equal(new_s[k], ref_s[k]), k
+
+
 def test_budget_spent_then_no_more_buying():
     model = build(v3p_cfg(contrastive=None))
     acq = FakeAcquisition(target_gt(), total=30)

@@ -132,6 +132,9 @@ class MCUContrastiveLoss(nn.Module):
         self.detach_centres = bool(detach_centres)
         self.ignore_index = int(ignore_index)
         self.seed = int(seed)
+        # flat grid-centre indices per (label size, feature size, device):
+        # a pure function of the shapes, built once
+        self._grid_cache: Dict[tuple, Tensor] = {}
 
     @property
     def needs_p2p(self) -> bool:
@@ -171,10 +174,14 @@ class MCUContrastiveLoss(nn.Module):
         height, width = view['label'].shape
         fh, fw = view['feat'].shape[1:]
         dev = view['label'].device
-        ys = ((torch.arange(fh, device=dev) + 0.5) * height / fh).long()
-        xs = ((torch.arange(fw, device=dev) + 0.5) * width / fw).long()
-        ys, xs = ys.clamp(max=height - 1), xs.clamp(max=width - 1)
-        return (ys.unsqueeze(1) * width + xs.unsqueeze(0)).reshape(-1)
+        key = (height, width, fh, fw, str(dev))
+        if key not in self._grid_cache:
+            ys = ((torch.arange(fh, device=dev) + 0.5) * height / fh).long()
+            xs = ((torch.arange(fw, device=dev) + 0.5) * width / fw).long()
+            ys, xs = ys.clamp(max=height - 1), xs.clamp(max=width - 1)
+            self._grid_cache[key] = (ys.unsqueeze(1) * width +
+                                     xs.unsqueeze(0)).reshape(-1)
+        return self._grid_cache[key]
 
     def _grid_low(self, view: dict, flat: Tensor,
                   groups: Tensor) -> Tuple[Tensor, Tensor]:
