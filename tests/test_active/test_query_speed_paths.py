@@ -18,8 +18,9 @@ def _old_diagonal(a, sub):
     return knn._block_product(a, a)
 
 
-@pytest.mark.parametrize('n,d,sub', [(300, 64, 128), (512, 2048, 128), (1049, 256, 256),
-                                     (97, 5, 64), (1000, 256, 192)])
+@pytest.mark.parametrize('n,d,sub', [(300, 64, 128), (512, 2048, 128),
+                                     (1049, 256, 256), (97, 5, 64),
+                                     (1000, 256, 192)])
 def test_diagonal_product_equals_the_full_tile(n, d, sub):
     import torch
     x = np.random.default_rng(n).normal(size=(n, d)).astype(np.float32)
@@ -47,8 +48,7 @@ def test_las_picks_equal_the_old_path(monkeypatch, seed, d):
     n = 900
     p, _ = random_prob(rng, n, 5)
     centres = rng.normal(size=(5, d))
-    feat = (centres[p.argmax(1)] +
-            rng.normal(size=(n, d))).astype(np.float32)
+    feat = (centres[p.argmax(1)] + rng.normal(size=(n, d))).astype(np.float32)
     pool = image_pool(p, feat, stats=False)
     strat = LAS(k=10, m=5, block=256, seed=seed)
     sel = strat.select(pool, 12, 2)
