@@ -4,8 +4,12 @@ The similarity matrix of a pool is never held: the rows are cut into blocks
 of ``block`` rows; each tile product ``X_i X_j^T`` (``j >= i``) is computed
 once and serves both orientations (its rows for the rows of block ``i``,
 its columns for the rows of block ``j``), and each row keeps a running
-top-k.  Peak memory is ``O(block^2 + N k)``; the products are half of the
-``N x N`` ones.
+top-k.  A diagonal tile ``X_i X_i^T`` is symmetric: only its strips (of
+``block / 8`` rows, at least 128) from the diagonal rightwards are
+multiplied, the entries below are their transposes.  Peak memory is
+``O(block^2 + N k)``; the products are about half of the ``N x N`` ones
+(on Office-Home, 4.3k rows in tiles of 2,048, full diagonal tiles made
+them a third more).
 
 Selecting from a tile costs less than a ``topk`` over it (which, on a
 ``[2048, 2048]`` tile, takes as long as the product itself): the tile's
@@ -88,6 +92,7 @@ def cosine_knn(x: np.ndarray,
         raise ValueError(f'cosine_knn: k={k} needs 1 <= k <= {limit} '
                          f'for {n} rows')
     block = max(int(block), k)
+    sub_block = max(128, block // 8 // 64 * 64)
     xt = torch.from_numpy(np.ascontiguousarray(x))
     best_v = torch.full((n, k), _NEG, dtype=torch.float32)
     best_i = torch.full((n, k), -1, dtype=torch.int64)
@@ -97,7 +102,10 @@ def cosine_knn(x: np.ndarray,
         xi = xt[s:e]
         for t in starts[bi:]:
             f = min(t + block, n)
-            sim = _block_product(xi, xt[t:f])
+            if s == t:
+                sim = _diagonal_product(xi, sub_block)
+            else:
+                sim = _block_product(xi, xt[t:f])
             if s == t and exclude_self:
                 sim.fill_diagonal_(_NEG)
             _update(best_v, best_i, s, t, sim, False, k, group, normalize)
@@ -203,6 +211,31 @@ def _update(best_v, best_i, r0, c0, sim, transposed, k, group, bounded):
 def _block_product(a, b):
     """``a @ b.T`` of one tile (a seam for tests that watch tile sizes)."""
     return a @ b.T
+
+
+def _diagonal_product(a, sub):
+    """``a @ a.T`` of a diagonal tile from its upper strips only.
+
+    The tile is symmetric: strips of ``sub`` rows (the last one takes the
+    remainder, so every strip has ``sub`` to ``2 sub - 1`` rows) are
+    multiplied with the columns from their own first row on, and the
+    entries below the strips are their transposes: about half of the
+    products of the full tile.  Each entry is the same dot product as in
+    the full tile (the tests compare the two bit for bit); tiles shorter
+    than ``2 sub`` are multiplied whole (a BLAS may round a product of a
+    few rows differently).
+    """
+    import torch
+    n = a.shape[0]
+    if n < 2 * sub:
+        return _block_product(a, a)
+    out = torch.empty((n, n), dtype=a.dtype)
+    starts = list(range(0, n - sub + 1, sub))
+    for s, e in zip(starts, starts[1:] + [n]):
+        row = _block_product(a[s:e], a[s:])  # [e - s, n - s]
+        out[s:e, s:] = row
+        out[e:, s:e] = row[:, e - s:].T
+    return out
 
 
 def knn_weights(sim: np.ndarray, eps: Optional[float] = 1e-12) -> np.ndarray:
