@@ -7,7 +7,9 @@ tiny demo DeepLabV3+, for ENT and for ADeADA (which also scores a source
 pool and fits the class densities).  The selector times each phase; the
 forward pass over the pools is loading the images plus running the model,
 and the overhead is everything else (pooling per region, gathering, density
-fits and ranking, the commit, the report)::
+fits and ranking, the commit, the report).  Pooling runs in a worker thread
+beside the forward pass of the next image: ``pool`` is its time, ``wait``
+the time the selector waited for it::
 
     overhead = (total - load - forward) / (load + forward)
 
@@ -194,8 +196,10 @@ def main() -> None:
             first, second = run(tmp, strategy, osp.join(tmp, f'work_{name}'))
             rows[f'{name} r1'] = first
             rows[name] = second
-        keys = ('load', 'forward', 'pool', 'gather', 'select', 'commit',
-                'report', 'total')
+        keys = ('load', 'forward', 'pool', 'wait', 'gather', 'select',
+                'commit', 'report', 'total')
+        for sec in rows.values():
+            sec['wait'] = sec.get('pool_wait', 0.0)
         print(f"\n{'':10} " + ' '.join(f'{k:>7}' for k in keys) + ' overhead')
         for name, sec in rows.items():
             fwd = sec.get('forward', 0.0) + sec.get('load', 0.0)
