@@ -204,6 +204,8 @@ class MaskLabelStore(BaseLabelStore):
 
         The stamp map is read once: the pixels already labelled are those
         it stamps, so a caller needs no :meth:`mask` read beforehand.
+        Calls for different stems may run in threads at once (never two for
+        the same stem, nor beside :meth:`commit`).
 
         Args:
             stem: image stem.
@@ -232,10 +234,14 @@ class MaskLabelStore(BaseLabelStore):
         n_new = int(np.count_nonzero(new))
         if n_new == 0:
             return new
-        self._mark_pending(stem)
+        with self._pending_lock:  # journalled before the file is written
+            self._mark_pending(stem)
         raw[new] = k
+        # encoding and writing run outside the lock: threads that write
+        # different images encode at once (cv2 releases the GIL)
         self._write_raw(self.mask_path(stem), raw)
-        self._pending += n_new
+        with self._pending_lock:
+            self._pending += n_new
         return new
 
     def add_pixels(self, stem: str, shape: Sequence[int],
