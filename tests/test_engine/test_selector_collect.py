@@ -31,9 +31,7 @@ class _Model(torch.nn.Module):
 
 def _setup(strategy, n=5, fail_at=None):
     gen = torch.Generator().manual_seed(0)
-    probs = [
-        torch.rand(4, 6, 8, generator=gen).softmax(0) for _ in range(n)
-    ]
+    probs = [torch.rand(4, 6, 8, generator=gen).softmax(0) for _ in range(n)]
     items = [PoolItem(i, f's{i}', (12, 16), f'im_{i}.png') for i in range(n)]
     sel = ActiveSelector(
         strategy=strategy,
