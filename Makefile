@@ -13,6 +13,8 @@
 #   make lint         flake8, isort, yapf on every tracked file (pre-commit)
 #   make labelstudio  Label Studio 1.23.2 in its own .venv-labelstudio, for
 #                     the people-in-the-loop tests and demo (~4 min)
+#   make bench        every speed benchmark of benchmarks/, each printing its
+#                     table and its figure as the last line (docs/benchmarks.md)
 # Set PIP_FIND_LINKS to a folder with a prebuilt mmcv wheel to skip its
 # ~11 min source build (CI does, see .ci/run).
 
@@ -28,7 +30,7 @@ PYTEST_ARGS ?=
 SEEDS ?= 1
 
 .PHONY: install test test-fast lint demo demo-cls demo-annotate demo-data \
-	clean-demo labelstudio
+	clean-demo labelstudio bench
 
 install: $(STAMP)
 
@@ -85,3 +87,23 @@ demo-annotate: install labelstudio
 clean-demo:
 	rm -rf $(DEMO_DATA) data/demo_cls $(DEMO_WORK) $(DEMO_CLS_WORK) \
 	  work_dirs/demo-annotate
+
+# the speed benchmarks of benchmarks/, one after the other, each printing its
+# table and its figure as its last line, on one thread (the settings are the
+# ones docs/benchmarks.md reports; under 15 min in all on 2 idle cores).
+# benchmarks/real_digits.py is left out: it is a training study (accuracy per
+# round of every classification strategy, ~25 min), not a speed benchmark.
+BENCH_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+BENCH_SELECTION_ARGS ?= --images 16
+BENCH_REGIONS_ARGS ?= --num 16 --nproc 2
+BENCH_DENSITY_ARGS ?=
+BENCH_MCU_ARGS ?=
+BENCH_QUERY_ARGS ?=
+bench: install
+	@set -e; start=$$(date +%s); \
+	for b in "selection.py $(BENCH_SELECTION_ARGS)" \
+	  "regions.py $(BENCH_REGIONS_ARGS)" "density.py $(BENCH_DENSITY_ARGS)" \
+	  "mcu.py $(BENCH_MCU_ARGS)" "query.py $(BENCH_QUERY_ARGS)"; do \
+	  echo "== benchmarks/$$b (at $$(( $$(date +%s) - start )) s)"; \
+	  $(BENCH_ENV) $(PY) benchmarks/$$b; \
+	done; echo "== make bench: $$(( $$(date +%s) - start )) s in all"

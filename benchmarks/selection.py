@@ -7,7 +7,9 @@ tiny demo DeepLabV3+, for ENT and for ADeADA (which also scores a source
 pool and fits the class densities).  The selector times each phase; the
 forward pass over the pools is loading the images plus running the model,
 and the overhead is everything else (pooling per region, gathering, density
-fits and ranking, the commit, the report)::
+fits and ranking, the commit, the report).  Pooling runs in a worker thread
+beside the forward pass of the next image: ``pool`` is its time, ``wait``
+the time the selector waited for it::
 
     overhead = (total - load - forward) / (load + forward)
 
@@ -15,10 +17,15 @@ Usage::
 
     python benchmarks/selection.py [--images 16] [--quick]
 
+The model is initialised from seed 0, so every run buys the same pixels:
+a digest of the stamp maps after the two rounds is printed to compare
+runs (and code versions).
+
 Last line: ``overhead: <x>%`` (ADeADA's, the strategy with the most work
 besides the forward pass; ENT's is printed above it).
 """
 import argparse
+import hashlib
 import os
 import os.path as osp
 import sys
@@ -122,6 +129,8 @@ def build(root, strategy):
         source_units=dict(type='RegionUnits', cache=src_cache),
         source_pool_dataloader=source)
     cfg = Config.fromfile(MODEL_CFG)
+    import torch
+    torch.manual_seed(0)  # the same model (so the same picks) every run
     model = MODELS.build(cfg.model)
     model.eval()
 
@@ -167,6 +176,12 @@ def run(root, strategy, work):
         sec = dict(selector.last_seconds)
         sec['wall'] = time.perf_counter() - t0
         out.append(sec)
+    # what was bought: every labelled pixel's round, over the two rounds
+    h = hashlib.sha1()
+    for stem in store.labeled_stems():
+        h.update(stem.encode())
+        h.update(store.round_map(stem, (1024, 2048)).tobytes())
+    out[-1]['digest'] = h.hexdigest()[:12]
     store.close()
     return out
 
@@ -194,8 +209,10 @@ def main() -> None:
             first, second = run(tmp, strategy, osp.join(tmp, f'work_{name}'))
             rows[f'{name} r1'] = first
             rows[name] = second
-        keys = ('load', 'forward', 'pool', 'gather', 'select', 'commit',
-                'report', 'total')
+        keys = ('load', 'forward', 'pool', 'wait', 'gather', 'select',
+                'commit', 'report', 'total')
+        for sec in rows.values():
+            sec['wait'] = sec.get('pool_wait', 0.0)
         print(f"\n{'':10} " + ' '.join(f'{k:>7}' for k in keys) + ' overhead')
         for name, sec in rows.items():
             fwd = sec.get('forward', 0.0) + sec.get('load', 0.0)
@@ -206,6 +223,8 @@ def main() -> None:
         print('(seconds on this machine; forward = every model pass over '
               'the target and source pools; r1 = the first round, with '
               'one-off imports and loader start-up; the others are round 2)')
+        print('stamp maps after 2 rounds (sha1): ' +
+              ', '.join(f"{k} {rows[k]['digest']}" for k in ('ENT', 'ADeADA')))
         print(f"overhead ENT: {rows['ENT']['overhead']:.1f}%")
         print(f"overhead: {rows['ADeADA']['overhead']:.1f}%")
 

@@ -29,7 +29,8 @@ from typing import Any, Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 
-from mmseg_ada.utils.io import atomic_write_bytes, atomic_write_json
+from mmseg_ada.utils.io import (atomic_write_bytes, atomic_write_json,
+                                encode_label_png)
 from .regions import DEFAULT_PARAMS, compute_regions
 
 __all__ = ['RegionCache']
@@ -170,11 +171,12 @@ class RegionCache:
             raise ValueError(f'region map of {stem!r} has {n} regions; at '
                              'most 65536 fit the cache format')
         dtype = np.uint8 if n <= 256 else np.uint16
-        ok, buf = cv2.imencode('.png', region_map.astype(dtype),
-                               [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        if not ok:
-            raise OSError(f'could not encode the region map of {stem!r}')
-        atomic_write_bytes(self.path(stem), buf.tobytes(), fsync=False)
+        try:
+            buf = encode_label_png(region_map.astype(dtype, copy=False))
+        except OSError:
+            raise OSError(
+                f'could not encode the region map of {stem!r}') from None
+        atomic_write_bytes(self.path(stem), buf, fsync=False)
 
     def load(self,
              stem: str,

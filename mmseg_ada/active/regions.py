@@ -120,7 +120,12 @@ def slic_regions(image: np.ndarray,
         labels = cv2.resize(
             labels.astype(dtype), (w, h),
             interpolation=cv2.INTER_NEAREST).astype(np.int32)
-        if np.count_nonzero(np.bincount(labels.ravel(), minlength=n)) != n:
+        # an upsampling by whole factors keeps every working pixel, so
+        # every id (e.g. 1024x2048 from 256x512); otherwise a region
+        # smaller than a step may vanish
+        exact = h % wh == 0 and w % ww == 0
+        if not exact and np.count_nonzero(
+                np.bincount(labels.ravel(), minlength=n)) != n:
             labels, n = relabel_contiguous(labels)
     return labels
 

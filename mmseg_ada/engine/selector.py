@@ -13,13 +13,16 @@ wait at a barrier.  Ground truth is read only to report what was bought
 """
 from __future__ import annotations
 
+import collections
 import copy
 import hashlib
 import logging
 import os.path as osp
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import (Any, Callable, Deque, Dict, Iterator, List, Optional,
+                    Sequence)
 
 import numpy as np
 import torch
@@ -56,9 +59,11 @@ class _Timer:
 
     def __init__(self) -> None:
         self.seconds: Dict[str, float] = {}
+        self._lock = threading.Lock()  # the pooling thread adds too
 
     def add(self, name: str, dt: float) -> None:
-        self.seconds[name] = self.seconds.get(name, 0.0) + dt
+        with self._lock:
+            self.seconds[name] = self.seconds.get(name, 0.0) + dt
 
 
 class ActiveSelector:
@@ -238,14 +243,36 @@ class ActiveSelector:
         """Phase 1 (every rank): the pool's rows, gathered on every rank."""
         parts: Dict[int, UnitPool] = {}
         requires = self.strategy.model_requires
-        with torch.no_grad():
+
+        def pool_one(item: PoolItem, out: Dict[str, Any]) -> UnitPool:
+            t0 = time.perf_counter()
+            with torch.no_grad():  # grad mode is per thread
+                rows = units.collect(item, out, store, self.strategy,
+                                     round_idx, budget)
+            timer.add('pool', time.perf_counter() - t0)
+            return rows
+
+        # An image is pooled in one worker thread while the model runs on
+        # the next (torch and numpy release the GIL): the images are pooled
+        # one at a time and in the loader's order, as before, so the rows
+        # (and any random draw of the units) are the same; at most one
+        # image's outputs wait beside the one being pooled.
+        pending: Deque[tuple] = collections.deque()
+
+        def settle(keep: int) -> None:
+            while len(pending) > keep:
+                it, fut = pending.popleft()
+                t0 = time.perf_counter()
+                parts[it.index] = fut.result()
+                timer.add('pool_wait', time.perf_counter() - t0)
+
+        with torch.no_grad(), ThreadPoolExecutor(
+                1, thread_name_prefix='active-pool') as workers:
             for item, out in self._outputs(loader, items, stem_of, requires,
                                            desc, timer):
-                t0 = time.perf_counter()
-                parts[item.index] = units.collect(item, out, store,
-                                                  self.strategy, round_idx,
-                                                  budget)
-                timer.add('pool', time.perf_counter() - t0)
+                pending.append((item, workers.submit(pool_one, item, out)))
+                settle(1)
+            settle(0)
         t0 = time.perf_counter()
         parts = gather_by_index(parts)
         timer.add('gather', time.perf_counter() - t0)

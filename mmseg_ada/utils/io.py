@@ -10,7 +10,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ['atomic_write_bytes', 'atomic_write_json', 'read_json', 'fsync_dir']
+__all__ = [
+    'atomic_write_bytes', 'atomic_write_json', 'read_json', 'fsync_dir',
+    'encode_label_png'
+]
 
 
 def fsync_dir(path: str) -> None:
@@ -89,3 +92,27 @@ def read_json(path: str) -> Any:
             return json.load(f)
     except json.JSONDecodeError as e:
         raise ValueError(f'{path} is not valid JSON: {e}') from e
+
+
+def encode_label_png(label_map: np.ndarray) -> bytes:
+    """A label map (region ids, stamp rounds) as PNG bytes, quickly.
+
+    zlib level 1 and the 'up' row filter only: label maps are runs of equal
+    values, so the filter libpng would otherwise pick per row (trying all
+    five) compresses no better and the encoding takes ~3x longer.  The
+    pixels read back are the same whatever the filter.
+
+    Args:
+        label_map: ``uint8`` or ``uint16 [H, W]``.
+
+    Returns:
+        bytes: the PNG file.
+    """
+    import cv2
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 1]
+    if hasattr(cv2, 'IMWRITE_PNG_FILTER'):  # OpenCV >= 4.10
+        params += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+    ok, buf = cv2.imencode('.png', label_map, params)
+    if not ok:
+        raise OSError('could not encode a label map as PNG')
+    return buf.tobytes()

@@ -65,3 +65,53 @@ def test_compute_regions_by_method():
         grid_regions(8, 12, 4))
     with pytest.raises(ValueError, match='unknown region method'):
         compute_regions('voronoi', {}, img)
+
+
+def _slic_reference(image, n_segments, compactness, work_scale):
+    """The former ``slic_regions``: the id check after every upsampling."""
+    from skimage.segmentation import slic
+    h, w = image.shape[:2]
+    wh, ww = max(1, round(h * work_scale)), max(1, round(w * work_scale))
+    small = image
+    if (wh, ww) != (h, w):
+        small = cv2.resize(image, (ww, wh), interpolation=cv2.INTER_AREA)
+    labels = slic(
+        small,
+        n_segments=n_segments,
+        compactness=compactness,
+        start_label=0,
+        channel_axis=-1)
+    labels, n = relabel_contiguous(labels)
+    if (wh, ww) != (h, w):
+        labels = cv2.resize(
+            labels.astype(np.uint16), (w, h),
+            interpolation=cv2.INTER_NEAREST).astype(np.int32)
+        if np.count_nonzero(np.bincount(labels.ravel(), minlength=n)) != n:
+            labels, n = relabel_contiguous(labels)
+    return labels
+
+
+@pytest.mark.parametrize('size,scale', [((256, 512), 0.25), ((256, 512), 0.5),
+                                        ((250, 510), 0.25),
+                                        ((200, 300), 0.13)])
+def test_slic_regions_equal_the_reference(size, scale):
+    img = _natural_image(*size)
+    want = _slic_reference(img, 60, 10.0, scale)
+    got = slic_regions(img, n_segments=60, compactness=10.0, work_scale=scale)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize('dtype,top', [(np.uint8, 1), (np.uint8, 255),
+                                       (np.uint16, 700)])
+def test_label_png_reads_back_the_same_map(tmp_path, dtype, top):
+    from mmseg_ada.utils.io import encode_label_png
+    rng = np.random.default_rng(0)
+    runs = np.repeat(rng.integers(0, top + 1, (37, 9)), 7, axis=1)
+    for arr in (runs.astype(dtype), rng.integers(0, top + 1,
+                                                 (31, 45)).astype(dtype)):
+        back = cv2.imdecode(
+            np.frombuffer(encode_label_png(arr), np.uint8),
+            cv2.IMREAD_UNCHANGED)
+        assert back.dtype == arr.dtype
+        np.testing.assert_array_equal(back, arr)

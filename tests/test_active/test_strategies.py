@@ -220,3 +220,49 @@ def test_region_pool_cat_and_validation():
             unit_id=np.zeros(3, np.int64),
             cost=np.zeros(3, np.int64),
             prob=np.zeros((3, 2), np.float32))
+
+
+def _three_maps(prob):
+    """The former ``pixel_uncertainty``: all three maps at once."""
+    first = prob[0].clone()
+    second = torch.full_like(prob[0], float('-inf'))
+    for c in range(1, prob.shape[0]):
+        second = torch.maximum(second, torch.minimum(first, prob[c]))
+        first = torch.maximum(first, prob[c])
+    return dict(
+        entropy=torch.special.entr(prob).sum(0),
+        confidence=first,
+        margin=first - second)
+
+
+@pytest.mark.parametrize('cls,stat,sign', [(Entropy, 'entropy', 1),
+                                           (Confidence, 'confidence', -1),
+                                           (Margin, 'margin', -1)])
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_pixel_score_computes_one_map_exactly(cls, stat, sign, dtype):
+    # the one-map path equals the three-map computation bit for bit
+    gen = torch.Generator().manual_seed(3)
+    for num_classes in (2, 3, 19):
+        prob = torch.rand(
+            num_classes, 17, 23, generator=gen, dtype=dtype).softmax(0)
+        prob[:, 0, 0] = 0.
+        prob[0, 0, 0] = 1.
+        ref = sign * _three_maps(prob)[stat].numpy()
+        got = cls().pixel_score(prob)
+        assert got.dtype == ref.dtype
+        np.testing.assert_array_equal(got, ref)
+
+
+def test_pixel_uncertainty_subset_equals_all():
+    from mmseg_ada.active.uncertainty import pixel_uncertainty
+    prob = torch.rand(5, 9, 11, generator=torch.Generator().manual_seed(1))
+    prob = prob / prob.sum(0)
+    full = pixel_uncertainty(prob)
+    for stats in (['entropy'], ['confidence'], ['margin'],
+                  ['margin', 'confidence'], ['entropy', 'confidence']):
+        part = pixel_uncertainty(prob, stats=stats)
+        assert set(part) == set(stats)
+        for k in stats:
+            assert torch.equal(part[k], full[k])
+    with pytest.raises(ValueError, match='unknown'):
+        pixel_uncertainty(prob, stats=['variance'])

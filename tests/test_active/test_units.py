@@ -1,5 +1,7 @@
 """The unit kinds on their own: what a commit buys and reads, and the
 per-image candidate share of pixel units."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -119,3 +121,52 @@ def test_pixel_units_share_uses_the_pool_total_summed_once(monkeypatch):
         pool = units.collect(item, dict(prob=prob), None, strategy, 1, budget)
         sizes.append(len(pool.unit_id))
     assert sizes == [12, 4]
+
+
+def test_threaded_region_commit_equals_one_loop(tmp_path):
+    # the stamp maps are encoded in threads: the same purchase, files and
+    # pending count as one thread, over a prior round's maps
+    rng = np.random.default_rng(0)
+    shape = (40, 60)
+    maps = {
+        f's{i}': rng.integers(0, 12, shape).astype(np.int32)
+        for i in range(9)
+    }
+    items = [PoolItem(i, f's{i}', shape) for i in range(9)]
+    pool = UnitPool(
+        image_index=np.repeat(np.arange(9), 12),
+        unit_id=np.tile(np.arange(12), 9),
+        cost=np.ones(9 * 12, np.int64))
+    first = Selection(rng.choice(pool.cost.size, 20, replace=False))
+    second = Selection(rng.choice(pool.cost.size, 40, replace=False))
+    results = []
+    for threads in (1, 4):
+        units = _FixedRegions(maps)
+        units.commit_threads = threads
+        units.setup(items)
+        root = tmp_path / f't{threads}'
+        store = MaskLabelStore(str(root), dict(a=1))
+        spent, labeled = [], 0
+        for k, sel in ((1, first), (2, second)):
+            out = units.commit(store, pool, sel)
+            assert store.pending == out.spent
+            spent.append(out)
+            labeled += out.spent
+            report = _report(k, out.spent, labeled)
+            report['total'] = 9 * shape[0] * shape[1]
+            report['labeled_fraction'] = labeled / report['total']
+            store.commit(k, report)
+        files = {
+            p.name: p.read_bytes()
+            for p in sorted(Path(store.mask_dir).glob('*.png'))
+        }
+        results.append((spent, files))
+        store.close()
+    (one, files_one), (four, files_four) = results
+    assert files_one == files_four and len(files_one) == 9
+    for a, b in zip(one, four):
+        assert (a.spent, a.num_units, a.images) == (b.spent, b.num_units,
+                                                    b.images)
+        assert a.masks.keys() == b.masks.keys()
+        for i in a.masks:
+            np.testing.assert_array_equal(a.masks[i], b.masks[i])

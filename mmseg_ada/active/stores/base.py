@@ -40,6 +40,7 @@ import os
 import os.path as osp
 import re
 import tempfile
+import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmseg_ada.utils.io import (atomic_write_json, fsync_dir, json_default,
@@ -175,6 +176,10 @@ class BaseLabelStore:
         self._state_sig: Optional[Tuple[int, int, int]] = None
         self._pending = 0
         self._pending_items: set = set()
+        # writers of different items may run in threads (a unit kind's
+        # commit encodes several stamp maps at once): the journal and the
+        # pending count are updated under this lock
+        self._pending_lock = threading.Lock()
         self._prepare()
         self._lock = StoreLock(osp.join(self.root, '.lock'))
         if not self.readonly:

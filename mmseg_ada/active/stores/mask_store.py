@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from mmseg_ada.registry import LABEL_STORES
-from mmseg_ada.utils.io import atomic_write_bytes, fsync_dir
+from mmseg_ada.utils.io import atomic_write_bytes, encode_label_png, fsync_dir
 from .base import BaseLabelStore, StoreIntegrityError
 
 __all__ = ['MaskLabelStore']
@@ -177,11 +177,11 @@ class MaskLabelStore(BaseLabelStore):
     @staticmethod
     def _write_raw(path: str, raw: np.ndarray) -> None:
         dtype = np.uint8 if int(raw.max(initial=0)) < 256 else np.uint16
-        ok, buf = cv2.imencode('.png', raw.astype(dtype, copy=False),
-                               [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        if not ok:
-            raise OSError(f'could not encode the stamp map {path}')
-        atomic_write_bytes(path, buf.tobytes())
+        try:
+            buf = encode_label_png(raw.astype(dtype, copy=False))
+        except OSError:
+            raise OSError(f'could not encode the stamp map {path}') from None
+        atomic_write_bytes(path, buf)
 
     def add(self, stem: str, new_mask: np.ndarray) -> int:
         """Label the pixels ``new_mask`` of ``stem`` in the pending round.
@@ -204,6 +204,8 @@ class MaskLabelStore(BaseLabelStore):
 
         The stamp map is read once: the pixels already labelled are those
         it stamps, so a caller needs no :meth:`mask` read beforehand.
+        Calls for different stems may run in threads at once (never two for
+        the same stem, nor beside :meth:`commit`).
 
         Args:
             stem: image stem.
@@ -232,10 +234,14 @@ class MaskLabelStore(BaseLabelStore):
         n_new = int(np.count_nonzero(new))
         if n_new == 0:
             return new
-        self._mark_pending(stem)
+        with self._pending_lock:  # journalled before the file is written
+            self._mark_pending(stem)
         raw[new] = k
+        # encoding and writing run outside the lock: threads that write
+        # different images encode at once (cv2 releases the GIL)
         self._write_raw(self.mask_path(stem), raw)
-        self._pending += n_new
+        with self._pending_lock:
+            self._pending += n_new
         return new
 
     def add_pixels(self, stem: str, shape: Sequence[int],

@@ -43,6 +43,7 @@ class StatisticStrategy(BaseStrategy):
                     prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """The per-pixel :attr:`statistic` ``[H, W]`` (negated unless
-        larger first)."""
-        value = pixel_uncertainty(prob)[self.statistic].cpu().numpy()
+        larger first); only that map is computed."""
+        value = pixel_uncertainty(
+            prob, stats=(self.statistic, ))[self.statistic].cpu().numpy()
         return value if self.larger_first else -value

@@ -1,7 +1,8 @@
 """Region units: superpixels (or grid cells) of target images."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -30,6 +31,10 @@ class RegionUnits(BaseUnits):
 
     kind = 'region'
     store_type = 'MaskLabelStore'
+    #: threads that decode region maps and write stamp maps in
+    #: :meth:`commit` (each image's write is atomic; the store commits the
+    #: round after all of them)
+    commit_threads: int = 4
 
     def __init__(self, cache: str) -> None:
         super().__init__()
@@ -112,7 +117,9 @@ class RegionUnits(BaseUnits):
                selection: Selection) -> Purchase:
         out = Purchase()
         idx = selection.index
-        for i in np.unique(pool.image_index[idx]):
+        images = np.unique(pool.image_index[idx])
+
+        def buy(i: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
             ids = pool.unit_id[idx[pool.image_index[idx] == i]]
             item = self.items[int(i)]
             rmap = self.region_map(item)
@@ -120,12 +127,24 @@ class RegionUnits(BaseUnits):
             lut = np.zeros(top + 1, dtype=bool)
             lut[ids[ids <= top]] = True
             # one read of the stamp map: add_mask keeps what was unlabelled
-            bought = store.add_mask(item.stem, lut[rmap])
-            added = int(np.count_nonzero(bought))
+            return ids, rmap, store.add_mask(item.stem, lut[rmap])
+
+        # the images' region maps are decoded and their stamp maps encoded
+        # and written in a few threads (cv2 releases the GIL); the purchase
+        # is assembled in image order, as one loop would
+        workers = min(self.commit_threads, len(images))
+        if workers > 1:
+            with ThreadPoolExecutor(
+                    workers, thread_name_prefix='active-commit') as ex:
+                bought = list(ex.map(buy, images))
+        else:
+            bought = [buy(i) for i in images]
+        for i, (ids, rmap, mask) in zip(images, bought):
+            added = int(np.count_nonzero(mask))
             out.spent += added
             out.num_units += int(ids.size)
             if added:
                 out.images.append(int(i))
-                out.masks[int(i)] = bought
+                out.masks[int(i)] = mask
                 out.region_maps[int(i)] = rmap
         return out
