@@ -759,3 +759,19 @@ def test_check_store_names_an_interrupted_commit_stale(tmp_path):
     assert not osp.exists(store.round_path(2)) and store.last_round() == 1
     store.close()
     assert check_store(str(tmp_path)) == []
+
+
+def test_a_read_only_store_pickles_and_reads_after(tmp_path):
+    # LabeledSubsetDataset keeps its read-only copy open; dataloader workers
+    # started by spawn and a deepcopy of the dataset pickle it
+    import copy
+    import pickle
+    store = MaskLabelStore(str(tmp_path), FP)
+    _do_round1(store)
+    reader = MaskLabelStore(str(tmp_path), readonly=True)
+    for clone in (pickle.loads(pickle.dumps(reader)), copy.deepcopy(reader)):
+        assert clone.refresh() or clone.visible_round() == 1
+        np.testing.assert_array_equal(
+            clone.mask('a', SHAPE), reader.mask('a', SHAPE))
+        assert clone.mask('a', SHAPE).sum() == 8
+    store.close()

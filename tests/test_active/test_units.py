@@ -170,3 +170,34 @@ def test_threaded_region_commit_equals_one_loop(tmp_path):
         assert a.masks.keys() == b.masks.keys()
         for i in a.masks:
             np.testing.assert_array_equal(a.masks[i], b.masks[i])
+
+
+def test_a_failed_threaded_commit_commits_nothing(tmp_path, monkeypatch):
+    maps = {
+        f's{i}': np.repeat(np.arange(3), 8).reshape(SHAPE)
+        for i in range(6)
+    }
+    units = _FixedRegions(maps)
+    units.commit_threads = 3
+    units.setup([PoolItem(i, f's{i}', SHAPE) for i in range(6)])
+    store = MaskLabelStore(str(tmp_path), dict(a=1))
+    real = units.region_map
+
+    def broken(item):
+        if item.stem == 's2':
+            raise OSError('unreadable region map s2')
+        return real(item)
+
+    monkeypatch.setattr(units, 'region_map', broken)
+    pool = UnitPool(
+        image_index=np.arange(6),
+        unit_id=np.zeros(6, np.int64),
+        cost=np.full(6, 8))
+    with pytest.raises(OSError, match='s2'):
+        units.commit(store, pool, Selection(np.arange(6)))
+    assert store.last_round() == 0  # nothing committed
+    store.close()
+    reopened = MaskLabelStore(str(tmp_path), dict(a=1))  # rolls back
+    assert reopened.last_round() == 0
+    assert not any(reopened.mask(f's{i}', SHAPE).any() for i in range(6))
+    reopened.close()

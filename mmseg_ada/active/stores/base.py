@@ -177,8 +177,8 @@ class BaseLabelStore:
         self._pending = 0
         self._pending_items: set = set()
         # writers of different items may run in threads (a unit kind's
-        # commit encodes several stamp maps at once): the journal and the
-        # pending count are updated under this lock
+        # commit encodes several stamp maps at once): MaskLabelStore updates
+        # the journal and the pending count under this lock
         self._pending_lock = threading.Lock()
         self._prepare()
         self._lock = StoreLock(osp.join(self.root, '.lock'))
@@ -680,6 +680,17 @@ class BaseLabelStore:
         answers = dict(self._state.get('answers') or {})
         answers[str(k)] = _normalise(record)
         self._write_state(answers=answers)
+
+    def __getstate__(self) -> Dict[str, Any]:
+        """A store pickles (dataloader workers, ``deepcopy`` of a dataset
+        holding its read-only copy) without its thread lock."""
+        state = dict(self.__dict__)
+        state.pop('_pending_lock', None)
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._pending_lock = threading.Lock()
 
     def close(self) -> None:
         """Release the write lock (readers: nothing to do)."""

@@ -134,9 +134,14 @@ class RegionUnits(BaseUnits):
         # is assembled in image order, as one loop would
         workers = min(self.commit_threads, len(images))
         if workers > 1:
-            with ThreadPoolExecutor(
-                    workers, thread_name_prefix='active-commit') as ex:
+            ex = ThreadPoolExecutor(
+                workers, thread_name_prefix='active-commit')
+            try:
                 bought = list(ex.map(buy, images))
+            finally:
+                # on a failure the images not started are not written (the
+                # round is rolled back from the journal when reopened)
+                ex.shutdown(wait=True, cancel_futures=True)
         else:
             bought = [buy(i) for i in images]
         for i, (ids, rmap, mask) in zip(images, bought):
