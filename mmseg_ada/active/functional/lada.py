@@ -65,6 +65,18 @@ def accept_proposals(ids: Sequence[int],
     (``S``) when ``count_pending`` (the code updates its counts at once).
     ``member`` and ``pending_counts`` are updated in place.
 
+    Args:
+        ids: target image index of each proposal.
+        labels: pseudo-label of each proposal.
+        conf: confidence of each pseudo-label.
+        xi: the uniform draw of each proposal, compared with ``q_A``.
+        member: ``bool [num_images]``, images already in ``A`` or ``S``.
+        counts: ``[num_classes]`` images per class in ``A``.
+        pending_counts: ``[num_classes]`` images per class in ``S``.
+        threshold: the confidence threshold (0.9).
+        add_one: add one to every class count before Eq. 4.
+        count_pending: count ``S`` beside ``A`` in ``q_A``.
+
     Returns:
         list[int]: Positions of the accepted proposals.
     """
