@@ -125,6 +125,7 @@ class AnchorSet:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop('_views', None)
+        state.pop('_schedule', None)
         return state
 
     def _array(self, name: str) -> np.ndarray:
@@ -150,10 +151,17 @@ class AnchorSet:
 
     @property
     def schedule(self) -> RoundSchedule:
-        """The run's rounds (as :meth:`arm` was given them)."""
-        n = self.counters.num_rounds
-        return RoundSchedule(
-            self._array('round_starts')[:n].tolist(), self.counters.max_iters)
+        """The run's rounds (as :meth:`arm` was given them); read once per
+        process after :meth:`arm` (every sample asks for it)."""
+        schedule = self.__dict__.get('_schedule')
+        if schedule is None:
+            n = self.counters.num_rounds
+            schedule = RoundSchedule(
+                self._array('round_starts')[:n].tolist(),
+                self.counters.max_iters)
+            if self.armed:  # fixed from now on
+                self.__dict__['_schedule'] = schedule
+        return schedule
 
     def locate(self, round_idx: int, position: int) -> Tuple[int, int]:
         """``(iteration, slot)`` of a sample at ``position`` of a round."""
@@ -179,6 +187,7 @@ class AnchorSet:
         if int(batch_size) < 1 or int(epoch_length) < 1:
             raise ValueError('batch_size and epoch_length must be >= 1')
         counters = self.counters
+        self.__dict__.pop('_schedule', None)
         with counters.writing():
             self._array('round_starts')[:len(starts)] = list(starts)
             counters.num_rounds = len(starts)
