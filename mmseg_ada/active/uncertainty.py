@@ -56,22 +56,21 @@ def pixel_uncertainty(
     out = {}
     if 'entropy' in wanted:
         out['entropy'] = torch.special.entr(p).sum(0)
-    if 'margin' in wanted:
-        # running top-2 over the channels: ~8x faster than topk(dim=0) on
-        # CPU
-        first, second = p[0].clone(), torch.full_like(p[0], float('-inf'))
+    if 'margin' in wanted or 'confidence' in wanted:
+        # running top-2 over the channels (~8x faster than topk(dim=0) on
+        # CPU); the second place only when the margin is asked for
+        margin = 'margin' in wanted
+        first = p[0].clone()
+        second = torch.full_like(p[0], float('-inf')) if margin else None
         for c in range(1, p.shape[0]):
             x = p[c]
-            second = torch.maximum(second, torch.minimum(first, x))
+            if margin:
+                second = torch.maximum(second, torch.minimum(first, x))
             first = torch.maximum(first, x)
-        out['margin'] = first - second
-    elif 'confidence' in wanted:
-        # the same running maximum, without the second place
-        first = p[0].clone()
-        for c in range(1, p.shape[0]):
-            first = torch.maximum(first, p[c])
-    if 'confidence' in wanted:
-        out['confidence'] = first
+        if margin:
+            out['margin'] = first - second
+        if 'confidence' in wanted:
+            out['confidence'] = first
     return {k: out[k] for k in PIXEL_STATISTICS if k in out}
 
 

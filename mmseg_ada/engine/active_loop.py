@@ -612,7 +612,8 @@ class ActiveLoop(IterBasedTrainLoop):
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         self._setup()
-        if self._iter not in self.milestones:
+        starts = self.schedule.starts
+        if self._iter not in starts:
             self._restart_data()
         val_iters = set(self.schedule.round_ends())
         if self.schedule.pretraining_end() is not None:
@@ -622,11 +623,11 @@ class ActiveLoop(IterBasedTrainLoop):
                 range(
                     int(self.extra_val_interval), self._max_iters + 1,
                     int(self.extra_val_interval)))
-        if not self.milestones and not self.extra_val_interval:
+        if not starts and not self.extra_val_interval:
             val_iters.add(self._max_iters)
         base_seed = int(getattr(self.runner, 'seed', None) or 0)
         while self._iter < self._max_iters and not self.stop_training:
-            if self._iter in self.milestones:
+            if self._iter in starts:
                 self._round_boundary()
             if self.acquisition is not None:
                 self.acquisition.iteration = self._iter

@@ -78,7 +78,7 @@ class BaseUnits:
 
     def total_cost(self) -> int:
         """The cost of buying everything (pixels, or images)."""
-        return int(sum(it.shape[0] * it.shape[1] for it in self.items))
+        return self._total_pixels
 
     def min_cost(self, at_most: int = 0) -> int:
         """The cost of the cheapest unit of the pool (nothing labelled).
