@@ -66,6 +66,54 @@ class _Timer:
             self.seconds[name] = self.seconds.get(name, 0.0) + dt
 
 
+def _note_pending_failures(error: BaseException,
+                           pending: Deque[tuple]) -> None:
+    """Name, on ``error``, the images whose pooling also failed.
+
+    An image is pooled in a worker thread while the model runs on the next
+    one: when the main thread fails first, a failure of the image still
+    being pooled would otherwise be lost.
+
+    Args:
+        error: the exception about to propagate.
+        pending: ``(PoolItem, Future)`` pairs not yet settled.
+    """
+    for item, fut in pending:
+        exc = fut.exception()  # waits for the image being pooled
+        if exc is not None and exc is not error:
+            error.add_note(f'pooling the image {item.stem!r} failed too: '
+                           f'{type(exc).__name__}: {exc}')
+
+
+def _agree_on_failure(error: Optional[Exception], desc: str) -> None:
+    """Raise on every rank when the pool failed on any rank.
+
+    A rank that failed while scoring its share of the pool would otherwise
+    leave the others waiting in the gather until the process group's
+    timeout: every rank first learns whether another one failed (one small
+    all-gather), then all raise together.
+
+    Args:
+        error: this rank's failure, or ``None``.
+        desc: the loader's name, for the message.
+
+    Raises:
+        Exception: this rank's own error, or a ``RuntimeError`` naming the
+            rank that failed and its error.
+    """
+    if get_world_size() > 1:
+        said = all_gather_object(None if error is
+                                 None else f'{type(error).__name__}: {error}')
+        failed = [(r, m) for r, m in enumerate(said) if m is not None]
+        if failed and error is None:
+            rank, msg = failed[0]
+            raise RuntimeError(
+                f'{desc}: rank {rank} failed while scoring the pool ({msg}); '
+                f'every rank stops the round ({len(failed)} rank(s) failed)')
+    if error is not None:
+        raise error
+
+
 class ActiveSelector:
     """Collect, select, commit and report one round.
 
@@ -266,13 +314,23 @@ class ActiveSelector:
                 parts[it.index] = fut.result()
                 timer.add('pool_wait', time.perf_counter() - t0)
 
-        with torch.no_grad(), ThreadPoolExecutor(
-                1, thread_name_prefix='active-pool') as workers:
-            for item, out in self._outputs(loader, items, stem_of, requires,
-                                           desc, timer):
-                pending.append((item, workers.submit(pool_one, item, out)))
-                settle(1)
-            settle(0)
+        error: Optional[Exception] = None
+        try:
+            with torch.no_grad(), ThreadPoolExecutor(
+                    1, thread_name_prefix='active-pool') as workers:
+                try:
+                    for item, out in self._outputs(loader, items, stem_of,
+                                                   requires, desc, timer):
+                        pending.append(
+                            (item, workers.submit(pool_one, item, out)))
+                        settle(1)
+                    settle(0)
+                except BaseException as e:
+                    _note_pending_failures(e, pending)
+                    raise
+        except Exception as e:
+            error = e
+        _agree_on_failure(error, desc)
         t0 = time.perf_counter()
         parts = gather_by_index(parts)
         timer.add('gather', time.perf_counter() - t0)

@@ -7,6 +7,7 @@ round's contract (collect every pool image, buy within the budget, commit
 to the store, write the report) and its refusals.
 """
 import json
+import os
 import os.path as osp
 from types import SimpleNamespace
 
@@ -215,8 +216,10 @@ def test_ranks_that_disagree_on_the_picks_stop_the_round(store, monkeypatch):
     monkeypatch.setattr(selector_module, 'get_world_size', lambda: 2)
     monkeypatch.setattr(
         selector_module, 'broadcast_object_list', lambda obj, src=0: None)
-    monkeypatch.setattr(selector_module, 'all_gather_object',
-                        lambda obj: [obj, 'another digest'])
+    # the first gather asks whether a rank failed while pooling (None: no)
+    monkeypatch.setattr(
+        selector_module, 'all_gather_object', lambda obj: [obj, None]
+        if obj is None else [obj, 'another digest'])
     sel = make()
     with pytest.raises(RuntimeError, match='ranks disagree on the picks'):
         sel.run_round(1, 2, store, num_rounds=1, iteration=0)
@@ -232,6 +235,82 @@ def test_ranks_that_agree_commit_the_round(store, monkeypatch):
     sel = make()
     report = sel.run_round(1, 2, store, num_rounds=1, iteration=0)
     assert report['spent'] == 2 and store.last_round() == 1
+
+
+def test_a_rank_that_fails_while_pooling_stops_every_rank(store, monkeypatch):
+    """Rank 1 failed while scoring its share of the pool: this rank learns
+    it before the gather (instead of waiting there until the process
+    group's timeout) and stops the round too, naming rank 1 and its
+    error.  (The other rank is simulated: its all-gathered message.)"""
+    said = []
+
+    def all_gather_object(obj):
+        said.append(obj)
+        return [obj, 'ValueError: a broken image on rank 1']
+
+    monkeypatch.setattr(selector_module, 'get_world_size', lambda: 2)
+    monkeypatch.setattr(selector_module, 'all_gather_object',
+                        all_gather_object)
+    sel = make()
+    with pytest.raises(RuntimeError) as err:
+        sel.run_round(1, 2, store, num_rounds=1, iteration=0)
+    msg = str(err.value)
+    assert 'rank 1 failed while scoring the pool' in msg
+    assert 'ValueError: a broken image on rank 1' in msg
+    assert said == [None]  # this rank said it had no error
+    assert store.last_round() == 0 and len(store.labeled_ids()) == 0
+
+
+def test_this_rank_failing_while_pooling_tells_the_others(store, monkeypatch):
+    said = []
+
+    def all_gather_object(obj):
+        said.append(obj)
+        return [obj, None]
+
+    monkeypatch.setattr(selector_module, 'get_world_size', lambda: 2)
+    monkeypatch.setattr(selector_module, 'all_gather_object',
+                        all_gather_object)
+    sel = make()
+
+    def collect(item, *args):
+        raise ValueError(f'cannot pool {item.stem}')
+
+    monkeypatch.setattr(sel.units, 'collect', collect)
+    with pytest.raises(ValueError, match='cannot pool img_0'):
+        sel.run_round(1, 2, store, num_rounds=1, iteration=0)
+    assert said == ['ValueError: cannot pool img_0']
+    assert store.last_round() == 0
+
+
+def test_a_model_failure_names_the_image_whose_pooling_failed_too(
+        store, monkeypatch):
+    """Image 1 is pooled in the worker thread while the model fails on the
+    next batch: the model's error propagates and names image 1's failure,
+    which would otherwise be lost."""
+
+    class FailsOnSecondBatch(FakeModel):
+
+        def predict_active(self, inputs, data_samples, requires):
+            if self.calls == 1:
+                raise RuntimeError('CUDA out of memory (simulated)')
+            return super().predict_active(inputs, data_samples, requires)
+
+    sel = make(model=FailsOnSecondBatch())
+    real = sel.units.collect
+
+    def collect(item, *args):
+        if item.stem == 'img_1':
+            raise ValueError('a corrupt prediction of img_1')
+        return real(item, *args)
+
+    monkeypatch.setattr(sel.units, 'collect', collect)
+    with pytest.raises(RuntimeError, match='out of memory') as err:
+        sel.run_round(1, 2, store, num_rounds=1, iteration=0)
+    notes = getattr(err.value, '__notes__', [])
+    assert any("pooling the image 'img_1' failed too" in n
+               and 'a corrupt prediction of img_1' in n for n in notes), notes
+    assert store.last_round() == 0
 
 
 @pytest.mark.parametrize('kwargs,error,message', [
@@ -272,3 +351,52 @@ def test_a_model_that_cannot_serve_the_strategy_is_refused_at_setup():
     assert "strategy Entropy (train_cfg.selector.strategy) requires ['prob']" \
         in msg
     assert 'it serves none of' in msg and 'Checked before training' in msg
+
+
+_FAILING_RANK = '''
+import os, sys
+import torch
+import torch.distributed as dist
+sys.path.insert(0, {repo!r})
+from mmseg_ada.engine.selector import _agree_on_failure
+
+def main(rank, out):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT={port!r})
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    error = ValueError('a broken image') if rank == 1 else None
+    try:
+        _agree_on_failure(error, 'pool_dataloader')
+        said = 'no error'
+    except Exception as e:
+        said = f'{{type(e).__name__}}: {{e}}'
+    with open(f'{{out}}_{{rank}}.txt', 'w') as f:
+        f.write(said)
+    dist.destroy_process_group()
+
+if __name__ == '__main__':
+    torch.multiprocessing.spawn(main, args=(sys.argv[1], ), nprocs=2)
+'''
+
+
+@pytest.mark.slow
+def test_two_gloo_ranks_both_stop_when_one_fails_while_pooling(tmp_path):
+    """Real processes: rank 1 fails, rank 0 does not; both raise within the
+    test's timeout instead of rank 0 waiting in the gather."""
+    import subprocess
+    import sys
+
+    from tests.utils import REPO
+    script = tmp_path / 'ranks.py'
+    script.write_text(_FAILING_RANK.format(repo=REPO, port='29647'))
+    out = str(tmp_path / 'said')
+    res = subprocess.run([sys.executable, str(script), out],
+                         env=dict(os.environ, OMP_NUM_THREADS='1'),
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert open(out + '_1.txt').read() == 'ValueError: a broken image'
+    said0 = open(out + '_0.txt').read()
+    assert said0.startswith('RuntimeError: pool_dataloader: rank 1 failed '
+                            'while scoring the pool (ValueError: a broken '
+                            'image)'), said0
