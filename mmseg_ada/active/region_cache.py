@@ -158,8 +158,16 @@ class RegionCache:
         """The region map of an RGB image with this cache's parameters."""
         return compute_regions(self.method, self.params, image)
 
-    def save(self, stem: str, region_map: np.ndarray) -> None:
-        """Store ``region_map`` (ids ``0..R-1``) for ``stem`` atomically."""
+    def save(self, stem: str, region_map: np.ndarray) -> int:
+        """Store ``region_map`` (ids ``0..R-1``) for ``stem`` atomically.
+
+        Args:
+            stem: image stem (the file is ``<cache_dir>/<stem>.png``).
+            region_map: ``[H, W]`` non-negative integer region ids.
+
+        Returns:
+            int: the number of regions ``R`` (largest id + 1).
+        """
         region_map = np.asarray(region_map)
         if region_map.ndim != 2:
             raise ValueError(f'region map of {stem!r} must be [H, W], got '
@@ -177,6 +185,7 @@ class RegionCache:
             raise OSError(
                 f'could not encode the region map of {stem!r}') from None
         atomic_write_bytes(self.path(stem), buf, fsync=False)
+        return n
 
     def load(self,
              stem: str,

@@ -114,3 +114,44 @@ def test_corrupt_image_is_listed_and_the_rest_finish(tmp_path):
     assert not cache.has('city1_000001')
     listed = open(osp.join(out, 'broken_images.txt')).read()
     assert paths[1] in listed and 'truncated' in listed
+
+
+def _opencv_rgb(path):
+    return cv2.cvtColor(cv2.imread(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+@pytest.mark.parametrize(
+    'kind', ['rgb', 'grey', 'rgba', 'rgb16', 'palette', 'jpeg', 'truncated'])
+def test_images_read_as_opencv_reads_them(tmp_path, kind):
+    """The precompute decodes 8-bit RGB PNGs with libspng (faster) and
+    everything else with OpenCV: every kind of file gives OpenCV's pixels
+    (or its refusal), so the region maps do not depend on the decoder."""
+    from PIL import Image
+
+    from tools.precompute_regions import _read_png_rgb, _read_rgb
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    path = str(tmp_path / ('a.jpg' if kind == 'jpeg' else 'a.png'))
+    if kind in ('rgb', 'jpeg', 'truncated'):
+        cv2.imwrite(path, rgb[..., ::-1])
+    elif kind == 'grey':
+        cv2.imwrite(path, rgb[..., 0])
+    elif kind == 'rgba':
+        cv2.imwrite(path, np.dstack([rgb[..., ::-1], rgb[..., :1]]))
+    elif kind == 'rgb16':
+        cv2.imwrite(path, rgb[..., ::-1].astype(np.uint16) * 257 + 3)
+    else:
+        Image.fromarray(rgb).convert('P', palette=Image.ADAPTIVE).save(path)
+    if kind == 'truncated':
+        data = open(path, 'rb').read()
+        open(path, 'wb').write(data[:len(data) // 2])
+        assert _read_png_rgb(path) is None
+        with pytest.raises(ValueError, match='unreadable or truncated'):
+            _read_rgb(path)
+        return
+    got = _read_rgb(path)
+    assert got.dtype == np.uint8 and got.shape == (37, 53, 3)
+    np.testing.assert_array_equal(got, _opencv_rgb(path))
+    # libspng serves the 8-bit RGB PNGs (a palette expands to RGB)
+    pytest.importorskip('pyspng')
+    assert (_read_png_rgb(path) is not None) == (kind in ('rgb', 'palette'))
