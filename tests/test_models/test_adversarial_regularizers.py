@@ -9,9 +9,9 @@ from mmengine.logging import MessageHub
 
 from mmseg_ada.active.functional import class_disc_grad
 from mmseg_ada.models.heads import BottleneckClsHead
-from mmseg_ada.models.regularizers import (DANNRegularizer, StreamOutputs,
-                                           TSFRegularizer, dann_grl_coeff)
-from mmseg_ada.structures import ClsDataSample
+from mmseg_ada.models.regularizers import (DANNRegularizer, TSFRegularizer,
+                                           dann_grl_coeff)
+from mmseg_ada.structures import ClsDataSample, StreamOutputs
 from tests.test_models.cls_utils import (EMB, NUM_CLASSES, batch, build,
                                          tiny_cfg)
 

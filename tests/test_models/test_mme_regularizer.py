@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from mmseg_ada.models.heads import CosineBottleneckClsHead
-from mmseg_ada.models.regularizers import (MMERegularizer, StreamOutputs,
-                                           grad_reverse, mean_entropy)
+from mmseg_ada.models.regularizers import (MMERegularizer, grad_reverse,
+                                           mean_entropy)
+from mmseg_ada.structures import StreamOutputs
 from tests.test_models.cls_utils import batch, build, tiny_cfg
 
 pytestmark = pytest.mark.usefixtures('one_thread')

@@ -12,8 +12,8 @@ from mmseg.utils import add_prefix
 from torch import Tensor
 
 from mmseg_ada.active.requirements import requirement_names, unserved_hint
-from mmseg_ada.structures import ClsDataSample
-from ..regularizers import BaseClsRegularizer, StreamOutputs
+from mmseg_ada.structures import ClsDataSample, StreamOutputs
+from ..regularizers import BaseClsRegularizer
 
 __all__ = ['ADAImageClassifier']
 

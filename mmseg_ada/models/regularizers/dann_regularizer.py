@@ -8,8 +8,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from mmseg_ada.structures import StreamOutputs
 from .adversarial_regularizer import AdversarialClsRegularizer
-from .base_cls_regularizer import StreamOutputs
 from .gradient_reversal import grad_reverse
 
 __all__ = ['DANNRegularizer']

@@ -9,7 +9,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .base_cls_regularizer import BaseClsRegularizer, StreamOutputs
+from mmseg_ada.structures import StreamOutputs
+from .base_cls_regularizer import BaseClsRegularizer
 from .gradient_reversal import grad_reverse
 
 __all__ = ['MMERegularizer', 'mean_entropy']
