@@ -4,7 +4,9 @@ Writes synthetic 2048x1024 PNGs (smooth gradients, discs, boxes and noise;
 ~3.4 MB, larger than a ~2 MB Cityscapes frame, so decoding is if
 anything slower than on the real data) to a temporary directory, runs
 :func:`tools.precompute_regions.precompute_regions` on them and prints the
-throughput; the LAST line is ``images/s: <x>``.  32 images by default
+throughput; before it, a table of the CPU time per image of each stage
+(decode, segment, encode + write; 4 images in this process).  The LAST
+line is ``images/s: <x>``.  32 images by default
 (16 before issue 19): the worker pool's start-up (fork, first task) is a
 one-off cost that a real precompute (2,975 Cityscapes, 24,966 GTA5 frames)
 spreads over thousands of images; with 16 it was ~10% of the run.
@@ -18,6 +20,7 @@ import resource
 import sys
 import tempfile
 import time
+from typing import List, Tuple
 
 import cv2
 import numpy as np
@@ -26,6 +29,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmseg_ada.active.region_cache import RegionCache  # noqa: E402
 from mmseg_ada.active.regions import DEFAULT_PARAMS  # noqa: E402
+from tools.precompute_regions import _read_rgb  # noqa: E402
 from tools.precompute_regions import precompute_regions  # noqa: E402
 
 CITYSCAPES_TRAIN = 2975
@@ -59,6 +63,42 @@ def _cpu_seconds() -> float:
     return total
 
 
+def stage_table(paths: List[str],
+                cache: RegionCache) -> List[Tuple[str, float]]:
+    """CPU milliseconds per image of each stage of the precompute, in this
+    process (untimed by the throughput figure; the maps go to a scratch
+    cache so the timed run still computes every image).
+
+    Args:
+        paths: a few images.
+        cache: the benchmark's cache (its parameters are used).
+
+    Returns:
+        list: ``(stage, ms)`` rows, the total last.
+    """
+    scratch = RegionCache(cache.cache_dir + '_stages', cache.method,
+                          **cache.params)
+    scratch.write_meta()
+    cost = dict(decode=0.0, regions=0.0, save=0.0)
+    for i, path in enumerate(paths):
+        t0 = time.process_time()
+        img = _read_rgb(path)
+        t1 = time.process_time()
+        region_map = scratch.compute(img)
+        t2 = time.process_time()
+        scratch.save(f'stage_{i}', region_map)
+        t3 = time.process_time()
+        cost['decode'] += t1 - t0
+        cost['regions'] += t2 - t1
+        cost['save'] += t3 - t2
+    n = max(len(paths), 1)
+    rows = [('decode (libspng / OpenCV)', cost['decode']),
+            (f'{cache.method} (downsample, segment, upsample)',
+             cost['regions']), ('encode + write the map', cost['save'])]
+    rows.append(('total', sum(v for _, v in rows)))
+    return [(name, 1000 * v / n) for name, v in rows]
+
+
 def main() -> None:
     slic = DEFAULT_PARAMS['slic']
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -88,12 +128,17 @@ def main() -> None:
             n_segments=args.n_segments,
             compactness=args.compactness,
             work_scale=args.work_scale)
+        stages = stage_table(paths[:4], cache)
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         summary = precompute_regions(
             paths, cache, nproc=args.nproc, suffix='_leftImg8bit.png')
         elapsed = time.perf_counter() - t0
         cpu = _cpu_seconds() - cpu0
+    print('\nper image, one process, mean of 4 images (CPU ms):')
+    print(f'  {"stage":38s} {"ms":>7s}')
+    for name, ms in stages:
+        print(f'  {name:38s} {ms:7.1f}')
     rate = args.num / elapsed
     cpu_per_image = cpu / args.num
     print(f'\n{args.num} images 2048x1024, nproc={args.nproc}, work_scale='
