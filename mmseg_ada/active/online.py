@@ -111,7 +111,17 @@ def unlabelled_within(parts: Sequence[np.ndarray], labelled: np.ndarray,
 def log_record(commit: int, iteration: int, spent: int,
                images: Sequence[int]) -> Dict[str, Any]:
     """One line of ``online.jsonl``: a commit and the iteration it bought
-    at."""
+    at.
+
+    Args:
+        commit: the store's commit number (1-based).
+        iteration: the training iteration the purchase was made at.
+        spent: pixels bought by this commit.
+        images: indices of the images that received labels.
+
+    Returns:
+        dict: ``commit``, ``iteration``, ``spent`` and the sorted ``images``.
+    """
     return dict(
         commit=commit, iteration=iteration, spent=spent, images=sorted(images))
 
@@ -154,27 +164,64 @@ class PurchaseLedger:
         return len(self.iterations)
 
     def spent_before(self, iteration: int) -> int:
-        """Pixels bought at iterations ``< iteration``."""
+        """Pixels bought at iterations ``< iteration``.
+
+        Args:
+            iteration: training iteration (exclusive bound).
+
+        Returns:
+            int: the summed ``spent`` of those commits.
+        """
         return sum(s for s, t in zip(self.spent, self.iterations)
                    if t < iteration)
 
     def count_from(self, iteration: int) -> int:
-        """Purchases made at iterations ``>= iteration`` (replayed)."""
+        """Purchases made at iterations ``>= iteration`` (replayed).
+
+        Args:
+            iteration: training iteration (inclusive bound).
+
+        Returns:
+            int: the number of such commits.
+        """
         return sum(1 for t in self.iterations if t >= iteration)
 
     def visible_commit(self, before_iter: int) -> int:
-        """The last commit made at an iteration ``< before_iter``."""
+        """The last commit made at an iteration ``< before_iter``.
+
+        Args:
+            before_iter: training iteration (exclusive bound).
+
+        Returns:
+            int: that commit's number (``0``: none yet).
+        """
         return bisect.bisect_left(self.iterations, before_iter)
 
     def commit_at(self, iteration: int) -> Optional[int]:
-        """The commit made at ``iteration`` (``None``: none)."""
+        """The commit made at ``iteration``.
+
+        Args:
+            iteration: training iteration.
+
+        Returns:
+            int, optional: the commit's number, ``None`` if no purchase was
+            made at ``iteration``.
+        """
         i = bisect.bisect_left(self.iterations, iteration)
         if i < len(self.iterations) and self.iterations[i] == iteration:
             return i + 1
         return None
 
     def add(self, iteration: int, spent: int, images: Sequence[int]) -> None:
-        """Record the next commit."""
+        """Record the next commit.
+
+        Args:
+            iteration: training iteration of the purchase (iterations are
+                expected to increase from commit to commit).
+            spent: pixels bought.
+            images: indices of the images that received labels (stored
+                sorted).
+        """
         self.iterations.append(int(iteration))
         self.spent.append(int(spent))
         self.images.append(sorted(images))

@@ -111,14 +111,34 @@ class UnitPool:
         return self.prob.argmax(axis=1).astype(np.int64)
 
     def stat(self, name: str) -> np.ndarray:
-        """``float64 [N]`` the statistic ``name`` (clear error if absent)."""
+        """The per-row statistic ``name``.
+
+        Args:
+            name: key of :attr:`stats`.
+
+        Returns:
+            np.ndarray: ``float64 [N]``.
+
+        Raises:
+            KeyError: naming the statistics present, if ``name`` is absent.
+        """
         if name not in self.stats:
             raise KeyError(f'the {self.kind} pool has no stats[{name!r}] '
                            f'(has {sorted(self.stats)})')
         return np.asarray(self.stats[name], dtype=np.float64)
 
     def extra(self, name: str) -> np.ndarray:
-        """The per-row output ``name`` (clear error if absent)."""
+        """The per-row output ``name``.
+
+        Args:
+            name: key of :attr:`extras`.
+
+        Returns:
+            np.ndarray: the stored ``[N, ...]`` array, as is.
+
+        Raises:
+            KeyError: naming the extras present, if ``name`` is absent.
+        """
         if name not in self.extras:
             raise KeyError(
                 f'the {self.kind} pool has no extras[{name!r}] (has '
@@ -127,7 +147,15 @@ class UnitPool:
         return self.extras[name]
 
     def subset(self, index: np.ndarray) -> 'UnitPool':
-        """The rows ``index`` of this pool, as a new pool."""
+        """The rows ``index`` of this pool, as a new pool.
+
+        Args:
+            index: row indices or a ``bool [N]`` mask, applied to every
+                per-row array (``stats`` and ``extras`` included).
+
+        Returns:
+            UnitPool: the selected rows, same ``kind``.
+        """
 
         def take(v):
             return None if v is None else v[index]

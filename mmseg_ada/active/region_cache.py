@@ -118,7 +118,15 @@ class RegionCache:
                 'for the parameters in ' + self.meta_path)
 
     def tool_command(self, image_src: str = 'IMG_DIR') -> str:
-        """The command line that builds this cache."""
+        """The command line that builds this cache.
+
+        Args:
+            image_src: the image directory argument to print.
+
+        Returns:
+            str: a ``tools/precompute_regions.py`` call with this cache's
+            directory, method and parameters.
+        """
         args = [
             f'python {_TOOL} {image_src} --out {self.cache_dir}',
             f'--method {self.method}'
@@ -138,13 +146,30 @@ class RegionCache:
             dict(format=_CACHE_FORMAT, method=self.method, params=self.params))
 
     def path(self, stem: str) -> str:
-        """Path of the region map of ``stem``."""
+        """Path of the region map of ``stem``.
+
+        Args:
+            stem: image stem (no directory separators, no leading dot).
+
+        Returns:
+            str: ``<cache_dir>/<stem>.png``.
+
+        Raises:
+            ValueError: if ``stem`` is invalid.
+        """
         if not stem or '/' in stem or '\\' in stem or stem.startswith('.'):
             raise ValueError(f'invalid image stem {stem!r}')
         return osp.join(self.cache_dir, stem + '.png')
 
     def has(self, stem: str) -> bool:
-        """Whether the map of ``stem`` is in the cache."""
+        """Whether the map of ``stem`` is in the cache.
+
+        Args:
+            stem: image stem.
+
+        Returns:
+            bool: whether :meth:`path` is a file.
+        """
         return osp.isfile(self.path(stem))
 
     def stems(self) -> List[str]:
@@ -155,7 +180,15 @@ class RegionCache:
             if not osp.basename(n).startswith('.'))
 
     def compute(self, image: np.ndarray) -> np.ndarray:
-        """The region map of an RGB image with this cache's parameters."""
+        """The region map of an RGB image with this cache's parameters.
+
+        Args:
+            image: ``uint8 [H, W, 3]`` RGB image.
+
+        Returns:
+            np.ndarray: ``int32 [H, W]`` region ids ``0..R-1`` (see
+            :func:`~mmseg_ada.active.regions.compute_regions`).
+        """
         return compute_regions(self.method, self.params, image)
 
     def save(self, stem: str, region_map: np.ndarray) -> int:

@@ -68,6 +68,16 @@ def declare(name: str, server: str, kinds: Sequence[str],
             description: str) -> Requirement:
     """Declare (or re-declare identically) a requirement name.
 
+    Args:
+        name: the name strategies write in ``requires``.
+        server: who serves it, one of :data:`SERVERS`.
+        kinds: the unit kinds it exists for (non-empty, among
+            ``UNIT_KINDS``).
+        description: what it is and which configuration serves it.
+
+    Returns:
+        Requirement: the declaration, now in :data:`REQUIREMENTS`.
+
     Raises:
         ValueError: for an unknown server or unit kind, or a name already
             declared differently.
@@ -90,15 +100,32 @@ def declare(name: str, server: str, kinds: Sequence[str],
 
 def requirement_names(server: Optional[str] = None,
                       kind: Optional[str] = None) -> Tuple[str, ...]:
-    """The declared names (served by ``server``, for unit ``kind``)."""
+    """The declared names, in declaration order.
+
+    Args:
+        server: keep only the names this server serves (``None``: all).
+        kind: keep only the names that exist for this unit kind
+            (``None``: all).
+
+    Returns:
+        tuple[str]: the names.
+    """
     return tuple(r.name for r in REQUIREMENTS.values()
                  if (server is None or r.server == server) and (
                      kind is None or kind in r.kinds))
 
 
 def served_by(requires: Iterable[str], server: str) -> Tuple[str, ...]:
-    """The names of ``requires`` (in order, once each) that ``server``
-    serves; undeclared names count as model outputs (the model says)."""
+    """The names of ``requires`` that ``server`` serves.
+
+    Args:
+        requires: requirement names, e.g. a strategy's ``requires``.
+        server: one of :data:`SERVERS`.
+
+    Returns:
+        tuple[str]: those names, in order, once each; undeclared names
+        count as model outputs (the model says).
+    """
     out = []
     for name in dict.fromkeys(requires):
         req = REQUIREMENTS.get(name)
@@ -139,8 +166,16 @@ def check_requires(requires: Iterable[str],
 
 def unserved_hint(name: str, kind: str) -> Optional[str]:
     """Why a model's ``predict_active`` for ``kind`` units does not serve
-    ``name``, as the declaration tells it (``None`` when it declares
-    ``name`` a model output for ``kind``: the configuration decides)."""
+    ``name``, as the declaration tells it.
+
+    Args:
+        name: the requirement name.
+        kind: the unit kind.
+
+    Returns:
+        str | None: the reason; ``None`` when ``name`` is declared a model
+        output for ``kind`` (the configuration decides).
+    """
     req = REQUIREMENTS.get(name)
     if req is None:
         return (f'{name!r} is not a declared requirement '

@@ -32,12 +32,29 @@ class RoundSchedule:
         return len(self.starts)
 
     def rounds_started(self, it: int) -> int:
-        """Rounds started at or before iteration ``it`` (0 = none yet)."""
+        """Rounds started at or before iteration ``it``.
+
+        Args:
+            it: training iteration.
+
+        Returns:
+            int: the count (0 = none yet).
+        """
         return bisect.bisect_right(self.starts, it)
 
     def round_start(self, round_idx: int) -> int:
-        """The iteration at which round ``round_idx`` starts (0 for round
-        0, the training before any round)."""
+        """The iteration at which round ``round_idx`` starts.
+
+        Args:
+            round_idx: 1-based round; 0 (or less) is the training before
+                any round.
+
+        Returns:
+            int: the start iteration (0 for round 0).
+
+        Raises:
+            ValueError: if ``round_idx`` exceeds the number of rounds.
+        """
         if round_idx <= 0:
             return 0
         if round_idx > len(self.starts):

@@ -326,7 +326,16 @@ def write_answers(work_dir: str, answers: RoundAnswers, source: str,
 
 def read_answers_meta(work_dir: str, k: int,
                       version: int) -> Optional[Dict[str, Any]]:
-    """``answers.json`` of version ``version`` of round ``k`` (or None)."""
+    """``answers.json`` of version ``version`` of round ``k``.
+
+    Args:
+        work_dir: the run directory.
+        k: 1-based round.
+        version: the import's version number.
+
+    Returns:
+        dict | None: the parsed file; ``None`` if it does not exist.
+    """
     path = osp.join(version_dir(work_dir, k, version), 'answers.json')
     return read_json(path) if osp.isfile(path) else None
 

@@ -115,16 +115,37 @@ class AnnotationRequest:
 
     # ---------------------------------------------------------- lookups
     def by_stem(self, stem: str) -> Optional[RequestedImage]:
-        """The requested image with this stem, or ``None``."""
+        """The requested image with this stem.
+
+        Args:
+            stem: image stem.
+
+        Returns:
+            RequestedImage | None: the image; ``None`` if not requested.
+        """
         return self._by_stem.get(stem)
 
     def by_index(self, index: int) -> Optional[RequestedImage]:
-        """The requested image with this dataset index, or ``None``."""
+        """The requested image with this dataset index.
+
+        Args:
+            index: dataset index.
+
+        Returns:
+            RequestedImage | None: the image; ``None`` if not requested.
+        """
         return self._by_index.get(int(index))
 
     def by_name(self, name: str) -> Optional[RequestedImage]:
-        """The requested image with this name (relative path), or
-        ``None``."""
+        """The requested image with this name.
+
+        Args:
+            name: the image's path relative to the image root (``\\``
+                separators are accepted).
+
+        Returns:
+            RequestedImage | None: the image; ``None`` if not requested.
+        """
         return self._by_name.get(name.replace('\\', '/'))
 
     @property
@@ -133,8 +154,19 @@ class AnnotationRequest:
         return int(sum(im.cost for im in self.images))
 
     def unit_map(self, stem: str) -> np.ndarray:
-        """``int32 [H, W]``: 0 where nothing was asked, ``j`` in the
-        image's ``j``-th unit."""
+        """The unit map of a requested image (masks only; the last one read
+        is cached).
+
+        Args:
+            stem: image stem.
+
+        Returns:
+            np.ndarray: ``int32 [H, W]``, 0 where nothing was asked, ``j``
+            in the image's ``j``-th unit.
+
+        Raises:
+            RequestError: if the unit map is missing or of another size.
+        """
         self._need_mask('unit_map')
         if stem not in self._maps:
             im = self._image(stem)
@@ -148,12 +180,26 @@ class AnnotationRequest:
         return self._maps[stem]
 
     def asked(self, stem: str) -> np.ndarray:
-        """``bool [H, W]``: the pixels of ``stem`` asked in this round."""
+        """The pixels of ``stem`` asked in this round.
+
+        Args:
+            stem: image stem.
+
+        Returns:
+            np.ndarray: ``bool [H, W]``.
+        """
         return self.unit_map(stem) > 0
 
     def predicted_map(self, stem: str) -> np.ndarray:
-        """``uint8 [H, W]``: the model's class of every asked pixel (255
-        elsewhere, and everywhere without predictions)."""
+        """The model's class of every asked pixel (masks only).
+
+        Args:
+            stem: image stem.
+
+        Returns:
+            np.ndarray: ``uint8 [H, W]``, 255 elsewhere (and everywhere
+            when the request has no predictions).
+        """
         self._need_mask('predicted_map')
         im = self._image(stem)
         if not self.predictions:
@@ -251,6 +297,12 @@ class AnnotationRequest:
     def load(cls, root: str) -> 'AnnotationRequest':
         """Read the request in ``root``.
 
+        Args:
+            root: the request folder (holding ``request.json``).
+
+        Returns:
+            AnnotationRequest: the request.
+
         Raises:
             RequestError: naming the file when there is no request.
         """
@@ -269,7 +321,18 @@ class AnnotationRequest:
 
     @classmethod
     def of_round(cls, work_dir: str, k: int) -> 'AnnotationRequest':
-        """The request of round ``k`` of the run in ``work_dir``."""
+        """The request of round ``k`` of the run in ``work_dir``.
+
+        Args:
+            work_dir: the run directory.
+            k: 1-based round.
+
+        Returns:
+            AnnotationRequest: the request.
+
+        Raises:
+            RequestError: if the round has no request.
+        """
         root = request_dir(work_dir, k)
         if not osp.isfile(osp.join(root, 'request.json')):
             raise RequestError(

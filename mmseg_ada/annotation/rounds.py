@@ -82,7 +82,16 @@ def export_round(work_dir: str,
 
 
 def exported_formats(work_dir: str, k: int) -> List[str]:
-    """The formats round ``k`` was exported in (to its own folder)."""
+    """The formats round ``k`` was exported in (to its own folder).
+
+    Args:
+        work_dir: the run directory.
+        k: 1-based round.
+
+    Returns:
+        list[str]: the formats whose ``round_<k>/<format>/export.json``
+        exists, in :data:`FORMATS` order.
+    """
     out = []
     for fmt in FORMATS:
         if osp.isfile(osp.join(round_dir(work_dir, k), fmt, 'export.json')):
@@ -96,6 +105,12 @@ def import_round(work_dir: str, k: int, path: str, fmt: str) -> Dict[str, Any]:
     Nothing is written unless the whole file is valid; the round's labels
     are then replaced atomically by a new version (never merged).  A round
     whose answers a run already trains on cannot be imported again.
+
+    Args:
+        work_dir: the run directory.
+        k: 1-based round.
+        path: the annotation file or folder to import.
+        fmt: its format (a key of :data:`FORMATS`).
 
     Returns:
         dict: the new version's ``answers.json``.
@@ -146,7 +161,19 @@ def import_round(work_dir: str, k: int, path: str, fmt: str) -> Dict[str, Any]:
 
 def rounds_status(work_dir: str) -> List[Dict[str, Any]]:
     """Per round: bought, exported, imported, pinned, answered counts and
-    the score after the round's training."""
+    the score after the round's training.
+
+    Args:
+        work_dir: the run directory (must hold a store).
+
+    Returns:
+        list[dict]: one row per committed round, with ``round``,
+        ``bought``, ``unit``, ``images``, ``unit_name``, ``request``,
+        ``exported``, ``score``, ``score_name``, ``imported`` (newest
+        version), ``in_training`` (pinned version) and the ``answered``,
+        ``unanswered``, ``dropped`` counts of the pinned (else newest)
+        version (``None`` when unknown).
+    """
     store = open_store(work_dir)
     out = []
     for k in range(1, store.last_round() + 1):
@@ -186,6 +213,9 @@ def check_annotations(work_dir: str) -> List[StoreProblem]:
     exists with its ``answers.json`` and, for masks, a label file for every
     image it answered; every inbox's ``current.json`` names a version that
     exists.
+
+    Args:
+        work_dir: the run directory (must hold a store).
 
     Returns:
         list[StoreProblem]: what is wrong (empty: consistent).

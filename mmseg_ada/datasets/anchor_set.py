@@ -136,7 +136,15 @@ class AnchorSet:
         return views[name]
 
     def read(self, fn):
-        """``fn()`` on one consistent version of the shared state."""
+        """``fn()`` on one consistent version of the shared state.
+
+        Args:
+            fn (Callable[[], Any]): reads the shared tensors; called again
+                until no writer changed them meanwhile.
+
+        Returns:
+            Any: what ``fn`` returned.
+        """
         return self.counters.read(fn)
 
     @property
@@ -164,7 +172,16 @@ class AnchorSet:
         return schedule
 
     def locate(self, round_idx: int, position: int) -> Tuple[int, int]:
-        """``(iteration, slot)`` of a sample at ``position`` of a round."""
+        """Where the sample at ``position`` of a round is trained on.
+
+        Args:
+            round_idx: the round (0: before any round).
+            position: the sample's position in the round's sample stream.
+
+        Returns:
+            tuple[int, int]: ``(iteration, slot)``, the slot being its place
+            in the global batch.
+        """
         batch = self.counters.global_batch
         return (self.schedule.round_start(round_idx) + position // batch,
                 position % batch)
@@ -198,7 +215,12 @@ class AnchorSet:
             counters.armed = 1
 
     def set_base(self, ids: np.ndarray, labels: np.ndarray) -> None:
-        """``D_tl`` of the current epoch (training process bookkeeping)."""
+        """``D_tl`` of the current epoch (training process bookkeeping).
+
+        Args:
+            ids: ``int [M]`` the bought target images.
+            labels: ``int [M]`` their (bought) labels.
+        """
         self._base = (np.asarray(ids, np.int64), np.asarray(labels, np.int64))
 
     def begin_epoch(self,
@@ -206,7 +228,14 @@ class AnchorSet:
                     start: int,
                     nbr: Optional[np.ndarray] = None) -> None:
         """``A <- D_tl``, ``S <- {}`` (Alg. 1 line 6), published as
-        processed up to ``start - 1``; ``nbr``: the epoch's neighbours."""
+        processed up to ``start - 1``.
+
+        Args:
+            epoch: the epoch.
+            start: its first training iteration.
+            nbr: ``int [num_images, max(k, 1)]`` the epoch's neighbours
+                (``-1``: none); ``None`` keeps the current ones.
+        """
         counters = self.counters
         with counters.writing():
             if nbr is not None:
@@ -225,7 +254,14 @@ class AnchorSet:
         self.pending_ids, self.pending_labels = [], []
 
     def generation_at(self, t: int) -> Tuple[int, int, int]:
-        """``(g, start_g, pass length)`` of iteration ``t`` (writer side)."""
+        """The generation of iteration ``t`` (writer side).
+
+        Args:
+            t: training iteration (not before the epoch start).
+
+        Returns:
+            tuple[int, int, int]: ``(g, start_g, pass length)``.
+        """
         counters = self.counters
         n = counters.num_generations
         starts = self._array('gen_start')[:n]
@@ -262,6 +298,17 @@ class AnchorSet:
         ``t`` ends a pass over the current generation, ``A <- A u S`` (a
         new generation from iteration ``t + 1``) and ``S <- {}``.  Then
         iteration ``t`` is published.
+
+        Args:
+            t: the training iteration just done (the one after the last
+                published).
+            prop_ids: target image index of each proposal.
+            prop_labels: pseudo-label of each proposal.
+            prop_conf: confidence of each pseudo-label.
+            xi: the uniform draw of each proposal (Eq. 4).
+            threshold: the confidence threshold.
+            add_one: add one to every class count before Eq. 4.
+            count_pending: count ``S`` beside ``A`` in ``q_A``.
 
         Returns:
             dict: ``accepted`` (this step), ``pending`` (``|S|``),
@@ -316,6 +363,15 @@ class AnchorSet:
         """Where iteration ``t`` stands: ``(epoch, g, size_g, pass,
         offset)``, ``size_g = |D_tl| + additions of generation g``.
 
+        Args:
+            t: training iteration of the sample.
+            base_ids: ``D_tl`` of the sample's epoch.
+            need_bank: whether the sample needs the epoch's neighbours.
+
+        Returns:
+            tuple[int, int, int, int, int]: ``(epoch, g, size_g, pass,
+            offset)`` (all but ``epoch``, ``g`` zero for an empty set).
+
         Raises:
             NotReady: If the training process has not processed the
                 iteration that decides ``t``'s generation (or, with
@@ -355,17 +411,44 @@ class AnchorSet:
         return epoch, g, size, j, t - boundary
 
     def additions(self, n: int) -> Tuple[np.ndarray, np.ndarray]:
-        """The first ``n`` additions (ids, pseudo-labels), copied."""
+        """The first ``n`` additions, copied.
+
+        Args:
+            n: how many (at most the number of additions).
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: ``int64 [n]`` ids and
+            pseudo-labels.
+        """
         return self.read(lambda: (self._array('add_ids')[:n].copy(),
                                   self._array('add_labels')[:n].copy()))
 
     def neighbours(self, image: int) -> np.ndarray:
-        """The epoch's neighbours of target image ``image`` (LAA)."""
+        """The epoch's neighbours of target image ``image`` (LAA).
+
+        Args:
+            image: target dataset index.
+
+        Returns:
+            np.ndarray: ``int64`` neighbour indices (``-1`` padding
+            dropped).
+        """
         row = self._array('nbr')[int(image)].copy()
         return row[row >= 0]
 
     def permutation(self, epoch: int, g: int, j: int, size: int) -> np.ndarray:
-        """The order of pass ``j`` over generation ``g`` (seeded)."""
+        """The order of pass ``j`` over generation ``g``.
+
+        Args:
+            epoch: the epoch.
+            g: the generation.
+            j: the pass over the generation.
+            size: the generation's size.
+
+        Returns:
+            np.ndarray: a permutation of ``range(size)``, seeded by the
+            run's seed and ``(epoch, g, j)``.
+        """
         seed = derive_seed(self.counters.seed, epoch, g, j)
         return np.random.default_rng(seed).permutation(size)
 
@@ -406,7 +489,12 @@ class AnchorSet:
         return state
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore :meth:`state_dict` (training process)."""
+        """Restore :meth:`state_dict` (training process).
+
+        Args:
+            state: a :meth:`state_dict` of a set with the same
+                ``num_images`` and ``k``.
+        """
         if state.get('num_images') != self.num_images or state.get(
                 'k') != self.k:
             raise ValueError(
@@ -432,5 +520,13 @@ class AnchorSet:
 
 
 def pass_length(size: int, batch: int) -> int:
-    """Iterations of one pass over ``size`` anchors, ``batch`` per step."""
+    """Iterations of one pass over ``size`` anchors.
+
+    Args:
+        size: anchors in the pass.
+        batch: samples per iteration (global batch).
+
+    Returns:
+        int: ``ceil(size / batch)``, at least 1.
+    """
     return max(1, math.ceil(int(size) / int(batch)))

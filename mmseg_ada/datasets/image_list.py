@@ -195,8 +195,15 @@ def image_file_problem(path: str) -> Optional[str]:
 
 
 def read_class_names(name: str) -> Tuple[str, ...]:
-    """The class names in ``mmseg_ada/datasets/class_names/<name>``, one a
-    line (the label is the line's index)."""
+    """The class names in ``mmseg_ada/datasets/class_names/<name>``.
+
+    Args:
+        name: the file name in ``class_names/``.
+
+    Returns:
+        tuple[str]: one name per non-empty line, stripped (a label is its
+        line's index).
+    """
     path = osp.join(osp.dirname(osp.abspath(__file__)), 'class_names', name)
     with open(path, encoding='utf-8') as f:
         return tuple(line.strip() for line in f if line.strip())

@@ -150,15 +150,23 @@ class LabeledSubsetDataset(Dataset):
         return copy.deepcopy(self.dataset.metainfo)
 
     def set_oracle(self, oracle: Optional[Union[dict, BaseOracle]]) -> None:
-        """Answer with ``oracle`` (a config or a built oracle; ``None``: the
-        ground truth)."""
+        """Answer with ``oracle``, bound to the dataset and work dir.
+
+        Args:
+            oracle: a config or a built oracle; ``None``: the ground truth
+                (``GroundTruthOracle``).
+        """
         self.oracle = build_active(
             oracle or dict(type='GroundTruthOracle'), ORACLES)
         self.oracle.bind(self.dataset, self.work_dir, self.annotations)
         self._key = None
 
     def set_work_dir(self, work_dir: Optional[str]) -> None:
-        """Follow the store of ``work_dir``."""
+        """Follow the store of ``work_dir`` (the oracle is re-bound).
+
+        Args:
+            work_dir: the run directory (``None``: no store).
+        """
         self.work_dir = work_dir
         self._store = None
         self._key = None

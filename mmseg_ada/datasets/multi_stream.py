@@ -33,7 +33,15 @@ DatasetLike = Union[dict, Dataset]
 
 
 def build_dataset(cfg: Optional[DatasetLike]) -> Optional[Dataset]:
-    """A dataset from a config dict (an object is returned as is)."""
+    """A dataset from a config dict.
+
+    Args:
+        cfg: a config (built with mmseg's ``DATASETS``, deep-copied), a
+            dataset (returned as is) or ``None``.
+
+    Returns:
+        Dataset | None: the dataset (``None`` for ``None``).
+    """
     if cfg is None:
         return None
     if isinstance(cfg, dict):
@@ -82,7 +90,14 @@ class MultiStreamDataset(Dataset):
         return len(self.streams[self.primary])
 
     def stream_length(self, name: str) -> int:
-        """Current number of samples of stream ``name`` (0 if absent)."""
+        """Current number of samples of stream ``name``.
+
+        Args:
+            name: the stream.
+
+        Returns:
+            int: its length (0 if absent).
+        """
         ds = self.streams.get(name)
         return 0 if ds is None else len(ds)
 

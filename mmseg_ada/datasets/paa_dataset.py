@@ -118,9 +118,17 @@ class PAADataset(MultiStreamDataset):
         return self.streams['target']
 
     def bought(self, round_idx: int) -> Tuple[np.ndarray, np.ndarray]:
-        """``(ids, labels)`` bought in rounds ``<= round_idx`` (``D_tl``),
-        labels as the oracle answers them (asked for these images only;
-        images a person left unanswered are not anchors)."""
+        """The images bought in rounds ``<= round_idx`` (``D_tl``), with
+        their labels as the oracle answers them (asked for these images
+        only; images a person left unanswered are not anchors).
+
+        Args:
+            round_idx: the round (``<= 0``: nothing bought).
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: ``int64`` ids and labels (cached
+            once the round is visible).
+        """
         if round_idx <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         if round_idx in self._base:

@@ -92,7 +92,15 @@ class SharedCounters:
             self.version += 1
 
     def read(self, fn: Callable[[], Any]) -> Any:
-        """``fn()`` on one consistent version of the shared state."""
+        """``fn()`` on one consistent version of the shared state.
+
+        Args:
+            fn: reads the shared state; called again until no writer
+                changed it meanwhile (the version was even and unchanged).
+
+        Returns:
+            Any: what ``fn`` returned.
+        """
         while True:
             v = self.version
             if v % 2:

@@ -13,7 +13,16 @@ __all__ = ['split_image_list', 'default_split_paths']
 
 
 def default_split_paths(ann_file: str, seed: int) -> Tuple[str, str]:
-    """``<stem>_s<seed>_half1.txt`` and ``..._half2.txt`` beside the list."""
+    """The default paths of the two halves, beside the list.
+
+    Args:
+        ann_file: the image list.
+        seed: the split's seed.
+
+    Returns:
+        tuple[str, str]: ``<root>_s<seed>_half1<ext>`` and
+        ``..._half2<ext>`` (``ext`` defaults to ``.txt``).
+    """
     root, ext = osp.splitext(ann_file)
     return (f'{root}_s{seed}_half1{ext or ".txt"}',
             f'{root}_s{seed}_half2{ext or ".txt"}')

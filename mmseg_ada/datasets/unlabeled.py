@@ -60,7 +60,11 @@ class UnlabeledDataset(Dataset):
         return copy.deepcopy(self.dataset.metainfo)
 
     def set_work_dir(self, work_dir: Optional[str]) -> None:
-        """Accepted for symmetry (nothing to follow)."""
+        """Accepted for symmetry (nothing to follow).
+
+        Args:
+            work_dir: the run directory (stored only).
+        """
         self.work_dir = work_dir
 
     def __len__(self) -> int:

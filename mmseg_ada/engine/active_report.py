@@ -71,7 +71,14 @@ def draw_round_overlays(out_dir: str,
 
 
 def read_start(work_dir: str) -> Optional[Dict]:
-    """``active/start.json`` (the score before the first round), if any."""
+    """``active/start.json``: the score before the first round.
+
+    Args:
+        work_dir: the run's work dir.
+
+    Returns:
+        dict | None: the parsed file; ``None`` if absent.
+    """
     path = osp.join(work_dir, 'active', 'start.json')
     if not osp.isfile(path):
         return None

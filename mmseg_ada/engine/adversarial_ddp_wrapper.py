@@ -61,7 +61,17 @@ class ADAAdversarialDistributedDataParallel(ADADistributedDataParallel):
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """Delegate a multi-optimiser step to the model, through DDP."""
+        """Delegate a multi-optimiser step to the model, through DDP.
+
+        Args:
+            data: a batch from the dataloader.
+            optim_wrapper: an :class:`OptimWrapperDict` (the model's
+                ``train_step`` runs its passes with ``forward=self``); any
+                other wrapper takes the parent's single-optimiser step.
+
+        Returns:
+            dict[str, torch.Tensor]: the log variables.
+        """
         if not isinstance(optim_wrapper, OptimWrapperDict):
             return super().train_step(data, optim_wrapper)
         log_vars = self.module.train_step(data, optim_wrapper, forward=self)

@@ -27,7 +27,15 @@ __all__ = ['write_request', 'image_root']
 
 
 def image_root(items: Sequence[PoolItem]) -> str:
-    """The deepest folder holding every target image."""
+    """The deepest folder holding every target image.
+
+    Args:
+        items: the pool's images (their ``img_path``).
+
+    Returns:
+        str: the common folder of their absolute paths (``''`` without
+        images).
+    """
     paths = [osp.abspath(it.img_path) for it in items]
     if not paths:
         return ''

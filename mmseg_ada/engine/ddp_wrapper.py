@@ -50,7 +50,15 @@ class ADADistributedDataParallel(MMDistributedDataParallel):
             on_cpu if sync_buffers is None else bool(sync_buffers))
 
     def train_step(self, data, optim_wrapper):
-        """One DDP training step; on CPU then share rank 0's buffers."""
+        """One DDP training step; on CPU then share rank 0's buffers.
+
+        Args:
+            data (dict | tuple | list): a batch from the dataloader.
+            optim_wrapper (OptimWrapper): the optimiser wrapper.
+
+        Returns:
+            dict[str, torch.Tensor]: the log variables.
+        """
         log_vars = super().train_step(data, optim_wrapper)
         if self._sync_buffers_after_step:
             broadcast_buffers(self.module)

@@ -87,7 +87,14 @@ class HumanRounds:
 
     def check_trained(self, reached: int) -> None:
         """Rounds ``1..reached`` (trained on before a resume) must have
-        pinned answers."""
+        pinned answers.
+
+        Args:
+            reached: the rounds the checkpoint has trained with.
+
+        Raises:
+            RuntimeError: naming the rounds without pinned answers.
+        """
         missing = [
             k for k in range(1, reached + 1) if self.store.answers(k) is None
         ]
@@ -99,7 +106,15 @@ class HumanRounds:
                 '(or was edited)')
 
     def export(self, k: int) -> List[str]:
-        """Write round ``k``'s missing exports (rank 0)."""
+        """Write round ``k``'s missing exports (rank 0).
+
+        Args:
+            k: 1-based round.
+
+        Returns:
+            list[str]: the files written (empty if every configured format
+            was exported already).
+        """
         done = exported_formats(self.work_dir, k)
         files: List[str] = []
         for fmt in self.formats:
@@ -154,7 +169,14 @@ class HumanRounds:
         return status
 
     def message(self, k: int) -> str:
-        """What to do next, for round ``k``."""
+        """What to do next, for round ``k``.
+
+        Args:
+            k: 1-based round.
+
+        Returns:
+            str: the steps (label, import, continue), one a line.
+        """
         folder = round_dir(self.work_dir, k)
         kinds = '|'.join(self.formats)
         plain = ('edit png/labels/*.png'
@@ -176,6 +198,14 @@ class HumanRounds:
 
     def ensure(self, k: int, iteration: int) -> None:
         """Return once round ``k``'s answers are pinned (every rank).
+
+        Exports what is missing and pins an import if there is one; with
+        the oracle's ``wait``, polls every ``poll_seconds`` until an import
+        arrives or ``timeout`` passes.
+
+        Args:
+            k: 1-based round.
+            iteration: the training iteration (recorded with the pin).
 
         Raises:
             AwaitingLabels: no answers were imported (and ``wait`` is off
@@ -233,6 +263,13 @@ def exit_awaiting(e: AwaitingLabels) -> None:
     Under ``tools/dist_train.sh`` (``MMSEG_ADA_EXIT_STATUS_FILE`` set) every
     rank exits 0 so that torchrun does not report a failure, and each
     node's local rank 0 leaves the status for the script to exit with.
+
+    Args:
+        e: the exception (its ``round`` is printed).
+
+    Raises:
+        SystemExit: always (status :data:`EXIT_AWAITING_LABELS`, or 0 under
+            ``tools/dist_train.sh``).
     """
     status_file = os.environ.get('MMSEG_ADA_EXIT_STATUS_FILE')
     print(

@@ -102,6 +102,10 @@ class OnlineAcquisition:
 
         The writer drops log lines of commits the store does not hold (a
         kill between the log line and the commit).
+
+        Args:
+            start_iter: the iteration training (re)starts at; purchases
+                logged at or after it are replayed, not bought again.
         """
         self.store.refresh(force=True)
         committed = self.store.last_round()

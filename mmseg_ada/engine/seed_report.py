@@ -76,7 +76,17 @@ def seed_table(work_dirs: Sequence[str]) -> List[Dict]:
 
 
 def format_seed_table(tables: Dict[str, List[Dict]]) -> str:
-    """One row per round: ``mean +- sd (n)`` per method."""
+    """One row per round: ``mean +- sd (n)`` per method.
+
+    Args:
+        tables: method label -> its rows (the rounds' ``round``,
+            ``labeled_fraction``, ``mean``, ``sd``, ``n``, ``score_name``),
+            as :func:`seed_table` returns them.
+
+    Returns:
+        str: the text table (round and labelled share from the first
+        method with the row), with a footnote naming the score.
+    """
     labels = list(tables)
     n = max((len(t) for t in tables.values()), default=0)
     head = f"{'round':>5} | {'% labelled':>10} | " + ' | '.join(

@@ -71,7 +71,18 @@ class ClsAccuracyMetric(BaseMetric):
         self.output_dir = output_dir
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Store ``(pred_label, gt_label)`` of every sample."""
+        """Store ``(pred_label, gt_label)`` of every sample (plus a
+        prediction record with ``output_dir``).
+
+        Args:
+            data_batch: the batch (unused).
+            data_samples: predicted samples (dicts or data samples) with
+                ``pred_label`` and ``gt_label``.
+
+        Raises:
+            ValueError: If a sample lacks a label, or the model's number of
+                classes differs from the dataset's.
+        """
         for sample in data_samples:
             get = (sample.get if isinstance(sample, dict) else
                    lambda k, s=sample: getattr(s, k, None))
@@ -128,6 +139,15 @@ class ClsAccuracyMetric(BaseMetric):
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         """Top-1 and mean per-class accuracy of the collected results.
+
+        Args:
+            results: the ``(pred_label, gt_label[, record])`` tuples of
+                :meth:`process`, from every rank.
+
+        Returns:
+            dict[str, float]: ``top1_acc`` and ``mean_class_acc`` (over the
+            classes that have samples) in percent, and
+            ``class_acc/<name>`` per present class with ``per_class``.
 
         Raises:
             ValueError: If there are no results or a label is out of range.

@@ -111,12 +111,26 @@ class ClsDataSample(BaseDataElement):
     """
 
     def set_gt_label(self, value: LabelType) -> 'ClsDataSample':
-        """Set ``gt_label`` (see :func:`format_label`); returns self."""
+        """Set ``gt_label``.
+
+        Args:
+            value: the label(s), see :func:`format_label`.
+
+        Returns:
+            ClsDataSample: ``self``.
+        """
         self.set_field(format_label(value), 'gt_label', dtype=torch.Tensor)
         return self
 
     def set_pred_label(self, value: LabelType) -> 'ClsDataSample':
-        """Set ``pred_label`` (see :func:`format_label`); returns self."""
+        """Set ``pred_label``.
+
+        Args:
+            value: the label(s), see :func:`format_label`.
+
+        Returns:
+            ClsDataSample: ``self``.
+        """
         self.set_field(format_label(value), 'pred_label', dtype=torch.Tensor)
         return self
 
@@ -133,9 +147,31 @@ class ClsDataSample(BaseDataElement):
         return self
 
     def set_gt_score(self, value: ScoreType) -> 'ClsDataSample':
-        """Set ``gt_score`` (``num_classes`` values); returns self."""
+        """Set ``gt_score`` (``num_classes`` values; the first score set
+        fixes ``num_classes`` in the metainfo).
+
+        Args:
+            value: the per-class scores, see :func:`format_score`.
+
+        Returns:
+            ClsDataSample: ``self``.
+
+        Raises:
+            ValueError: If the length differs from ``num_classes``.
+        """
         return self._set_score(value, 'gt_score')
 
     def set_pred_score(self, value: ScoreType) -> 'ClsDataSample':
-        """Set ``pred_score`` (``num_classes`` values); returns self."""
+        """Set ``pred_score`` (``num_classes`` values; the first score set
+        fixes ``num_classes`` in the metainfo).
+
+        Args:
+            value: the per-class scores, see :func:`format_score`.
+
+        Returns:
+            ClsDataSample: ``self``.
+
+        Raises:
+            ValueError: If the length differs from ``num_classes``.
+        """
         return self._set_score(value, 'pred_score')

@@ -46,19 +46,42 @@ class ScriptedAnnotator:
 
     def label_map(self, request: AnnotationRequest,
                   im: RequestedImage) -> np.ndarray:
-        """``uint8 [H, W]``: the truth on the asked pixels, 255 elsewhere."""
+        """The truth on the asked pixels, 255 elsewhere.
+
+        Args:
+            request: the round's request.
+            im: the requested image.
+
+        Returns:
+            np.ndarray: ``uint8 [H, W]``.
+        """
         gt = self.oracle.ground_truth(im.index)
         return np.where(request.asked(im.stem), gt, IGNORE).astype(np.uint8)
 
     def image_label(self, im: RequestedImage) -> int:
-        """The class of an asked image."""
+        """The class of an asked image.
+
+        Args:
+            im: the requested image.
+
+        Returns:
+            int: the oracle's ``image_label``.
+        """
         return int(self.oracle.image_label(im.index))
 
     # ----------------------------------------------------- Label Studio
     def labelstudio_result(self, request: AnnotationRequest,
                            im: RequestedImage) -> List[Dict[str, Any]]:
         """What a person submits for one task: a brush per class painted
-        (segmentation) or the chosen class (classification)."""
+        (segmentation) or the chosen class (classification).
+
+        Args:
+            request: the round's request.
+            im: the requested image.
+
+        Returns:
+            list[dict]: Label Studio result entries.
+        """
         if request.kind == 'image':
             return [
                 dict(
@@ -92,7 +115,16 @@ class ScriptedAnnotator:
     def labelstudio_export(self, request: AnnotationRequest, tasks_path: str,
                            out_path: str) -> str:
         """A Label Studio JSON export of the exported ``tasks.json`` after
-        the person labelled every task (offline: no server)."""
+        the person labelled every task (offline: no server).
+
+        Args:
+            request: the round's request.
+            tasks_path: the exported ``tasks.json``.
+            out_path: the export file to write.
+
+        Returns:
+            str: ``out_path``.
+        """
         with open(tasks_path, encoding='utf-8') as f:
             tasks = json.load(f)
         out = []
@@ -115,7 +147,16 @@ class ScriptedAnnotator:
     def cvat_xml(self, request: AnnotationRequest, exported: str,
                  out_path: str) -> str:
         """The exported ``annotations.xml`` with the person's shapes: a
-        mask per class painted, or a tag."""
+        mask per class painted, or a tag.
+
+        Args:
+            request: the round's request.
+            exported: the exported ``annotations.xml``.
+            out_path: the file to write.
+
+        Returns:
+            str: ``out_path``.
+        """
         tree = ET.parse(exported)
         root = tree.getroot()
         for n, node in enumerate(root.iter('image')):
@@ -140,7 +181,16 @@ class ScriptedAnnotator:
     # ------------------------------------------------------- png / list
     def edit_png(self, request: AnnotationRequest, exported: str,
                  out_dir: str) -> str:
-        """A copy of the png export with the label files edited."""
+        """A copy of the png export with the label files edited.
+
+        Args:
+            request: the round's request.
+            exported: the png export folder.
+            out_dir: the copy to write (must not exist).
+
+        Returns:
+            str: ``out_dir``.
+        """
         shutil.copytree(exported, out_dir)
         with open(osp.join(out_dir, 'index.json'), encoding='utf-8') as f:
             index = json.load(f)
@@ -153,7 +203,15 @@ class ScriptedAnnotator:
         return out_dir
 
     def edit_list(self, request: AnnotationRequest, out_path: str) -> str:
-        """An image list with the person's classes (-1: skipped)."""
+        """An image list with the person's classes (-1: skipped).
+
+        Args:
+            request: the round's request.
+            out_path: the list to write.
+
+        Returns:
+            str: ``out_path``.
+        """
         lines = []
         for n, im in enumerate(request.images):
             label = -1 if self._skipped(n) else self.image_label(im)

@@ -76,12 +76,16 @@ class LabelStudioError(RuntimeError):
 class LabelStudioHTTPError(RuntimeError):
     """A request to Label Studio failed.
 
-    Attributes:
+    The arguments are kept as attributes of the same names.
+
+    Args:
         status (int | None): the HTTP status; ``None`` when no response came
             (connection refused, timeout).
         method (str): ``GET``, ``POST``, ...
         url (str): the full URL requested.
-        body (str): the response body (or the reason), truncated.
+        body (str | bytes): the response body (or the reason); bytes are
+            decoded as UTF-8, and it is kept truncated to ``MAX_BODY``
+            characters.
     """
 
     MAX_BODY = 2000
@@ -110,6 +114,13 @@ def find_label_studio(venv=None) -> str:
     Looked up in ``venv`` if given, else in ``$MMSEG_ADA_LS_VENV``, else in
     ``<repo>/.venv-labelstudio`` (where ``make labelstudio`` installs it).
 
+    Args:
+        venv (str, optional): the Label Studio venv; default
+            ``$MMSEG_ADA_LS_VENV``, else ``<repo>/.venv-labelstudio``.
+
+    Returns:
+        str: ``<venv>/bin/label-studio``.
+
     Raises:
         FileNotFoundError: no executable there; the message names the
             install command.
@@ -131,13 +142,27 @@ def find_label_studio_python(venv=None) -> str:
     Useful to run Label Studio's own code in a subprocess, e.g. its brush
     RLE codec ``label_studio_sdk.converter.brush`` (``mask2rle``,
     ``decode_rle``).  Same lookup and error as :func:`find_label_studio`.
+
+    Args:
+        venv (str, optional): the Label Studio venv; default
+            ``$MMSEG_ADA_LS_VENV``, else ``<repo>/.venv-labelstudio``.
+
+    Returns:
+        str: ``<venv>/bin/python``.
     """
     exe = find_label_studio(venv)
     return osp.join(osp.dirname(exe), 'python')
 
 
 def free_port(host='127.0.0.1') -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
+    """A TCP port nobody listens on right now (the OS picks it).
+
+    Args:
+        host (str): the address to bind.
+
+    Returns:
+        int: the port.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
@@ -301,7 +326,14 @@ class LabelStudioServer:
         return self.proc is not None and self.proc.poll() is None
 
     def client(self, timeout=60) -> 'LabelStudioClient':
-        """A :class:`LabelStudioClient` for this server and its token."""
+        """A :class:`LabelStudioClient` for this server and its token.
+
+        Args:
+            timeout (float): seconds per request.
+
+        Returns:
+            LabelStudioClient: the client.
+        """
         return LabelStudioClient(self.url, self.token, timeout=timeout)
 
     def local_files_url(self, path) -> str:
@@ -310,6 +342,15 @@ class LabelStudioServer:
         ``/data/local-files/?d=<path relative to the document root>``; it is
         only served once a local-files storage covers the file's folder
         (:meth:`LabelStudioClient.add_local_storage`).
+
+        Args:
+            path (str): a file under the server's document root.
+
+        Returns:
+            str: the URL path (relative to the server).
+
+        Raises:
+            ValueError: If ``path`` is not under the document root.
         """
         path = osp.abspath(os.fspath(path))
         rel = osp.relpath(path, self.document_root)
@@ -320,7 +361,14 @@ class LabelStudioServer:
             rel.replace(os.sep, '/'))
 
     def log_tail(self, lines=40) -> str:
-        """The last ``lines`` lines of the server's log."""
+        """The last ``lines`` lines of the server's log.
+
+        Args:
+            lines (int): how many lines.
+
+        Returns:
+            str: the lines (``''`` if the log cannot be read).
+        """
         try:
             with open(self.log_path, encoding='utf-8', errors='replace') as f:
                 return ''.join(deque(f, maxlen=lines))
@@ -441,6 +489,9 @@ class LabelStudioServer:
         """Stop the server's whole process group and wait for it.
 
         SIGTERM, then SIGKILL after ``grace`` seconds.  Safe to call twice.
+
+        Args:
+            grace (float): seconds between SIGTERM and SIGKILL.
         """
         if self.proc is not None:
             _kill_group(self.pgid, self.proc, grace=grace)
@@ -502,8 +553,22 @@ class LabelStudioClient:
                 headers=None):
         """One request; the decoded JSON answer (``raw``: the bytes).
 
-        ``path`` is relative to the server (``/api/...``) or a full URL;
-        ``params`` are added to its query string; ``body`` is sent as JSON.
+        Args:
+            method (str): ``GET``, ``POST``, ...
+            path (str): relative to the server (``/api/...``) or a full
+                URL.
+            body (optional): sent as JSON.
+            params (dict, optional): added to the URL's query string.
+            raw (bool): return the bytes, undecoded.
+            headers (dict, optional): extra headers (they override the
+                defaults).
+
+        Returns:
+            The decoded JSON (``None`` for an empty answer), or the bytes.
+
+        Raises:
+            LabelStudioHTTPError: an HTTP error, no response, or (not
+                ``raw``) an answer that is not JSON.
         """
         url = path if '://' in path else self.url + '/' + path.lstrip('/')
         if params:
@@ -545,6 +610,12 @@ class LabelStudioClient:
 
         E.g. ``client.get_bytes(task['data']['image'])`` to check Label
         Studio serves a task's image.
+
+        Args:
+            path (str): relative to the server, or a full URL.
+
+        Returns:
+            bytes: the body.
         """
         return self.request('GET', path, raw=True)
 
@@ -567,7 +638,14 @@ class LabelStudioClient:
         return self.request('POST', '/api/projects', body)
 
     def project(self, project_id) -> dict:
-        """The project's JSON."""
+        """The project's JSON.
+
+        Args:
+            project_id (int): the project.
+
+        Returns:
+            dict: ``GET /api/projects/<id>``.
+        """
         return self.request('GET', f'/api/projects/{int(project_id)}')
 
     def add_local_storage(self,
@@ -622,6 +700,13 @@ class LabelStudioClient:
         back in the export.  The report has ``task_count``,
         ``prediction_count``, ... and ``task_ids`` (the new tasks' ids, in
         order).
+
+        Args:
+            project_id (int): the project.
+            tasks (Iterable[dict]): the tasks.
+
+        Returns:
+            dict: the import report.
         """
         return self.request(
             'POST',
@@ -632,6 +717,13 @@ class LabelStudioClient:
     def tasks(self, project_id, page_size=100) -> list:
         """All of a project's tasks, by id, with data, predictions,
         annotations and drafts (``GET /api/tasks?fields=all``, every page).
+
+        Args:
+            project_id (int): the project.
+            page_size (int): tasks per request.
+
+        Returns:
+            list[dict]: the tasks, sorted by id.
         """
         out, page = [], 1
         while True:
@@ -659,7 +751,14 @@ class LabelStudioClient:
         return sorted(out, key=lambda t: t['id'])
 
     def task(self, task_id) -> dict:
-        """One task with its predictions and annotations."""
+        """One task with its predictions and annotations.
+
+        Args:
+            task_id (int): the task.
+
+        Returns:
+            dict: ``GET /api/tasks/<id>``.
+        """
         return self.request('GET', f'/api/tasks/{int(task_id)}')
 
     # -- annotating --------------------------------------------------------
@@ -747,6 +846,13 @@ class LabelStudioClient:
         least one annotation (skipped ones included) are exported;
         ``download_all_tasks=True`` exports every task.
 
+        Args:
+            project_id (int): the project.
+            export_type (str): Label Studio's ``exportType`` (``JSON``,
+                ``JSON_MIN``, ...).
+            download_all_tasks (bool): export tasks without annotations
+                too.
+
         Returns:
             list: for ``JSON`` and ``JSON_MIN`` the parsed tasks (each
             ``{'id', 'data', 'annotations': [{'result', 'was_cancelled',
@@ -777,6 +883,20 @@ class LabelStudioClient:
         server), poll until ``completed``, then ``GET
         .../exports/<export id>/download?exportType=<type>``.  Same task
         format as :meth:`export`.
+
+        Args:
+            project_id (int): the project.
+            export_type (str): Label Studio's ``exportType``.
+            title (str): the snapshot's title.
+            timeout (float): seconds to wait for the snapshot.
+
+        Returns:
+            list | bytes: the parsed tasks (``JSON``, ``JSON_MIN``), else
+            the raw bytes.
+
+        Raises:
+            TimeoutError: If the snapshot is not done within ``timeout``.
+            LabelStudioError: If the snapshot failed.
         """
         pid = int(project_id)
         snap = self.request('POST', f'/api/projects/{pid}/exports/',
@@ -804,7 +924,14 @@ class LabelStudioClient:
 
 def leftover_processes(server: LabelStudioServer) -> list:
     """``ps`` lines of processes still in the server's process group or
-    naming its data dir (empty once it is stopped)."""
+    naming its data dir (empty once it is stopped).
+
+    Args:
+        server (LabelStudioServer): the server.
+
+    Returns:
+        list[str]: the ``pid pgid args`` lines.
+    """
     ps = subprocess.run(['ps', '-eo', 'pid=,pgid=,args='],
                         capture_output=True,
                         text=True,

@@ -17,7 +17,12 @@ __all__ = [
 
 
 def fsync_dir(path: str) -> None:
-    """Flush a directory entry (a rename) to disk; best effort."""
+    """Flush a directory entry (a rename) to disk; best effort (errors are
+    ignored).
+
+    Args:
+        path: the directory.
+    """
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -64,7 +69,17 @@ def atomic_write_bytes(path: str, data: bytes, fsync: bool = True) -> None:
 
 
 def json_default(obj: Any) -> Any:
-    """``json.dumps`` fallback for numpy scalars and arrays."""
+    """``json.dumps`` fallback for numpy scalars and arrays.
+
+    Args:
+        obj: the value ``json`` cannot serialise.
+
+    Returns:
+        Any: the Python number (``.item()``) or list (``.tolist()``).
+
+    Raises:
+        TypeError: for anything else.
+    """
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):
@@ -86,7 +101,17 @@ def atomic_write_json(path: str, obj: Any, fsync: bool = True) -> None:
 
 
 def read_json(path: str) -> Any:
-    """Load a JSON file; invalid JSON raises ``ValueError`` naming it."""
+    """Load a JSON file (UTF-8).
+
+    Args:
+        path: the file.
+
+    Returns:
+        Any: the parsed value.
+
+    Raises:
+        ValueError: naming the file, if it is not valid JSON.
+    """
     try:
         with open(path, 'r', encoding='utf-8') as f:
             return json.load(f)

@@ -35,14 +35,26 @@ Key = Union[int, str]
 
 
 def derive_seed(*keys: int) -> int:
-    """A 32-bit seed from integer keys (SplitMix-like via SeedSequence)."""
+    """A 32-bit seed from integer keys (SplitMix-like via SeedSequence).
+
+    Args:
+        *keys: integers (each taken modulo ``2**64``).
+
+    Returns:
+        int: the first 32-bit word numpy's ``SeedSequence(keys)``
+        generates.
+    """
     return int(
         np.random.SeedSequence([int(k) & 0xFFFFFFFFFFFFFFFF
                                 for k in keys]).generate_state(1)[0])
 
 
 def seed_all(seed: int) -> None:
-    """Seed Python's, numpy's and torch's global generators (all devices)."""
+    """Seed Python's, numpy's and torch's global generators (all devices).
+
+    Args:
+        seed: the seed (taken modulo ``2**32``).
+    """
     seed = int(seed) & 0xFFFFFFFF
     random.seed(seed)
     np.random.seed(seed)
@@ -82,6 +94,16 @@ def key_int(key: Key) -> int:
 
     Strings are hashed with CRC-32 (stable across processes, unlike
     Python's ``hash``).
+
+    Args:
+        key: a non-negative int (bools count as ints) or a string.
+
+    Returns:
+        int: the int itself, or the string's CRC-32.
+
+    Raises:
+        ValueError: for a negative int.
+        TypeError: for another type.
     """
     if isinstance(key, (bool, np.bool_)):
         return int(key)

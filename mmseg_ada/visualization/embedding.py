@@ -12,7 +12,15 @@ __all__ = ['pca_2d', 'embedding_figure', 'draw_embedding_figure']
 
 
 def pca_2d(x: np.ndarray) -> np.ndarray:
-    """``float64 [N, 2]`` projection of ``x`` on its two principal axes."""
+    """Projection of ``x`` on its two principal axes (after centring).
+
+    Args:
+        x: ``[N, D]`` points.
+
+    Returns:
+        np.ndarray: ``float64 [N, 2]`` (with fewer than 2 points or
+        dimensions: the centred first columns, zero-padded to 2).
+    """
     x = np.asarray(x, dtype=np.float64)
     x = x - x.mean(0)
     if x.shape[0] < 2 or x.shape[1] < 2:

@@ -25,7 +25,15 @@ GROUP_COLOURS = np.array([[46, 160, 67], [240, 200, 40], [214, 39, 40]],
 
 
 def default_palette(num_classes: int) -> np.ndarray:
-    """Cityscapes' palette for 19 classes, a seeded one otherwise."""
+    """Cityscapes' palette for 19 classes, a seeded one otherwise.
+
+    Args:
+        num_classes: ``C``.
+
+    Returns:
+        np.ndarray: ``uint8 [C, 3]`` RGB colours (random with seed 0 when
+        ``C != 19``).
+    """
     if num_classes == 19:
         from mmseg.datasets import CityscapesDataset
         return np.array(CityscapesDataset.METAINFO['palette'], np.uint8)

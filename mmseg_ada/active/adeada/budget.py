@@ -86,8 +86,8 @@ def density_fraction(round_idx: int,
         round_idx: 1-based round number ``k``.
         policy: ``'half'``: ``alpha * 2^(-beta (k-1))`` (Eq. 7; with
             ``alpha = beta = 1``: 1, 1/2, 1/4, ...); ``'even'``: 0.5 every
-            round; ``'linear'``: ``alpha - linear_step * (k-1)`` floored at 0
-            (1.0, 0.8, 0.6, ... for ``alpha = 1``); ``'density'``: 1;
+            round; ``'linear'``: ``1 - linear_step * (k-1)`` floored at 0
+            (1.0, 0.8, 0.6, ... by default); ``'density'``: 1;
             ``'uncertainty'``: 0.
         alpha: balance coefficient in ``[0, 1]`` (``'half'`` only).
         beta: decay rate ``>= 0``.
@@ -129,8 +129,15 @@ def split_round_budget(total: int,
     """Split ``B^k`` pixels into density and uncertainty shares (Eq. 7).
 
     ``B_d^k`` is the share rounded half up; ``B_u^k = B^k - B_d^k``, so the
-    two add up to ``total`` exactly.  Arguments as in
-    :func:`density_fraction`.
+    two add up to ``total`` exactly.
+
+    Args:
+        total: the round's budget ``B^k`` in pixels, a non-negative integer.
+        round_idx: 1-based round number ``k``.
+        policy: schedule policy, see :func:`density_fraction`.
+        alpha: balance coefficient in ``[0, 1]`` (``'half'`` only).
+        beta: decay rate ``>= 0``.
+        linear_step: decrement per round of ``'linear'``.
 
     Returns:
         :class:`RoundBudget`.

@@ -234,7 +234,15 @@ class ClassConditionalDensity:
 
     # ---------------------------------------------------------------- fit
     def components_for(self, n: int) -> int:
-        """Mixture components for a class with ``n`` regions."""
+        """Mixture components for a class with ``n`` regions.
+
+        Args:
+            n: number of regions of the class.
+
+        Returns:
+            ``n // regions_per_component`` clipped to
+            ``[min_components, max_components]``.
+        """
         k = n // self.regions_per_component
         return int(np.clip(k, self.min_components, self.max_components))
 

@@ -566,7 +566,14 @@ class TorchGMM:
         return out
 
     def score(self, X: ArrayLike) -> float:
-        """Mean per-point log-density of ``X``."""
+        """Mean per-point log-density of ``X``.
+
+        Args:
+            X: ``[N, D]`` points.
+
+        Returns:
+            The mean of :meth:`score_samples`.
+        """
         return float(self.score_samples(X).mean())
 
     @property

@@ -106,7 +106,13 @@ class BaseOracle:
 
     # ---------------------------------------------------- classification
     def image_label(self, index: int) -> Optional[int]:
-        """The class of bought image ``index`` (``None``: left unanswered).
+        """The class of bought image ``index``.
+
+        Args:
+            index: dataset index of the image.
+
+        Returns:
+            int | None: the class id; ``None`` if left unanswered.
         """
         raise NotImplementedError
 

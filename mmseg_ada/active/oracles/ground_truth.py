@@ -40,9 +40,15 @@ class GroundTruthOracle(BaseOracle):
              annotations: Any = None) -> 'GroundTruthOracle':
         """Answer for ``dataset``; see :meth:`BaseOracle.bind`.
 
-        ``annotations`` (a ``LoadAnnotations`` transform or config) loads the
-        label maps; without it, the one in the dataset's pipeline, else
-        mmseg's default.
+        Args:
+            dataset: the target dataset.
+            work_dir: the run directory (unused by this oracle).
+            annotations: a ``LoadAnnotations`` transform or its config, which
+                loads the label maps; ``None``: the one in the dataset's
+                pipeline, else mmseg's default ``LoadAnnotations()``.
+
+        Returns:
+            GroundTruthOracle: ``self``.
         """
         super().bind(dataset, work_dir, annotations)
         self._cache.clear()
@@ -61,6 +67,14 @@ class GroundTruthOracle(BaseOracle):
     # ------------------------------------------------------ segmentation
     def ground_truth(self, index: int) -> np.ndarray:
         """``uint8 [H, W]`` ground truth of image ``index`` (255 = ignore).
+
+        The last ``cache_size`` label maps read are kept in memory.
+
+        Args:
+            index: dataset index of the image.
+
+        Returns:
+            np.ndarray: the label map, as the loader returns it.
 
         Raises:
             FileNotFoundError: naming the label file when it is missing or
@@ -96,7 +110,16 @@ class GroundTruthOracle(BaseOracle):
         return gt
 
     def bought_labels(self, index: int, stamps: np.ndarray) -> np.ndarray:
-        """The ground truth where ``stamps > 0``, 255 elsewhere."""
+        """The ground truth where ``stamps > 0``, 255 elsewhere.
+
+        Args:
+            index: dataset index of the image.
+            stamps: ``[H, W]`` the round that bought each pixel (0 = not
+                bought); must match the label's shape.
+
+        Returns:
+            np.ndarray: ``[H, W]`` labels, of the ground truth's dtype.
+        """
         gt = self.ground_truth(index)
         stamps = np.asarray(stamps)
         if gt.shape != stamps.shape[:2]:
@@ -131,7 +154,17 @@ class GroundTruthOracle(BaseOracle):
 
     # ---------------------------------------------------- classification
     def image_label(self, index: int) -> int:
-        """The class of image ``index`` (its ``gt_label``)."""
+        """The class of image ``index`` (its ``gt_label``).
+
+        Args:
+            index: dataset index of the image.
+
+        Returns:
+            int: the first entry of the data info's ``gt_label``.
+
+        Raises:
+            KeyError: if the image has no ``gt_label``.
+        """
         info = self._info(index)
         label = info.get('gt_label')
         if label is None:
@@ -143,7 +176,18 @@ class GroundTruthOracle(BaseOracle):
                         index: int,
                         num_classes: int,
                         mask: Optional[np.ndarray] = None) -> np.ndarray:
-        """See :meth:`BaseOracle.class_histogram` (never ``None``)."""
+        """See :meth:`BaseOracle.class_histogram` (never ``None``).
+
+        Args:
+            index: dataset index.
+            num_classes: ``C``.
+            mask: segmentation: ``bool [H, W]`` bought pixels; ``None`` for
+                an image unit.
+
+        Returns:
+            np.ndarray: ``int64 [C]`` counts (ignored pixels not counted;
+            all zeros if ``mask`` and the label differ in shape).
+        """
         if mask is None:
             return super().class_histogram(index, num_classes)
         gt = self.ground_truth(index)

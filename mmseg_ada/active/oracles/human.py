@@ -105,7 +105,18 @@ class HumanOracle(BaseOracle):
         self._cache: 'OrderedDict[Tuple, Any]' = OrderedDict()
 
     def export_formats(self, kind: str) -> Tuple[str, ...]:
-        """The formats exported at every round for a ``kind`` store."""
+        """The formats exported at every round for a ``kind`` store.
+
+        Args:
+            kind: ``'mask'`` (segmentation) or ``'image'`` (classification).
+
+        Returns:
+            tuple[str]: the configured ``formats``, else all of
+            :data:`EXPORT_FORMATS` ``[kind]``.
+
+        Raises:
+            ValueError: if a configured format does not apply to ``kind``.
+        """
         if self.formats is None:
             return EXPORT_FORMATS[kind]
         bad = [f for f in self.formats if f not in EXPORT_FORMATS[kind]]
@@ -118,7 +129,17 @@ class HumanOracle(BaseOracle):
              dataset: Any,
              work_dir: Optional[str] = None,
              annotations: Any = None) -> 'HumanOracle':
-        """Answer for ``dataset`` from the store of ``work_dir``."""
+        """Answer for ``dataset`` from the store of ``work_dir``.
+
+        Args:
+            dataset: the target dataset.
+            work_dir: the run directory whose ``active/`` store holds the
+                imported answers.
+            annotations: kept for the interface (unused).
+
+        Returns:
+            HumanOracle: ``self``.
+        """
         super().bind(dataset, work_dir, annotations)
         self._store = None
         self._cache.clear()
@@ -189,10 +210,19 @@ class HumanOracle(BaseOracle):
 
     def round_labels(self, k: int, stem: str,
                      shape: Sequence[int]) -> np.ndarray:
-        """``uint8 [H, W]`` the labels answered for ``stem`` in round ``k``
-        (255 where nobody labelled; all 255 if the image has no answer).
+        """The labels answered for ``stem`` in round ``k``.
+
+        Args:
+            k: 1-based round.
+            stem: the image's file stem (its name in the answers).
+            shape: the image's ``(H, W, ...)``; the first two are used.
+
+        Returns:
+            np.ndarray: ``uint8 [H, W]``, 255 where nobody labelled (all 255
+            if the image has no answer).
 
         Raises:
+            LabelsNotImported: if round ``k`` has no imported answers.
             StoreIntegrityError: the pinned answers of an image that has
                 some are missing or do not fit the image.
         """
@@ -222,7 +252,17 @@ class HumanOracle(BaseOracle):
         return self._cached(('mask', k, v, stem), load)
 
     def bought_labels(self, index: int, stamps: np.ndarray) -> np.ndarray:
-        """The answers of every round that bought a pixel of ``index``."""
+        """The answers of every round that bought a pixel of ``index``.
+
+        Args:
+            index: dataset index of the image.
+            stamps: ``[H, W]`` the round that bought each pixel (0 = not
+                bought).
+
+        Returns:
+            np.ndarray: ``uint8 [H, W]``, each pixel the answer of the round
+            that bought it, 255 elsewhere.
+        """
         stamps = np.asarray(stamps)
         out = np.full(stamps.shape[:2], IGNORE, np.uint8)
         stem = self._stem(index)
@@ -233,7 +273,14 @@ class HumanOracle(BaseOracle):
 
     # ---------------------------------------------------- classification
     def round_image_labels(self, k: int) -> Dict[str, Optional[int]]:
-        """``{image index (str): class or None}`` answered in round ``k``."""
+        """The image labels answered in round ``k``.
+
+        Args:
+            k: 1-based round.
+
+        Returns:
+            dict: ``{image index (str): class or None}``.
+        """
         v = self._version(k)
 
         def load() -> Dict[str, Optional[int]]:
@@ -248,8 +295,17 @@ class HumanOracle(BaseOracle):
         return self._cached(('image', k, v), load)
 
     def image_label(self, index: int) -> Optional[int]:
-        """The class a person gave bought image ``index`` (``None``: left
-        unanswered)."""
+        """The class a person gave bought image ``index``.
+
+        Args:
+            index: dataset index of the image.
+
+        Returns:
+            int | None: the class; ``None`` if left unanswered.
+
+        Raises:
+            KeyError: if the image was not bought.
+        """
         store = self.store()
         k = store.round_of(index)
         if k == 0:
@@ -264,5 +320,14 @@ class HumanOracle(BaseOracle):
             index: int,
             num_classes: int,
             mask: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
-        """``None``: at selection time no person has answered yet."""
+        """``None``: at selection time no person has answered yet.
+
+        Args:
+            index: dataset index (unused).
+            num_classes: ``C`` (unused).
+            mask: bought pixels (unused).
+
+        Returns:
+            None: always.
+        """
         return None

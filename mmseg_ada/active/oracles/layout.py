@@ -34,32 +34,80 @@ __all__ = [
 
 
 def annotate_dir(work_dir: str) -> str:
-    """``<work_dir>/active/annotate``."""
+    """``<work_dir>/active/annotate``.
+
+    Args:
+        work_dir: the run directory.
+
+    Returns:
+        str: the path.
+    """
     return osp.join(work_dir, 'active', 'annotate')
 
 
 def round_dir(work_dir: str, k: int) -> str:
-    """``<work_dir>/active/annotate/round_<k>``."""
+    """``<work_dir>/active/annotate/round_<k>``.
+
+    Args:
+        work_dir: the run directory.
+        k: 1-based round.
+
+    Returns:
+        str: the path.
+    """
     return osp.join(annotate_dir(work_dir), f'round_{int(k)}')
 
 
 def request_dir(work_dir: str, k: int) -> str:
-    """The request of round ``k``."""
+    """The request of round ``k``: ``round_<k>/request``.
+
+    Args:
+        work_dir: the run directory.
+        k: 1-based round.
+
+    Returns:
+        str: the path.
+    """
     return osp.join(round_dir(work_dir, k), 'request')
 
 
 def answers_dir(work_dir: str, k: int) -> str:
-    """The inbox of round ``k``'s imported answers."""
+    """The inbox of round ``k``'s imported answers: ``round_<k>/answers``.
+
+    Args:
+        work_dir: the run directory.
+        k: 1-based round.
+
+    Returns:
+        str: the path.
+    """
     return osp.join(round_dir(work_dir, k), 'answers')
 
 
 def version_dir(work_dir: str, k: int, version: int) -> str:
-    """Imported answers version ``version`` of round ``k``."""
+    """Imported answers version ``version`` of round ``k``.
+
+    Args:
+        work_dir: the run directory.
+        k: 1-based round.
+        version: the import's version number.
+
+    Returns:
+        str: ``round_<k>/answers/v<version>``.
+    """
     return osp.join(answers_dir(work_dir, k), f'v{int(version)}')
 
 
 def current_version(work_dir: str, k: int) -> Optional[int]:
-    """The newest imported version of round ``k`` (``None``: none yet)."""
+    """The newest imported version of round ``k`` (``current.json``).
+
+    Args:
+        work_dir: the run directory.
+        k: 1-based round.
+
+    Returns:
+        int | None: the version; ``None`` if nothing was imported yet.
+    """
     path = osp.join(answers_dir(work_dir, k), 'current.json')
     if not osp.isfile(path):
         return None

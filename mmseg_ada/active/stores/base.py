@@ -93,7 +93,14 @@ def read_pending_log(path: str) -> Tuple[List[str], List[int]]:
 
 
 def round_reports(root: str) -> Dict[int, str]:
-    """``{k: path}`` of every ``round_<k>.json`` in ``root``."""
+    """Every ``round_<k>.json`` in ``root``.
+
+    Args:
+        root: a store directory.
+
+    Returns:
+        dict: ``{k: path}``.
+    """
     out: Dict[int, str] = {}
     for path in glob.glob(osp.join(root, 'round_*.json')):
         m = _ROUND_RE.match(osp.basename(path))
@@ -206,13 +213,27 @@ class BaseLabelStore:
 
     @classmethod
     def exists(cls, work_dir: str) -> bool:
-        """Whether ``work_dir`` holds a store (of any kind)."""
+        """Whether ``work_dir`` holds a store (of any kind).
+
+        Args:
+            work_dir: the run directory.
+
+        Returns:
+            bool: whether ``<work_dir>/active/meta.json`` exists.
+        """
         return osp.isfile(osp.join(work_dir, 'active', 'meta.json'))
 
     @classmethod
     def in_use_by(cls, work_dir: str) -> Optional[str]:
-        """The process that holds the store's write lock now (host, pid),
-        or ``None`` when no run writes it."""
+        """The process that holds the store's write lock now.
+
+        Args:
+            work_dir: the run directory.
+
+        Returns:
+            str | None: the holder (host, pid); ``None`` when no other run
+            writes the store.
+        """
         return StoreLock(osp.join(work_dir, 'active', '.lock')).held_by_other()
 
     def _check_writable(self) -> None:
@@ -484,18 +505,40 @@ class BaseLabelStore:
         return vis if upto is None else min(int(upto), vis)
 
     def round_path(self, k: int) -> str:
-        """Path of ``round_<k>.json``."""
+        """Path of ``round_<k>.json``.
+
+        Args:
+            k: 1-based round.
+
+        Returns:
+            str: ``<root>/round_<k>.json``.
+        """
         return osp.join(self.root, f'round_{int(k)}.json')
 
     def read_round(self, k: int) -> Optional[Dict[str, Any]]:
-        """The report of committed round ``k`` (``None`` if it has none)."""
+        """The report of committed round ``k``.
+
+        Args:
+            k: 1-based round.
+
+        Returns:
+            dict | None: the parsed ``round_<k>.json``; ``None`` if ``k`` is
+            not committed or has no report.
+        """
         if not 1 <= int(k) <= self.last_round():
             return None
         path = self.round_path(k)
         return read_json(path) if osp.isfile(path) else None
 
     def rounds(self, upto: Optional[int] = None) -> List[Dict[str, Any]]:
-        """Reports of the committed rounds ``<= upto``, sorted by round."""
+        """Reports of the committed rounds ``<= upto``, sorted by round.
+
+        Args:
+            upto: last round to include (``None``: the last committed).
+
+        Returns:
+            list[dict]: the reports (rounds without one are skipped).
+        """
         last = self.last_round() if upto is None else min(
             int(upto), self.last_round())
         out = [self.read_round(k) for k in range(1, last + 1)]

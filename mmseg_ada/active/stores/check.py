@@ -394,6 +394,9 @@ def check_store(work_dir: str, read_masks: bool = True) -> List[StoreProblem]:
 def summarize_store(work_dir: str) -> Dict[str, Any]:
     """What the store holds, from its record (no image is read).
 
+    Args:
+        work_dir: the run directory (its ``active/`` store).
+
     Returns:
         dict: ``kind`` (``'mask'``/``'image'``/``None`` without a store),
         ``round``, ``labeled``, ``items`` (labelled images), ``cursor``,

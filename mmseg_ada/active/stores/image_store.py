@@ -45,7 +45,14 @@ class ImageLabelStore(BaseLabelStore):
         return np.asarray(sorted(ids), dtype=np.int64)
 
     def round_of(self, image_id: int) -> int:
-        """The visible round that bought ``image_id`` (0 = not labelled)."""
+        """The visible round that bought ``image_id``.
+
+        Args:
+            image_id: dataset index.
+
+        Returns:
+            int: the round; 0 if not labelled (in the visible rounds).
+        """
         r = int(self._state['index'].get(str(int(image_id)), 0))
         return r if r <= self.visible_round() else 0
 

@@ -122,12 +122,28 @@ class MaskLabelStore(BaseLabelStore):
 
     def is_labeled(self, stem: str, upto: Optional[int] = None) -> bool:
         """Whether ``stem`` has a labelled pixel in the visible rounds
-        (from the state alone: no file is read)."""
+        (from the state alone: no file is read).
+
+        Args:
+            stem: image stem.
+            upto: look at rounds ``<= upto`` only (still capped by the
+                visible round).
+
+        Returns:
+            bool: whether the image was first labelled in such a round.
+        """
         r = self._state['index'].get(stem)
         return r is not None and int(r) <= self._upto(upto)
 
     def mask_path(self, stem: str) -> str:
-        """Path of the stamp map of image ``stem``."""
+        """Path of the stamp map of image ``stem``.
+
+        Args:
+            stem: image stem (checked: no separators, no leading dot).
+
+        Returns:
+            str: ``<mask_dir>/<stem>.png``.
+        """
         return osp.join(self.mask_dir, _check_stem(stem) + '.png')
 
     @staticmethod

@@ -69,7 +69,11 @@ class BaseUnits:
         self._total_pixels = 0
 
     def setup(self, items: Sequence[PoolItem]) -> None:
-        """The pool's images, in dataset order."""
+        """Take the pool's images; caches their pixel counts.
+
+        Args:
+            items: the pool's images, in dataset order.
+        """
         self.items = list(items)
         self._image_pixels = np.asarray(
             [it.shape[0] * it.shape[1] for it in self.items], dtype=np.int64)
@@ -117,10 +121,23 @@ class BaseUnits:
             strategy: the strategy (pixel units use its ``pixel_score``).
             round_idx: the round.
             budget: the round's budget (pixel units size their candidates).
+
+        Returns:
+            UnitPool: the image's rows (labelled units cost 0 or are left
+            out, by kind).
         """
         raise NotImplementedError
 
     def commit(self, store: Any, pool: UnitPool,
                selection: Selection) -> Purchase:
-        """Write the picks into ``store`` (rank 0, pending round)."""
+        """Write the picks into ``store`` (rank 0, pending round).
+
+        Args:
+            store: the label store.
+            pool: the pool the strategy picked from.
+            selection: the picks (rows of ``pool``).
+
+        Returns:
+            Purchase: what was added (units already labelled cost nothing).
+        """
         raise NotImplementedError

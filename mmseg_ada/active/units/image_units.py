@@ -33,13 +33,28 @@ class ImageUnits(BaseUnits):
     store_type = 'ImageLabelStore'
 
     def total_cost(self) -> int:
+        """The number of images."""
         return len(self.items)
 
     def image_pixels(self) -> np.ndarray:
+        """``int64 [num_images]`` ones: an image costs 1."""
         return np.ones(len(self.items), dtype=np.int64)
 
     def collect(self, item: PoolItem, outputs: Dict[str, Any], store: Any,
                 strategy: Any, round_idx: int, budget: int) -> UnitPool:
+        """One row for the image (see :meth:`BaseUnits.collect`).
+
+        Args:
+            item: the image.
+            outputs: the model's per-image outputs (``'prob'``, ...).
+            store: the label store, or ``None`` (the source pool).
+            strategy: unused.
+            round_idx: unused.
+            budget: unused.
+
+        Returns:
+            UnitPool: one row, cost 0 if the image is labelled, else 1.
+        """
         prob = _row(outputs['prob'])[None]
         labeled = store is not None and store.round_of(item.index) > 0
         feat = outputs.get('feature')
@@ -59,6 +74,16 @@ class ImageUnits(BaseUnits):
 
     def commit(self, store: Any, pool: UnitPool,
                selection: Selection) -> Purchase:
+        """Add the picked images to the store.
+
+        Args:
+            store: the label store (pending round).
+            pool: the pool the strategy picked from.
+            selection: the picks (rows of ``pool``).
+
+        Returns:
+            Purchase: what was added.
+        """
         ids = pool.image_index[selection.index]
         added = store.add(ids.tolist())
         return Purchase(

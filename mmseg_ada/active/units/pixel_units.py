@@ -25,6 +25,12 @@ def values_at_pixels(m: Any, pixels: np.ndarray, h: int, w: int) -> np.ndarray:
     ``h x w`` image, computed at those pixels only (a feature map upsampled
     to the full image would not fit in memory).
 
+    Args:
+        m: ``[K, h', w']`` map (tensor or array).
+        pixels: ``int [N]`` flat indices ``y * w + x`` of the image.
+        h: full-resolution height.
+        w: full-resolution width.
+
     Returns:
         ``float32 [N, K]``.
     """
@@ -77,6 +83,21 @@ class PixelUnits(BaseUnits):
 
     def collect(self, item: PoolItem, outputs: Dict[str, Any], store: Any,
                 strategy: Any, round_idx: int, budget: int) -> UnitPool:
+        """The image's best unlabelled candidate pixels (see the class
+        docstring and :meth:`BaseUnits.collect`).
+
+        Args:
+            item: the image.
+            outputs: the model's per-image outputs (``'prob'``, ...).
+            store: the label store, or ``None`` (the source pool).
+            strategy: the strategy (``pixel_score``, ``rng``,
+                ``pixel_quota``, ``candidate_factor``).
+            round_idx: the round.
+            budget: the round's budget (sizes the candidates).
+
+        Returns:
+            UnitPool: one row per candidate, sorted by pixel index.
+        """
         h, w = item.shape
         prob = outputs['prob'].float()
         prob = F.interpolate(
@@ -133,6 +154,16 @@ class PixelUnits(BaseUnits):
 
     def commit(self, store: Any, pool: UnitPool,
                selection: Selection) -> Purchase:
+        """Stamp the picked pixels into the images' masks.
+
+        Args:
+            store: the label store (pending round).
+            pool: the pool the strategy picked from.
+            selection: the picks (rows of ``pool``).
+
+        Returns:
+            Purchase: what was added.
+        """
         out = Purchase()
         idx = selection.index
         for i in np.unique(pool.image_index[idx]):

@@ -50,10 +50,12 @@ class RegionUnits(BaseUnits):
         return self._cache
 
     def fingerprint(self) -> Dict[str, Any]:
+        """The kind and the region cache's method and parameters."""
         return dict(
             kind=self.kind, method=self.cache.method, params=self.cache.params)
 
     def check(self) -> None:
+        """Raise ``FileNotFoundError`` if the cache lacks an image's map."""
         missing = [it.stem for it in self.items if not self.cache.has(it.stem)]
         if missing:
             raise FileNotFoundError(
@@ -63,7 +65,14 @@ class RegionUnits(BaseUnits):
                 self.cache.tool_command())
 
     def region_sizes(self, item: PoolItem) -> np.ndarray:
-        """``int64 [R]`` pixels of every region id of ``item`` (cached)."""
+        """Pixels of every region id of ``item`` (cached).
+
+        Args:
+            item: the image.
+
+        Returns:
+            np.ndarray: ``int64 [R]`` counts.
+        """
         sizes = self._sizes.get(item.stem)
         if sizes is None:
             sizes = self._sizes[item.stem] = np.bincount(
@@ -72,8 +81,15 @@ class RegionUnits(BaseUnits):
 
     def min_cost(self, at_most: int = 0) -> int:
         """The pixels of the smallest region of the pool (see
-        :meth:`BaseUnits.min_cost`); reads region maps until one region of
-        at most ``at_most`` pixels is found, every map otherwise."""
+        :meth:`BaseUnits.min_cost`).
+
+        Args:
+            at_most: stop reading region maps once a region of at most this
+                many pixels is found; otherwise every map is read.
+
+        Returns:
+            int: the smallest region size found (1 if no region).
+        """
         best = None
         for item in self.items:
             sizes = self.region_sizes(item)
@@ -87,11 +103,31 @@ class RegionUnits(BaseUnits):
         return 1 if best is None else best
 
     def region_map(self, item: PoolItem) -> np.ndarray:
-        """The full-resolution region map of ``item``."""
+        """The full-resolution region map of ``item``.
+
+        Args:
+            item: the image.
+
+        Returns:
+            np.ndarray: ``[H, W]`` region ids, from the cache.
+        """
         return self.cache.load(item.stem, item.shape)
 
     def collect(self, item: PoolItem, outputs: Dict[str, Any], store: Any,
                 strategy: Any, round_idx: int, budget: int) -> UnitPool:
+        """One row per region of the image (see :meth:`BaseUnits.collect`).
+
+        Args:
+            item: the image.
+            outputs: the model's per-image outputs (``'prob'``, ...).
+            store: the label store, or ``None`` (the source pool).
+            strategy: unused.
+            round_idx: unused.
+            budget: unused.
+
+        Returns:
+            UnitPool: the regions, costing their unlabelled pixels.
+        """
         lab = None
         if store is not None and store.is_labeled(item.stem):
             lab = store.mask(item.stem, item.shape)
@@ -115,6 +151,17 @@ class RegionUnits(BaseUnits):
 
     def commit(self, store: Any, pool: UnitPool,
                selection: Selection) -> Purchase:
+        """Stamp the picked regions into the images' masks
+        (``commit_threads`` images at a time).
+
+        Args:
+            store: the label store (pending round).
+            pool: the pool the strategy picked from.
+            selection: the picks (rows of ``pool``).
+
+        Returns:
+            Purchase: what was added.
+        """
         out = Purchase()
         idx = selection.index
         images = np.unique(pool.image_index[idx])

@@ -19,8 +19,15 @@ FORMATS: Dict[str, ModuleType] = {
 
 
 def get_format(name: str, kind: str) -> ModuleType:
-    """The format ``name`` for a request of ``kind`` (``'mask'`` /
-    ``'image'``).
+    """The format module ``name`` for a request of ``kind``.
+
+    Args:
+        name: a key of :data:`FORMATS` (``'labelstudio'``, ``'cvat'``,
+            ``'png'``, ``'list'``).
+        kind: ``'mask'`` or ``'image'``.
+
+    Returns:
+        ModuleType: the format module.
 
     Raises:
         ValueError: naming the formats that serve ``kind``.

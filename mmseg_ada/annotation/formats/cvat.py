@@ -108,7 +108,18 @@ def export(request: AnnotationRequest,
 def mask_element(node: ET.Element, label: str, mask: np.ndarray,
                  source: str) -> ET.Element:
     """Add a ``<mask>`` of ``label`` (CVAT's RLE in the mask's box) to an
-    ``<image>``."""
+    ``<image>``.
+
+    Args:
+        node: the ``<image>`` element.
+        label: the class name (or the asked layer's name).
+        mask: ``bool [H, W]`` pixels of the mask.
+        source: CVAT's ``source`` attribute (e.g. ``'auto'``,
+            ``'manual'``).
+
+    Returns:
+        ET.Element: the new ``<mask>`` element.
+    """
     rle, left, top, width, height = cvat_rle_encode(mask)
     return ET.SubElement(
         node,
@@ -157,6 +168,13 @@ def _int(node: ET.Element, key: str, path: str, k: int,
 
 def parse(path: str, request: AnnotationRequest) -> RawAnswers:
     """Read a "CVAT for images 1.1" XML of a round.
+
+    Args:
+        path: ``annotations.xml`` (a folder is refused).
+        request: the round's request the answers belong to.
+
+    Returns:
+        RawAnswers: what the file says, before clipping to the request.
 
     Raises:
         AnnotationImportError: not that format, an image that is not in the

@@ -27,7 +27,18 @@ def export(request: AnnotationRequest,
            out_dir: str,
            predictions: bool = True,
            **unused) -> List[str]:
-    """Write ``labels.txt``, ``classes.txt`` and ``index.json``."""
+    """Write ``labels.txt``, ``classes.txt`` and ``index.json``.
+
+    Args:
+        request: the round's request (``'image'`` kind).
+        out_dir: the export folder.
+        predictions: pre-fill each line with the model's class (else, or
+            without a prediction, ``-1``: unanswered).
+        **unused: options of other formats (ignored).
+
+    Returns:
+        list[str]: the files written.
+    """
     lines = []
     for im in request.images:
         label = im.predicted if predictions and im.predicted is not None \
@@ -50,6 +61,13 @@ def export(request: AnnotationRequest,
 
 def parse(path: str, request: AnnotationRequest) -> RawAnswers:
     """Read an edited ``labels.txt``.
+
+    Args:
+        path: ``labels.txt``, or the folder holding it.
+        request: the round's request the answers belong to.
+
+    Returns:
+        RawAnswers: what the file says, before clipping to the request.
 
     Raises:
         AnnotationImportError: a malformed line, an image that is not in

@@ -48,7 +48,15 @@ MAX_IMPORT_BYTES = 40 * 2**20
 
 
 def labeling_config(request: AnnotationRequest) -> str:
-    """The labelling-config XML to create the project with."""
+    """The labelling-config XML to create the project with.
+
+    Args:
+        request: the round's request (its kind and classes decide the
+            config: brush labels for masks, choices for images).
+
+    Returns:
+        str: the XML.
+    """
     labels = '\n'.join(f'    <Label value={quoteattr(c)}/>'
                        for c in request.classes)
     choices = '\n'.join(f'    <Choice value={quoteattr(c)}/>'
@@ -235,6 +243,13 @@ def _pick(task: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 def parse(path: str, request: AnnotationRequest) -> RawAnswers:
     """Read Label Studio's JSON export of a round's project.
+
+    Args:
+        path: the JSON export (a folder is refused).
+        request: the round's request the answers belong to.
+
+    Returns:
+        RawAnswers: what the file says, before clipping to the request.
 
     Raises:
         AnnotationImportError: not a Label Studio JSON export, a task of

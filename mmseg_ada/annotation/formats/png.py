@@ -44,7 +44,18 @@ def export(request: AnnotationRequest,
            out_dir: str,
            predictions: bool = True,
            **unused) -> List[str]:
-    """Write the label and asked PNGs and ``index.json`` to ``out_dir``."""
+    """Write the label and asked PNGs and ``index.json`` to ``out_dir``.
+
+    Args:
+        request: the round's request (``'mask'`` kind).
+        out_dir: the export folder.
+        predictions: pre-fill the asked pixels of ``labels/<stem>.png``
+            with the model's classes (else 255 everywhere).
+        **unused: options of other formats (ignored).
+
+    Returns:
+        list[str]: the files written.
+    """
     files, images = [], []
     for im in request.images:
         asked = request.asked(im.stem)
@@ -83,6 +94,13 @@ def export(request: AnnotationRequest,
 
 def parse(path: str, request: AnnotationRequest) -> RawAnswers:
     """Read an edited png export folder.
+
+    Args:
+        path: the export folder (with ``index.json``).
+        request: the round's request the answers belong to.
+
+    Returns:
+        RawAnswers: what the file says, before clipping to the request.
 
     Raises:
         AnnotationImportError: not such a folder, another round, an image

@@ -56,7 +56,15 @@ class ClsRandomCrop(BaseTransform):
                 np.random.randint(0, w - cw + 1))
 
     def transform(self, results: dict) -> Optional[dict]:
-        """Crop ``results['img']``.
+        """Crop ``results['img']`` at a random offset (padded first with
+        ``pad_val`` if smaller and ``pad_if_needed``).
+
+        Args:
+            results: the pipeline's results (``img``).
+
+        Returns:
+            dict: ``results`` with the cropped ``img``, its ``img_shape``
+            and ``crop_bbox`` (``[x1, y1, x2, y2]``).
 
         Raises:
             ValueError: If the image is smaller than the crop and

@@ -44,6 +44,18 @@ class LoadBoughtLabels(BaseTransform):
     """
 
     def transform(self, results: dict) -> Optional[dict]:
+        """Load the bought labels (see the class docstring).
+
+        Args:
+            results: the pipeline's results, with the required keys.
+
+        Returns:
+            dict: ``results`` with ``gt_seg_map`` and
+            ``active_labeled_pixels`` (``active_oracle`` removed).
+
+        Raises:
+            KeyError: naming a missing required key.
+        """
         for key in ('ori_shape', 'active_oracle', 'active_work_dir',
                     'active_stem', 'image_index'):
             if key not in results:

@@ -17,6 +17,14 @@ def mix_views(weak: np.ndarray, strong: np.ndarray, beta: float) -> np.ndarray:
 
     Mixing raw pixel values equals mixing normalised ones (normalisation is
     affine per channel), which is what LADA's code mixes.
+
+    Args:
+        weak: the weak view ``x``.
+        strong: the strong view ``alpha(x)``, of the same shape.
+        beta: the mixing weight of the weak view.
+
+    Returns:
+        np.ndarray: the mixed view, float32.
     """
     if weak.shape != strong.shape:
         raise ValueError('the weak and the strong view must have the same '
@@ -85,7 +93,15 @@ class MixWeakStrong(BaseTransform):
         return out['img']
 
     def transform(self, results: dict) -> dict:
-        """Mix the two views of ``results['img']``."""
+        """Mix the two views of ``results['img']``.
+
+        Args:
+            results: the pipeline's results (``img``).
+
+        Returns:
+            dict: ``results`` with the mixed ``img``, its ``img_shape`` and
+            ``mix_beta``.
+        """
         weak = self._view(self.weak, results)
         strong = self._view(self.strong, results)
         beta = (

@@ -43,7 +43,15 @@ class PackClsInputs(BaseTransform):
 
     @staticmethod
     def format_input(img) -> torch.Tensor:
-        """``[H, W]`` / ``[H, W, C]`` array (or tensor) -> ``[C, H, W]``."""
+        """``[H, W]`` / ``[H, W, C]`` array -> ``[C, H, W]`` tensor.
+
+        Args:
+            img (np.ndarray | torch.Tensor): the image; a tensor is returned
+                as is.
+
+        Returns:
+            torch.Tensor: the image, channels first, dtype kept.
+        """
         if isinstance(img, torch.Tensor):
             return img
         if not isinstance(img, np.ndarray):
@@ -56,7 +64,14 @@ class PackClsInputs(BaseTransform):
         return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
 
     def transform(self, results: dict) -> dict:
-        """Pack ``results`` into ``inputs`` and ``data_samples``."""
+        """Pack ``results`` into ``inputs`` and ``data_samples``.
+
+        Args:
+            results: the pipeline's results.
+
+        Returns:
+            dict: ``inputs`` (if the image is there) and ``data_samples``.
+        """
         packed = dict()
         if self.input_key in results:
             packed['inputs'] = self.format_input(results[self.input_key])

@@ -110,12 +110,27 @@ class RandAugment(BaseTransform):
         self.ops = ops
 
     def value(self, name: str) -> float:
-        """The (unsigned) value of operation ``name`` at the magnitude."""
+        """The (unsigned) value of operation ``name`` at the magnitude.
+
+        Args:
+            name: a key of :data:`RAND_AUGMENT_OPS`.
+
+        Returns:
+            float: ``magnitude / magnitude_max * (max - min) + min``.
+        """
         _, low, high = RAND_AUGMENT_OPS[name]
         return self.magnitude / self.magnitude_max * (high - low) + low
 
     def transform(self, results: dict) -> dict:
-        """Apply ``num_ops`` random operations to ``results['img']``."""
+        """Apply ``num_ops`` random operations to ``results['img']``.
+
+        Args:
+            results: the pipeline's results (``img``: ``uint8 [H, W, 3]``).
+
+        Returns:
+            dict: ``results`` with the new ``img``, ``img_shape`` and
+            ``rand_augment_ops``.
+        """
         img = results['img']
         if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
             raise ValueError('RandAugment expects an [H, W, 3] uint8 image, '

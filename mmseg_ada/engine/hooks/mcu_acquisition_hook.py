@@ -40,7 +40,15 @@ class MCUAcquisitionHook(Hook):
                          batch_idx: int,
                          data_batch: Any = None,
                          outputs: Any = None) -> None:
-        """Write the figure of a new record of ``runner.model``."""
+        """Write the figure of a new record of ``runner.model`` (mmengine
+        :meth:`Hook.after_train_iter`).
+
+        Args:
+            runner (Runner): the runner.
+            batch_idx: unused.
+            data_batch: unused.
+            outputs: unused.
+        """
         model = runner.model
         self.write(getattr(model, 'module', model))
 

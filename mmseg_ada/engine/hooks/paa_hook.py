@@ -114,7 +114,12 @@ class PAAHook(Hook):
         return model.module if is_model_wrapper(model) else model
 
     def before_train(self, runner) -> None:
-        """Configure the shared anchor set (before any worker starts)."""
+        """Configure the shared anchor set (before any worker starts).
+
+        Args:
+            runner (Runner): the runner (``ActiveLoop`` train loop, a
+                :class:`PAADataset` train dataset).
+        """
         loop = runner.train_loop
         for name in ('milestones', 'epoch_length', 'schedule'):
             if not hasattr(loop, name):
@@ -236,7 +241,15 @@ class PAAHook(Hook):
                          batch_idx: int,
                          data_batch: Any = None,
                          outputs: Optional[dict] = None) -> None:
-        """Judge the step's proposals, grow ``A``, start epochs."""
+        """Judge the step's proposals, grow ``A``, start epochs (mmengine
+        :meth:`Hook.after_train_iter`).
+
+        Args:
+            runner (Runner): the runner.
+            batch_idx: unused (``runner.iter`` is the step).
+            data_batch: the batch just trained on (its proposals).
+            outputs: unused.
+        """
         ds, loop = self.dataset, runner.train_loop
         t = int(runner.iter)
         ids, labels, conf = self._proposals(runner, data_batch)
@@ -264,12 +277,22 @@ class PAAHook(Hook):
 
     # ------------------------------------------------------- checkpoints
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Store the anchor set (exact resume)."""
+        """Store the anchor set (exact resume).
+
+        Args:
+            runner (Runner): the runner.
+            checkpoint: the checkpoint dict, updated in place.
+        """
         if self.dataset is not None:
             checkpoint[CKPT_KEY] = self.dataset.anchor_set.state_dict()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Keep the anchor set for :meth:`before_train`."""
+        """Keep the anchor set for :meth:`before_train`.
+
+        Args:
+            runner (Runner): the runner.
+            checkpoint: the loaded checkpoint dict.
+        """
         self._loaded = checkpoint.get(CKPT_KEY)
 
     @staticmethod

@@ -44,6 +44,13 @@ class RoundMetricHook(Hook):
     def after_val_epoch(self,
                         runner,
                         metrics: Optional[Dict[str, float]] = None) -> None:
+        """Record ``metrics`` where this validation belongs (see the class
+        docstring; rank 0 only, nothing without an active store).
+
+        Args:
+            runner (Runner): the runner.
+            metrics: the evaluator's results (numbers are kept).
+        """
         loop = runner.train_loop
         store = getattr(loop, 'store', None)
         if (store is None or not metrics or not is_main_process()

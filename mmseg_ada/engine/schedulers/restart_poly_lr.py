@@ -66,7 +66,15 @@ class RestartPolyLR(_ParamScheduler):
             verbose=verbose)
 
     def factor(self, step: int) -> float:
-        """The decay factor at ``step`` steps after ``begin``."""
+        """The decay factor at ``step`` steps after ``begin``.
+
+        Args:
+            step: steps since ``begin`` (within ``sum(periods)``).
+
+        Returns:
+            float: ``(1 - min(t, P - 1) / (P - 1)) ** power`` for step ``t``
+            of its period of ``P`` steps (``P - 1`` at least 1).
+        """
         start = 0
         for p in self.periods:
             if step < start + p:

@@ -37,6 +37,12 @@ def label_free_copy(sample: ClsDataSample) -> ClsDataSample:
 
     Meta information and prediction fields are kept, so the unlabelled
     stream still knows ``img_path`` / ``sample_idx`` but cannot see labels.
+
+    Args:
+        sample: the data sample.
+
+    Returns:
+        ClsDataSample: a new sample sharing the kept values.
     """
     clean = ClsDataSample(metainfo=sample.metainfo)
     for key, value in sample.items():
@@ -257,7 +263,16 @@ class ADAImageClassifier(BaseModel):
             self,
             inputs: Tensor,
             data_samples: Optional[SampleList] = None) -> List[ClsDataSample]:
-        """Data samples with ``pred_score`` (softmax) and ``pred_label``."""
+        """Data samples with ``pred_score`` (softmax) and ``pred_label``.
+
+        Args:
+            inputs: ``[N, 3, H, W]`` preprocessed images.
+            data_samples: the batch's samples, filled in (``None``: new
+                ones).
+
+        Returns:
+            list[ClsDataSample]: one per image.
+        """
         return self.head.predict(self.extract_feat(inputs), data_samples)
 
     # -------------------------------------------------------------- loss
@@ -330,6 +345,17 @@ class ADAImageClassifier(BaseModel):
     ) -> Dict[str, Tensor]:
         """Solver losses plus every regulariser's losses.
 
+        Args:
+            inputs: ``[N, 3, H, W]`` source images.
+            data_samples: their samples, with ``gt_label``.
+            target_inputs: labelled target images (``None`` or empty: no
+                target stream).
+            target_data_samples: their samples, with ``gt_label``.
+            unlabeled_inputs: unlabelled target images (used only when a
+                regulariser needs the ``'unlabeled'`` stream).
+            unlabeled_data_samples: their samples (``gt_*`` fields are
+                dropped).
+
         Returns:
             dict[str, Tensor]: ``sup.loss`` (``'ft'``) or ``src.loss`` /
             ``tgt.loss`` (``'st'``), then the regularisers' keys.
@@ -391,7 +417,11 @@ class ADAImageClassifier(BaseModel):
         """Raise ``ValueError`` for the names of ``requires`` served
         neither by :meth:`predict_active` (:meth:`active_outputs`) nor by
         :meth:`active_constants` (:attr:`ACTIVE_CONSTANTS`), saying which
-        regulariser would serve them."""
+        regulariser would serve them.
+
+        Args:
+            requires: a strategy's ``requires``.
+        """
         missing = [
             n for n in dict.fromkeys(requires) if
             n not in self.active_outputs() and n not in self.ACTIVE_CONSTANTS
@@ -496,6 +526,9 @@ class ADAImageClassifier(BaseModel):
         ``'feature'`` z are ``W' z' / T + b`` with ``z' = z / ||z||`` and
         ``W'`` = W with unit rows when the respective flag is set, else
         ``z`` and ``W`` (plain head: ``W z + b``).
+
+        Args:
+            requires: names among :attr:`ACTIVE_CONSTANTS`.
 
         Returns:
             dict: Detached copies of the requested constants.

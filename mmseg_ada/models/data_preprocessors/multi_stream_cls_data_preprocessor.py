@@ -67,7 +67,19 @@ class MultiStreamClsDataPreProcessor(ImgDataPreprocessor):
     def forward(self, data: dict, training: bool = False) -> Dict[str, Any]:
         """Normalise and stack a plain batch or a dict of streams.
 
+        Args:
+            data: a plain batch (``inputs``, ``data_samples``) or
+                ``{stream: batch}`` with the main stream (the first of
+                ``streams``); missing or empty other streams are skipped.
+            training: whether in training.
+
+        Returns:
+            dict: ``inputs``/``data_samples`` of the main stream (or the
+            plain batch) and ``<name>_inputs``/``<name>_data_samples`` of
+            every other stream present.
+
         Raises:
+            TypeError: If ``data`` is not a dict.
             ValueError: For an unknown stream name, a stream that is not a
                 batch, or a stream dict without the main stream.
         """

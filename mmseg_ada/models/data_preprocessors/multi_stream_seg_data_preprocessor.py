@@ -34,7 +34,18 @@ class MultiStreamSegDataPreProcessor(SegDataPreProcessor):
         self.primary = primary
 
     def forward(self, data: dict, training: bool = False) -> Dict[str, Any]:
-        """Normalise, pad and stack every stream of the batch."""
+        """Normalise, pad and stack every stream of the batch.
+
+        Args:
+            data: a dict of streams (``{name: batch}``), or a plain batch
+                (without the primary stream's key), preprocessed as is.
+            training: whether in training (mmseg's batch augments).
+
+        Returns:
+            dict: ``inputs``/``data_samples`` of the primary stream and
+            ``<name>_inputs``/``<name>_data_samples`` of every other
+            non-empty stream.
+        """
         if self.primary not in data:
             return super().forward(data, training)
         out: Dict[str, Any] = {}

@@ -71,7 +71,14 @@ class MLPDiscriminator(BaseModule):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, z: Tensor) -> Tensor:
-        """``[N, out_channels]`` logits of ``[N, in_channels]`` inputs."""
+        """Domain logits of a batch of features.
+
+        Args:
+            z: ``[N, in_channels]`` inputs.
+
+        Returns:
+            Tensor: ``[N, out_channels]`` logits.
+        """
         if z.dim() != 2 or z.shape[1] != self.in_channels:
             raise ValueError(
                 f'MLPDiscriminator expects [N, {self.in_channels}] inputs, '

@@ -108,7 +108,17 @@ class BottleneckClsHead(BaseModule):
         return self.bn(x)
 
     def pre_logits(self, feats: Tuple[Tensor, ...]) -> Tensor:
-        """The ``[N, bottleneck_channels]`` embedding of ``feats[-1]``."""
+        """The embedding of ``feats[-1]``: bottleneck, BN (a single
+        training sample is normalised as a pair of itself), then the
+        optional ReLU and dropout.
+
+        Args:
+            feats: pooled features, ``[N, in_channels]`` each (a tensor is
+                taken as the last).
+
+        Returns:
+            Tensor: ``[N, bottleneck_channels]``.
+        """
         x = feats[-1] if isinstance(feats, (tuple, list)) else feats
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(
@@ -122,11 +132,25 @@ class BottleneckClsHead(BaseModule):
         return x
 
     def classify(self, x: Tensor) -> Tensor:
-        """The last layer: ``[N, C]`` logits of embeddings ``x``."""
+        """The last layer.
+
+        Args:
+            x: ``[N, bottleneck_channels]`` embeddings.
+
+        Returns:
+            Tensor: ``[N, C]`` logits.
+        """
         return self.fc(x)
 
     def forward(self, feats: Tuple[Tensor, ...]) -> Tensor:
-        """``[N, C]`` logits."""
+        """Logits of pooled features.
+
+        Args:
+            feats: pooled features, the last is used.
+
+        Returns:
+            Tensor: ``[N, C]`` logits.
+        """
         return self.classify(self.pre_logits(feats))
 
     @property
@@ -145,7 +169,13 @@ class BottleneckClsHead(BaseModule):
     # ------------------------------------------------------------ losses
     @staticmethod
     def gt_labels(data_samples: Sequence[ClsDataSample]) -> Tensor:
-        """``[N]`` long ground-truth labels of ``data_samples``.
+        """The ground-truth labels of ``data_samples``.
+
+        Args:
+            data_samples: samples with one ``gt_label`` each.
+
+        Returns:
+            Tensor: ``[N]`` long labels.
 
         Raises:
             ValueError: If a sample has no ``gt_label`` or more than one.
@@ -166,6 +196,11 @@ class BottleneckClsHead(BaseModule):
                        data_samples: Sequence[ClsDataSample],
                        **kwargs) -> Dict[str, Tensor]:
         """Loss of given logits against the samples' ``gt_label``.
+
+        Args:
+            cls_score: ``[N, C]`` logits.
+            data_samples: samples with ``gt_label`` in ``[0, C)``.
+            **kwargs: passed to the loss module.
 
         Returns:
             dict[str, Tensor]: ``'loss'`` (the mean over the batch) and,
@@ -207,7 +242,17 @@ class BottleneckClsHead(BaseModule):
         cls_score: Tensor,
         data_samples: Optional[Sequence[Optional[ClsDataSample]]] = None
     ) -> List[ClsDataSample]:
-        """Softmax and argmax of ``cls_score`` into data samples."""
+        """Softmax and argmax of ``cls_score`` into data samples.
+
+        Args:
+            cls_score: ``[N, C]`` logits (detached).
+            data_samples: samples to write ``pred_score`` and
+                ``pred_label`` into; new ones for ``None`` (or ``None``
+                entries).
+
+        Returns:
+            list[ClsDataSample]: one sample per row.
+        """
         pred_scores = F.softmax(cls_score.detach(), dim=1)
         pred_labels = pred_scores.argmax(dim=1, keepdim=True)
         if data_samples is None:

@@ -54,7 +54,15 @@ class CosineBottleneckClsHead(BottleneckClsHead):
             self.bottleneck_channels, self.num_classes, bias=False)
 
     def classify(self, x: Tensor) -> Tensor:
-        """``[N, C]`` logits ``cos(w_c, x) / T`` of embeddings ``x``."""
+        """Logits ``w_c . (x / ||x||) / T`` of embeddings ``x``
+        (``cos(w_c, x) / T`` with ``normalize_weight``).
+
+        Args:
+            x: ``[N, bottleneck_channels]`` embeddings.
+
+        Returns:
+            Tensor: ``[N, C]`` logits.
+        """
         weight = self.fc.weight
         if self.normalize_weight:
             weight = F.normalize(weight, dim=1, eps=self.eps)

@@ -40,13 +40,28 @@ def neg_log_domain(logits: Tensor, source: bool) -> Tensor:
     The binary cross-entropy of a discriminator whose output ``d`` is the
     probability of *source*, elementwise and numerically stable
     (``softplus(-a)`` / ``softplus(a)``).
+
+    Args:
+        logits: discriminator logits ``a``, any shape.
+        source: whether the samples are from the source domain.
+
+    Returns:
+        Tensor: the elementwise loss, shaped like ``logits``.
     """
     return F.softplus(-logits) if source else F.softplus(logits)
 
 
 def log_wrong_domain(logits: Tensor, source: bool) -> Tensor:
     """``log(1 - d)`` (``source``) or ``log d``: the literal terms of SAGE
-    Eq. 1-2 (``L_INV``, ``L_TSF``), elementwise, ``d = sigmoid(a)``."""
+    Eq. 1-2 (``L_INV``, ``L_TSF``), elementwise, ``d = sigmoid(a)``.
+
+    Args:
+        logits: discriminator logits ``a``, any shape.
+        source: whether the samples are from the source domain.
+
+    Returns:
+        Tensor: the elementwise term, shaped like ``logits``.
+    """
     return -F.softplus(logits) if source else -F.softplus(-logits)
 
 
@@ -122,11 +137,28 @@ class AdversarialClsRegularizer(BaseClsRegularizer):
         return self.grl_coeff * dann_grl_coeff(progress, self.grl_gamma)
 
     def domain_term(self, logits: Tensor, source: bool) -> Tensor:
-        """Elementwise loss of discriminator ``logits`` (see ``form``)."""
+        """Elementwise loss of discriminator ``logits`` (see ``form``).
+
+        Args:
+            logits: discriminator logits.
+            source: whether the samples are from the source domain.
+
+        Returns:
+            Tensor: :func:`neg_log_domain` (``form='bce'``), else
+            :func:`log_wrong_domain`, shaped like ``logits``.
+        """
         if self.form == 'bce':
             return neg_log_domain(logits, source)
         return log_wrong_domain(logits, source)
 
     def predict_domain(self, embedding: Tensor) -> Tensor:
-        """``sigmoid`` of the discriminator: ``P(source)`` per output."""
+        """``sigmoid`` of the discriminator: ``P(source)`` per output.
+
+        Args:
+            embedding: ``[N, D]`` embeddings z.
+
+        Returns:
+            Tensor: ``[N, 1]`` (or ``[N, C]`` for a class-level
+            discriminator) probabilities.
+        """
         return self.discriminator(embedding).sigmoid()

@@ -65,7 +65,17 @@ class BaseClsRegularizer(BaseModule):
         raise NotImplementedError
 
     def predict_domain(self, embedding: Tensor) -> Tensor:
-        """``[N, 1]`` or ``[N, C]`` domain-discriminator output."""
+        """The domain discriminator's output (regularisers that have one).
+
+        Args:
+            embedding: ``[N, D]`` embeddings z.
+
+        Returns:
+            Tensor: ``[N, 1]`` or ``[N, C]`` domain-discriminator output.
+
+        Raises:
+            NotImplementedError: here (no discriminator).
+        """
         raise NotImplementedError(
             f'{type(self).__name__} has no domain discriminator')
 
@@ -77,6 +87,17 @@ class BaseClsRegularizer(BaseModule):
         inputs; a regulariser whose output needs gradients (e.g. the
         gradient of its discriminator with respect to z) enables them
         itself (``torch.enable_grad()`` on ``embedding.requires_grad_()``).
+
+        Args:
+            requires: names among the regulariser's ``active_outputs``.
+            embedding: ``[N, D]`` embeddings z.
+            logits: ``[N, C]`` classifier logits.
+
+        Returns:
+            dict[str, Tensor]: ``[N, ...]`` per name.
+
+        Raises:
+            NotImplementedError: here (no active outputs).
         """
         raise NotImplementedError(
             f'{type(self).__name__} serves no active outputs')

@@ -180,7 +180,15 @@ class TSFRegularizer(AdversarialClsRegularizer):
 
     def predict_active(self, requires: Sequence[str], embedding: Tensor,
                        logits: Tensor) -> Dict[str, Tensor]:
-        """``'disc_grad'``: ``[N, C, D]`` (Eq. 3).
+        """``'disc_grad'``: ``[N, C, D]`` (Eq. 3, :func:`tsf_disc_grad`).
+
+        Args:
+            requires: names to serve (only ``'disc_grad'``).
+            embedding: ``[N, D]`` embeddings z.
+            logits: unused.
+
+        Returns:
+            dict[str, Tensor]: ``{'disc_grad': [N, C, D]}`` (detached).
 
         Raises:
             ValueError: For another name.

@@ -51,7 +51,15 @@ def discriminator_input(seg_logits: Tensor, size: Optional[Tuple[int, int]],
 
 
 def has_labels(data_samples: OptSampleList, ignore_index: int = 255) -> bool:
-    """Whether any sample carries at least one non-ignored label pixel."""
+    """Whether any sample carries at least one non-ignored label pixel.
+
+    Args:
+        data_samples: segmentation samples (``gt_sem_seg``), or ``None``.
+        ignore_index: the label of unlabelled pixels.
+
+    Returns:
+        bool: ``False`` for ``None`` or an empty list.
+    """
     if not data_samples:
         return False
     for sample in data_samples:
@@ -137,7 +145,20 @@ class ADAEncoderDecoder(EncoderDecoder):
                 target_data_samples: OptSampleList = None,
                 **streams):
         """Dispatch like :meth:`BaseSegmentor.forward`; ``loss`` also takes
-        the target part of the batch (other streams are ignored)."""
+        the target part of the batch (other streams are ignored).
+
+        Args:
+            inputs: ``[B, 3, H, W]`` (source) images.
+            data_samples: their samples.
+            mode: ``'tensor'``, ``'predict'`` or ``'loss'``.
+            target_inputs: target images (``'loss'`` only).
+            target_data_samples: their samples (``'loss'`` only).
+            **streams: other streams of the batch (ignored).
+
+        Returns:
+            Tensor | list[SegDataSample] | dict[str, Tensor]: as
+            :meth:`BaseSegmentor.forward`; :meth:`loss`'s dict.
+        """
         if mode == 'loss':
             return self.loss(inputs, data_samples, target_inputs,
                              target_data_samples)
@@ -145,7 +166,16 @@ class ADAEncoderDecoder(EncoderDecoder):
 
     def supervised_losses(self, feats: List[Tensor],
                           data_samples: SampleList) -> Dict[str, Tensor]:
-        """Decode (+ auxiliary) head losses for already extracted features."""
+        """Decode (+ auxiliary) head losses for already extracted features.
+
+        Args:
+            feats: the backbone's (and neck's) feature maps.
+            data_samples: samples with ``gt_sem_seg``.
+
+        Returns:
+            dict[str, Tensor]: the heads' losses (``decode.``/``aux.``
+            prefixed, as mmseg names them).
+        """
         losses = self._decode_head_forward_train(feats, data_samples)
         if self.with_auxiliary_head:
             losses.update(
@@ -208,7 +238,11 @@ class ADAEncoderDecoder(EncoderDecoder):
         """Raise ``KeyError`` for the names of ``requires`` that
         :meth:`active_outputs` does not list (segmentors serve no
         constants), saying why (the configuration, or the declaration in
-        :mod:`mmseg_ada.active.requirements`)."""
+        :mod:`mmseg_ada.active.requirements`).
+
+        Args:
+            requires: a strategy's ``requires``.
+        """
         served = self.active_outputs()
         missing = [n for n in dict.fromkeys(requires) if n not in served]
         if not missing:

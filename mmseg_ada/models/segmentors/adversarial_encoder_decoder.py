@@ -219,6 +219,14 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
         ``BaseDecodeHead.loss`` is ``loss_by_feat(forward(x))``), with the
         same ``decode.*`` / ``aux.*`` / ``aux_{i}.*`` keys, without running
         the heads twice.
+
+        Args:
+            logits: :meth:`head_logits`' output (``'main'``, ``'aux'`` or
+                ``'aux_{i}'``).
+            data_samples: samples with ``gt_sem_seg``.
+
+        Returns:
+            dict[str, Tensor]: the heads' losses.
         """
         losses = {}
         for key, value in self.decode_head.loss_by_feat(
@@ -297,6 +305,22 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
           ``(losses, maps)``;
         * ``mode='adv_disc'``: :meth:`discriminator_losses` of
           ``source_maps``/``target_maps``.
+
+        Args:
+            inputs: ``[B, 3, H, W]`` (source) images (unused by
+                ``'adv_disc'``).
+            data_samples: their samples.
+            mode: ``'tensor'``, ``'predict'``, ``'loss'``, ``'adv_seg'`` or
+                ``'adv_disc'``.
+            target_inputs: target images (``'loss'``, ``'adv_seg'``).
+            target_data_samples: their samples.
+            source_maps: ``{level: map}`` detached D inputs of the source
+                (``'adv_disc'``).
+            target_maps: the same of the target (``'adv_disc'``).
+
+        Returns:
+            The mode's output (see above and
+            :meth:`ADAEncoderDecoder.forward`).
         """
         if mode == 'adv_seg':
             return self.segmentor_losses(inputs, data_samples, target_inputs,
@@ -375,6 +399,15 @@ class AdversarialEncoderDecoder(ADAEncoderDecoder):
 
         See :meth:`segmentor_losses`; the discriminator is trained by
         :meth:`train_step` only.
+
+        Args:
+            inputs: source images ``[B, 3, H, W]``.
+            data_samples: source samples with ``gt_sem_seg``.
+            target_inputs: target images, or ``None``.
+            target_data_samples: target samples (``gt_sem_seg`` optional).
+
+        Returns:
+            dict[str, Tensor]: the losses.
         """
         return self.segmentor_losses(inputs, data_samples, target_inputs,
                                      target_data_samples)[0]

@@ -48,6 +48,16 @@ def _source_paths(root: str, fmt: str, index: int) -> Tuple[str, str]:
 
 
 def source_dirs(root: str, fmt: str) -> Tuple[str, str]:
+    """The image and label folders of a source dataset.
+
+    Args:
+        root: the synthetic data root.
+        fmt: ``'gta5'`` or ``'synthia'``.
+
+    Returns:
+        tuple[str, str]: ``gta5/images``, ``gta5/labels`` or
+        ``synthia/RGB``, ``synthia/GT/LABELS`` under ``root``.
+    """
     img, ann = _source_paths(root, fmt, 0)
     return osp.dirname(img), osp.dirname(ann)
 
@@ -60,6 +70,21 @@ def _target_stem(split: str, index: int) -> Tuple[str, str]:
 
 def write_source(root: str, fmt: str, index: int, image: np.ndarray,
                  label: np.ndarray, inst: np.ndarray) -> None:
+    """Write source frame ``index`` in the layout of ``fmt`` (the folders of
+    :func:`source_dirs` must exist).
+
+    GTA5: ``<index + 1:05d>.png`` image and a palette PNG of the Cityscapes
+    ids; SYNTHIA: ``<index:07d>.png`` image and a 16-bit label PNG with the
+    SYNTHIA class id in R and the instance id in G.
+
+    Args:
+        root: the synthetic data root.
+        fmt: ``'gta5'`` or ``'synthia'``.
+        index: the frame's 0-based index.
+        image: ``uint8 [H, W, 3]`` RGB image.
+        label: ``uint8 [H, W]`` Cityscapes label ids.
+        inst: ``[H, W]`` instance ids (SYNTHIA only).
+    """
     img_path, ann_path = _source_paths(root, fmt, index)
     _write_rgb(img_path, image)
     if fmt == 'gta5':
@@ -78,6 +103,17 @@ def write_source(root: str, fmt: str, index: int, image: np.ndarray,
 
 def write_target(root: str, split: str, index: int, image: np.ndarray,
                  label: np.ndarray) -> None:
+    """Write a Cityscapes frame (``leftImg8bit`` image, ``gtFine``
+    ``labelIds`` and ``labelTrainIds``), folders made.
+
+    Args:
+        root: the synthetic data root.
+        split: ``'train'`` (cities :data:`TARGET_TRAIN_CITIES`) or another
+            split (:data:`TARGET_VAL_CITIES`).
+        index: the frame's 0-based index in the split (cities in turn).
+        image: ``uint8 [H, W, 3]`` RGB image.
+        label: ``uint8 [H, W]`` Cityscapes label ids.
+    """
     city, stem = _target_stem(split, index)
     img_dir = osp.join(root, 'cityscapes', 'leftImg8bit', split, city)
     ann_dir = osp.join(root, 'cityscapes', 'gtFine', split, city)
@@ -91,6 +127,15 @@ def write_target(root: str, split: str, index: int, image: np.ndarray,
 
 
 def colourise(label_ids: np.ndarray) -> np.ndarray:
+    """Colour Cityscapes label ids with their palette.
+
+    Args:
+        label_ids: ``uint8 [H, W]`` Cityscapes label ids.
+
+    Returns:
+        np.ndarray: ``uint8 [H, W, 3]`` RGB (black for ids past the
+        palette).
+    """
     palette = np.zeros((256, 3), np.uint8)
     palette[:len(CITYSCAPES_ID_PALETTE)] = CITYSCAPES_ID_PALETTE
     return palette[label_ids]
@@ -98,7 +143,14 @@ def colourise(label_ids: np.ndarray) -> np.ndarray:
 
 def write_preview(path: str, rows: List[Tuple[str, List[np.ndarray]]],
                   shape: Tuple[int, int]) -> None:
-    """A grid: one titled row per entry of ``rows`` (RGB images)."""
+    """Write a grid: one titled row per entry of ``rows``.
+
+    Args:
+        path: the image file to write.
+        rows: ``(title, cells)`` per row; the title may have ``\\n``
+            lines, the cells are ``uint8 [H, W, 3]`` RGB images.
+        shape: ``(H, W)`` of every cell.
+    """
     h, w = shape
     margin, gap = 96, 2
     n_cols = max(len(cells) for _, cells in rows)
