@@ -46,7 +46,15 @@ __all__ = ['ActiveSelector']
 
 
 def digest(pool: UnitPool, index: np.ndarray) -> str:
-    """A short hash of the picked ``(image, unit, cost)`` triples."""
+    """A short hash of the picked ``(image, unit, cost)`` triples.
+
+    Args:
+        pool: the round's pool.
+        index: rows of ``pool`` that were picked.
+
+    Returns:
+        str: the SHA-1 hex digest, equal on ranks that picked the same.
+    """
     h = hashlib.sha1()
     for arr in (pool.image_index[index], pool.unit_id[index],
                 pool.cost[index]):
@@ -182,7 +190,17 @@ class ActiveSelector:
     def setup(self, runner: Any, items: Sequence[PoolItem], oracle: Any,
               class_names: Sequence[str], stem_of: Callable[[str],
                                                             str]) -> None:
-        """Bind to a run: its target images, oracle and classes."""
+        """Bind to a run: its target images, oracle and classes.
+
+        Args:
+            runner: the mmengine runner (its model and
+                ``build_dataloader`` are used).
+            items: the target pool's images.
+            oracle: what answers the round's requests (labels, class
+                histograms of the bought units).
+            class_names: the dataset's classes, in label order.
+            stem_of: maps an image path to its stem (the store's key).
+        """
         self.runner = runner
         self.units.setup(items)
         self.units.check()
@@ -288,7 +306,26 @@ class ActiveSelector:
     def collect(self, loader, units: BaseUnits, items: Sequence[PoolItem],
                 stem_of: Callable[[str], str], store: Any, round_idx: int,
                 budget: int, desc: str, timer: _Timer) -> UnitPool:
-        """Phase 1 (every rank): the pool's rows, gathered on every rank."""
+        """Phase 1 (every rank): the pool's rows, gathered on every rank.
+
+        Args:
+            loader: the pool dataloader (this rank's share of the images).
+            units: the pool's units (they turn model outputs into rows).
+            items: every image of the pool, in index order.
+            stem_of: maps an image path to its stem.
+            store: the label store (``None`` for the source pool).
+            round_idx: the round (1-based).
+            budget: what the round may spend.
+            desc: the loader's name, for messages.
+            timer: accumulates the seconds of each phase.
+
+        Returns:
+            UnitPool: the rows of every image, on every rank.
+
+        Raises:
+            RuntimeError: on every rank, when any rank failed while scoring
+                its share, or when an image was not scored.
+        """
         parts: Dict[int, UnitPool] = {}
         requires = self.strategy.model_requires
 
