@@ -37,7 +37,16 @@ __all__ = [
 def linear_logits(feature: np.ndarray,
                   weight: np.ndarray,
                   bias: Optional[np.ndarray] = None) -> np.ndarray:
-    """``float64 [N, C]`` logits ``f W^T + b``."""
+    """``float64 [N, C]`` logits ``f W^T + b``.
+
+    Args:
+        feature: ``[N, D]`` classifier inputs ``f``.
+        weight: ``[C, D]`` classifier weight ``W``.
+        bias: ``[C]`` classifier bias ``b`` (or ``None``: no bias).
+
+    Returns:
+        np.ndarray: ``float64 [N, C]`` logits.
+    """
     f = np.asarray(feature, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
     if f.ndim != 2 or w.ndim != 2 or f.shape[1] != w.shape[1]:
@@ -55,7 +64,15 @@ def linear_logits(feature: np.ndarray,
 
 def top2(prob: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """``int64 [N]`` indices of the largest and second largest entries
-    (ties: the lower class index first)."""
+    (ties: the lower class index first).
+
+    Args:
+        prob: ``[N, C]`` scores (e.g. softmax probabilities), ``C >= 2``.
+
+    Returns:
+        tuple: ``(i1, i2)``, each ``int64 [N]``: the column of each row's
+        largest and second largest entry.
+    """
     order = np.argsort(-np.asarray(prob), axis=1, kind='stable')
     return order[:, 0].astype(np.int64), order[:, 1].astype(np.int64)
 
@@ -126,6 +143,14 @@ def q_logit_grad(logits: np.ndarray, i1: np.ndarray,
     """Eq. 3: ``float64 [N, C]`` ``dQ/dz`` of ``Q = 1 - (p_i1 - p_i2)``.
 
     ``p = softmax(z)``; the indices are held fixed.
+
+    Args:
+        logits: ``[N, C]`` raw logits ``z``.
+        i1: ``[N]`` class index of each row's largest probability.
+        i2: ``[N]`` class index of each row's second largest probability.
+
+    Returns:
+        np.ndarray: ``float64 [N, C]`` gradient of ``Q`` w.r.t. ``z``.
     """
     z = np.asarray(logits, dtype=np.float64)
     p = _softmax(z)

@@ -10,7 +10,18 @@ __all__ = ['check_budget', 'describe', 'sklearn_seed', 'grow_until_spent']
 
 
 def check_budget(budget: Any) -> int:
-    """``budget`` as an int, or a clear error if it is not a count >= 0."""
+    """``budget`` as an int, or a clear error if it is not a count >= 0.
+
+    Args:
+        budget: the requested budget; must equal a non-negative integer
+            (``3`` and ``3.0`` pass, ``2.5``, ``-1`` and ``'3'`` raise).
+
+    Returns:
+        int: the budget.
+
+    Raises:
+        ValueError: if ``budget`` is not a non-negative integer.
+    """
     try:
         ok = int(budget) == budget and budget >= 0
     except (TypeError, ValueError):
@@ -22,7 +33,15 @@ def check_budget(budget: Any) -> int:
 
 
 def describe(values: Any) -> Dict[str, float]:
-    """JSON-safe summary (``n``, ``min``, ``mean``, ``median``, ``max``)."""
+    """JSON-safe summary (``n``, ``min``, ``mean``, ``median``, ``max``).
+
+    Args:
+        values: numbers of any shape (flattened, as ``float64``).
+
+    Returns:
+        dict: plain Python ``int``/``float`` values; only ``n=0`` when
+        ``values`` is empty.
+    """
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     if v.size == 0:
         return dict(n=0)
@@ -35,7 +54,14 @@ def describe(values: Any) -> Dict[str, float]:
 
 
 def sklearn_seed(rng: np.random.Generator) -> int:
-    """An ``int`` ``random_state`` for scikit-learn drawn from ``rng``."""
+    """An ``int`` ``random_state`` for scikit-learn drawn from ``rng``.
+
+    Args:
+        rng: generator to draw from (advanced by one ``integers`` draw).
+
+    Returns:
+        int: a seed in ``[0, 2**31 - 1)``.
+    """
     return int(rng.integers(0, 2**31 - 1))
 
 

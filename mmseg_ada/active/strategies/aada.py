@@ -71,7 +71,16 @@ class AADA(BaseStrategy):
                              if top_fraction is None else float(top_fraction))
 
     def source_prob(self, pool: UnitPool) -> np.ndarray:
-        """``float64 [N]`` ``d``, the probability of *source*, clipped."""
+        """``float64 [N]`` ``d``, the probability of *source*, clipped.
+
+        Args:
+            pool: the candidates; ``extras['domain']`` (``[N]`` or
+                ``[N, 1]``) is read according to ``domain_output``.
+
+        Returns:
+            np.ndarray: ``float64 [N]`` ``d`` clipped to
+            ``[eps, 1 - eps]``.
+        """
         out = np.asarray(pool.extra('domain'), dtype=np.float64)
         if out.ndim == 2 and out.shape[1] == 1:
             out = out[:, 0]
@@ -91,7 +100,15 @@ class AADA(BaseStrategy):
         return np.clip(d, self.eps, 1.0 - self.eps)
 
     def score(self, pool: UnitPool) -> np.ndarray:
-        """``H(p) (1 - d) / d`` per row."""
+        """``H(p) (1 - d) / d`` per row.
+
+        Args:
+            pool: the candidates; the ``'entropy'`` stat is used when
+                present, otherwise the entropy of ``pool.prob``.
+
+        Returns:
+            np.ndarray: ``float64 [N]`` scores.
+        """
         if 'entropy' in pool.stats:
             ent = pool.stat('entropy')
         else:
@@ -106,6 +123,12 @@ class AADA(BaseStrategy):
                round_idx: int = 1,
                **context: Any) -> Selection:
         """Top ``b`` scores (or ``b`` drawn from the top fraction).
+
+        Args:
+            pool: the candidates (image units).
+            budget: how many images this round may buy.
+            round_idx: 1-based round (seeds tie-breaks and the draw).
+            **context: unused (the engine's context).
 
         Returns:
             Selection: picks by descending score; ``info`` has the score

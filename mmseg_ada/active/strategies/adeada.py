@@ -188,7 +188,15 @@ class ADeADA(BaseStrategy):
 
     # ------------------------------------------------------------- scores
     def score(self, pool: UnitPool) -> np.ndarray:
-        """The uncertainty score of the uncertainty share (higher first)."""
+        """The uncertainty score of the uncertainty share (higher first).
+
+        Args:
+            pool: the candidates; ``pool.stats[uncertainty]`` is read.
+
+        Returns:
+            np.ndarray: ``[N]`` the entropy, or minus the confidence /
+            margin, so that higher is more uncertain.
+        """
         return _UNCERTAINTY[self.uncertainty] * pool.stat(self.uncertainty)
 
     def _density(self, name: str, num_classes: int) -> ClassConditionalDensity:
@@ -253,6 +261,11 @@ class ADeADA(BaseStrategy):
                         dens_t: ClassConditionalDensity,
                         num_classes: int) -> tuple:
         """Classes with a density ratio, and why the others have none.
+
+        Args:
+            dens_s: the fitted source density ``p_S``.
+            dens_t: the fitted target density ``p_T``.
+            num_classes: ``C``.
 
         Returns:
             tuple: ``bool [C]`` participating classes and ``{class: reason}``

@@ -131,6 +131,10 @@ class BaseStrategy:
                    budget: int) -> Tuple[np.ndarray, int]:
         """Validate ``budget`` and the pool's unit kind.
 
+        Args:
+            pool: the candidates.
+            budget: what this round may spend (a count ``>= 0``).
+
         Returns:
             tuple: the rows that can be bought (``cost > 0``) and how many
             of them the budget buys when each costs 1 (image units).
@@ -141,7 +145,14 @@ class BaseStrategy:
         return cand, min(budget, int(cand.size))
 
     def check_unit_kind(self, kind: str) -> None:
-        """Raise a clear error when this strategy cannot rank ``kind``."""
+        """Raise a clear error when this strategy cannot rank ``kind``.
+
+        Args:
+            kind: a unit kind (``'region'``, ``'pixel'`` or ``'image'``).
+
+        Raises:
+            ValueError: if ``kind`` is not in :attr:`unit_kinds`.
+        """
         if kind not in self.unit_kinds:
             raise ValueError(
                 f'{type(self).__name__} ranks {list(self.unit_kinds)} '
@@ -149,7 +160,14 @@ class BaseStrategy:
 
     # ------------------------------------------------------------- scores
     def score(self, pool: UnitPool) -> np.ndarray:
-        """``float [N]`` value of buying each row (higher is better)."""
+        """``float [N]`` value of buying each row (higher is better).
+
+        Args:
+            pool: the candidates (one score per row, bought or not).
+
+        Returns:
+            np.ndarray: ``float [N]`` scores.
+        """
         raise NotImplementedError(
             f'{type(self).__name__} implements neither score() nor select()')
 
@@ -168,7 +186,19 @@ class BaseStrategy:
     # ------------------------------------------------------------- select
     def ranked(self, pool: UnitPool, scores: np.ndarray,
                round_idx: int) -> np.ndarray:
-        """Candidate rows by descending ``scores`` (seeded tie-breaks)."""
+        """Candidate rows by descending ``scores`` (seeded tie-breaks).
+
+        Args:
+            pool: the candidates.
+            scores: ``[N]`` one score per row of ``pool`` (no NaN among the
+                candidates).
+            round_idx: the round, seeding the tie-breaking permutation.
+
+        Returns:
+            np.ndarray: ``int64`` rows with ``cost > 0``, best first; equal
+            scores in the order of a permutation drawn from
+            ``rng(round_idx)``.
+        """
         scores = np.asarray(scores, dtype=np.float64)
         if scores.shape != (len(pool), ):
             raise ValueError(f'{type(self).__name__}: scores of shape '

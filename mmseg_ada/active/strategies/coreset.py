@@ -55,7 +55,24 @@ class CoreSet(EmbeddingStrategy):
     def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
              round_idx: int) -> Picked:
         """Farthest-first traversal; the facts are the number of labelled
-        centres and the covering radius at the first and the last pick."""
+        centres and the covering radius at the first and the last pick.
+
+        Args:
+            pool: the pool; ``pool.feature`` is the embedding and its
+                labelled rows (``cost == 0``) the initial centres.
+            cand: ``int64`` candidate rows (``cost > 0``).
+            k: how many centres to traverse (``min(budget, len(cand))``).
+            budget: what may be spent (the picks are kept while they fit).
+            round_idx: the round (seeds the first pick when nothing is
+                labelled).
+
+        Returns:
+            tuple: ``int64`` rows of ``pool`` in pick order and a dict with
+            ``num_labelled_centres`` and ``radius_at_picks`` (a
+            :func:`~mmseg_ada.active.functional.describe` summary of the
+            finite distances of the picks to their nearest centre when
+            picked).
+        """
         feat = self._feature(pool)
         x = feat[cand]
         labelled = np.flatnonzero(~pool.candidates)

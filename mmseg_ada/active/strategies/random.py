@@ -26,13 +26,29 @@ class Random(BaseStrategy):
     """
 
     def score(self, pool: UnitPool) -> np.ndarray:
-        """All zeros: the seeded permutation decides the order."""
+        """All zeros: the seeded permutation decides the order.
+
+        Args:
+            pool: the candidates (only its length is used).
+
+        Returns:
+            np.ndarray: ``float64 [N]`` zeros.
+        """
         return np.zeros(len(pool), dtype=np.float64)
 
     def pixel_score(self,
                     prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
-        """Uniform random ``[H, W]`` scores (``prob`` gives the shape)."""
+        """Uniform random ``[H, W]`` scores (``prob`` gives the shape).
+
+        Args:
+            prob: ``[C, H, W]`` probabilities (numpy or torch); only the
+                shape is used.
+            rng: the per-image generator (required).
+
+        Returns:
+            np.ndarray: ``float64 [H, W]`` draws in ``[0, 1)``.
+        """
         if rng is None:
             raise ValueError('Random.pixel_score needs a generator')
         shape = tuple(prob.shape)

@@ -118,7 +118,19 @@ class ReDAL(BaseStrategy):
     # ------------------------------------------------------------- scores
     def terms(self, pool: UnitPool) -> Dict[str, np.ndarray]:
         """``float64 [N]`` ``'entropy'``, ``'color'`` and ``'structure'``
-        (zeros for a term whose weight is 0)."""
+        (zeros for a term whose weight is 0).
+
+        Args:
+            pool: the region pool: ``prob`` (and the ``'entropy'`` stat when
+                present), ``extras['image_gradient']`` when ``beta > 0``,
+                ``feature`` and ``extras['feature_sq_norm']`` when
+                ``gamma > 0``.
+
+        Returns:
+            dict: ``'entropy'`` (``H``, the mean entropy ``/ (C ln 2)``),
+            ``'color'`` (``C``) and ``'structure'`` (``S``, in
+            ``[0, 1]``), each ``float64 [N]``.
+        """
         n = len(pool)
         if pool.prob is None:
             raise ValueError("ReDAL needs pool.prob (declare 'prob')")
@@ -156,7 +168,15 @@ class ReDAL(BaseStrategy):
         return v
 
     def score(self, pool: UnitPool) -> np.ndarray:
-        """``phi = alpha H + beta C + gamma S`` per row."""
+        """``phi = alpha H + beta C + gamma S`` per row.
+
+        Args:
+            pool: the region pool (see :meth:`terms`).
+
+        Returns:
+            np.ndarray: ``float64 [N]`` ``phi`` (before the diversity
+            re-weighting of :meth:`select`).
+        """
         t = self.terms(pool)
         return (self.alpha * t['entropy'] + self.beta * t['color'] +
                 self.gamma * t['structure'])
@@ -168,6 +188,12 @@ class ReDAL(BaseStrategy):
                round_idx: int = 1,
                **context: Any) -> Selection:
         """Buy regions by diversity-re-weighted ``phi`` within ``budget``.
+
+        Args:
+            pool: the region pool.
+            budget: what this round may spend, in pixels.
+            round_idx: 1-based round (seeds the k-means and ties).
+            **context: unused (the engine's context).
 
         Returns:
             Selection: picks in re-weighted order; ``info`` has the terms of

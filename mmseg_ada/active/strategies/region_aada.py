@@ -57,7 +57,16 @@ class RegionAADA(AADA):
         self.score_kind = score
 
     def score(self, pool: UnitPool) -> np.ndarray:
-        """``H (1 - d) / d`` (or ``(1 - d) / d``) per row."""
+        """``H (1 - d) / d`` (or ``(1 - d) / d``) per row.
+
+        Args:
+            pool: the region pool (``prob`` or the ``'entropy'`` stat, and
+                ``extras['domain']``).
+
+        Returns:
+            np.ndarray: ``float64 [N]`` scores: entropy times importance
+            weight (``score='entropy_weight'``) or the weight alone.
+        """
         if self.score_kind == 'entropy_weight':
             return super().score(pool)
         d = self.source_prob(pool)

@@ -44,7 +44,21 @@ class RegionBADGE(BADGE):
              round_idx: int) -> Picked:
         """The regions in k-means++ seeding order within ``budget`` pixels;
         the facts are the seeds drawn and ``||g||`` of the picks and of the
-        candidates."""
+        candidates.
+
+        Args:
+            pool: the region pool (``prob`` and ``feature`` per region).
+            cand: ``int64`` candidate rows (``cost > 0``).
+            k: ``min(budget, len(cand))`` (unused: the number of seeds is
+                grown from the budget, see the class docstring).
+            budget: what may be spent, in pixels.
+            round_idx: the round (seeds the k-means++ draws).
+
+        Returns:
+            tuple: ``int64`` rows of ``pool`` in seeding order and a dict
+            with ``num_seeds``, ``grad_norm_picked`` and
+            ``grad_norm_pool``.
+        """
         dist, seeds = self._seeder(pool, cand, round_idx)
         picks, k = grow_until_spent(seeds, pool.cost[cand], budget)
         norm = np.sqrt(dist.sq)

@@ -118,7 +118,17 @@ class SDM(BaseStrategy):
               pool: UnitPool,
               classifier_weight: Any = None,
               classifier_bias: Any = None) -> np.ndarray:
-        """``float64 [N]`` ``Q~`` (Eq. 8), or ``Q`` (Eq. 3) if ``lam=0``."""
+        """``float64 [N]`` ``Q~`` (Eq. 8), or ``Q`` (Eq. 3) if ``lam=0``.
+
+        Args:
+            pool: the candidates (``prob``; ``feature`` for SDM-G).
+            classifier_weight: ``[C, D]`` classifier weight (numpy or
+                torch); required when ``lam != 0``, unused otherwise.
+            classifier_bias: ``[C]`` classifier bias, or ``None``.
+
+        Returns:
+            np.ndarray: ``float64 [N]`` scores (higher is bought first).
+        """
         return self._scores(pool, classifier_weight, classifier_bias)['score']
 
     def select(self,

@@ -35,7 +35,14 @@ class StatisticStrategy(BaseStrategy):
     larger_first: bool = True
 
     def score(self, pool: UnitPool) -> np.ndarray:
-        """The pool's :attr:`statistic` (negated unless larger first)."""
+        """The pool's :attr:`statistic` (negated unless larger first).
+
+        Args:
+            pool: the candidates; ``pool.stats[statistic]`` is read.
+
+        Returns:
+            np.ndarray: ``[N]`` scores (higher is bought first).
+        """
         value = pool.stat(self.statistic)
         return value if self.larger_first else -value
 
@@ -43,7 +50,15 @@ class StatisticStrategy(BaseStrategy):
                     prob: Any,
                     rng: Optional[np.random.Generator] = None) -> np.ndarray:
         """The per-pixel :attr:`statistic` ``[H, W]`` (negated unless
-        larger first); only that map is computed."""
+        larger first); only that map is computed.
+
+        Args:
+            prob: ``[C, H, W]`` softmax probabilities (numpy or torch).
+            rng: unused (the score is deterministic).
+
+        Returns:
+            np.ndarray: ``[H, W]`` scores (higher is bought first).
+        """
         value = pixel_uncertainty(
             prob, stats=(self.statistic, ))[self.statistic].cpu().numpy()
         return value if self.larger_first else -value
