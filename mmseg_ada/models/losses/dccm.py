@@ -107,7 +107,15 @@ class DCCM(nn.Module):
 
     @staticmethod
     def rates(confusion: Tensor) -> Tuple[Tensor, Tensor]:
-        """Row-normalised rates (Eq. 7) and the classes present."""
+        """Row-normalised rates (Eq. 7) and the classes present.
+
+        Args:
+            confusion (Tensor): ``[C, C]`` counts (rows: ground truth).
+
+        Returns:
+            tuple: ``[C, C]`` rates (each row divided by its count; a row
+            without pixels stays 0) and ``bool [C]`` rows with pixels.
+        """
         counts = confusion.sum(1)
         present = counts > 0
         return confusion / counts.clamp_min(1).unsqueeze(1), present
@@ -150,11 +158,27 @@ class DCCM(nn.Module):
 
     def anchor_weights(self, anchor_labels: Tensor,
                        anchor_preds: Tensor) -> Tensor:
-        """``W[u, v] + offset`` per pixel anchor (``pairing='anchor'``)."""
+        """``W[u, v] + offset`` per pixel anchor (``pairing='anchor'``).
+
+        Args:
+            anchor_labels (Tensor): int64 ``[A]`` ground-truth classes ``u``.
+            anchor_preds (Tensor): int64 ``[A]`` predicted classes ``v``.
+
+        Returns:
+            Tensor: ``[A]`` weights.
+        """
         return self.weight[anchor_labels, anchor_preds] + self.offset
 
     def class_error(self, classes: Tensor) -> Tensor:
-        """``sum_{v != u} W[u, v] + offset`` per centre anchor."""
+        """``sum_{v != u} W[u, v] + offset`` per centre anchor.
+
+        Args:
+            classes (Tensor): int64 ``[A]`` the class ``u`` of each centre.
+
+        Returns:
+            Tensor: ``[A]`` weights (the class's total error rate plus
+            ``offset``).
+        """
         w = self.weight[classes]
         off = w.sum(1) - w.gather(1, classes.unsqueeze(1)).squeeze(1)
         return off + self.offset
@@ -162,11 +186,21 @@ class DCCM(nn.Module):
     def pair_weights(self, anchor_labels: Tensor,
                      sample_labels: Tensor) -> Tensor:
         """``[A, S]`` weights of ``pairing='pair'``: ``W[u, class(s)] +
-        offset`` for negatives, ``1 + offset`` for positives."""
+        offset`` for negatives, ``1 + offset`` for positives.
+
+        Args:
+            anchor_labels (Tensor): int64 ``[A]`` anchor classes ``u``.
+            sample_labels (Tensor): int64 ``[S]`` classes of the samples
+                the anchors are contrasted with.
+
+        Returns:
+            Tensor: ``[A, S]`` weights.
+        """
         w = self.weight[anchor_labels][:, sample_labels]
         same = anchor_labels.unsqueeze(1) == sample_labels.unsqueeze(0)
         return torch.where(same, torch.ones_like(w), w) + self.offset
 
     def extra_repr(self) -> str:
+        """The settings shown in the module's ``repr``."""
         return (f'num_classes={self.num_classes}, beta={self.beta}, '
                 f'pairing={self.pairing!r}, offset={self.offset}')

@@ -276,11 +276,28 @@ class MCUAdaptiveSampler(nn.Module):
     # ------------------------------------------------------------ helpers
     def high_budget(self, total: int) -> int:
         """Pixels bought in phase 1: ``ceil(M_e / 2)`` (all of ``M_e``
-        without the medium phase)."""
+        without the medium phase).
+
+        Args:
+            total (int): the whole budget ``M_e`` in pixels.
+
+        Returns:
+            int: the phase-1 (high-uncertainty) share of ``total``.
+        """
         return (int(total) + 1) // 2 if self.medium_phase else int(total)
 
     def phase_of(self, spent: int, total: int) -> int:
-        """Phase of Algorithm 1 for ``M_a = spent`` and ``M_e = total``."""
+        """Phase of Algorithm 1 for ``M_a = spent`` and ``M_e = total``.
+
+        Args:
+            spent (int): pixels bought so far ``M_a``.
+            total (int): the whole budget ``M_e``.
+
+        Returns:
+            int: ``PHASE_HIGH`` (1) while ``spent`` is below
+            :meth:`high_budget`, ``PHASE_MEDIUM`` (2) while below
+            ``total``, else ``PHASE_DONE`` (3).
+        """
         spent, total = int(spent), int(total)
         if spent < self.high_budget(total):
             return PHASE_HIGH
@@ -302,6 +319,16 @@ class MCUAdaptiveSampler(nn.Module):
         ``G_m`` the rest, so ``G_m`` cannot vanish when ``pi_high`` decays
         below the batch median (a quantile of all pixels would overtake
         ``pi_high`` and leave phase 2 nothing to buy).
+
+        Args:
+            scores (Tensor): ``[B, H, W]`` uncertainty ``S`` of this rank's
+                batch.
+            valid (Tensor): ``[B, H, W]`` bool, real (non-padded) pixels.
+
+        Returns:
+            float: the threshold; the quantile is taken over the valid
+            scores of every rank (gathered), ``pi_high`` (or 0 when not
+            calibrated) when there are none.
         """
         high = float(self.pi_high) if self.calibrated else float('inf')
         if self.pi_low is not None:
@@ -497,6 +524,7 @@ class MCUAdaptiveSampler(nn.Module):
         return out
 
     def extra_repr(self) -> str:
+        """The settings shown in the module's ``repr``."""
         return (f'decay_rate={self.decay_rate}, decay={self.decay!r}, '
                 f'epoch_length={self.epoch_length}, pi_low={self.pi_low}, '
                 f'low_quantile={self.low_quantile}, '
