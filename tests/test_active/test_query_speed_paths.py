@@ -59,3 +59,125 @@ def test_las_picks_equal_the_old_path(monkeypatch, seed, d):
     assert sel.index.tolist() == ref.index.tolist()
     for key in ('neighbours', 'weights', 'li', 'smoothed'):
         assert np.array_equal(li[key], ref_li[key])
+
+
+# ------------------------------------------------- k-means++ (BADGE, SAGE)
+def _old_kmeanspp(dist,
+                  k,
+                  rng,
+                  first=None,
+                  sample_weight=None,
+                  n_local_trials=1):
+    """The k-means++ loop before issue 19's trims (ones multiplied in,
+    every chosen row zeroed at every step)."""
+    n = len(dist)
+    w = (
+        np.ones(n) if sample_weight is None else np.asarray(
+            sample_weight, dtype=np.float64))
+    out = np.empty(k, dtype=np.int64)
+    chosen = np.zeros(n, dtype=bool)
+    if first is None:
+        p = w / w.sum() if w.sum() > 0 else None
+        first = int(rng.choice(n, p=p))
+    out[0] = int(first)
+    chosen[out[0]] = True
+    closest = dist(None, out[:1])[:, 0]
+    closest[chosen] = 0.0
+    for c in range(1, k):
+        mass = np.cumsum(w * closest)
+        if not mass[-1] > 0:
+            left = np.flatnonzero(~chosen)
+            out[c:] = rng.choice(left, size=k - c, replace=False)
+            break
+        draws = rng.random(n_local_trials) * mass[-1]
+        cand = np.minimum(np.searchsorted(mass, draws, side='right'), n - 1)
+        if n_local_trials == 1:
+            best = int(cand[0])
+            closest = np.minimum(closest, dist(None, [best])[:, 0])
+        else:
+            d = dist(None, cand)
+            np.minimum(d, closest[:, None], out=d)
+            d[chosen] = 0.0
+            j = int(np.argmin(w @ d))
+            best = int(cand[j])
+            closest = d[:, j].copy()
+        out[c] = best
+        chosen[best] = True
+        closest[chosen] = 0.0
+    return out
+
+
+class _OldOuter(F.OuterSqDist):
+    """OuterSqDist with the old product (two float64 copies)."""
+
+    def _dot(self, rows, cols):
+        pa = (self._a[rows] @ self._a[cols].T).double()
+        pz = (self._z[rows] @ self._z[cols].T).double()
+        return (pa * pz).numpy()
+
+
+@pytest.mark.parametrize('trials,weighted,first', [(1, False, 0),
+                                                   (1, True, None),
+                                                   (4, False, None),
+                                                   (3, True, 5)])
+def test_kmeanspp_picks_equal_the_old_loop(trials, weighted, first):
+    rng = np.random.default_rng(trials)
+    n = 1500
+    x = rng.normal(size=(n, 24)).astype(np.float32)
+    x[::7] = x[3]  # duplicates: rows at distance 0 from a centre
+    w = rng.uniform(0, 2, n) if weighted else None
+    dist = F.DenseSqDist(x, max_elems=4096)
+    got = F.kmeanspp(
+        dist,
+        60,
+        np.random.default_rng(7),
+        first=first,
+        sample_weight=w,
+        n_local_trials=trials)
+    ref = _old_kmeanspp(
+        dist,
+        60,
+        np.random.default_rng(7),
+        first=first,
+        sample_weight=w,
+        n_local_trials=trials)
+    assert got.tolist() == ref.tolist()
+
+
+def test_kmeanspp_equals_the_old_loop_when_every_row_is_taken():
+    x = np.repeat(np.eye(3, dtype=np.float32), 4, axis=0)  # 3 points x4
+    dist = F.DenseSqDist(x)
+    for trials in (1, 2):
+        got = F.kmeanspp(
+            dist, 8, np.random.default_rng(1), first=0, n_local_trials=trials)
+        ref = _old_kmeanspp(
+            dist, 8, np.random.default_rng(1), first=0, n_local_trials=trials)
+        assert got.tolist() == ref.tolist()
+
+
+def test_outer_distances_and_badge_picks_equal_the_old_product():
+    BADGE = load('strategies.badge').BADGE
+    rng = np.random.default_rng(3)
+    p, _ = random_prob(rng, 2000, 7)
+    z = rng.normal(size=(2000, 32)).astype(np.float32)
+    a, z = BADGE.gradient_factors(p, z)
+    new, old = F.OuterSqDist(
+        a, z, max_elems=5000), _OldOuter(
+            a, z, max_elems=5000)
+    cols = [0, 17, 1999]
+    assert np.array_equal(new(None, cols), old(None, cols))
+    assert np.array_equal(new([3, 5, 8], cols), old([3, 5, 8], cols))
+    pool = image_pool(p, z, labelled=range(0, 2000, 50), stats=False)
+    for trials in (1, 3):
+        got = BADGE(seed=2, n_local_trials=trials).select(pool, 40, 1)
+        k = len(got.index)
+        cand = np.flatnonzero(pool.cost > 0)
+        fa, fz = BADGE.gradient_factors(p[cand], z[cand])
+        d = _OldOuter(fa, fz)
+        ref = _old_kmeanspp(
+            d,
+            k,
+            BADGE(seed=2).rng(1),
+            first=int(np.argmax(d.sq)),
+            n_local_trials=trials)
+        assert got.index.tolist() == cand[ref].tolist()
