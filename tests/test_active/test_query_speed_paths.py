@@ -181,3 +181,80 @@ def test_outer_distances_and_badge_picks_equal_the_old_product():
             first=int(np.argmax(d.sq)),
             n_local_trials=trials)
         assert got.index.tolist() == cand[ref].tolist()
+
+
+# ---------------------------------------------- k-means init_size (CLUE)
+def _blobs(seed, n=600, d=8, c=5):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, c, n)
+    x = (rng.normal(size=(c, d)) * 4)[y] + rng.normal(size=(n, d))
+    return x.astype(np.float32), rng.uniform(0, 1, n)
+
+
+@pytest.mark.parametrize('init_size', [None, 600, 10_000])
+def test_seeded_kmeans_without_a_draw_is_sklearn_kmeans(init_size):
+    """init_size None or >= N: the exact path, what ``KMeans`` gives."""
+    from sklearn.cluster import KMeans
+    x, w = _blobs(0)
+    centres, km = F.seeded_kmeans(
+        x, 7, 11, sample_weight=w, init_size=init_size)
+    ref = KMeans(
+        7, init='k-means++', n_init=1, random_state=11).fit(
+            x, sample_weight=w)
+    assert np.array_equal(centres, ref.cluster_centers_)
+    assert np.array_equal(km['labels'], ref.labels_)
+    assert km['init_size'] == 600
+
+
+@pytest.mark.filterwarnings('ignore::UserWarning')
+def test_seeded_kmeans_init_size_seeds_on_a_seeded_draw():
+    from sklearn.cluster import KMeans, kmeans_plusplus
+    x, w = _blobs(1)
+    centres, km = F.seeded_kmeans(x, 6, 5, sample_weight=w, init_size=50)
+    rs = np.random.RandomState(5)
+    rows = np.sort(rs.choice(600, 50, replace=False))
+    init, _ = kmeans_plusplus(
+        x[rows].astype(np.float64), 6, sample_weight=w[rows], random_state=rs)
+    ref = KMeans(
+        6, init=init.astype(np.float32), n_init=1, random_state=5).fit(
+            x, sample_weight=w)
+    assert np.array_equal(centres, ref.cluster_centers_)
+    assert km['init_size'] == 50 and km['labels'].shape == (600, )
+    again, _ = F.seeded_kmeans(x, 6, 5, sample_weight=w, init_size=50)
+    assert np.array_equal(centres, again)
+    # a draw without weight seeds unweighted instead of failing
+    zero = np.zeros(600)
+    F.seeded_kmeans(
+        x, 6, 5, sample_weight=zero + (np.arange(600) == 0), init_size=50)
+    with pytest.raises(ValueError, match='init_size'):
+        F.seeded_kmeans(x, 6, 5, init_size=5)
+
+
+def test_clue_init_size_is_opt_in_and_at_least_the_budget():
+    CLUE = load('strategies.clue').CLUE
+    rng = np.random.default_rng(4)
+    n = 800
+    p, logits = random_prob(rng, n, 6)
+    feat = rng.normal(size=(n, 16)).astype(np.float32)
+    pool = image_pool(p, feat, extras=dict(logits=logits), stats=False)
+    exact = CLUE(seed=3).select(pool, 20, 2)
+    assert CLUE(seed=3, init_size=n).select(pool, 20, 2).index.tolist() \
+        == exact.index.tolist()
+    small = CLUE(seed=3, init_size=5).select(pool, 20, 2)  # raised to 20
+    assert len(small.index) == 20
+    seen = {}
+    real = F.seeded_kmeans
+    clue_mod = load('strategies.clue')
+
+    def spy(*a, **kw):
+        seen.update(kw)
+        return real(*a, **kw)
+
+    clue_mod.seeded_kmeans = spy
+    try:
+        CLUE(seed=3, init_size=100).select(pool, 20, 2)
+    finally:
+        clue_mod.seeded_kmeans = real
+    assert seen['init_size'] == 100
+    with pytest.raises(ValueError, match='init_size'):
+        CLUE(init_size=0)

@@ -25,8 +25,8 @@ def seeded_kmeans(
         sample_weight: Optional[np.ndarray] = None,
         max_iter: int = 300,
         tol: float = 1e-4,
-        n_local_trials: Optional[int] = None
-) -> Tuple[np.ndarray, Dict[str, Any]]:
+        n_local_trials: Optional[int] = None,
+        init_size: Optional[int] = None) -> Tuple[np.ndarray, Dict[str, Any]]:
     """scikit-learn k-means with k-means++ init, seeded.
 
     What ``KMeans(n_clusters=k, init='k-means++', n_init=n_init,
@@ -40,6 +40,15 @@ def seeded_kmeans(
     ``KMeans(init=centres, n_init=1)`` (Lloyd) in the precision of ``x``.
     The lowest inertia wins.
 
+    With ``init_size`` (opt-in, default off) each seeding runs on a uniform
+    draw of that many rows (without replacement, from the same
+    ``RandomState`` before the seeding's own draws; their weights kept),
+    as scikit-learn's ``MiniBatchKMeans(init_size=...)`` does; Lloyd still
+    runs on all rows.  The seeding costs ``init_size / N`` of the full one
+    (on VisDA, 554 clusters of 54k rows, 9.4 s of the 14 s), the result is
+    a different clustering: ``benchmarks/query.py`` prints its inertia
+    relative to the exact path.
+
     Args:
         x: ``[N, D]`` rows (float32 stays float32 for Lloyd).
         k: clusters (``<= N``).
@@ -51,10 +60,12 @@ def seeded_kmeans(
         n_local_trials: seeding candidates per step (``None``:
             scikit-learn's ``2 + int(log(k))``, what ``KMeans`` uses; 1:
             plain k-means++, that many times fewer distance passes).
+        init_size: rows the seeding runs on (``k <= init_size``; ``None``
+            or ``>= N``: all rows, the exact ``KMeans`` path).
 
     Returns:
         tuple: ``[k, D]`` centres and facts (``labels``, ``inertia``,
-        ``n_iter``).
+        ``n_iter``, ``init_size``: the rows seeded on).
     """
     from sklearn.cluster import KMeans, kmeans_plusplus
     x = np.asarray(x)
@@ -65,14 +76,27 @@ def seeded_kmeans(
                          'rows')
     if int(n_init) < 1:
         raise ValueError(f'n_init must be >= 1, got {n_init}')
-    x64 = x.astype(np.float64)
+    n = x.shape[0]
+    if init_size is not None and not int(k) <= int(init_size):
+        raise ValueError(f'seeded_kmeans: init_size={init_size} < {k} '
+                         'clusters')
+    sub = init_size is not None and int(init_size) < n
+    x64 = None if sub else x.astype(np.float64)
     rs = np.random.RandomState(int(random_state))
     best = None
     for _ in range(int(n_init)):
+        xs, ws = x64, sample_weight
+        if sub:
+            rows = np.sort(rs.choice(n, int(init_size), replace=False))
+            xs = x[rows].astype(np.float64)
+            if sample_weight is not None:
+                ws = np.asarray(sample_weight, dtype=np.float64)[rows]
+                if not ws.sum() > 0:  # no weight drawn: unweighted seeding
+                    ws = None
         init, _ = kmeans_plusplus(
-            x64,
+            xs,
             int(k),
-            sample_weight=sample_weight,
+            sample_weight=ws,
             random_state=rs,
             n_local_trials=n_local_trials)
         km = KMeans(
@@ -89,7 +113,8 @@ def seeded_kmeans(
     return best.cluster_centers_, dict(
         labels=best.labels_,
         inertia=float(best.inertia_),
-        n_iter=int(best.n_iter_))
+        n_iter=int(best.n_iter_),
+        init_size=int(init_size) if sub else n)
 
 
 def nearest_to_centres(x: np.ndarray,
