@@ -258,3 +258,63 @@ def test_clue_init_size_is_opt_in_and_at_least_the_budget():
     assert seen['init_size'] == 100
     with pytest.raises(ValueError, match='init_size'):
         CLUE(init_size=0)
+
+
+# ------------------------------------------ greedy k-means++ (CLUE, LAS)
+@pytest.mark.parametrize('n,d,k,trials,weighted', [
+    (600, 8, 7, None, True),
+    (600, 8, 7, 1, False),
+    (1500, 256, 30, None, False),
+    (900, 2048, 12, None, True),
+    (700, 33, 40, 3, True),
+    (50, 4, 50, None, False),
+])
+def test_seeding_equals_sklearn_kmeans_plusplus(n, d, k, trials, weighted):
+    from sklearn.cluster import kmeans_plusplus
+    clustering = load('functional.clustering')
+    rng = np.random.default_rng(n + d)
+    y = rng.integers(0, 6, n)
+    x = ((rng.normal(size=(6, d)) * 2)[y] + rng.normal(size=(n, d)))
+    x = x.astype(np.float32)
+    x[5:9] = x[0]  # ties: rows at distance 0
+    w = rng.uniform(0, 2, n) if weighted else None
+    seeder = clustering._Seeder(x, trials, k)
+    for seed in (0, 3):
+        got = seeder.seed(k, np.random.RandomState(seed), w)
+        _, ref = kmeans_plusplus(
+            x.astype(np.float64),
+            k,
+            sample_weight=w,
+            random_state=np.random.RandomState(seed),
+            n_local_trials=trials)
+        assert got.tolist() == ref.tolist()
+
+
+def _old_seeded_kmeans(x, k, random_state, n_init, sample_weight):
+    """seeded_kmeans before issue 19: scikit-learn's ``kmeans_plusplus``
+    on a float64 copy, then Lloyd."""
+    from sklearn.cluster import KMeans, kmeans_plusplus
+    x64 = x.astype(np.float64)
+    rs = np.random.RandomState(random_state)
+    best = None
+    for _ in range(n_init):
+        init, _ = kmeans_plusplus(
+            x64, k, sample_weight=sample_weight, random_state=rs)
+        km = KMeans(
+            k, init=init.astype(x.dtype), n_init=1,
+            random_state=random_state).fit(
+                x, sample_weight=sample_weight)
+        if best is None or km.inertia_ < best.inertia_:
+            best = km
+    return best
+
+
+@pytest.mark.parametrize('n_init,weighted', [(1, True), (3, False)])
+def test_seeded_kmeans_equals_the_old_path(n_init, weighted):
+    x, w = _blobs(9, n=900, d=64, c=8)
+    w = w if weighted else None
+    centres, km = F.seeded_kmeans(x, 15, 4, n_init=n_init, sample_weight=w)
+    ref = _old_seeded_kmeans(x, 15, 4, n_init, w)
+    assert np.array_equal(centres, ref.cluster_centers_)
+    assert np.array_equal(km['labels'], ref.labels_)
+    assert km['inertia'] == float(ref.inertia_)

