@@ -47,8 +47,8 @@ def seeded_kmeans(
     ``RandomState`` before the seeding's own draws; their weights kept),
     as scikit-learn's ``MiniBatchKMeans(init_size=...)`` does; Lloyd still
     runs on all rows.  The seeding costs ``init_size / N`` of the full one
-    (on VisDA, 554 clusters of 54k rows, 9.4 s of the 14 s), the result is
-    a different clustering: ``benchmarks/query.py`` prints its inertia
+    (on VisDA, 554 clusters of 54k rows, ~60% of the exact path); the
+    clustering differs: ``benchmarks/query.py`` prints its inertia
     relative to the exact path.
 
     Args:
