@@ -29,8 +29,16 @@ where that is not allowed).  Goals (issue 19): every strategy under
 0.5 s on the Office-Home pool, 2048-d features included, under 5 s and
 2 GiB on the VisDA pool.
 
-On the VisDA pool CLUE also runs with ``n_local_trials=1`` (plain
-k-means++ seeding; row ``CLUE/t=1``).  scikit-learn is imported before
+CLUE also runs with its speed options (rows after the exact ones; off by
+default, ``--no-variants`` skips them): ``CLUE/t=1`` (``n_local_trials=1``,
+plain k-means++ seeding), ``CLUE/init`` (``init_size = 10 b``: seeding on
+a draw of ten candidates per cluster) and, on VisDA, ``CLUE/fast``
+(``init_size = 10 b, max_iter=10``); ``CLUE/seed1`` is the exact path
+under another seed.  After the table, each of these rows is compared
+with the exact ``CLUE`` row on the same pool: the weighted k-means
+inertia ratio and the share of the exact picks it keeps (read them
+against ``CLUE/seed1``'s, the spread of the exact path itself).  The
+``slowest`` figure is over the exact rows.  scikit-learn is imported before
 the timings.  Strategy modules are imported one by one
 (``mmseg_ada.active.strategies.<name>``); one that fails to import (e.g.
 mid-rewrite) is skipped with a note.  The last line is
@@ -45,6 +53,7 @@ Usage::
 
     python benchmarks/query.py                  # both scales
     python benchmarks/query.py --scales officehome --only LAS SDM
+    python benchmarks/query.py --scales visda --only CLUE   # + options
 """
 from __future__ import annotations
 
@@ -79,8 +88,19 @@ STRATEGIES = [
     ('sdm', 'SDM'),
     ('sage', 'SAGE'),
 ]
-#: Extra rows on the VisDA pool: (class name, label, kwargs).
-VARIANTS = [('CLUE', 'CLUE/t=1', dict(n_local_trials=1))]
+#: Extra rows: (class name, label, ``budget -> kwargs``, scales).  Each is
+#: compared with the exact row of its class on the same pool (inertia
+#: ratio, shared picks); ``seed=1`` is the exact path under another seed:
+#: the spread an option's figures are to be read against.
+VARIANTS = [
+    ('CLUE', 'CLUE/seed1', lambda b: dict(seed=1), ('officehome', 'visda')),
+    ('CLUE', 'CLUE/t=1', lambda b: dict(n_local_trials=1), ('officehome',
+                                                            'visda')),
+    ('CLUE', 'CLUE/init', lambda b: dict(init_size=10 * b), ('officehome',
+                                                             'visda')),
+    ('CLUE', 'CLUE/fast', lambda b: dict(init_size=10 * b, max_iter=10),
+     ('visda', )),
+]
 #: Strategies that read ``pool.feature`` (run again with 2048-d features).
 USES_FEATURE = ('CoreSet', 'BADGE', 'CLUE', 'LAS', 'SDM')
 SCALES = dict(
@@ -209,7 +229,18 @@ def run_one(cls, kwargs, pool, ctx, budget, repeat=1):
         sec = min(sec, time.perf_counter() - t)
         cpu = min(cpu, time.process_time() - c)
         assert again.index.tolist() == sel.index.tolist()  # deterministic
-    return sec, cpu, traced, rss.mb, len(sel.index)
+    return sec, cpu, traced, rss.mb, sel
+
+
+def _quality(sel, ref, budget):
+    """An option's row against the exact one: the k-means inertia ratio
+    (where both report one) and the share of the exact picks kept."""
+    shared = len(np.intersect1d(sel.index, ref.index)) / max(len(ref.index), 1)
+    text = f'picks shared {100 * shared:5.1f}% (of {len(ref.index)})'
+    a, b = sel.info.get('inertia'), ref.info.get('inertia')
+    if a is not None and b:
+        text = f'inertia {a / b:.4f}x, ' + text
+    return text
 
 
 def main(argv=None):
@@ -222,6 +253,10 @@ def main(argv=None):
         '--no-2048',
         action='store_true',
         help='skip the 2048-d Office-Home runs')
+    parser.add_argument(
+        '--no-variants',
+        action='store_true',
+        help='skip the option rows (CLUE/seed1, /t=1, /init, /fast)')
     parser.add_argument(
         '--repeat',
         type=int,
@@ -260,7 +295,7 @@ def main(argv=None):
         except Exception as e:  # noqa: BLE001 (report and go on)
             print(f'skip {name}: strategies/{module}.py does not import '
                   f'({type(e).__name__}: {e})')
-    runs = []
+    runs, quality = [], []
     for scale in args.scales:
         cfg = SCALES[scale]
         dims = [cfg['d']]
@@ -279,14 +314,15 @@ def main(argv=None):
             budget = int(np.ceil(0.01 * cfg['n']))
             jobs = [(n, n, c, dict(m=cfg['m']) if n == 'LAS' else {})
                     for n, c in todo]
-            if scale == 'visda':
-                jobs += [(n, label, c, kw) for n, c in todo
-                         for vn, label, kw in VARIANTS if vn == n]
+            jobs += [(n, label, c, kw(budget)) for n, c in todo
+                     for vn, label, kw, where in VARIANTS
+                     if vn == n and scale in where and not args.no_variants]
+            exact = {}
             for name, label, cls, kwargs in jobs:
                 reps = (
                     args.repeat
                     if scale == 'officehome' else args.repeat_visda)
-                sec, cpu, traced, rss, got = run_one(cls, kwargs, pool, ctx,
+                sec, cpu, traced, rss, sel = run_one(cls, kwargs, pool, ctx,
                                                      budget, max(1, reps))
                 runs.append(
                     (scale, d, label, cfg, budget, sec, traced, rss, cpu))
@@ -294,6 +330,11 @@ def main(argv=None):
                     f'  {scale:10s} D={d:4d} {label:10s} {sec:8.3f} s '
                     f'(cpu {cpu:.3f} s)',
                     flush=True)
+                if label == name:
+                    exact[name] = sel
+                elif name in exact:
+                    quality.append(
+                        (scale, d, label, _quality(sel, exact[name], budget)))
             del pool, ctx
             gc.collect()
     header = (f'{"strategy":10s} {"pool":10s} {"N":>6s} {"C":>3s} '
@@ -311,7 +352,13 @@ def main(argv=None):
         print(f'{name:10s} {scale:10s} {cfg["n"]:6d} {cfg["c"]:3d} {d:5d} '
               f'{budget:6d} {sec:8.3f} {cpu:7.3f} {traced:9.1f} {rss:8.1f}  '
               f'{"ok" if ok else "MISSED"}')
-    oh = [r for r in runs if r[0] == 'officehome']
+    if quality:
+        print()
+        print('options vs the exact row of their strategy (same pool): '
+              'inertia ratio, picks shared')
+        for scale, d, label, text in quality:
+            print(f'  {label:10s} {scale:10s} D={d:4d}  {text}')
+    oh = [r for r in runs if r[0] == 'officehome' and '/' not in r[2]]
     if oh:
         worst = max(oh, key=lambda r: r[5])
         tag = worst[2] if worst[1] == 256 else f'{worst[2]}/{worst[1]}d'

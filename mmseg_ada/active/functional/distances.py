@@ -154,9 +154,10 @@ class OuterSqDist(SqDist):
             _sq_norms(self._a) * _sq_norms(self._z), 'factors')
 
     def _dot(self, rows, cols):
-        pa = (self._a[rows] @ self._a[cols].T).double()
-        pz = (self._z[rows] @ self._z[cols].T).double()
-        return (pa * pz).numpy()
+        pa = (self._a[rows] @ self._a[cols].T).numpy()
+        pz = (self._z[rows] @ self._z[cols].T).numpy()
+        # float64 product of the float32 factors (exact, one pass)
+        return np.multiply(pa, pz, dtype=np.float64)
 
 
 def min_sq_dist(x: np.ndarray, y: np.ndarray, block: int = 2048) -> np.ndarray:

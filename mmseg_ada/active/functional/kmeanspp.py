@@ -52,7 +52,8 @@ def kmeanspp(dist,
         raise ValueError(f'kmeanspp: k={k} but only {n} rows')
     if int(n_local_trials) < 1:
         raise ValueError(f'n_local_trials must be >= 1, got {n_local_trials}')
-    if sample_weight is None:
+    unit = sample_weight is None  # w * closest is closest itself
+    if unit:
         w = np.ones(n)
     else:
         w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
@@ -73,8 +74,12 @@ def kmeanspp(dist,
     closest = dist(None, out[:1])[:, 0]
     closest[chosen] = 0.0
     trials = int(n_local_trials)
+    # Distances are clipped at 0, so a chosen row's ``closest`` (0) stays 0
+    # under ``minimum``: only the newest pick is zeroed (the old loop
+    # zeroed every chosen row at each step, with the same values).
+    mass = np.empty(n)
     for c in range(1, k):
-        mass = np.cumsum(w * closest)
+        np.cumsum(closest if unit else w * closest, out=mass)
         if not mass[-1] > 0:  # every unchosen row sits on a centre
             left = np.flatnonzero(~chosen)
             out[c:] = rng.choice(left, size=k - c, replace=False)
@@ -84,17 +89,15 @@ def kmeanspp(dist,
         cand = np.minimum(cand, n - 1)
         if trials == 1:
             best = int(cand[0])
-            d = dist(None, [best])[:, 0]
-            closest = np.minimum(closest, d)
+            np.minimum(closest, dist(None, [best])[:, 0], out=closest)
         else:
             d = dist(None, cand)
             np.minimum(d, closest[:, None], out=d)
-            d[chosen] = 0.0
             pot = w @ d
             j = int(np.argmin(pot))
             best = int(cand[j])
             closest = d[:, j].copy()
         out[c] = best
         chosen[best] = True
-        closest[chosen] = 0.0
+        closest[best] = 0.0
     return out

@@ -54,8 +54,8 @@ class RegionCLUE(CLUE):
     Args:
         seed: as :class:`CLUE`.
         temperature: ``T`` applied to the log of the mean softmax.
-        **kwargs: ``n_init``, ``max_iter``, ``n_local_trials``, as
-            :class:`CLUE`.
+        **kwargs: ``n_init``, ``max_iter``, ``n_local_trials``,
+            ``init_size``, as :class:`CLUE`.
     """
 
     requires = ('prob', 'feature')
