@@ -17,6 +17,7 @@ from mmseg_ada.active.uncertainty import mcu_uncertainty
 from mmseg_ada.utils.failures import log_failure
 from ..losses.mcu_seg_loss import masked_cross_entropy, masked_entropy
 from ..utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM, PHASE_DONE
+from ..utils.mcu_anchors import class_argmax
 
 PSEUDO_LABELS = ('hard', 'soft')
 GROUP_NAMES = {'high': HIGH, 'medium': MEDIUM, 'low': LOW}
@@ -384,11 +385,12 @@ class MCUEncoderDecoder(EncoderDecoder):
                 tgt['aux'].detach() if 'aux' in tgt else None,
                 self.gamma if 'aux' in tgt else 0.,
                 score_only=True)['score']
-            # max(1).indices == argmax(1) (first maximum), ~3x faster on
-            # the CPU; the source prediction feeds the DCCM and anchors only
-            src_pred = src['logits'].detach().max(1).indices \
+            # class_argmax == max(1).indices == argmax(1) (first maximum),
+            # faster on the CPU; the source prediction feeds the DCCM and
+            # anchors only
+            src_pred = class_argmax(src['logits'].detach()) \
                 if self.contrastive is not None else None
-            tgt_pred = tgt['logits'].detach().max(1).indices
+            tgt_pred = class_argmax(tgt['logits'].detach())
             index = self._pixel_index(target_data_samples,
                                       tuple(target_inputs.shape[2:]))
             valid = index >= 0

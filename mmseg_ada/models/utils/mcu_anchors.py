@@ -8,20 +8,60 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def _first_k_per_class(idx: Tensor, lab: Tensor, k: int,
-                       generator: Optional[torch.Generator]) -> Tensor:
-    """Uniform ``k`` per class of ``idx`` by a random order and a sort."""
+def class_argmax(logits: Tensor) -> Tensor:
+    """The predicted class of every pixel: ``logits.max(1).indices`` (the
+    first maximum), bit for bit.
+
+    On the CPU from vectorised reductions instead of ``max``'s strided
+    argmax (~4x faster on ``[2, 19, 128, 256]``), one image at a time (a
+    temporary of one image's logits): the class maximum, a float mask of
+    the classes equal to it, weighted ``C - k`` for class ``k`` so that the
+    first maximum weighs most.  A pixel without an equal maximum (a NaN)
+    makes it fall back to ``max``; so do other devices and dtypes.
+
+    Args:
+        logits (Tensor): ``[B, C, ...]`` scores.
+
+    Returns:
+        Tensor: int64 ``[B, ...]`` classes.
+    """
+    c = logits.shape[1] if logits.dim() > 1 else 0
+    if logits.device.type != 'cpu' or logits.dtype not in (
+            torch.float32, torch.float64) or not 0 < c < 2**24 or \
+            logits.numel() == 0:
+        return logits.max(1).indices
+    weight = torch.arange(c, 0, -1, dtype=logits.dtype)
+    weight = weight.view(c, *([1] * (logits.dim() - 2)))
+    best = logits.new_empty((logits.shape[0], *logits.shape[2:]))
+    hit = torch.empty_like(logits[0])
+    for i, image in enumerate(logits):
+        torch.eq(image, image.amax(0, keepdim=True), out=hit)
+        torch.amax(hit.mul_(weight), 0, out=best[i])
+    if bool((best == 0).any()):  # NaN: no class equals the maximum
+        return logits.max(1).indices
+    return c - best.long()
+
+
+def _first_k_per_class(idx: Tensor,
+                       lab: Tensor,
+                       k: int,
+                       generator: Optional[torch.Generator],
+                       counts: Optional[Tensor] = None) -> Tensor:
+    """Uniform ``k`` per class of ``idx`` by a random order and a sort.
+
+    ``counts`` (``bincount(lab)``, optional) gives every class's start in
+    the sorted order, hence each element's rank within its class.
+    """
     perm = torch.randperm(idx.numel(), generator=generator).to(idx.device)
-    idx, lab = idx[perm], lab[perm]
-    lab_sorted, order = torch.sort(lab, stable=True)
-    idx = idx[order]
+    lab_sorted, order = torch.sort(lab[perm], stable=True)
+    idx = idx[perm[order]]
+    if counts is None:
+        counts = torch.bincount(lab)
+    starts = torch.cumsum(counts, 0) - counts
     # rank of every element within its class
-    pos = torch.arange(lab_sorted.numel(), device=idx.device)
-    first = torch.ones_like(lab_sorted, dtype=torch.bool)
-    first[1:] = lab_sorted[1:] != lab_sorted[:-1]
-    start = torch.cummax(torch.where(first, pos, torch.zeros_like(pos)),
-                         0).values
-    return idx[(pos - start) < k]
+    rank = torch.arange(lab_sorted.numel(), device=idx.device) - \
+        starts[lab_sorted]
+    return idx[rank < k]
 
 
 def cap_per_class(mask: Tensor,
@@ -69,13 +109,18 @@ def cap_per_class(mask: Tensor,
         u = torch.rand(
             flat.numel(), generator=generator,
             dtype=torch.float64).to(flat.device)
-        idx = (u < prob.to(flat.device)[key]).nonzero().squeeze(1)
-        got = torch.bincount(key[idx], minlength=counts.numel())
+        # index_select: the same gather as prob[key], faster
+        idx = (u < prob.to(flat.device).index_select(0, key)).nonzero()
+        idx = idx.squeeze(1)
+        lab = key[idx]
+        got = torch.bincount(lab, minlength=counts.numel())
         if bool((got >= counts.clamp(max=k)).all()):
-            return _first_k_per_class(idx, key[idx], k,
-                                      generator).sort().values
+            return _first_k_per_class(idx, lab, k, generator,
+                                      got).sort().values
     idx = flat.nonzero().squeeze(1)
-    return _first_k_per_class(idx, key[idx], k, generator).sort().values
+    lab = key[idx]
+    # counts (0 at 0) == bincount(key[idx]): every candidate has a class
+    return _first_k_per_class(idx, lab, k, generator, counts).sort().values
 
 
 def gather_pixel_features(feat: Tensor,

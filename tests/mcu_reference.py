@@ -1,0 +1,233 @@
+"""Implementations of ADA-MCU's training step before issue 19's speed work,
+kept verbatim (from commit afa80f7) as the references of the tests that
+check the faster code gives the same picks, losses and weights bit for bit.
+
+Patch them over the package's names (see ``reference_patches``) to train
+with the old code.
+"""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+
+
+def class_argmax(logits: Tensor) -> Tensor:
+    """The segmentor's prediction before :func:`~mmseg_ada.models.utils.
+    class_argmax`."""
+    return logits.max(1).indices
+
+
+def _first_k_per_class(idx: Tensor, lab: Tensor, k: int,
+                       generator: Optional[torch.Generator]) -> Tensor:
+    """Uniform ``k`` per class of ``idx`` by a random order and a sort."""
+    perm = torch.randperm(idx.numel(), generator=generator).to(idx.device)
+    idx, lab = idx[perm], lab[perm]
+    lab_sorted, order = torch.sort(lab, stable=True)
+    idx = idx[order]
+    # rank of every element within its class
+    pos = torch.arange(lab_sorted.numel(), device=idx.device)
+    first = torch.ones_like(lab_sorted, dtype=torch.bool)
+    first[1:] = lab_sorted[1:] != lab_sorted[:-1]
+    start = torch.cummax(torch.where(first, pos, torch.zeros_like(pos)),
+                         0).values
+    return idx[(pos - start) < k]
+
+
+def cap_per_class(mask: Tensor,
+                  labels: Tensor,
+                  k: int,
+                  generator: Optional[torch.Generator],
+                  oversample: float = 4.) -> Tensor:
+    """At most ``k`` pixels of each class of ``mask``, uniformly at random.
+
+    Exact: every class keeps ``min(k, n_c)`` of its ``n_c`` candidates, a
+    uniformly random subset.  Dense masks are first thinned (each pixel of
+    class ``c`` kept with probability ``min(1, oversample * k / n_c)``, an
+    exchangeable draw, so the survivors of a class are a uniform subset),
+    then ``k`` per class are drawn from the survivors; a class left with
+    fewer than ``min(k, n_c)`` survivors (vanishingly rare at
+    ``oversample=4``) is redrawn without thinning.  This avoids sorting
+    every candidate of a full-resolution mask.
+
+    Args:
+        mask (Tensor): ``[H, W]`` bool candidates.
+        labels (Tensor): ``[H, W]`` int64 class (``>= 0``) of every pixel.
+        k (int): Cap per class (``< 0``: no cap).
+        generator (torch.Generator): CPU generator of the draw.
+        oversample (float): Thinning factor (``<= 0``: no thinning).
+
+    Returns:
+        Tensor: Flat int64 indices (into ``H * W``) of the kept pixels,
+        sorted.
+    """
+    flat = mask.reshape(-1)
+    if k < 0:
+        return flat.nonzero().squeeze(1)
+    # class + 1 on candidates, 0 elsewhere: one bincount counts both
+    key = (labels.reshape(-1) + 1) * flat
+    counts = torch.bincount(key)
+    n = int(flat.numel() - counts[0])
+    if n == 0:
+        return flat.nonzero().squeeze(1)
+    counts[0] = 0
+    # thin only when it removes most candidates
+    if oversample > 0 and 2 * int(
+            counts.clamp(max=int(oversample * k) + 1).sum()) < n:
+        prob = (oversample * k / counts.clamp_min(1).double()).clamp(max=1.)
+        prob[0] = 0.
+        u = torch.rand(
+            flat.numel(), generator=generator,
+            dtype=torch.float64).to(flat.device)
+        idx = (u < prob.to(flat.device)[key]).nonzero().squeeze(1)
+        got = torch.bincount(key[idx], minlength=counts.numel())
+        if bool((got >= counts.clamp(max=k)).all()):
+            return _first_k_per_class(idx, key[idx], k,
+                                      generator).sort().values
+    idx = flat.nonzero().squeeze(1)
+    return _first_k_per_class(idx, key[idx], k, generator).sort().values
+
+
+def _positive_pairs(anchor_keys: Tensor,
+                    sample_keys: Tensor) -> Tuple[Tensor, Tensor]:
+    """All (anchor, sample) index pairs with equal keys, in O(pairs)."""
+    order = torch.argsort(sample_keys, stable=True)
+    num = int(max(int(anchor_keys.max()), int(sample_keys.max()))) + 1
+    counts = torch.bincount(sample_keys, minlength=num)
+    starts = torch.cumsum(counts, 0) - counts
+    per_anchor = counts[anchor_keys]
+    ai = torch.repeat_interleave(
+        torch.arange(len(anchor_keys), device=anchor_keys.device), per_anchor)
+    offsets = torch.cumsum(per_anchor, 0) - per_anchor
+    rank = torch.arange(len(ai), device=ai.device) - offsets[ai]
+    si = order[starts[anchor_keys[ai]] + rank]
+    return ai, si
+
+
+def weighted_info_nce(anchors: Tensor,
+                      anchor_labels: Tensor,
+                      samples: Tensor,
+                      sample_labels: Tensor,
+                      temperature: float,
+                      weights: Optional[Tensor] = None,
+                      exclude_ids: Optional[Tuple[Tensor, Tensor]] = None,
+                      sample_groups: Optional[Tensor] = None,
+                      num_groups: int = 1) -> Tuple[Tensor, Tensor]:
+    """Per-anchor contrastive loss of Eq. 9/11 with ``H`` of Eq. 10.
+
+    For anchor ``a`` with positives ``P_a`` (samples of its label) and
+    negatives ``N_a`` (samples of another label), with
+    ``l_as = w_as * (a . s) / temperature``::
+
+        L_a = 1/|P_a| * sum_{p in P_a} -log( exp(l_ap) /
+                                 (exp(l_ap) + sum_{n in N_a} exp(l_an)) )
+
+    (every positive gets its own term; other positives are not in the
+    denominator).  ``w`` is 1 (Eq. 12), one scalar per anchor, or one per
+    pair (see :class:`~mmseg_ada.models.losses.DCCM`).  With
+    ``sample_groups`` the samples form ``num_groups`` separate sets (e.g.
+    the same image, another image, the other domain) and every anchor gets
+    one loss per set, its positives and negatives taken from that set only,
+    from one logit matrix.
+
+    Cost: the negatives' sums come from one ``exp`` of the logit matrix
+    (shifted by its row maxima) summed per (set, class) of the samples
+    (``[A, G x C]`` sums, the anchor's own class left out, so no
+    cancellation), and the positive terms are computed on the positive
+    pairs only; a scalar weight per anchor scales the anchors before the
+    product.  Entries whose shifted negatives' sum (nearly) underflows (a
+    positive far above every negative: not with L2-normalised embeddings at
+    usual temperatures) are recomputed exactly with a masked logsumexp.
+
+    Args:
+        anchors (Tensor): ``[A, D]`` anchor embeddings.
+        anchor_labels (Tensor): int64 ``[A]`` (``>= 0``).
+        samples (Tensor): ``[S, D]`` positive/negative candidates.
+        sample_labels (Tensor): int64 ``[S]`` (``>= 0``).
+        temperature (float): ``lambda > 0``.
+        weights (Tensor, optional): ``[A]`` or ``[A, S]`` DCCM weights.
+        exclude_ids (tuple[Tensor, Tensor], optional): ``([A], [S])`` ids
+            (e.g. flat pixel indices, -1 for none); a positive pair with
+            equal ids (an anchor and its own pixel) is left out.
+        sample_groups (Tensor, optional): int64 ``[S]`` set of every sample
+            in ``[0, num_groups)``; ``None``: one set.
+        num_groups (int): Number of sets. Default: 1.
+
+    Returns:
+        tuple[Tensor, Tensor]: Losses and a bool mask of the (anchor, set)
+        pairs that have at least one positive and one negative (the loss of
+        the others is 0 and should not be averaged in); ``[A]`` each without
+        ``sample_groups``, ``[A, num_groups]`` with.
+    """
+    if temperature <= 0:
+        raise ValueError(f'temperature must be > 0, got {temperature}')
+    grouped = sample_groups is not None
+    n_a, n_g = len(anchors), (int(num_groups) if grouped else 1)
+    shape = (n_a, n_g) if grouped else (n_a, )
+    zeros = anchors.new_zeros(n_a * n_g)
+    if n_a == 0 or len(samples) == 0:
+        return zeros.view(shape), torch.zeros(
+            shape, dtype=torch.bool, device=anchors.device)
+    if sample_groups is None:
+        sample_groups = torch.zeros_like(sample_labels)
+    if weights is not None:
+        weights = weights.to(anchors.dtype)
+    if weights is None or weights.ndim == 1:
+        scale = 1. / temperature if weights is None else \
+            (weights / temperature).unsqueeze(1)
+        logits = (anchors * scale) @ samples.t()
+    else:
+        logits = (anchors @ samples.t()) * (weights / temperature)
+    n_c = int(max(int(anchor_labels.max()), int(sample_labels.max()))) + 1
+    skey = sample_groups * n_c + sample_labels  # (set, class) of a sample
+    row_max = logits.detach().amax(1, keepdim=True)
+    class_sums = logits.new_zeros(n_a, n_g * n_c).index_add(
+        1, skey, torch.exp(logits - row_max)).view(n_a, n_g, n_c)
+    other = torch.ones_like(class_sums).scatter_(
+        2,
+        anchor_labels.view(n_a, 1, 1).expand(n_a, n_g, 1), 0.)
+    neg_sum = (class_sums * other).sum(2)  # [A, G]
+    tiny = torch.finfo(logits.dtype).tiny
+    neg_lse = torch.log(neg_sum.clamp_min(tiny)) + row_max
+    counts = torch.bincount(skey, minlength=n_g * n_c).view(n_g, n_c)
+    n_neg = counts.sum(1).unsqueeze(0) - counts[:, anchor_labels].t()
+    # (anchor, set) entries whose negatives' sum (nearly) underflowed
+    bad = (neg_sum < tiny * 2**40) & (n_neg > 0)
+    if bool(bad.any()):
+        rows, grp = bad.nonzero(as_tuple=True)
+        neg = (anchor_labels[rows].unsqueeze(1) != sample_labels) & (
+            grp.unsqueeze(1) == sample_groups)
+        exact = torch.logsumexp(
+            logits[rows].masked_fill(~neg, float('-inf')), dim=1)
+        neg_lse = neg_lse.index_put((rows, grp), exact)
+    # positives: same set and class; one term per pair
+    groups = torch.arange(n_g, device=anchors.device)
+    akey = (groups.view(1, n_g) * n_c + anchor_labels.view(n_a, 1))
+    flat_a, si = _positive_pairs(akey.reshape(-1), skey)  # a * G + g
+    if exclude_ids is not None:
+        keep = exclude_ids[0][flat_a // n_g] != exclude_ids[1][si]
+        flat_a, si = flat_a[keep], si[keep]
+    ai, gi = flat_a // n_g, flat_a % n_g
+    lp = logits[ai, si]
+    # -log(e^l / (e^l + sum_n e^n)) = logaddexp(l, lse_n) - l
+    term = torch.logaddexp(lp, neg_lse[ai, gi]) - lp
+    n_pos = torch.bincount(flat_a, minlength=n_a * n_g)
+    valid = (n_pos > 0) & (n_neg.reshape(-1) > 0)
+    loss = zeros.index_add(0, flat_a, term) / n_pos.clamp_min(1).to(
+        zeros.dtype)
+    loss = torch.where(valid, loss, zeros)
+    return loss.view(shape), valid.view(shape)
+
+
+def reference_patches():
+    """``(module, name, reference)`` triples: ``monkeypatch.setattr`` each to
+    run the segmentor and the contrastive units with the old code."""
+    import sys
+
+    import mmseg_ada.models.losses.mcu_contrastive_loss as con
+    import mmseg_ada.models.segmentors.mcu_encoder_decoder as seg
+    this = sys.modules[__name__]
+    return [(seg, 'class_argmax', class_argmax),
+            (con, 'cap_per_class', this.cap_per_class),
+            (con, 'weighted_info_nce', this.weighted_info_nce)]
