@@ -2,15 +2,23 @@
 kept verbatim (from commit afa80f7) as the references of the tests that
 check the faster code gives the same picks, losses and weights bit for bit.
 
-Patch them over the package's names (see ``reference_patches``) to train
-with the old code.
+Patch them over the package's names (see ``reference_patches``; methods
+onto their classes) to train with the old code.
+``gather_pixel_features`` takes (and ignores) the new ``grid`` argument.
 """
 from __future__ import annotations
 
 from typing import Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
+
+from mmseg_ada.models.utils.mcu_adaptive_sampler import HIGH, MEDIUM
+from mmseg_ada.models.utils.mcu_anchors import anchor_mask
+from mmseg_ada.utils.seeding import seeded_generator
+
+DOMAINS = ('source', 'target')
 
 
 def class_argmax(logits: Tensor) -> Tensor:
@@ -220,6 +228,248 @@ def weighted_info_nce(anchors: Tensor,
     return loss.view(shape), valid.view(shape)
 
 
+def gather_pixel_features(feat: Tensor,
+                          flat_index: Tensor,
+                          out_size: Tuple[int, int],
+                          align_corners: bool = False,
+                          grid: Optional[Tensor] = None) -> Tensor:
+    """Features of full-resolution pixels from a low-resolution map.
+
+    Equal to bilinearly resizing ``feat`` to ``out_size`` (as mmseg's
+    ``resize``) and reading the pixels ``flat_index``, without building the
+    full-resolution map (``grid_sample`` at the pixel centres).
+
+    Args:
+        feat (Tensor): ``[D, h, w]`` feature map.
+        flat_index (Tensor): int64 ``[N]`` indices into ``H * W``.
+        out_size (tuple[int, int]): ``(H, W)`` of the pixel grid.
+        align_corners (bool): As in the resize it replaces.
+        grid (Tensor, optional): Ignored (the faster code's coordinate
+            table; the reference computes them).
+
+    Returns:
+        Tensor: ``[N, D]`` features.
+    """
+    d = feat.shape[0]
+    if flat_index.numel() == 0:
+        return feat.new_zeros((0, d))
+    height, width = out_size
+    y = torch.div(flat_index, width, rounding_mode='floor').to(feat.dtype)
+    x = (flat_index % width).to(feat.dtype)
+    if align_corners:
+        gy = 2 * y / max(height - 1, 1) - 1
+        gx = 2 * x / max(width - 1, 1) - 1
+    else:
+        gy = (2 * y + 1) / height - 1
+        gx = (2 * x + 1) / width - 1
+    grid = torch.stack([gx, gy], dim=-1).view(1, 1, -1, 2)
+    out = F.grid_sample(
+        feat[None],
+        grid,
+        mode='bilinear',
+        padding_mode='border',
+        align_corners=align_corners)
+    return out[0, :, 0].t()
+
+
+# MCUContrastiveLoss methods (patched onto the class)
+def _pick(self, view: dict, mask: Tensor, labels: Tensor, cap: int, role: str,
+          iteration: int, pos: int) -> Tuple[Tensor, Tensor]:
+    """Draw pixels (capped per class); their embeddings and flat
+    indices."""
+    g = seeded_generator(self.seed, iteration, role, view['key'], pos)
+    idx = cap_per_class(mask, labels, cap, g)
+    feats = gather_pixel_features(view['feat'], idx, tuple(mask.shape),
+                                  view.get('align_corners', False))
+    return self._embed(feats), idx
+
+
+def _p2p(self, i, p, picks, partners, levels, dccm, add) -> None:
+    """The p2p units of view ``i``'s anchors: one logit matrix against
+    the samples of all its partners (one set per level)."""
+    levels = [lv for lv in levels if partners[lv] is not None]
+    if not levels or len(p['anchors']) == 0:
+        return
+    sets = [picks[partners[lv]] for lv in levels]
+    samples = torch.cat([q['samples'] for q in sets])
+    labels = torch.cat([q['sample_labels'] for q in sets])
+    groups = torch.cat(
+        [torch.full_like(q['sample_labels'], k) for k, q in enumerate(sets)])
+    # an anchor is not its own positive (same image only)
+    ids = torch.cat([
+        q['sample_index'] if partners[lv] == i else torch.full_like(
+            q['sample_index'], -1) for lv, q in zip(levels, sets)
+    ])
+    loss, valid = weighted_info_nce(
+        p['anchors'], p['anchor_labels'], samples, labels, self.temperature,
+        self._weights(dccm, p['anchor_labels'], p['anchor_preds'], labels),
+        (p['anchor_index'], ids), groups, len(levels))
+    for k, lv in enumerate(levels):
+        add(f'{lv}_p2p', (loss[:, k].sum(), valid[:, k].sum()))
+
+
+def _c2c(self, views, picks, same, dccm, add) -> None:
+    """All c2c units in one logit matrix: every centre anchor set
+    against its own set of centres (Eq. 11)."""
+    sets = [(p['centres'], p['centre_classes']) for p in picks]
+    dom_set = {}
+    if 'cross_domain_c2c' in self.units:
+        for d in DOMAINS:
+            ids = [i for i, v in enumerate(views) if v['domain'] == d]
+            if ids:
+                dom_set[d] = len(sets)
+                sets.append(
+                    self._centres(
+                        torch.cat([picks[i]['low_feats'] for i in ids]),
+                        torch.cat([picks[i]['low_labels'] for i in ids])))
+    jobs = []  # (unit, anchors, anchor classes, set)
+    for i, p in enumerate(picks):
+        if 'intra_c2c' in self.units:
+            jobs.append(('intra_c2c', p['unc_centres'], p['unc_classes'], i))
+        if 'cross_image_c2c' in self.units and i in same:
+            jobs.append(('cross_image_c2c', p['centres'], p['centre_classes'],
+                         same[i]))
+    if len(dom_set) == 2:
+        for d, o in (('source', 'target'), ('target', 'source')):
+            cen, cls = sets[dom_set[d]]
+            jobs.append(('cross_domain_c2c', cen, cls, dom_set[o]))
+    jobs = [j for j in jobs if len(j[1]) and len(sets[j[3]][0])]
+    if not jobs:
+        return
+    anchors = torch.cat([j[1] for j in jobs])
+    a_cls = torch.cat([j[2] for j in jobs])
+    samples = torch.cat([c for c, _ in sets])
+    s_cls = torch.cat([k for _, k in sets])
+    groups = torch.cat(
+        [torch.full_like(k, g) for g, (_, k) in enumerate(sets)])
+    loss, valid = weighted_info_nce(anchors, a_cls, samples, s_cls,
+                                    self.temperature,
+                                    self._weights(dccm, a_cls, None,
+                                                  s_cls), None, groups,
+                                    len(sets))
+    start = 0
+    for unit, cen, _, g in jobs:
+        rows = slice(start, start + len(cen))
+        add(unit, (loss[rows, g].sum(), valid[rows, g].sum()))
+        start += len(cen)
+
+
+def sample_view(self, view: dict, iteration: int, pos: int) -> dict:
+    """Anchors, samples and centres of one view (seeded).
+
+    Args:
+        view (dict): See :meth:`forward`.
+        iteration (int): Iteration (seed key).
+        pos (int): Position of the view in the batch (seed key).
+
+    Returns:
+        dict: ``anchors`` / ``anchor_labels`` / ``anchor_preds`` /
+        ``anchor_index``, ``samples`` / ``sample_labels`` /
+        ``sample_index``, ``low_feats`` / ``low_labels`` (the ``G_l``
+        cells of the feature grid), ``centres`` / ``centre_classes``
+        (``G_l`` centres) and ``unc_centres`` / ``unc_classes``
+        (uncertain-labelled centres).
+    """
+    lab, pred = view['label'], view['pred']
+    ign = self.ignore_index
+    out = {}
+    if self.needs_p2p:
+        amask = anchor_mask(lab, pred, view['anchor_eligible'], ign)
+        out['anchors'], idx = self._pick(view, amask, lab,
+                                         self.max_anchors_per_class, 'anchor',
+                                         iteration, pos)
+        out['anchor_index'] = idx
+        out['anchor_labels'] = lab.reshape(-1)[idx]
+        out['anchor_preds'] = pred.reshape(-1)[idx]
+    if self.needs_p2p or 'intra_c2c' in self.units:
+        out['samples'], idx = self._pick(view, lab != ign, lab,
+                                         self.max_samples_per_class, 'sample',
+                                         iteration, pos)
+        out['sample_index'] = idx
+        out['sample_labels'] = lab.reshape(-1)[idx]
+    if self.needs_c2c:
+        # one groups query per view: grid cells (+ samples, intra c2c)
+        grid = self._grid_index(view)
+        intra = 'intra_c2c' in self.units
+        flat = torch.cat([grid, out['sample_index']]) if intra else grid
+        groups = self._groups_at(view, flat)
+        out['low_feats'], out['low_labels'] = self._grid_low(
+            view, grid, groups[:len(grid)])
+        out['centres'], out['centre_classes'] = self._centres(
+            out['low_feats'], out['low_labels'])
+        if intra:
+            g = groups[len(grid):]
+            unc = (g == HIGH) | (g == MEDIUM)
+            out['unc_centres'], out['unc_classes'] = self._centres(
+                out['samples'][unc], out['sample_labels'][unc])
+    return out
+
+
+# MCUEncoderDecoder and DCCM methods
+
+
+def _views(self, src, src_gt, src_pred, src_samples, tgt, bought, pseudo,
+           tgt_pred, plan, tgt_samples):
+    """The per-image inputs of :class:`MCUContrastiveLoss`."""
+    ign = self.ignore_index
+    align = self.decode_head.align_corners
+    views = []
+    keys = self._keys(src_samples, 'source')
+    for i in range(len(src_gt)):
+        views.append(
+            dict(
+                feat=src['feat'][i],
+                label=src_gt[i],
+                pred=src_pred[i],
+                anchor_eligible=src_gt[i] != ign,
+                groups=self._source_groups(src, i, src_gt[i], plan),
+                centre_label=src_gt[i],
+                domain='source',
+                key=keys[i],
+                align_corners=align))
+    keys = self._keys(tgt_samples, 'target')
+    for i in range(len(bought)):
+        has = bought[i] != ign
+        g = plan['groups'][i]
+        eligible = torch.zeros_like(has)
+        for code in self.target_anchor_groups:
+            eligible |= g == code
+        views.append(
+            dict(
+                feat=tgt['feat'][i],
+                label=torch.where(has, bought[i], pseudo[i]),
+                pred=tgt_pred[i],
+                anchor_eligible=has & eligible,
+                groups=g,
+                centre_label=torch.where(g >= 0, tgt_pred[i],
+                                         torch.full_like(tgt_pred[i], ign)),
+                domain='target',
+                key=keys[i],
+                align_corners=align))
+    return views
+
+
+@torch.no_grad()
+def confusion(self, labels: Tensor, preds: Tensor) -> Tensor:
+    """Confusion counts ``M[u, v]`` (rows: ground truth).
+
+    Args:
+        labels (Tensor): int64 labels of any shape (``ignore_index``
+            and out-of-range values skipped).
+        preds (Tensor): Predicted classes, same shape.
+
+    Returns:
+        Tensor: float64 ``[C, C]`` counts.
+    """
+    c = self.num_classes
+    labels, preds = labels.reshape(-1), preds.reshape(-1)
+    keep = (labels >= 0) & (labels < c) & (labels != self.ignore_index)
+    # skipped pixels go to an extra bin (no boolean indexing)
+    flat = torch.where(keep, labels * c + preds, c * c)
+    counts = torch.bincount(flat, minlength=c * c + 1)[:c * c]
+    return counts.reshape(c, c).to(torch.float64)
+
+
 def reference_patches():
     """``(module, name, reference)`` triples: ``monkeypatch.setattr`` each to
     run the segmentor and the contrastive units with the old code."""
@@ -228,6 +478,13 @@ def reference_patches():
     import mmseg_ada.models.losses.mcu_contrastive_loss as con
     import mmseg_ada.models.segmentors.mcu_encoder_decoder as seg
     this = sys.modules[__name__]
-    return [(seg, 'class_argmax', class_argmax),
+    import mmseg_ada.models.losses.dccm as dccm
+    cls = con.MCUContrastiveLoss
+    return [(seg, 'class_argmax', class_argmax), (cls, '_pick', _pick),
+            (cls, '_p2p', _p2p), (cls, '_c2c', _c2c),
+            (cls, 'sample_view', sample_view),
+            (seg.MCUEncoderDecoder, '_views', _views),
+            (dccm.DCCM, 'confusion', confusion),
             (con, 'cap_per_class', this.cap_per_class),
-            (con, 'weighted_info_nce', this.weighted_info_nce)]
+            (con, 'weighted_info_nce', this.weighted_info_nce),
+            (con, 'gather_pixel_features', this.gather_pixel_features)]

@@ -592,3 +592,45 @@ def test_info_nce_equals_the_reference_with_gradients():
             assert (x is None and y is None) or torch.equal(x, y), trial
         underflow = underflow or spy.called
     assert underflow  # the exact recomputation was taken at least once
+
+
+@pytest.mark.parametrize('align_corners', [False, True])
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_gather_pixel_features_table_equals_the_reference(
+        align_corners, dtype):
+    """Coordinates read from ``pixel_sampling_grid``: the same features and
+    feature-map gradients as the code before issue 19."""
+    from mmseg_ada.models.utils import pixel_sampling_grid
+    from tests.mcu_reference import gather_pixel_features as ref_gather
+    g = torch.Generator().manual_seed(0)
+    for size, fsize in [((37, 53), (5, 7)), ((128, 256), (32, 64)),
+                        ((1, 9), (1, 3))]:
+        feat = torch.randn(6, *fsize, generator=g, dtype=dtype)
+        idx = torch.randint(0, size[0] * size[1], (300, ), generator=g)
+        table = pixel_sampling_grid(size, align_corners, dtype)
+        outs = []
+        for fn, kw in ((gather_pixel_features, dict(grid=table)),
+                       (gather_pixel_features, {}), (ref_gather, {})):
+            f = feat.clone().requires_grad_()
+            out = fn(f, idx, size, align_corners, **kw)
+            (out * torch.arange(out.numel(),
+                                dtype=dtype).view_as(out)).sum().backward()
+            outs.append((out.detach(), f.grad))
+        for got in outs[:2]:
+            assert torch.equal(got[0], outs[2][0])
+            assert torch.equal(got[1], outs[2][1])
+
+
+@pytest.mark.parametrize('ignore_index', [255, 2, -1])
+def test_dccm_confusion_equals_the_reference(ignore_index):
+    """The same counts as before issue 19 with an ignore index outside and
+    inside the classes, and out-of-range labels."""
+    from tests.mcu_reference import confusion as ref_confusion
+    dccm = DCCM(5, ignore_index=ignore_index)
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(-2, 8, (3, 17, 19), generator=g)
+    labels[0, :3] = 255
+    preds = torch.randint(0, 5, (3, 17, 19), generator=g)
+    got = dccm.confusion(labels, preds)
+    assert torch.equal(got, ref_confusion(dccm, labels, preds))
+    assert got.sum() > 0

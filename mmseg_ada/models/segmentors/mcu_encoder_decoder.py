@@ -506,19 +506,21 @@ class MCUEncoderDecoder(EncoderDecoder):
         for i in range(len(bought)):
             has = bought[i] != ign
             g = plan['groups'][i]
-            eligible = torch.zeros_like(has)
-            for code in self.target_anchor_groups:
-                eligible |= g == code
+            if self.target_anchor_groups:
+                group_ok = g == self.target_anchor_groups[0]
+                for code in self.target_anchor_groups[1:]:
+                    group_ok = group_ok | (g == code)
+                eligible = has & group_ok
+            else:
+                eligible = torch.zeros_like(has)
             views.append(
                 dict(
                     feat=tgt['feat'][i],
                     label=torch.where(has, bought[i], pseudo[i]),
                     pred=tgt_pred[i],
-                    anchor_eligible=has & eligible,
+                    anchor_eligible=eligible,
                     groups=g,
-                    centre_label=torch.where(g >= 0, tgt_pred[i],
-                                             torch.full_like(tgt_pred[i],
-                                                             ign)),
+                    centre_label=tgt_pred[i].masked_fill(g < 0, ign),
                     domain='target',
                     key=keys[i],
                     align_corners=align))
