@@ -619,6 +619,8 @@ def test_gather_pixel_features_table_equals_the_reference(
         for got in outs[:2]:
             assert torch.equal(got[0], outs[2][0])
             assert torch.equal(got[1], outs[2][1])
+    with pytest.raises(ValueError, match='grid of shape'):
+        gather_pixel_features(feat, idx[:3], (5, 5), grid=table)
 
 
 @pytest.mark.parametrize('ignore_index', [255, 2, -1])

@@ -190,6 +190,11 @@ def gather_pixel_features(feat: Tensor,
     if grid is None:
         grid = _sampling_coords(flat_index, out_size, align_corners,
                                 feat.dtype)
+    elif tuple(grid.shape) != (out_size[0] * out_size[1], 2):
+        raise ValueError(f'gather_pixel_features: grid of shape '
+                         f'{tuple(grid.shape)} for a pixel grid of '
+                         f'{tuple(out_size)}: expected '
+                         f'({out_size[0] * out_size[1]}, 2)')
     else:
         grid = grid.index_select(0, flat_index)
     out = F.grid_sample(
