@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from mmseg_ada.models.utils.mcu_adaptive_sampler import HIGH, MEDIUM
+from mmseg_ada.models.utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM
 from mmseg_ada.models.utils.mcu_anchors import anchor_mask
 from mmseg_ada.utils.seeding import seeded_generator
 
@@ -354,6 +354,25 @@ def _c2c(self, views, picks, same, dccm, add) -> None:
         start += len(cen)
 
 
+def _grid_low(self, view: dict, flat: Tensor,
+              groups: Tensor) -> Tuple[Tensor, Tensor]:
+    """Embeddings and classes of the ``G_l`` cells of the feature
+    grid (a cell reads the full-resolution pixel at its centre)."""
+    feat = view['feat']
+    clab = view['centre_label'].reshape(-1)[flat]
+    mask = (groups == LOW) & (clab != self.ignore_index)
+    return self._embed(feat.reshape(feat.shape[0], -1)[:, mask].t()), \
+        clab[mask]
+
+
+def _groups_at(view: dict, flat_index: Tensor) -> Tensor:
+    """Uncertainty groups of the view's pixels ``flat_index``."""
+    groups = view['groups']
+    if callable(groups):
+        return groups(flat_index)
+    return groups.reshape(-1)[flat_index]
+
+
 def sample_view(self, view: dict, iteration: int, pos: int) -> dict:
     """Anchors, samples and centres of one view (seeded).
 
@@ -482,7 +501,8 @@ def reference_patches():
     cls = con.MCUContrastiveLoss
     return [(seg, 'class_argmax', class_argmax), (cls, '_pick', _pick),
             (cls, '_p2p', _p2p), (cls, '_c2c', _c2c),
-            (cls, 'sample_view', sample_view),
+            (cls, 'sample_view', sample_view), (cls, '_grid_low', _grid_low),
+            (cls, '_groups_at', staticmethod(_groups_at)),
             (seg.MCUEncoderDecoder, '_views', _views),
             (dccm.DCCM, 'confusion', confusion),
             (con, 'cap_per_class', this.cap_per_class),

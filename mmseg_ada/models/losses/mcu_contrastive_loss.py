@@ -196,7 +196,7 @@ class MCUContrastiveLoss(nn.Module):
         """Embeddings and classes of the ``G_l`` cells of the feature
         grid (a cell reads the full-resolution pixel at its centre)."""
         feat = view['feat']
-        clab = view['centre_label'].reshape(-1)[flat]
+        clab = view['centre_label'].reshape(-1).index_select(0, flat)
         mask = (groups == LOW) & (clab != self.ignore_index)
         return self._embed(feat.reshape(feat.shape[0], -1)[:, mask].t()), \
             clab[mask]
@@ -207,7 +207,7 @@ class MCUContrastiveLoss(nn.Module):
         groups = view['groups']
         if callable(groups):
             return groups(flat_index)
-        return groups.reshape(-1)[flat_index]
+        return groups.reshape(-1).index_select(0, flat_index)
 
     def sample_view(self, view: dict, iteration: int, pos: int) -> dict:
         """Anchors, samples and centres of one view (seeded).
@@ -235,14 +235,15 @@ class MCUContrastiveLoss(nn.Module):
                                              self.max_anchors_per_class,
                                              'anchor', iteration, pos)
             out['anchor_index'] = idx
-            out['anchor_labels'] = lab.reshape(-1)[idx]
-            out['anchor_preds'] = pred.reshape(-1)[idx]
+            # index_select: the same gathers as [idx], faster
+            out['anchor_labels'] = lab.reshape(-1).index_select(0, idx)
+            out['anchor_preds'] = pred.reshape(-1).index_select(0, idx)
         if self.needs_p2p or 'intra_c2c' in self.units:
             out['samples'], idx = self._pick(view, labelled, lab,
                                              self.max_samples_per_class,
                                              'sample', iteration, pos)
             out['sample_index'] = idx
-            out['sample_labels'] = lab.reshape(-1)[idx]
+            out['sample_labels'] = lab.reshape(-1).index_select(0, idx)
         if self.needs_c2c:
             # one groups query per view: grid cells (+ samples, intra c2c)
             grid = self._grid_index(view)
