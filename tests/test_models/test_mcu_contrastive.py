@@ -1,5 +1,6 @@
 """ADA-MCU contrastive units (Eq. 9-11), DCCM (Eq. 7-8) and anchors."""
 import math
+from unittest import mock
 
 import pytest
 import torch
@@ -488,3 +489,150 @@ def test_draws_are_deterministic():
     for k in a:
         assert a[k].item() == b[k].item()
     assert any(a[k].item() != c[k].item() for k in a if 'p2p' in k)
+
+
+# --------------------------------------------------- issue 19: exact speed-ups
+@pytest.mark.parametrize('kind', ['randn', 'ties', 'inf', 'nan', 'zeros'])
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_class_argmax_is_max_indices(kind, dtype):
+    """``class_argmax`` == ``max(1).indices`` (first maximum on ties, the
+    first NaN, infinities) for any rank."""
+    from mmseg_ada.models.utils import class_argmax
+    g = torch.Generator().manual_seed(0)
+    for shape in [(2, 19, 16, 32), (1, 3, 5), (4, 2), (3, 7, 2, 2, 3)]:
+        x = torch.randn(*shape, generator=g)
+        if kind == 'ties':
+            x = torch.randint(0, 3, shape, generator=g).float()
+        elif kind == 'inf':
+            x[:, 0] = float('inf')
+            x.view(-1)[::7] = float('-inf')
+        elif kind == 'nan':
+            x.view(-1)[::11] = float('nan')
+        elif kind == 'zeros':
+            x = torch.zeros(shape)
+            x.view(-1)[::3] = -0.0
+        x = x.to(dtype)
+        assert torch.equal(class_argmax(x), x.max(1).indices), shape
+    x = torch.full((2, 4, 3), float('-inf'), dtype=dtype)
+    assert torch.equal(class_argmax(x), x.max(1).indices)
+
+
+def test_cap_per_class_equals_the_reference():
+    """Same picks and the same generator state afterwards as the code
+    before issue 19, thinned or not, sparse and dense masks."""
+    from tests.mcu_reference import cap_per_class as ref_cap
+    g = torch.Generator().manual_seed(0)
+    for trial in range(150):
+        h, w = (int(v) for v in torch.randint(1, 60, (2, ), generator=g))
+        c = int(torch.randint(1, 25, (1, ), generator=g))
+        lab = torch.randint(0, c, (h, w), generator=g)
+        mask = torch.rand(
+            h, w, generator=g) < float(torch.rand(1, generator=g))
+        k = int(torch.randint(-1, 40, (1, ), generator=g))
+        for oversample in (4., 1., 0.):
+            seed = int(torch.randint(0, 10**6, (1, ), generator=g))
+            ga = torch.Generator().manual_seed(seed)
+            gb = torch.Generator().manual_seed(seed)
+            got = cap_per_class(mask, lab, k, ga, oversample)
+            want = ref_cap(mask, lab, k, gb, oversample)
+            assert torch.equal(got, want), (trial, oversample)
+            assert torch.equal(ga.get_state(), gb.get_state())
+
+
+def test_info_nce_equals_the_reference_with_gradients():
+    """Losses, validity and every gradient bit-identical to the code before
+    issue 19: weights none / per anchor / per pair, own-pixel exclusion,
+    sample sets, float32/64, and the underflow recomputation."""
+    from tests.mcu_reference import weighted_info_nce as ref_nce
+
+    def run(fn, a, al, s, sl, tau, w, ex, grp, n_g):
+        a, s = a.clone().requires_grad_(), s.clone().requires_grad_()
+        w = None if w is None else w.clone().requires_grad_()
+        loss, valid = fn(a, al, s, sl, tau, w, ex, grp, n_g)
+        if loss.requires_grad:
+            up = torch.randn(
+                loss.shape,
+                generator=torch.Generator().manual_seed(1),
+                dtype=loss.dtype)
+            (loss * up).sum().backward()
+        return loss.detach(), valid, a.grad, s.grad, \
+            None if w is None else w.grad
+
+    g = torch.Generator().manual_seed(0)
+    underflow = False
+    exact = mock.patch.object(torch, 'logsumexp', wraps=torch.logsumexp)
+    for trial in range(150):
+        dt = torch.float32 if trial % 3 else torch.float64
+        n_a, n_s, d, c, n_g = (
+            int(torch.randint(1, m, (1, ), generator=g))
+            for m in (40, 60, 9, 7, 4))
+        a = torch.randn(n_a, d, generator=g, dtype=dt)
+        s = torch.randn(n_s, d, generator=g, dtype=dt)
+        if trial % 5:
+            a, s = F.normalize(a, dim=1), F.normalize(s, dim=1)
+        if trial % 7 == 0:
+            a = a * 300  # a positive far above the negatives
+        al = torch.randint(0, c, (n_a, ), generator=g)
+        sl = torch.randint(0, c, (n_s, ), generator=g)
+        w = [
+            None,
+            torch.rand(n_a, generator=g, dtype=dt) + .2,
+            torch.rand(n_a, n_s, generator=g, dtype=dt) + .2
+        ][trial % 3]
+        ex = None if trial % 2 else (torch.randint(
+            -1, 30,
+            (n_a, ), generator=g), torch.randint(-1, 30, (n_s, ), generator=g))
+        grp = None if trial % 4 == 0 else torch.randint(
+            0, n_g, (n_s, ), generator=g)
+        tau = float(torch.rand(1, generator=g)) * 0.5 + 0.05
+        args = (a, al, s, sl, tau, w, ex, grp, n_g)
+        with exact as spy:
+            got = run(weighted_info_nce, *args)
+        for x, y in zip(got, run(ref_nce, *args)):
+            assert (x is None and y is None) or torch.equal(x, y), trial
+        underflow = underflow or spy.called
+    assert underflow  # the exact recomputation was taken at least once
+
+
+@pytest.mark.parametrize('align_corners', [False, True])
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_gather_pixel_features_table_equals_the_reference(
+        align_corners, dtype):
+    """Coordinates read from ``pixel_sampling_grid``: the same features and
+    feature-map gradients as the code before issue 19."""
+    from mmseg_ada.models.utils import pixel_sampling_grid
+    from tests.mcu_reference import gather_pixel_features as ref_gather
+    g = torch.Generator().manual_seed(0)
+    for size, fsize in [((37, 53), (5, 7)), ((128, 256), (32, 64)),
+                        ((1, 9), (1, 3))]:
+        feat = torch.randn(6, *fsize, generator=g, dtype=dtype)
+        idx = torch.randint(0, size[0] * size[1], (300, ), generator=g)
+        table = pixel_sampling_grid(size, align_corners, dtype)
+        outs = []
+        for fn, kw in ((gather_pixel_features, dict(grid=table)),
+                       (gather_pixel_features, {}), (ref_gather, {})):
+            f = feat.clone().requires_grad_()
+            out = fn(f, idx, size, align_corners, **kw)
+            (out * torch.arange(out.numel(),
+                                dtype=dtype).view_as(out)).sum().backward()
+            outs.append((out.detach(), f.grad))
+        for got in outs[:2]:
+            assert torch.equal(got[0], outs[2][0])
+            assert torch.equal(got[1], outs[2][1])
+    with pytest.raises(ValueError, match='grid of shape'):
+        gather_pixel_features(feat, idx[:3], (5, 5), grid=table)
+
+
+@pytest.mark.parametrize('ignore_index', [255, 2, -1])
+def test_dccm_confusion_equals_the_reference(ignore_index):
+    """The same counts as before issue 19 with an ignore index outside and
+    inside the classes, and out-of-range labels."""
+    from tests.mcu_reference import confusion as ref_confusion
+    dccm = DCCM(5, ignore_index=ignore_index)
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(-2, 8, (3, 17, 19), generator=g)
+    labels[0, :3] = 255
+    preds = torch.randint(0, 5, (3, 17, 19), generator=g)
+    got = dccm.confusion(labels, preds)
+    assert torch.equal(got, ref_confusion(dccm, labels, preds))
+    assert got.sum() > 0

@@ -1,5 +1,7 @@
 """MCUEncoderDecoder on tiny DeepLabV3+ / DeepLabV2 with a fake store."""
+import argparse
 import copy
+import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -13,6 +15,7 @@ from mmseg.structures import SegDataSample
 
 import mmseg_ada  # noqa: F401
 from tests.mcu_fakes import FakeAcquisition
+from tests.mcu_reference import reference_patches
 from tests.utils import REPO
 
 C, H, W = 5, 32, 64
@@ -266,20 +269,32 @@ def _reference_grid_index(view):
     return (ys.unsqueeze(1) * width + xs.unsqueeze(0)).reshape(-1)
 
 
-def test_same_weights_after_the_same_steps_as_the_reference(monkeypatch):
+def _use_reference_code(monkeypatch, model):
+    """Train ``model`` with the code before issue 19's speed work."""
+    monkeypatch.setattr(model, '_source_groups',
+                        lambda *a: _reference_source_groups(model, *a))
+    monkeypatch.setattr(model.contrastive, '_grid_index',
+                        _reference_grid_index)
+    for module, name, ref in reference_patches():
+        monkeypatch.setattr(module, name, ref)
+
+
+@pytest.mark.parametrize('groups', [('high', ), ('high', 'medium'), ()])
+def test_same_weights_after_the_same_steps_as_the_reference(
+        monkeypatch, groups):
     """Issue 19: the optimised training step gives bit-identical losses,
     buys and weights after 3 SGD steps as the pre-optimisation reference
     (exact equality: the faster ops read the same values in the same
-    order)."""
+    order), whichever groups give target anchors."""
     runs = []
     for ref in (False, True):
-        model = build(v3p_cfg(sampler=dict(pseudo_start='always')))
+        model = build(
+            v3p_cfg(
+                sampler=dict(pseudo_start='always'),
+                target_anchor_groups=groups))
         model.train()
         if ref:
-            monkeypatch.setattr(model, '_source_groups',
-                                lambda *a: _reference_source_groups(model, *a))
-            monkeypatch.setattr(model.contrastive, '_grid_index',
-                                _reference_grid_index)
+            _use_reference_code(monkeypatch, model)
         acq = FakeAcquisition(target_gt(), total=600)
         model.acquisition = acq
         opt = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
@@ -298,6 +313,40 @@ def test_same_weights_after_the_same_steps_as_the_reference(monkeypatch):
         for k in a:
             assert torch.equal(a[k], b[k]), k
     assert new_s.keys() == ref_s.keys()
+    for k in new_s:
+        assert torch.equal(new_s[k], ref_s[k]), k
+
+
+def test_same_weights_as_the_reference_at_the_benchmark_size(monkeypatch):
+    """The same at ``benchmarks/mcu.py``'s size (19 classes, 2 + 2 crops of
+    128x256, every unit, the DCCM, the default caps: the capped draws thin
+    their candidates): 2 steps, every gradient and weight equal."""
+    spec = importlib.util.spec_from_file_location(
+        'bench_mcu', osp.join(REPO, 'benchmarks', 'mcu.py'))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    args = argparse.Namespace(
+        device='cpu', size=(128, 256), caps=None, threads=1)
+    runs = []
+    for ref in (False, True):
+        with monkeypatch.context() as m:
+            b = bench.Bench('mcu', args)
+            if ref:
+                _use_reference_code(m, b.model)
+            grads = []
+            for it in range(2):
+                b.opt.zero_grad()
+                losses = b.model.loss(*b.batch(it))
+                b.model.parse_losses(losses)[0].backward()
+                grads.append([p.grad.clone() for p in b.model.parameters()])
+                b.opt.step()
+            runs.append((losses, grads, b.model.state_dict(), b.acq.spent))
+    (new_l, new_g, new_s, new_spent), (ref_l, ref_g, ref_s, ref_spent) = runs
+    assert new_spent == ref_spent and new_l['con_anchors'] > 0
+    for k in new_l:
+        assert torch.equal(new_l[k], ref_l[k]), k
+    for a, b in zip(new_g, ref_g):
+        assert all(torch.equal(x, y) for x, y in zip(a, b))
     for k in new_s:
         assert torch.equal(new_s[k], ref_s[k]), k
 

@@ -99,9 +99,11 @@ class DCCM(nn.Module):
         """
         c = self.num_classes
         labels, preds = labels.reshape(-1), preds.reshape(-1)
-        keep = (labels >= 0) & (labels < c) & (labels != self.ignore_index)
+        keep = (labels >= 0) & (labels < c)
+        if 0 <= self.ignore_index < c:
+            keep &= labels != self.ignore_index
         # skipped pixels go to an extra bin (no boolean indexing)
-        flat = torch.where(keep, labels * c + preds, c * c)
+        flat = torch.where(keep, preds.add(labels, alpha=c), c * c)
         counts = torch.bincount(flat, minlength=c * c + 1)[:c * c]
         return counts.reshape(c, c).to(torch.float64)
 

@@ -10,8 +10,8 @@ from torch import Tensor, nn
 
 from mmseg_ada.utils.seeding import seeded_generator
 from ..utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM
-from ..utils.mcu_anchors import (anchor_mask, cap_per_class, class_centres,
-                                 gather_pixel_features)
+from ..utils.mcu_anchors import (cap_per_class, class_centres,
+                                 gather_pixel_features, pixel_sampling_grid)
 from .dccm import DCCM
 from .weighted_info_nce import weighted_info_nce
 
@@ -132,8 +132,10 @@ class MCUContrastiveLoss(nn.Module):
         self.detach_centres = bool(detach_centres)
         self.ignore_index = int(ignore_index)
         self.seed = int(seed)
-        # flat grid-centre indices per (label size, feature size, device):
-        # a pure function of the shapes, built once
+        # flat grid-centre indices per (label size, feature size, device)
+        # and the pixels' sampling coordinates per (label size,
+        # align_corners, dtype, device): pure functions of the shapes,
+        # built once
         self._grid_cache: Dict[tuple, Tensor] = {}
 
     @property
@@ -164,8 +166,14 @@ class MCUContrastiveLoss(nn.Module):
         indices."""
         g = seeded_generator(self.seed, iteration, role, view['key'], pos)
         idx = cap_per_class(mask, labels, cap, g)
-        feats = gather_pixel_features(view['feat'], idx, tuple(mask.shape),
-                                      view.get('align_corners', False))
+        size, align = tuple(mask.shape), view.get('align_corners', False)
+        feat = view['feat']
+        key = ('coords', size, bool(align), feat.dtype, str(feat.device))
+        if key not in self._grid_cache:
+            self._grid_cache[key] = pixel_sampling_grid(
+                size, align, feat.dtype, feat.device)
+        feats = gather_pixel_features(feat, idx, size, align,
+                                      self._grid_cache[key])
         return self._embed(feats), idx
 
     def _grid_index(self, view: dict) -> Tensor:
@@ -188,7 +196,7 @@ class MCUContrastiveLoss(nn.Module):
         """Embeddings and classes of the ``G_l`` cells of the feature
         grid (a cell reads the full-resolution pixel at its centre)."""
         feat = view['feat']
-        clab = view['centre_label'].reshape(-1)[flat]
+        clab = view['centre_label'].reshape(-1).index_select(0, flat)
         mask = (groups == LOW) & (clab != self.ignore_index)
         return self._embed(feat.reshape(feat.shape[0], -1)[:, mask].t()), \
             clab[mask]
@@ -199,7 +207,7 @@ class MCUContrastiveLoss(nn.Module):
         groups = view['groups']
         if callable(groups):
             return groups(flat_index)
-        return groups.reshape(-1)[flat_index]
+        return groups.reshape(-1).index_select(0, flat_index)
 
     def sample_view(self, view: dict, iteration: int, pos: int) -> dict:
         """Anchors, samples and centres of one view (seeded).
@@ -218,22 +226,24 @@ class MCUContrastiveLoss(nn.Module):
             (uncertain-labelled centres).
         """
         lab, pred = view['label'], view['pred']
-        ign = self.ignore_index
+        labelled = lab != self.ignore_index
         out = {}
         if self.needs_p2p:
-            amask = anchor_mask(lab, pred, view['anchor_eligible'], ign)
+            # anchor_mask(lab, pred, eligible), sharing the labelled mask
+            amask = view['anchor_eligible'] & labelled & (pred != lab)
             out['anchors'], idx = self._pick(view, amask, lab,
                                              self.max_anchors_per_class,
                                              'anchor', iteration, pos)
             out['anchor_index'] = idx
-            out['anchor_labels'] = lab.reshape(-1)[idx]
-            out['anchor_preds'] = pred.reshape(-1)[idx]
+            # index_select: the same gathers as [idx], faster
+            out['anchor_labels'] = lab.reshape(-1).index_select(0, idx)
+            out['anchor_preds'] = pred.reshape(-1).index_select(0, idx)
         if self.needs_p2p or 'intra_c2c' in self.units:
-            out['samples'], idx = self._pick(view, lab != ign, lab,
+            out['samples'], idx = self._pick(view, labelled, lab,
                                              self.max_samples_per_class,
                                              'sample', iteration, pos)
             out['sample_index'] = idx
-            out['sample_labels'] = lab.reshape(-1)[idx]
+            out['sample_labels'] = lab.reshape(-1).index_select(0, idx)
         if self.needs_c2c:
             # one groups query per view: grid cells (+ samples, intra c2c)
             grid = self._grid_index(view)
@@ -285,8 +295,10 @@ class MCUContrastiveLoss(nn.Module):
             self.temperature,
             self._weights(dccm, p['anchor_labels'], p['anchor_preds'], labels),
             (p['anchor_index'], ids), groups, len(levels))
-        for k, lv in enumerate(levels):
-            add(f'{lv}_p2p', (loss[:, k].sum(), valid[:, k].sum()))
+        # one count of the usable anchors per level, one read
+        n_valid = valid.sum(0).tolist()
+        for k, (lv, column) in enumerate(zip(levels, loss.unbind(1))):
+            add(f'{lv}_p2p', (column.sum(), n_valid[k]))
 
     def _c2c(self, views, picks, same, dccm, add) -> None:
         """All c2c units in one logit matrix: every centre anchor set
@@ -326,10 +338,19 @@ class MCUContrastiveLoss(nn.Module):
         loss, valid = weighted_info_nce(
             anchors, a_cls, samples, s_cls, self.temperature,
             self._weights(dccm, a_cls, None, s_cls), None, groups, len(sets))
+        # usable anchors per job, counted at once: entry (row, job's set)
+        lens = torch.tensor([len(j[1]) for j in jobs])
+        per_row = torch.repeat_interleave(
+            torch.tensor([j[3] for j in jobs]), lens).to(valid.device)
+        job_of_row = torch.repeat_interleave(torch.arange(len(jobs)),
+                                             lens).to(valid.device)
+        n_valid = torch.zeros(
+            len(jobs), dtype=torch.long, device=valid.device).index_add_(
+                0, job_of_row,
+                valid.gather(1, per_row.unsqueeze(1)).squeeze(1).long())
         start = 0
-        for unit, cen, _, g in jobs:
-            rows = slice(start, start + len(cen))
-            add(unit, (loss[rows, g].sum(), valid[rows, g].sum()))
+        for (unit, cen, _, g), count in zip(jobs, n_valid.tolist()):
+            add(unit, (loss[start:start + len(cen), g].sum(), count))
             start += len(cen)
 
     @staticmethod

@@ -8,18 +8,28 @@ from torch import Tensor
 
 
 def _positive_pairs(anchor_keys: Tensor,
-                    sample_keys: Tensor) -> Tuple[Tensor, Tensor]:
-    """All (anchor, sample) index pairs with equal keys, in O(pairs)."""
+                    sample_keys: Tensor,
+                    counts: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    """All (anchor, sample) index pairs with equal keys, in O(pairs).
+
+    Pairs are ordered by anchor, then by sample index.  ``counts``
+    (``bincount(sample_keys)`` over at least ``max(anchor_keys) + 1`` bins)
+    can be passed when known.
+    """
     order = torch.argsort(sample_keys, stable=True)
-    num = int(max(int(anchor_keys.max()), int(sample_keys.max()))) + 1
-    counts = torch.bincount(sample_keys, minlength=num)
-    starts = torch.cumsum(counts, 0) - counts
-    per_anchor = counts[anchor_keys]
+    if counts is None:
+        num = int(max(int(anchor_keys.max()), int(sample_keys.max()))) + 1
+        counts = torch.bincount(sample_keys, minlength=num)
+    per_anchor = counts.index_select(0, anchor_keys)
+    offsets = torch.cumsum(per_anchor, 0) - per_anchor
+    # pair p of anchor a reads order[start(key_a) + p - offset_a]
+    base = (torch.cumsum(counts, 0) - counts).index_select(
+        0, anchor_keys) - offsets
     ai = torch.repeat_interleave(
         torch.arange(len(anchor_keys), device=anchor_keys.device), per_anchor)
-    offsets = torch.cumsum(per_anchor, 0) - per_anchor
-    rank = torch.arange(len(ai), device=ai.device) - offsets[ai]
-    si = order[starts[anchor_keys[ai]] + rank]
+    si = order.index_select(
+        0,
+        base.index_select(0, ai) + torch.arange(len(ai), device=ai.device))
     return ai, si
 
 
@@ -100,16 +110,18 @@ def weighted_info_nce(anchors: Tensor,
     n_c = int(max(int(anchor_labels.max()), int(sample_labels.max()))) + 1
     skey = sample_groups * n_c + sample_labels  # (set, class) of a sample
     row_max = logits.detach().amax(1, keepdim=True)
+    # exp in place of the shifted logits: one [A, S] temporary less
     class_sums = logits.new_zeros(n_a, n_g * n_c).index_add(
-        1, skey, torch.exp(logits - row_max)).view(n_a, n_g, n_c)
+        1, skey, (logits - row_max).exp_()).view(n_a, n_g, n_c)
     other = torch.ones_like(class_sums).scatter_(
         2,
         anchor_labels.view(n_a, 1, 1).expand(n_a, n_g, 1), 0.)
     neg_sum = (class_sums * other).sum(2)  # [A, G]
     tiny = torch.finfo(logits.dtype).tiny
     neg_lse = torch.log(neg_sum.clamp_min(tiny)) + row_max
-    counts = torch.bincount(skey, minlength=n_g * n_c).view(n_g, n_c)
-    n_neg = counts.sum(1).unsqueeze(0) - counts[:, anchor_labels].t()
+    counts = torch.bincount(skey, minlength=n_g * n_c)
+    n_neg = counts.view(n_g, n_c).sum(1).unsqueeze(0) - counts.view(
+        n_g, n_c).index_select(1, anchor_labels).t()
     # (anchor, set) entries whose negatives' sum (nearly) underflowed
     bad = (neg_sum < tiny * 2**40) & (n_neg > 0)
     if bool(bad.any()):
@@ -122,14 +134,17 @@ def weighted_info_nce(anchors: Tensor,
     # positives: same set and class; one term per pair
     groups = torch.arange(n_g, device=anchors.device)
     akey = (groups.view(1, n_g) * n_c + anchor_labels.view(n_a, 1))
-    flat_a, si = _positive_pairs(akey.reshape(-1), skey)  # a * G + g
+    flat_a, si = _positive_pairs(akey.reshape(-1), skey, counts)  # a * G + g
+    ai = flat_a // n_g if n_g > 1 else flat_a
     if exclude_ids is not None:
-        keep = exclude_ids[0][flat_a // n_g] != exclude_ids[1][si]
-        flat_a, si = flat_a[keep], si[keep]
-    ai, gi = flat_a // n_g, flat_a % n_g
-    lp = logits[ai, si]
+        keep = (exclude_ids[0].index_select(0, ai)
+                != exclude_ids[1].index_select(0, si)).nonzero().squeeze(1)
+        flat_a, si, ai = (t.index_select(0, keep) for t in (flat_a, si, ai))
+    # flat gathers: the same values as logits[ai, si] and neg_lse[ai, gi]
+    lp = logits.reshape(-1).index_select(0, ai * len(samples) + si)
     # -log(e^l / (e^l + sum_n e^n)) = logaddexp(l, lse_n) - l
-    term = torch.logaddexp(lp, neg_lse[ai, gi]) - lp
+    term = torch.logaddexp(lp,
+                           neg_lse.reshape(-1).index_select(0, flat_a)) - lp
     n_pos = torch.bincount(flat_a, minlength=n_a * n_g)
     valid = (n_pos > 0) & (n_neg.reshape(-1) > 0)
     loss = zeros.index_add(0, flat_a, term) / n_pos.clamp_min(1).to(

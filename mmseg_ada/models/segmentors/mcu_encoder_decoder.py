@@ -17,6 +17,7 @@ from mmseg_ada.active.uncertainty import mcu_uncertainty
 from mmseg_ada.utils.failures import log_failure
 from ..losses.mcu_seg_loss import masked_cross_entropy, masked_entropy
 from ..utils.mcu_adaptive_sampler import HIGH, LOW, MEDIUM, PHASE_DONE
+from ..utils.mcu_anchors import class_argmax
 
 PSEUDO_LABELS = ('hard', 'soft')
 GROUP_NAMES = {'high': HIGH, 'medium': MEDIUM, 'low': LOW}
@@ -384,11 +385,12 @@ class MCUEncoderDecoder(EncoderDecoder):
                 tgt['aux'].detach() if 'aux' in tgt else None,
                 self.gamma if 'aux' in tgt else 0.,
                 score_only=True)['score']
-            # max(1).indices == argmax(1) (first maximum), ~3x faster on
-            # the CPU; the source prediction feeds the DCCM and anchors only
-            src_pred = src['logits'].detach().max(1).indices \
+            # class_argmax == max(1).indices == argmax(1) (first maximum),
+            # faster on the CPU; the source prediction feeds the DCCM and
+            # anchors only
+            src_pred = class_argmax(src['logits'].detach()) \
                 if self.contrastive is not None else None
-            tgt_pred = tgt['logits'].detach().max(1).indices
+            tgt_pred = class_argmax(tgt['logits'].detach())
             index = self._pixel_index(target_data_samples,
                                       tuple(target_inputs.shape[2:]))
             valid = index >= 0
@@ -504,19 +506,21 @@ class MCUEncoderDecoder(EncoderDecoder):
         for i in range(len(bought)):
             has = bought[i] != ign
             g = plan['groups'][i]
-            eligible = torch.zeros_like(has)
-            for code in self.target_anchor_groups:
-                eligible |= g == code
+            if self.target_anchor_groups:
+                group_ok = g == self.target_anchor_groups[0]
+                for code in self.target_anchor_groups[1:]:
+                    group_ok = group_ok | (g == code)
+                eligible = has & group_ok
+            else:
+                eligible = torch.zeros_like(has)
             views.append(
                 dict(
                     feat=tgt['feat'][i],
                     label=torch.where(has, bought[i], pseudo[i]),
                     pred=tgt_pred[i],
-                    anchor_eligible=has & eligible,
+                    anchor_eligible=eligible,
                     groups=g,
-                    centre_label=torch.where(g >= 0, tgt_pred[i],
-                                             torch.full_like(tgt_pred[i],
-                                                             ign)),
+                    centre_label=tgt_pred[i].masked_fill(g < 0, ign),
                     domain='target',
                     key=keys[i],
                     align_corners=align))
