@@ -55,6 +55,11 @@ class SqDist:
     A subclass sets ``n``, ``sq`` (``float64 [n]`` squared norms) and
     implements ``_dot(rows, cols)`` (inner products of a chunk of rows, a
     slice or indices, with the rows ``cols``).
+
+    Args:
+        max_elems: output entries per chunk of :meth:`__call__` (rows per
+            chunk: ``max_elems // len(cols)``, at least 1); default
+            ``MAX_ELEMS`` (``2**20``).
     """
 
     n: int

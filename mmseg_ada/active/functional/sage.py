@@ -200,7 +200,16 @@ class SageSqDist(SqDist):
         return max(1, self.max_elems // (self.shape[0] * self.shape[1]))
 
     def embed(self, pool_rows: np.ndarray):
-        """``float32 [m, C, D]`` ``S(x)`` of a few pool rows."""
+        """``float32 [m, C, D]`` ``S(x)`` (Eq. 6) of a few pool rows.
+
+        Args:
+            pool_rows: ``int [m]`` rows of the whole pool (of ``grad``), not
+                positions in :attr:`rows`.
+
+        Returns:
+            torch.Tensor: ``float32 [m, C, D]``, projected (Eq. 5) if
+            ``pop``, times ``sqrt(h_c)``.
+        """
         import torch
         g = torch.from_numpy(
             np.ascontiguousarray(

@@ -78,7 +78,20 @@ class BADGE(EmbeddingStrategy):
     def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
              round_idx: int) -> Picked:
         """The first ``k`` k-means++ seeds of ``g``; the facts are ``||g||``
-        of the picks and of all candidates."""
+        of the picks and of all candidates.
+
+        Args:
+            pool: the pool (``prob`` and ``feature`` are read).
+            cand: its candidate rows (``cost > 0``).
+            k: how many seeds to draw.
+            budget: what may be spent (every pick that fits is kept, in
+                seed order).
+            round_idx: the round (seeds the D^2 draws with ``seed``).
+
+        Returns:
+            tuple: ``int64`` rows of ``pool`` in pick order and the facts
+            ``grad_norm_picked`` and ``grad_norm_pool``.
+        """
         dist, seeds = self._seeder(pool, cand, round_idx)
         picks = seeds(k)
         index = take_within_budget(cand[picks], pool.cost, budget)

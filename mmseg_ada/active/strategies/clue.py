@@ -99,7 +99,16 @@ class CLUE(EmbeddingStrategy):
         self.init_size = None if init_size is None else int(init_size)
 
     def weights(self, pool: UnitPool) -> np.ndarray:
-        """``float64 [N]`` the tempered entropy of every row."""
+        """``float64 [N]`` the tempered entropy of every row.
+
+        Args:
+            pool: the pool; its ``extras['logits']`` (``[N, C]``, the shape
+                of ``pool.prob`` when that is set) are read.
+
+        Returns:
+            np.ndarray: ``float64 [N]`` entropies of ``softmax(logits /
+            T)``.
+        """
         logits = np.asarray(pool.extra('logits'))
         if logits.ndim != 2 or (pool.prob is not None
                                 and logits.shape != pool.prob.shape):
@@ -108,14 +117,35 @@ class CLUE(EmbeddingStrategy):
         return tempered_entropy(logits, self.temperature)
 
     def score(self, pool: UnitPool) -> np.ndarray:
-        """The weights (for reports; :meth:`select` clusters)."""
+        """The weights (for reports; :meth:`select` clusters).
+
+        Args:
+            pool: the pool, as :meth:`weights`.
+
+        Returns:
+            np.ndarray: ``float64 [N]``, :meth:`weights` of ``pool``.
+        """
         return self.weights(pool)
 
     def pick(self, pool: UnitPool, cand: np.ndarray, k: int, budget: int,
              round_idx: int) -> Picked:
         """The candidates nearest the ``k`` weighted k-means centres; the
         facts are the k-means inertia and iterations and the sizes and
-        summed weights of the clusters."""
+        summed weights of the clusters.
+
+        Args:
+            pool: the pool (``feature`` and the weights' inputs are read).
+            cand: its candidate rows (``cost > 0``).
+            k: number of clusters (one pick per centre).
+            budget: what may be spent (every pick that fits is kept, in
+                centre order).
+            round_idx: the round (seeds k-means with ``seed``).
+
+        Returns:
+            tuple: ``int64`` rows of ``pool`` in centre order and the
+            facts (``weighted``, ``inertia``, ``kmeans_iterations``,
+            ``cluster_sizes``, ``cluster_weights``, ``weight_picked``).
+        """
         w, x, weighted = self._embedding(pool, cand)
         centres, km = self._kmeans(x, w if weighted else None, k, round_idx)
         picks = nearest_to_centres(x, centres)

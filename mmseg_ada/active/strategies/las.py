@@ -98,6 +98,11 @@ class LAS(EmbeddingStrategy):
     def local_inconsistency(self, pool: UnitPool) -> Dict[str, np.ndarray]:
         """Eq. 1 and Eq. 2 on the pool's neighbour graph.
 
+        Args:
+            pool: the pool (``prob`` and ``feature`` are read); the graph
+                covers its candidates (``neighbours='unlabelled'``) or all
+                its rows (``'all'``), at least 2 of them.
+
         Returns:
             dict: ``rows`` (``int64``, the graph's rows of the pool),
             ``neighbours`` (``[n, K]`` positions in ``rows``), ``weights``
@@ -133,7 +138,14 @@ class LAS(EmbeddingStrategy):
             rows=rows, neighbours=nbr, weights=w, li=li, smoothed=smoothed)
 
     def score(self, pool: UnitPool) -> np.ndarray:
-        """The smoothed ``LI`` (Eq. 2) of every row (``-inf`` off-graph)."""
+        """The smoothed ``LI`` (Eq. 2) of every row (``-inf`` off-graph).
+
+        Args:
+            pool: the pool, as :meth:`local_inconsistency`.
+
+        Returns:
+            np.ndarray: ``float64 [N]`` scores.
+        """
         out = self.local_inconsistency(pool)
         score = np.full(len(pool), -np.inf)
         score[out['rows']] = out['smoothed']
@@ -145,6 +157,13 @@ class LAS(EmbeddingStrategy):
                round_idx: int = 1,
                **context: Any) -> Selection:
         """Top ``(1 + M) b`` by ``LI``, k-means into ``b``, nearest each.
+
+        Args:
+            pool: the pool (``prob`` and ``feature`` are read).
+            budget: images to buy (``b``, at most the candidates).
+            round_idx: the round (seeds tie-breaks and k-means with
+                ``seed``).
+            **context: what the engine knows besides the pool (unused).
 
         Returns:
             Selection: picks in centre order; ``info`` has the candidate

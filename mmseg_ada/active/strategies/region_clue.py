@@ -17,7 +17,15 @@ __all__ = ['RegionCLUE']
 def tempered_prob_entropy(prob: np.ndarray, temperature: float) -> np.ndarray:
     """``float64 [N]`` entropy of ``p^(1/T) / sum p^(1/T)`` (``0 log 0 =
     0``): the softmax of ``log p / T``, i.e. the mean softmax's entropy at
-    temperature ``T`` (``T = 1``: the entropy of ``p`` itself)."""
+    temperature ``T`` (``T = 1``: the entropy of ``p`` itself).
+
+    Args:
+        prob: ``[N, C]`` probabilities (negative entries count as 0).
+        temperature: ``T > 0``.
+
+    Returns:
+        np.ndarray: ``float64 [N]`` entropies.
+    """
     p = np.clip(np.asarray(prob, dtype=np.float64), 0.0, None)
     with np.errstate(divide='ignore'):
         z = np.log(p) / float(temperature)
@@ -69,7 +77,16 @@ class RegionCLUE(CLUE):
 
     def weights(self, pool: UnitPool) -> np.ndarray:
         """``float64 [N]`` the tempered entropy of every row's mean
-        softmax."""
+        softmax.
+
+        Args:
+            pool: the pool; its ``prob`` (``[N, C]``, each region's mean
+                softmax) is read.
+
+        Returns:
+            np.ndarray: ``float64 [N]``, :func:`tempered_prob_entropy` at
+            ``temperature``.
+        """
         if pool.prob is None:
             raise ValueError("RegionCLUE needs pool.prob (declare 'prob')")
         return tempered_prob_entropy(pool.prob, self.temperature)
@@ -79,7 +96,23 @@ class RegionCLUE(CLUE):
         """The regions nearest the weighted k-means centres, by cluster
         weight, within ``budget`` pixels; the facts are the number of
         clusters, the k-means inertia and iterations, and the sizes and
-        summed weights of the clusters."""
+        summed weights of the clusters.
+
+        Args:
+            pool: the pool of regions (``prob``, ``feature``, ``cost``).
+            cand: its candidate rows (``cost > 0``).
+            k: unused: the number of clusters starts at ``ceil(budget /
+                mean candidate cost)`` and doubles while every pick fits
+                (:func:`~mmseg_ada.active.functional.grow_until_spent`).
+            budget: pixels that may be spent.
+            round_idx: the round (seeds k-means with ``seed``).
+
+        Returns:
+            tuple: ``int64`` rows of ``pool`` in pick order and the facts
+            (``num_clusters``, ``weighted``, ``inertia``,
+            ``kmeans_iterations``, ``cluster_sizes``, ``cluster_weights``,
+            ``weight_picked``).
+        """
         w, x, weighted = self._embedding(pool, cand)
         facts = {}
 

@@ -105,19 +105,45 @@ class SAGE(EmbeddingStrategy):
     def embedding(self,
                   pool: UnitPool,
                   rows: Optional[np.ndarray] = None) -> np.ndarray:
-        """``float32 [len(rows), C * D]`` ``S(x)`` (Eq. 6) of ``rows``."""
+        """``float32 [len(rows), C * D]`` ``S(x)`` (Eq. 6) of ``rows``.
+
+        Args:
+            pool: the pool (``prob`` and ``extras['disc_grad']``, ``[N, C,
+                D]``, are read).
+            rows: rows of ``pool`` to embed (``None``: all).
+
+        Returns:
+            np.ndarray: ``float32 [len(rows), C * D]``.
+        """
         return sage_embedding(
             pool.prob, self._grad(pool), pop=self.pop, eps=self.eps, rows=rows)
 
     def distances(self,
                   pool: UnitPool,
                   rows: Optional[np.ndarray] = None) -> SageSqDist:
-        """Squared distances between the ``S(x)`` of ``rows``, implicit."""
+        """Squared distances between the ``S(x)`` of ``rows``, implicit.
+
+        Args:
+            pool: the pool, as :meth:`embedding`.
+            rows: rows of ``pool`` (``None``: all); the distance object
+                indexes positions in ``rows``.
+
+        Returns:
+            SageSqDist: ``dist(rows, cols) -> float64 [len(rows),
+            len(cols)]``, with ``sq`` the squared norms ``||S(x)||^2``.
+        """
         return SageSqDist(
             pool.prob, self._grad(pool), rows=rows, pop=self.pop, eps=self.eps)
 
     def score(self, pool: UnitPool) -> np.ndarray:
-        """``||S(x)||`` of every row (the "without diversity" ranking)."""
+        """``||S(x)||`` of every row (the "without diversity" ranking).
+
+        Args:
+            pool: the pool, as :meth:`embedding`.
+
+        Returns:
+            np.ndarray: ``float64 [N]`` norms.
+        """
         return np.sqrt(self.distances(pool).sq)
 
     def select(self,
@@ -126,6 +152,13 @@ class SAGE(EmbeddingStrategy):
                round_idx: int = 1,
                **context: Any) -> Selection:
         """Buy up to ``budget`` images, diverse in the SAGE embedding.
+
+        Args:
+            pool: the pool (``prob`` and ``extras['disc_grad']``).
+            budget: images to buy (at most the candidates).
+            round_idx: the round (seeds ``kmeans++`` and the tie-breaks of
+                ``'none'`` with ``seed``).
+            **context: what the engine knows besides the pool (unused).
 
         Returns:
             Selection: picks in order; ``info`` has the number of

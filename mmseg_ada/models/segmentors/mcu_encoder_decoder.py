@@ -250,7 +250,20 @@ class MCUEncoderDecoder(EncoderDecoder):
                 target_inputs: Optional[Tensor] = None,
                 target_data_samples: OptSampleList = None):
         """Dispatch like :meth:`BaseSegmentor.forward`; ``loss`` also takes
-        the target part of the batch."""
+        the target part of the batch.
+
+        Args:
+            inputs: ``[B, 3, H, W]`` (source) images.
+            data_samples: their samples.
+            mode: ``'tensor'``, ``'predict'`` or ``'loss'``.
+            target_inputs: target images (``'loss'`` only).
+            target_data_samples: their samples, with ``gt_pixel_index``
+                (``'loss'`` only).
+
+        Returns:
+            Tensor | list[SegDataSample] | dict[str, Tensor]: as
+            :meth:`BaseSegmentor.forward`; :meth:`loss`'s dict.
+        """
         if mode == 'loss':
             return self.loss(inputs, data_samples, target_inputs,
                              target_data_samples)
