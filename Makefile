@@ -91,7 +91,7 @@ clean-demo:
 # the speed benchmarks of benchmarks/, one after the other, each printing its
 # table and its figure as its last line, on one thread (the settings are the
 # ones docs/benchmarks.md reports; under 15 min in all on 2 idle cores).
-# density.py runs its reduced slice here (~1.5 min): at its full GTA5 size
+# density.py runs its reduced slice here (~1 min): at its full GTA5 size
 # (the script's defaults) scikit-learn's reference alone needs several
 # minutes and the torch fits of 1.1M regions many more.
 # benchmarks/real_digits.py is left out: it is a training study (accuracy per
