@@ -87,8 +87,8 @@ def _note_pending_failures(error: BaseException,
         pending: ``(PoolItem, Future)`` pairs not yet settled.
     """
     for item, fut in pending:
-        exc = fut.exception()  # waits for the image being pooled
-        if exc is not None and exc is not error:
+        exc = fut.exception()
+        if exc is not None:
             error.add_note(f'pooling the image {item.stem!r} failed too: '
                            f'{type(exc).__name__}: {exc}')
 
@@ -355,17 +355,13 @@ class ActiveSelector:
         try:
             with torch.no_grad(), ThreadPoolExecutor(
                     1, thread_name_prefix='active-pool') as workers:
-                try:
-                    for item, out in self._outputs(loader, items, stem_of,
-                                                   requires, desc, timer):
-                        pending.append(
-                            (item, workers.submit(pool_one, item, out)))
-                        settle(1)
-                    settle(0)
-                except BaseException as e:
-                    _note_pending_failures(e, pending)
-                    raise
-        except Exception as e:
+                for item, out in self._outputs(loader, items, stem_of,
+                                               requires, desc, timer):
+                    pending.append((item, workers.submit(pool_one, item, out)))
+                    settle(1)
+                settle(0)
+        except Exception as e:  # the pool has finished the pending images
+            _note_pending_failures(e, pending)
             error = e
         _agree_on_failure(error, desc)
         t0 = time.perf_counter()
