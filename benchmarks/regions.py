@@ -9,7 +9,8 @@ throughput; before it, a table of the CPU time per image of each stage
 line is ``images/s: <x>``.  32 images by default
 (16 before issue 19): the worker pool's start-up (fork, first task) is a
 one-off cost that a real precompute (2,975 Cityscapes, 24,966 GTA5 frames)
-spreads over thousands of images; with 16 it was ~10% of the run.
+spreads over thousands of images (its share of a 16-image run was not
+measured separately).
 
     python benchmarks/regions.py [--num 32] [--nproc 2] [--work-scale 0.25]
 """
