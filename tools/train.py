@@ -30,7 +30,8 @@ from mmseg.registry import RUNNERS  # noqa: E402
 
 import mmseg_ada  # noqa: E402,F401  (registers modules, applies compat)
 from mmseg_ada.engine import human_rounds  # noqa: E402
-from mmseg_ada.utils import setup_launcher  # noqa: E402
+from mmseg_ada.utils import close_distributed  # noqa: E402
+from mmseg_ada.utils import end_process, setup_launcher  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -118,10 +119,14 @@ def main() -> None:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    status = 0
     try:
         runner.train()
     except human_rounds.AwaitingLabels as e:  # a round waits for a person
-        human_rounds.exit_awaiting(e)
+        status = human_rounds.awaiting_status(e)
+    # every rank arrives here together (the run ended, or every rank stopped
+    # for labels)
+    end_process(status, close_distributed())
 
 
 if __name__ == '__main__':

@@ -36,7 +36,7 @@ from mmseg_ada.annotation.answers import pin_answers
 from mmseg_ada.annotation.rounds import export_round, exported_formats
 
 __all__ = [
-    'AwaitingLabels', 'EXIT_AWAITING_LABELS', 'HumanRounds', 'exit_awaiting'
+    'AwaitingLabels', 'EXIT_AWAITING_LABELS', 'HumanRounds', 'awaiting_status'
 ]
 
 #: exit status of a run that stopped for a person's labels (sysexits.h's
@@ -257,19 +257,21 @@ class HumanRounds:
             logger='current')
 
 
-def exit_awaiting(e: AwaitingLabels) -> None:
-    """End the process after :class:`AwaitingLabels` (``tools/train.py``).
+def awaiting_status(e: AwaitingLabels) -> int:
+    """Say that round ``e.round`` waits for labels; the exit status.
 
-    Under ``tools/dist_train.sh`` (``MMSEG_ADA_EXIT_STATUS_FILE`` set) every
-    rank exits 0 so that torchrun does not report a failure, and each
-    node's local rank 0 leaves the status for the script to exit with.
+    ``tools/train.py`` ends the process with it.  Under
+    ``tools/dist_train.sh`` (``MMSEG_ADA_EXIT_STATUS_FILE`` set) every rank
+    exits 0 so that torchrun does not report a failure, and each node's
+    local rank 0 leaves :data:`EXIT_AWAITING_LABELS` in that file for the
+    script to exit with.
 
     Args:
         e: the exception (its ``round`` is printed).
 
-    Raises:
-        SystemExit: always (status :data:`EXIT_AWAITING_LABELS`, or 0 under
-            ``tools/dist_train.sh``).
+    Returns:
+        int: :data:`EXIT_AWAITING_LABELS`, or 0 under
+        ``tools/dist_train.sh``.
     """
     status_file = os.environ.get('MMSEG_ADA_EXIT_STATUS_FILE')
     print(
@@ -281,5 +283,5 @@ def exit_awaiting(e: AwaitingLabels) -> None:
         if os.environ.get('LOCAL_RANK', '0') == '0':
             with open(status_file, 'w') as f:
                 f.write(str(EXIT_AWAITING_LABELS))
-        sys.exit(0)
-    sys.exit(EXIT_AWAITING_LABELS)
+        return 0
+    return EXIT_AWAITING_LABELS

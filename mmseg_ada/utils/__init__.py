@@ -1,5 +1,7 @@
 """Utilities shared by the package (no registry entries)."""
 from .compat import apply as apply_compat
-from .launch import setup_launcher
+from .launch import close_distributed, end_process, setup_launcher
 
-__all__ = ['apply_compat', 'setup_launcher']
+__all__ = [
+    'apply_compat', 'close_distributed', 'end_process', 'setup_launcher'
+]

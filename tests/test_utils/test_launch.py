@@ -38,3 +38,60 @@ def test_cpu_without_torchrun_names_the_missing_variable(monkeypatch):
     cfg = Config(dict(model_wrapper_cfg=dict(type='Other')))
     setup_launcher(cfg, 'none')
     assert cfg.model_wrapper_cfg == dict(type='Other')
+
+
+def test_close_distributed_ends_the_group_and_is_a_no_op_without_one(tmp_path):
+    """tools/train.py and tools/test.py end the gloo group themselves."""
+    import torch.distributed as dist
+
+    from mmseg_ada.utils import close_distributed
+    assert not dist.is_initialized()
+    assert close_distributed() is False  # nothing to end: no error
+    dist.init_process_group(
+        'gloo', init_method=f'file://{tmp_path}/store', rank=0, world_size=1)
+    try:
+        assert close_distributed() is True
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+_END = """
+import atexit, os, sys, threading, time
+sys.path.insert(0, {repo!r})
+from mmseg_ada.utils import end_process
+out = sys.argv[1]
+atexit.register(lambda: open(out + '.atexit', 'w').write('ran'))
+def late():
+    time.sleep(0.3)
+    open(out + '.thread', 'w').write('joined')
+threading.Thread(target=late).start()
+print('buffered', end='')  # flushed by end_process
+end_process(int(sys.argv[2]), sys.argv[3] == '1')
+"""
+
+
+@pytest.mark.parametrize('distributed', [False, True])
+def test_end_process_exits_with_the_status_after_threads_and_atexit(
+        tmp_path, distributed):
+    """After a distributed run the process leaves by os._exit, but only
+    once what the interpreter does at exit is done: non-daemon threads
+    joined, atexit handlers run, output flushed."""
+    import subprocess
+    import sys
+
+    from tests.utils import REPO
+    script = tmp_path / 'end.py'
+    script.write_text(_END.format(repo=REPO))
+    out = str(tmp_path / 'o')
+    res = subprocess.run(
+        [sys.executable,
+         str(script), out, '75', '1' if distributed else '0'],
+        capture_output=True,
+        text=True,
+        timeout=120)
+    assert res.returncode == 75, res.stderr
+    assert res.stdout == 'buffered'
+    assert open(out + '.thread').read() == 'joined'
+    assert open(out + '.atexit').read() == 'ran'
