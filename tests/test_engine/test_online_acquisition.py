@@ -230,8 +230,9 @@ _TWO_RANKS = textwrap.dedent('''
             got.append(int((lab != 255).sum()))
         json.dump(dict(spent=acq.spent, got=got),
                   open(f'{{out}}_{{rank}}.json', 'w'))
-        dist.barrier()
-        dist.destroy_process_group()
+        # a gloo process left to the interpreter's teardown may abort
+        from mmseg_ada.utils import close_distributed, end_process
+        end_process(0, close_distributed())
 
     if __name__ == '__main__':
         torch.multiprocessing.spawn(main, args=tuple(sys.argv[1:4]),

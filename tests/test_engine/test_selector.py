@@ -371,7 +371,9 @@ def main(rank, out):
         said = f'{{type(e).__name__}}: {{e}}'
     with open(f'{{out}}_{{rank}}.txt', 'w') as f:
         f.write(said)
-    dist.destroy_process_group()
+    # a gloo process left to the interpreter's teardown may abort
+    from mmseg_ada.utils import close_distributed, end_process
+    end_process(0, close_distributed())
 
 if __name__ == '__main__':
     torch.multiprocessing.spawn(main, args=(sys.argv[1], ), nprocs=2)
