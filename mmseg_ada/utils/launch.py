@@ -91,10 +91,10 @@ def end_process(status: int, distributed: bool) -> NoReturn:
     work is done, and torchrun reports a failure (seen in 4 of 40 runs of
     a 2-process gloo script without ``destroy_process_group``, in 1 of 40
     with it, and in none of 40 ending here).  So after a distributed run
-    this does what the interpreter does before finalising (joins the
-    non-daemon threads, runs the ``atexit`` handlers: logging, data-loader
-    workers, flushes) and leaves with ``os._exit``, as ``multiprocessing``'s
-    children do.
+    this does what the interpreter does before finalising (stops idle
+    ``concurrent.futures`` workers and joins the non-daemon threads, runs
+    the ``atexit`` handlers: logging, data-loader workers; flushes) and
+    leaves with ``os._exit``, as ``multiprocessing``'s children do.
 
     Args:
         status: the exit status.
@@ -103,10 +103,18 @@ def end_process(status: int, distributed: bool) -> NoReturn:
     """
     if not distributed:
         sys.exit(status)
-    main = threading.main_thread()
-    for thread in threading.enumerate():
-        if thread is not main and not thread.daemon:
-            thread.join()
+    shutdown = getattr(threading, '_shutdown', None)
+    if shutdown is not None and \
+            threading.current_thread() is threading.main_thread():
+        # what finalisation calls first: the threading exit hooks (which
+        # stop idle concurrent.futures workers), then joins the non-daemon
+        # threads
+        shutdown()
+    else:
+        for thread in threading.enumerate():
+            if thread is not threading.current_thread() and \
+                    not thread.daemon:
+                thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

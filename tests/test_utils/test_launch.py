@@ -67,6 +67,9 @@ def late():
     time.sleep(0.3)
     open(out + '.thread', 'w').write('joined')
 threading.Thread(target=late).start()
+from concurrent.futures import ThreadPoolExecutor
+idle = ThreadPoolExecutor(1)  # never shut down: its worker waits
+idle.submit(time.sleep, 0).result()
 print('buffered', end='')  # flushed by end_process
 end_process(int(sys.argv[2]), sys.argv[3] == '1')
 """
@@ -77,7 +80,8 @@ def test_end_process_exits_with_the_status_after_threads_and_atexit(
         tmp_path, distributed):
     """After a distributed run the process leaves by os._exit, but only
     once what the interpreter does at exit is done: non-daemon threads
-    joined, atexit handlers run, output flushed."""
+    joined (an idle executor's worker stopped, not waited for forever),
+    atexit handlers run, output flushed."""
     import subprocess
     import sys
 
