@@ -1,5 +1,6 @@
 """End-to-end: tools/train.py -> val -> --resume -> load_from -> tools/test.py,
-and a 2-process gloo run through tools/dist_train.sh."""
+and a 2-process gloo run through tools/dist_train.sh and
+tools/dist_test.sh."""
 import glob
 import json
 import os
@@ -139,6 +140,17 @@ def test_two_process_gloo_ranks_train_the_same_model(tmp_path, synthetic_da):
     diff = [k for k in s0 if s0[k] != s1[k]]
     assert not diff, f'ranks disagree on {diff[:5]}'
     assert osp.isfile(osp.join(work, 'iter_3.pth'))
+    # and tools/dist_test.sh on the checkpoint: both ranks end with 0
+    # (through close_distributed + end_process) and the metrics are printed
+    out = _ok(
+        run_tool([
+            'bash', 'tools/dist_test.sh',
+            write_cfg(tmp_path, synthetic_da, 3),
+            osp.join(work, 'iter_3.pth'), '2', '--work-dir',
+            str(tmp_path / 'dist_test')
+        ],
+                 env=dict(PYTHON=PYTHON, PORT='29612', OMP_NUM_THREADS='1')))
+    assert 'mIoU' in out and 'per class results' in out
 
 
 @pytest.mark.slow
