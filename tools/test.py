@@ -26,7 +26,6 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmseg_ada  # noqa: E402,F401
-from mmseg_ada.utils import close_distributed  # noqa: E402
 from mmseg_ada.utils import end_process, setup_launcher  # noqa: E402
 
 
@@ -153,7 +152,7 @@ def main() -> None:
 
     runner = Runner.from_cfg(cfg)
     runner.test()
-    end_process(0, close_distributed())
+    end_process(0)
 
 
 if __name__ == '__main__':

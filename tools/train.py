@@ -30,7 +30,6 @@ from mmseg.registry import RUNNERS  # noqa: E402
 
 import mmseg_ada  # noqa: E402,F401  (registers modules, applies compat)
 from mmseg_ada.engine import human_rounds  # noqa: E402
-from mmseg_ada.utils import close_distributed  # noqa: E402
 from mmseg_ada.utils import end_process, setup_launcher  # noqa: E402
 
 
@@ -126,7 +125,7 @@ def main() -> None:
         status = human_rounds.awaiting_status(e)
     # every rank arrives here together (the run ended, or every rank stopped
     # for labels)
-    end_process(status, close_distributed())
+    end_process(status)
 
 
 if __name__ == '__main__':

@@ -65,10 +65,10 @@ def close_distributed() -> bool:
 
     A barrier (every rank has finished its last collective, and rank 0,
     which serves the rendezvous store, stays until then), then
-    ``destroy_process_group``.  Called on the paths where every rank
+    ``destroy_process_group``.  Only for the paths where every rank
     arrives together (the run ended; every rank stopped for a person's
     labels), never after a failure, where the other ranks may not reach
-    the barrier.  See :func:`end_process` for what must follow.
+    the barrier.  :func:`end_process` calls it.
 
     Returns:
         bool: whether there was a process group.
@@ -80,41 +80,36 @@ def close_distributed() -> bool:
     return True
 
 
-def end_process(status: int, distributed: bool) -> NoReturn:
+def end_process(status: int) -> NoReturn:
     """Exit with ``status``; after a distributed run, without the C++
     teardown.
 
-    A gloo worker thread releases a finished collective's tensors after the
-    caller has seen it complete; if that happens while the interpreter
-    finalises, the thread cannot take the GIL and the process aborts
-    (SIGABRT, "terminate called without an active exception") after its
-    work is done, and torchrun reports a failure (seen in 4 of 40 runs of
-    a 2-process gloo script without ``destroy_process_group``, in 1 of 40
-    with it, and in none of 40 ending here).  So after a distributed run
-    this does what the interpreter does before finalising (stops idle
-    ``concurrent.futures`` workers and joins the non-daemon threads, runs
-    the ``atexit`` handlers: logging, data-loader workers; flushes) and
-    leaves with ``os._exit``, as ``multiprocessing``'s children do.
+    Ends the process group first (:func:`close_distributed`: every rank
+    must arrive here together).  A gloo worker thread releases a finished
+    collective's tensors after the caller has seen it complete; if that
+    happens while the interpreter finalises, the thread cannot take the
+    GIL and the process aborts (SIGABRT, "terminate called without an
+    active exception") after its work is done, and torchrun reports a
+    failure (seen in 4 of 40 runs of a 2-process gloo script without
+    ``destroy_process_group``, in 1 of 40 with it, and in none of 40
+    ending here).  So after a distributed run this does what the
+    interpreter does before finalising (``threading._shutdown``: the
+    threading exit hooks, which stop idle ``concurrent.futures`` workers,
+    then joins the non-daemon threads; the ``atexit`` handlers: logging,
+    data-loader workers; flushes) and leaves with ``os._exit``, as
+    ``multiprocessing``'s children do.  Without a process group (or off
+    the main thread, or without ``threading._shutdown``) it is
+    ``sys.exit(status)``.
 
     Args:
         status: the exit status.
-        distributed: whether a process group ran (:func:`close_distributed`
-            says); otherwise ``sys.exit(status)``.
     """
-    if not distributed:
-        sys.exit(status)
+    distributed = close_distributed()
     shutdown = getattr(threading, '_shutdown', None)
-    if shutdown is not None and \
-            threading.current_thread() is threading.main_thread():
-        # what finalisation calls first: the threading exit hooks (which
-        # stop idle concurrent.futures workers), then joins the non-daemon
-        # threads
-        shutdown()
-    else:
-        for thread in threading.enumerate():
-            if thread is not threading.current_thread() and \
-                    not thread.daemon:
-                thread.join()
+    if not distributed or shutdown is None or \
+            threading.current_thread() is not threading.main_thread():
+        sys.exit(status)
+    shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -231,8 +231,8 @@ _TWO_RANKS = textwrap.dedent('''
         json.dump(dict(spent=acq.spent, got=got),
                   open(f'{{out}}_{{rank}}.json', 'w'))
         # a gloo process left to the interpreter's teardown may abort
-        from mmseg_ada.utils import close_distributed, end_process
-        end_process(0, close_distributed())
+        from mmseg_ada.utils import end_process
+        end_process(0)
 
     if __name__ == '__main__':
         torch.multiprocessing.spawn(main, args=tuple(sys.argv[1:4]),

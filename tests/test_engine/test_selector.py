@@ -372,8 +372,8 @@ def main(rank, out):
     with open(f'{{out}}_{{rank}}.txt', 'w') as f:
         f.write(said)
     # a gloo process left to the interpreter's teardown may abort
-    from mmseg_ada.utils import close_distributed, end_process
-    end_process(0, close_distributed())
+    from mmseg_ada.utils import end_process
+    end_process(0)
 
 if __name__ == '__main__':
     torch.multiprocessing.spawn(main, args=(sys.argv[1], ), nprocs=2)

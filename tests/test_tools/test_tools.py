@@ -141,7 +141,7 @@ def test_two_process_gloo_ranks_train_the_same_model(tmp_path, synthetic_da):
     assert not diff, f'ranks disagree on {diff[:5]}'
     assert osp.isfile(osp.join(work, 'iter_3.pth'))
     # and tools/dist_test.sh on the checkpoint: both ranks end with 0
-    # (through close_distributed + end_process) and the metrics are printed
+    # (through end_process) and the metrics are printed
     out = _ok(
         run_tool([
             'bash', 'tools/dist_test.sh',

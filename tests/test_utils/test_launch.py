@@ -60,9 +60,14 @@ def test_close_distributed_ends_the_group_and_is_a_no_op_without_one(tmp_path):
 _END = """
 import atexit, os, sys, threading, time
 sys.path.insert(0, {repo!r})
+import torch.distributed as dist
 from mmseg_ada.utils import end_process
-out = sys.argv[1]
-atexit.register(lambda: open(out + '.atexit', 'w').write('ran'))
+out, status, distributed = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1'
+if distributed:  # a real (1-process) gloo group
+    dist.init_process_group('gloo', init_method='file://' + out + '.store',
+                            rank=0, world_size=1)
+atexit.register(lambda: open(out + '.atexit', 'w').write(
+    f'ran, group left: {{dist.is_initialized()}}'))
 def late():
     time.sleep(0.3)
     open(out + '.thread', 'w').write('joined')
@@ -71,17 +76,17 @@ from concurrent.futures import ThreadPoolExecutor
 idle = ThreadPoolExecutor(1)  # never shut down: its worker waits
 idle.submit(time.sleep, 0).result()
 print('buffered', end='')  # flushed by end_process
-end_process(int(sys.argv[2]), sys.argv[3] == '1')
+end_process(status)
 """
 
 
 @pytest.mark.parametrize('distributed', [False, True])
 def test_end_process_exits_with_the_status_after_threads_and_atexit(
         tmp_path, distributed):
-    """After a distributed run the process leaves by os._exit, but only
-    once what the interpreter does at exit is done: non-daemon threads
-    joined (an idle executor's worker stopped, not waited for forever),
-    atexit handlers run, output flushed."""
+    """After a distributed run the process ends the group and leaves by
+    os._exit, but only once what the interpreter does at exit is done:
+    non-daemon threads joined (an idle executor's worker stopped, not
+    waited for forever), atexit handlers run, output flushed."""
     import subprocess
     import sys
 
@@ -98,4 +103,5 @@ def test_end_process_exits_with_the_status_after_threads_and_atexit(
     assert res.returncode == 75, res.stderr
     assert res.stdout == 'buffered'
     assert open(out + '.thread').read() == 'joined'
-    assert open(out + '.atexit').read() == 'ran'
+    # the group was ended before the atexit handlers ran
+    assert open(out + '.atexit').read() == 'ran, group left: False'
