@@ -42,6 +42,33 @@ def test_cosine_knn_equals_the_full_diagonal_tiles(monkeypatch, n, d, k,
     assert np.array_equal(sim, ref_s) and np.array_equal(idx, ref_i)
 
 
+@pytest.mark.parametrize('m,n,d', [(2048, 2309, 64), (256, 1001, 256),
+                                   (100, 130, 2048), (64, 65, 7),
+                                   (300, 64, 33), (63, 999, 16)])
+def test_padded_tile_product_equals_the_plain_one(m, n, d):
+    """Columns padded to a multiple of 8 (MKL's fast kernels): the same
+    entries bit for bit as ``a @ b.T``, as a ``[m, n]`` tensor."""
+    import torch
+    x = np.random.default_rng(m + n).normal(size=(m + n, d))
+    x = torch.from_numpy(F.l2_normalize(x.astype(np.float32)))
+    a, b = x[:m], x[m:]
+    got = knn._block_product(a, b)
+    assert got.shape == (m, n)
+    assert torch.equal(got, a @ b.T)
+
+
+@pytest.mark.parametrize('n,d,block', [(2309, 256, 2048), (1237, 2048, 512),
+                                       (999, 40, 256)])
+def test_cosine_knn_equals_the_unpadded_products(monkeypatch, n, d, block):
+    """The whole neighbour search with and without the padded products
+    (pools whose tiles are not multiples of 8 wide)."""
+    x = np.random.default_rng(n).normal(size=(n, d)).astype(np.float32)
+    sim, idx = F.cosine_knn(x, 10, block=block)
+    monkeypatch.setattr(knn, '_PAD_MIN', 10**9)  # never pad
+    ref_s, ref_i = F.cosine_knn(x, 10, block=block)
+    assert np.array_equal(sim, ref_s) and np.array_equal(idx, ref_i)
+
+
 @pytest.mark.parametrize('seed,d', [(0, 16), (1, 256)])
 def test_las_picks_equal_the_old_path(monkeypatch, seed, d):
     rng = np.random.default_rng(seed)
