@@ -230,12 +230,12 @@ def _block_product(a, b):
     product (smaller tiles, where MKL may take other code paths, are not
     padded).
     """
+    import torch
     m, n = a.shape[0], b.shape[0]
-    wide = -(-n // _PAD_COLUMNS) * _PAD_COLUMNS
-    if wide == n or min(m, n) < _PAD_MIN:
+    extra = -n % _PAD_COLUMNS
+    if extra == 0 or min(m, n) < _PAD_MIN:
         return a @ b.T
-    padded = b.new_zeros((wide, b.shape[1]))
-    padded[:n] = b
+    padded = torch.nn.functional.pad(b, (0, 0, 0, extra))  # zero rows
     return (a @ padded.T)[:, :n]
 
 
