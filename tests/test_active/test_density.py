@@ -319,3 +319,35 @@ def test_subsample_fit_scores_every_point():
             x[rows], cls[rows], n_components=[4, 4])
     np.testing.assert_array_equal(lp[2000:],
                                   direct.log_prob(x[2000:], cls[2000:]))
+
+
+def test_truncated_gathers_into_one_buffer_give_the_same_fit(monkeypatch):
+    """The truncated E/M steps gather their rows into one scratch buffer per
+    fit: the same fit, bit for bit, as fresh ``index_select`` gathers, one
+    allocation per fit, released after it."""
+    rng = np.random.default_rng(13)
+    x = _mixture(rng, 4000, rng.normal(0, 3, size=(5, 7)))
+    buffers = []
+    real = TorchGMM._gather
+
+    def spy(self, X, rows):
+        out = real(self, X, rows)
+        # the rows asked for, in a view of the fit's one buffer
+        assert torch.equal(out, X.index_select(0, rows))
+        buffers.append(self._scratch.data_ptr())
+        assert out.data_ptr() == self._scratch.data_ptr()
+        return out
+
+    monkeypatch.setattr(TorchGMM, '_gather', spy)
+    ours = TorchGMM(5, seed=4, resp_tol=1e-6).fit(x)
+    assert len(buffers) > 5 * ours.n_iter_ // 2 and len(set(buffers)) == 1
+    assert ours._scratch is None
+    monkeypatch.setattr(TorchGMM, '_gather',
+                        lambda self, X, rows: X.index_select(0, rows))
+    fresh = TorchGMM(5, seed=4, resp_tol=1e-6).fit(x)
+    assert fresh.n_iter_ == ours.n_iter_
+    for name in ('weights_', 'means_', 'covariances_'):
+        np.testing.assert_array_equal(
+            getattr(ours, name), getattr(fresh, name))
+    np.testing.assert_array_equal(
+        ours.score_samples(x), fresh.score_samples(x))
