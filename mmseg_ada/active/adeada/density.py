@@ -139,11 +139,12 @@ class ClassConditionalDensity:
             (seeded uniform draw); ``None`` fits on all.
         reg_covar: ridge added to each covariance diagonal.
         tol: absolute EM tolerance on the mean log-likelihood change
-            (1e-3: scikit-learn's).  ``1e-2`` stops 2-4x sooner at equal
-            held-out likelihood in ``benchmarks/density.py`` (its
+            (1e-3: scikit-learn's).  ``1e-2`` took 2-5x fewer EM iterations
+            at equal held-out likelihood in ``benchmarks/density.py`` (its
             ``torch+tol`` row: -0.02% at GTA5 scale, -0.31% on the largest
-            class); ``1e-1`` (2 iterations) was 1.4% worse on a
-            203k-region class, where EM reorganises after a plateau.
+            class, the worst of the classes it checks); ``1e-1`` (2
+            iterations) was 1.4% worse on a 203k-region class, where EM
+            reorganises after a plateau.
         rtol: relative EM tolerance (torch backend only).  0 (default):
             the same stopping rule as scikit-learn.  EM on 256-d data often
             sits on a plateau for tens of iterations before a component
