@@ -324,7 +324,7 @@ class TorchGMM:
         m = rows.numel()
         buf = self._scratch
         if buf is None or buf.shape[0] < m or buf.shape[1:] != X.shape[1:] \
-                or buf.dtype != X.dtype or buf.device != X.device:
+                or buf.dtype != X.dtype:  # both on the CPU (above)
             # every gather is at most N rows: one allocation per fit
             buf = X.new_empty((max(m, X.shape[0], 1), ) + tuple(X.shape[1:]))
             self._scratch = buf
